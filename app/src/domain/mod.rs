@@ -1,0 +1,10 @@
+//! Domain types shared by the server and the browser: no I/O here.
+
+pub mod access;
+pub mod coverage;
+pub mod dates;
+pub mod permissions;
+pub mod roles;
+pub mod routes;
+pub mod secret;
+pub mod validate;

@@ -1,0 +1,84 @@
+//! Keyward's console: Leptos components, pages and server functions, plus the domain they
+//! share with the server. Server-only code lives behind the `ssr` feature.
+
+pub mod components;
+pub mod domain;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server. It sets the
+/// Content-Security-Policy with this response's nonce, so hydration scripts may run.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        response.insert_header(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
+                .expect("nonce is base64"),
+        );
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <leptos_meta::MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The policy every page is served with; `nonce` admits Leptos' own inline scripts.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The application: routes of the console.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Tells browser tests (and curious people) that the page is interactive now.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keyward.css" />
+        <Link rel="icon" href="/favicon.ico" />
+        <Title formatter=|t: String| if t.is_empty() { "Keyward".to_string() } else { format!("{t} · Keyward") } />
+        <Router>
+            <Routes fallback=|| view! { <main class="narrow"><h1>"Not found"</h1><p><a href="/settings/api-keys">"Back to API keys"</a></p></main> }>
+                <Route path=path!("/setup") view=pages::setup::SetupPage />
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/invite/:token") view=pages::login::InvitePage />
+                <ParentRoute path=path!("") view=pages::shell::Shell>
+                    <Route path=path!("") view=pages::shell::Home />
+                    <Route path=path!("/settings/api-keys") view=pages::api_keys::ApiKeysPage />
+                    <Route path=path!("/settings/api-keys/test") view=pages::tester::TesterPage />
+                    <Route path=path!("/settings/members") view=pages::members::MembersPage />
+                    <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage />
+                    <Route path=path!("/settings/security") view=pages::security::SecurityPage />
+                    <Route path=path!("/settings/api-reference") view=pages::reference::ReferencePage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,235 @@
+//! What server functions send to the browser. Plain data; never a secret except in
+//! [`NewSecret`], the one type that carries a plaintext secret, once.
+
+use crate::domain::permissions::PermissionSet;
+use crate::domain::roles::Role;
+use crate::domain::secret::KeyKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The signed-in person and their current workspace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub email: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub role: Role,
+    pub workspaces: Vec<WorkspaceSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSummary {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: i64,
+    pub invitation_pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub agents: Vec<AgentRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentRow {
+    pub id: String,
+    pub application_id: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// A key's state as lists show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Active,
+    ExpiringSoon,
+    Expired,
+    Revoked,
+    /// Replaced by a rotation; may still work until its grace period ends.
+    RotatedOut,
+}
+
+impl KeyStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::ExpiringSoon => "Expiring soon",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Revoked => "Revoked",
+            KeyStatus::RotatedOut => "Rotated out",
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::ExpiringSoon => "expiring",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::RotatedOut => "rotated",
+        }
+    }
+
+    /// Whether a secret of a key in this state is accepted.
+    pub fn usable(self) -> bool {
+        matches!(self, KeyStatus::Active | KeyStatus::ExpiringSoon)
+    }
+}
+
+/// A key's public metadata.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub id: String,
+    pub key_id: String,
+    /// `kw_svc_<key id>`: never the secret.
+    pub prefix: String,
+    pub name: String,
+    pub purpose: String,
+    pub kind: KeyKind,
+    pub owner_email: String,
+    pub owner_id: String,
+    pub application: Option<String>,
+    pub application_id: Option<String>,
+    pub agent: Option<String>,
+    pub permissions: PermissionSet,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+    pub status: KeyStatus,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+    /// After a rotation: the previous secret works until then.
+    pub previous_grace_until: Option<i64>,
+    /// After a rotation: when the previous secret was last used.
+    pub previous_last_used_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+}
+
+/// The plaintext secret of a new or rotated key: returned once, never stored. Its `Debug`
+/// prints nothing of it and it cannot be cloned.
+// Clone only because Leptos actions keep their last value; nothing else copies it.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct NewSecret {
+    pub key: KeyRow,
+    secret: String,
+}
+
+impl NewSecret {
+    pub fn new(key: KeyRow, secret: String) -> NewSecret {
+        NewSecret { key, secret }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.secret
+    }
+}
+
+impl fmt::Debug for NewSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewSecret").field("key", &self.key.key_id).field("secret", &"<redacted>").finish()
+    }
+}
+
+/// Workspace policy for keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Longest allowed key lifetime in days; `None` for no maximum.
+    pub max_lifetime_days: Option<i64>,
+    pub allow_never_expiring: bool,
+    pub allow_service_keys: bool,
+    pub allow_agent_keys: bool,
+    /// `X-ApiKey`, `key` query or form field, `API_Key` JSON property.
+    pub legacy_transports: bool,
+    pub rate_limit_per_minute: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_secret_debug_is_redacted() {
+        let row: KeyRow = serde_json::from_value(serde_json::json!({
+            "id": "1", "key_id": "AbCd1234", "prefix": "kw_svc_AbCd1234", "name": "n", "purpose": "",
+            "kind": "Service", "owner_email": "a@b.c", "owner_id": "u", "application": null,
+            "application_id": null, "agent": null, "permissions": [], "created_at": 0, "expires_at": null,
+            "last_used_at": null, "last_used_ip": null, "status": "Active", "revoked_at": null,
+            "revoked_reason": null, "previous_grace_until": null, "previous_last_used_at": null, "rotated_at": null
+        }))
+        .unwrap();
+        let s = NewSecret::new(row, "kw_svc_AbCd1234_supersecretvalue".into());
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("supersecret"), "{debug}");
+        assert!(debug.contains("AbCd1234"));
+    }
+}
+
+/// What the credential tester found out about a secret or a key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CredentialReport {
+    /// Whether the credential is accepted right now.
+    pub valid: bool,
+    /// `VALID`, `MALFORMED`, `NOT_FOUND`, `EXPIRED`, `REVOKED`, `ROTATED_OUT`.
+    pub code: String,
+    pub message: String,
+    /// `kw_svc_<key id>` when the input was well formed; never the secret.
+    pub prefix: Option<String>,
+    pub principal: Option<PrincipalReport>,
+    pub permissions: Vec<PermissionLine>,
+    pub coverage: Vec<crate::domain::coverage::CoverageLine>,
+    /// Empty when no secret was given (a key inspected from the list).
+    pub smoke: Vec<SmokeLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrincipalReport {
+    pub kind: String,
+    pub key_name: String,
+    pub agent: Option<String>,
+    pub owner_email: String,
+    pub owner_role: Option<Role>,
+    pub workspace_id: String,
+    pub application: Option<String>,
+    pub status: KeyStatus,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PermissionLine {
+    pub id: String,
+    pub description: String,
+    pub attached: bool,
+    pub effective: bool,
+    /// Attached, but the owner's role no longer grants it.
+    pub dropped: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SmokeLine {
+    pub method: String,
+    pub path: String,
+    pub expected: u16,
+    /// 0 when the request failed to complete.
+    pub observed: u16,
+    pub latency_ms: u64,
+}
+
+impl SmokeLine {
+    pub fn passed(&self) -> bool {
+        self.expected == self.observed
+    }
+}

@@ -1,0 +1,550 @@
+//! Settings → API Keys: list, create (capped at the creator's role), reveal once, revoke,
+//! rotate.
+
+use crate::components::{error_text, when, ActionError};
+use crate::domain::dates::{format_date, relative};
+use crate::domain::permissions::{Permission, PermissionSet};
+use crate::domain::roles::Role;
+use crate::model::{ApplicationRow, KeyRow, KeyStatus, NewSecret, Policy};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+/// Everything the keys page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeysPageData {
+    pub keys: Vec<KeyRow>,
+    pub role: Role,
+    /// `keys:read`: the list holds every key of the workspace, not only one's own.
+    pub sees_all: bool,
+    pub my_user_id: String,
+    pub applications: Vec<ApplicationRow>,
+    pub policy: Policy,
+    pub now: i64,
+}
+
+/// The create form as the browser sends it. The server resolves the preset and parses all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateKeyForm {
+    pub name: String,
+    pub purpose: String,
+    /// `service` or `agent`.
+    pub principal: String,
+    /// Empty for the whole workspace.
+    pub application_id: String,
+    pub agent_id: String,
+    /// `full`, `read` or `custom`.
+    pub preset: String,
+    pub permissions: Vec<String>,
+    /// `7`, `30`, `60`, `90`, `custom` or `never`.
+    pub expiration: String,
+    pub expires_on: String,
+}
+
+#[server]
+pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
+    use crate::ssr::{auth, keys, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let now = crate::ssr::now();
+    let keys = keys::visible(&state.db, actor.user_id, actor.role, actor.workspace_id).await?;
+    Ok(KeysPageData {
+        keys: keys.iter().map(|k| k.to_row(now)).collect(),
+        role: actor.role,
+        sees_all: actor.role.permissions().contains(Permission::KEYS_READ),
+        my_user_id: actor.user_id.to_string(),
+        applications: workspaces::applications(&state.db, actor.workspace_id).await?,
+        policy: workspaces::policy(&state.db, actor.workspace_id).await?,
+        now,
+    })
+}
+
+/// Creates a key owned by the signed-in member, capped at their role. The response is the
+/// only place the secret ever appears.
+#[server(input = Json)]
+pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError> {
+    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let new = parse_create_form(&form, actor.role).map_err(AppError::from)?;
+    let by = keys::KeyActor::of(&actor);
+    Ok(keys::create(&state.db, &state.secret, &by, new).await?)
+}
+
+/// Parses the create form into a validated request.
+#[cfg(feature = "ssr")]
+pub fn parse_create_form(form: &CreateKeyForm, role: Role) -> Result<crate::ssr::keys::NewKey, crate::ssr::error::AppError> {
+    use crate::domain::secret::KeyKind;
+    use crate::domain::validate::{optional_text, Name};
+    use crate::ssr::error::AppError;
+    use crate::ssr::keys::{Expiration, NewKey};
+    let uuid = |field: &str, s: &str| -> Result<Option<uuid::Uuid>, AppError> {
+        if s.trim().is_empty() {
+            Ok(None)
+        } else {
+            uuid::Uuid::parse_str(s.trim()).map(Some).map_err(|_| AppError::invalid(format!("Unknown {field}.")))
+        }
+    };
+    let kind = KeyKind::parse(&form.principal).ok_or_else(|| AppError::invalid("Choose Service or Agent."))?;
+    let permissions = match form.preset.as_str() {
+        "full" => role.permissions(),
+        "read" => role.permissions().intersect(PermissionSet::all_reads()),
+        "custom" | "" => PermissionSet::parse_list(form.permissions.iter().map(String::as_str)).map_err(AppError::invalid)?,
+        _ => return Err(AppError::invalid("Unknown preset.")),
+    };
+    let expiration = Expiration::parse(&form.expiration, &form.expires_on)?;
+    Ok(NewKey {
+        name: Name::parse("Name", &form.name)?,
+        purpose: optional_text("Purpose", &form.purpose)?,
+        kind,
+        application: uuid("application", &form.application_id)?,
+        agent: if kind == KeyKind::Agent { uuid("agent", &form.agent_id)? } else { None },
+        permissions,
+        expires_at: expiration.at(crate::ssr::now()),
+    })
+}
+
+/// Revokes a key: one's own, or anyone's with `keys:write` (auditors too).
+#[server]
+pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError> {
+    use crate::domain::validate::optional_text;
+    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    let actor = auth::require_member().await?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let reason = optional_text("Reason", &reason).map_err(AppError::from)?;
+    Ok(keys::revoke(&app_state().db, &keys::KeyActor::of(&actor), id, reason).await?)
+}
+
+/// Rotates a key; the old secret keeps working for `grace_seconds`.
+#[server]
+pub async fn rotate_key(id: String, grace_seconds: i64) -> Result<NewSecret, ServerFnError> {
+    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    Ok(keys::rotate(&state.db, &state.secret, &keys::KeyActor::of(&actor), id, grace_seconds).await?)
+}
+
+#[cfg(feature = "hydrate")]
+mod clipboard {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = ["navigator", "clipboard"], js_name = writeText)]
+        fn write_text(text: &str) -> js_sys::Promise;
+    }
+
+    /// Puts `text` on the clipboard; whether it worked.
+    pub async fn copy(text: &str) -> bool {
+        wasm_bindgen_futures::JsFuture::from(write_text(text)).await.is_ok()
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod clipboard {
+    pub async fn copy(_: &str) -> bool {
+        false
+    }
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateKey>::new();
+    let revoke = ServerAction::<RevokeKey>::new();
+    let rotate = ServerAction::<RotateKey>::new();
+    let page = Resource::new(
+        move || (create.version().get(), revoke.version().get(), rotate.version().get()),
+        |_| keys_page(),
+    );
+    let (form_open, set_form_open) = signal(false);
+    // The secret lives only here, in memory, until "Done".
+    let revealed: RwSignal<Option<(String, String)>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = create.value().get() {
+            revealed.set(Some((s.key.prefix.clone(), s.expose().to_string())));
+            create.value().set(None);
+            set_form_open.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = rotate.value().get() {
+            revealed.set(Some((s.key.prefix.clone(), s.expose().to_string())));
+            rotate.value().set(None);
+        }
+    });
+    let revoking: RwSignal<Option<KeyRow>> = RwSignal::new(None);
+    let rotating: RwSignal<Option<KeyRow>> = RwSignal::new(None);
+    let search = RwSignal::new(String::new());
+    let status_filter = RwSignal::new(String::new());
+    let owner_filter = RwSignal::new(String::new());
+    let app_filter = RwSignal::new(String::new());
+
+    view! {
+        <Title text="API Keys" />
+        <div class="page-head">
+            <h1>"API Keys"</h1>
+            <button type="button" on:click=move |_| set_form_open.update(|o| *o = !*o)>"Create API key"</button>
+        </div>
+        <p class="hint">"Keys let machines call the Keyward API. A key can never do more than the member who made it."</p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(p) => {
+                        let p = StoredValue::new(p);
+                        view! {
+                            <Show when=move || form_open.get()>
+                                <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
+                            </Show>
+                            <KeyFilters page=p.get_value() search status_filter owner_filter app_filter />
+                            <KeyTable page=p search status_filter owner_filter app_filter revoking rotating />
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || revealed.set(None) /> })}
+        {move || revoking.get().map(|key| view! { <RevokeDialog key action=revoke on_close=move || revoking.set(None) /> })}
+        {move || rotating.get().map(|key| view! { <RotateDialog key action=rotate on_close=move || rotating.set(None) /> })}
+    }
+}
+
+#[component]
+fn KeyFilters(
+    page: KeysPageData,
+    search: RwSignal<String>,
+    status_filter: RwSignal<String>,
+    owner_filter: RwSignal<String>,
+    app_filter: RwSignal<String>,
+) -> impl IntoView {
+    let mut owners: Vec<String> = page.keys.iter().map(|k| k.owner_email.clone()).collect();
+    owners.sort();
+    owners.dedup();
+    view! {
+        <div class="filters" role="search">
+            <label>"Search" <input type="search" placeholder="Key name" prop:value=move || search.get()
+                on:input=move |ev| search.set(event_target_value(&ev)) /></label>
+            <label>"Status"
+                <select on:change=move |ev| status_filter.set(event_target_value(&ev))>
+                    <option value="">"Any"</option>
+                    {[KeyStatus::Active, KeyStatus::ExpiringSoon, KeyStatus::Expired, KeyStatus::Revoked]
+                        .into_iter().map(|s| view! { <option value=s.id()>{s.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Owner"
+                <select on:change=move |ev| owner_filter.set(event_target_value(&ev))>
+                    <option value="">"Anyone"</option>
+                    {owners.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Application"
+                <select on:change=move |ev| app_filter.set(event_target_value(&ev))>
+                    <option value="">"Any"</option>
+                    <option value="-">"Whole workspace"</option>
+                    {page.applications.iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
+    }
+}
+
+#[component]
+fn KeyTable(
+    page: StoredValue<KeysPageData>,
+    search: RwSignal<String>,
+    status_filter: RwSignal<String>,
+    owner_filter: RwSignal<String>,
+    app_filter: RwSignal<String>,
+    revoking: RwSignal<Option<KeyRow>>,
+    rotating: RwSignal<Option<KeyRow>>,
+) -> impl IntoView {
+    let rows = move || {
+        let p = page.get_value();
+        let q = search.get().to_lowercase();
+        let (st, ow, ap) = (status_filter.get(), owner_filter.get(), app_filter.get());
+        p.keys
+            .into_iter()
+            .filter(|k| q.is_empty() || k.name.to_lowercase().contains(&q))
+            .filter(|k| st.is_empty() || k.status.id() == st)
+            .filter(|k| ow.is_empty() || k.owner_email == ow)
+            .filter(|k| match ap.as_str() {
+                "" => true,
+                "-" => k.application_id.is_none(),
+                id => k.application_id.as_deref() == Some(id),
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <table class="keys">
+            <caption class="visually-hidden">"API keys"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Owner"</th>
+                    <th scope="col">"Purpose"</th><th scope="col">"Permissions"</th><th scope="col">"Expires"</th>
+                    <th scope="col">"Last used"</th><th scope="col">"Status"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {move || {
+                    let rows = rows();
+                    if rows.is_empty() {
+                        return view! { <tr><td colspan="9" class="empty">"No keys yet. Create one to call the API."</td></tr> }.into_any();
+                    }
+                    let now = page.get_value().now;
+                    rows.into_iter().map(|k| {
+                        let usable = k.status.usable();
+                        let (k_revoke, k_rotate) = (k.clone(), k.clone());
+                        let test_href = format!("/settings/api-keys/test?key={}", k.id);
+                        view! {
+                            <tr data-key-id=k.key_id.clone()>
+                                <th scope="row">{k.name.clone()}
+                                    <span class="sub">{k.kind.id()} {k.agent.clone().map(|a| format!(" · agent {a}"))}
+                                        " · " {k.application.clone().unwrap_or_else(|| "whole workspace".into())}</span>
+                                </th>
+                                <td><code>{k.prefix.clone()}</code></td>
+                                <td>{k.owner_email.clone()}</td>
+                                <td>{k.purpose.clone()}</td>
+                                <td><ul class="perms">{k.permissions.iter().map(|p| view! { <li title=p.description()><code>{p.id()}</code></li> }).collect_view()}</ul></td>
+                                <td>{k.expires_at.map(|e| format_date(e)).unwrap_or_else(|| "Never".into())}</td>
+                                <td>
+                                    {k.last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "Never".into())}
+                                    {k.last_used_ip.clone().map(|ip| view! { <span class="sub">{ip}</span> })}
+                                    {k.previous_grace_until.map(|g| view! {
+                                        <span class="sub">"Previous secret works until " {when(Some(g))} "; last used "
+                                            {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}</span>
+                                    })}
+                                </td>
+                                <td><span class=format!("status status-{}", k.status.id())>{k.status.label()}</span>
+                                    {k.revoked_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="sub">{r}</span> })}</td>
+                                <td class="actions">
+                                    <a href=test_href>"Test"</a>
+                                    <Show when=move || usable>
+                                        <button type="button" class="secondary" on:click={let k = k_rotate.clone(); move |_| rotating.set(Some(k.clone()))}>"Rotate"</button>
+                                        <button type="button" class="danger" on:click={let k = k_revoke.clone(); move |_| revoking.set(Some(k.clone()))}>"Revoke"</button>
+                                    </Show>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_cancel: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let role_perms = page.role.permissions();
+    let name = RwSignal::new(String::new());
+    let purpose = RwSignal::new(String::new());
+    let principal = RwSignal::new("service".to_string());
+    let application = RwSignal::new(String::new());
+    let agent = RwSignal::new(String::new());
+    let preset = RwSignal::new("read".to_string());
+    let custom: RwSignal<PermissionSet> = RwSignal::new(role_perms.intersect(PermissionSet::all_reads()));
+    let expiration = RwSignal::new("30".to_string());
+    let expires_on = RwSignal::new(String::new());
+    let apps = StoredValue::new(page.applications.clone());
+    let policy = page.policy.clone();
+    let chosen = move || match preset.get().as_str() {
+        "full" => role_perms,
+        "read" => role_perms.intersect(PermissionSet::all_reads()),
+        _ => custom.get(),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(CreateKey {
+            form: CreateKeyForm {
+                name: name.get_untracked(),
+                purpose: purpose.get_untracked(),
+                principal: principal.get_untracked(),
+                application_id: application.get_untracked(),
+                agent_id: agent.get_untracked(),
+                preset: "custom".into(),
+                permissions: chosen().ids(),
+                expiration: expiration.get_untracked(),
+                expires_on: expires_on.get_untracked(),
+            },
+        });
+    };
+    let agents_of_app = move || {
+        apps.get_value().into_iter().find(|a| a.id == application.get()).map(|a| a.agents).unwrap_or_default()
+    };
+    view! {
+        <form class="card stack" on:submit=submit aria-label="Create API key">
+            <h2>"New API key"</h2>
+            <label>"Name" <input type="text" maxlength="100" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <label>"Purpose" <input type="text" maxlength="500" placeholder="What will use this key?" prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
+            <fieldset>
+                <legend>"Principal"</legend>
+                <label class="choice"><input type="radio" name="principal" value="service" disabled=!policy.allow_service_keys
+                    prop:checked=move || principal.get() == "service" on:change=move |_| principal.set("service".into()) />"Service"</label>
+                <label class="choice"><input type="radio" name="principal" value="agent" disabled=!policy.allow_agent_keys
+                    prop:checked=move || principal.get() == "agent" on:change=move |_| principal.set("agent".into()) />"Agent"</label>
+            </fieldset>
+            <label>"Scope"
+                <select on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
+                    <option value="">"Whole workspace"</option>
+                    {apps.get_value().into_iter().map(|a| view! { <option value=a.id.clone()>{format!("Application: {}", a.name)}</option> }).collect_view()}
+                </select>
+            </label>
+            <Show when=move || principal.get() == "agent">
+                <label>"Agent"
+                    <select on:change=move |ev| agent.set(event_target_value(&ev))>
+                        <option value="">"Choose an agent"</option>
+                        {move || agents_of_app().into_iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <p class="hint">"Agent keys are bound to one agent of the application chosen as scope."</p>
+            </Show>
+            <fieldset>
+                <legend>"Permissions"</legend>
+                <div class="presets">
+                    {[("full", "Full access"), ("read", "Read only"), ("custom", "Custom")].into_iter().map(|(id, label)| view! {
+                        <label class="choice"><input type="radio" name="preset" value=id prop:checked=move || preset.get() == id
+                            on:change=move |_| { if id == "custom" { custom.set(chosen()); } preset.set(id.into()); } />{label}</label>
+                    }).collect_view()}
+                </div>
+                <ul class="perm-grid">
+                    {Permission::all().map(|p| {
+                        let allowed = role_perms.contains(p);
+                        let reason = (!allowed).then(|| format!("Your role ({}) does not grant this.", page.role.label()));
+                        view! {
+                            <li>
+                                <label class="choice" title=p.description()>
+                                    <input type="checkbox" value=p.id() disabled=!allowed
+                                        prop:checked=move || chosen().contains(p)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            let mut set = chosen();
+                                            if on { set.insert(p) } else { set = set.minus([p].into_iter().collect()) }
+                                            custom.set(set);
+                                            preset.set("custom".into());
+                                        } />
+                                    {p.id()}
+                                </label>
+                                <span class="sub">{p.description()} {reason.map(|r| view! { <em class="why">" — " {r}</em> })}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <p class="hint">{move || format!("{} of {} permissions selected", chosen().len(), Permission::all().count())}</p>
+            </fieldset>
+            <label>"Expiration"
+                <select on:change=move |ev| expiration.set(event_target_value(&ev))>
+                    <option value="7">"7 days"</option>
+                    <option value="30" selected=true>"30 days"</option>
+                    <option value="60">"60 days"</option>
+                    <option value="90">"90 days"</option>
+                    <option value="custom">"Custom date"</option>
+                    {policy.allow_never_expiring.then(|| view! { <option value="never">"Never"</option> })}
+                </select>
+            </label>
+            <Show when=move || expiration.get() == "custom">
+                <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
+            </Show>
+            {policy.max_lifetime_days.map(|d| view! { <p class="hint">{format!("Workspace policy: keys live at most {d} days.")}</p> })}
+            <ActionError action />
+            <div class="row">
+                <button type="submit">"Create key"</button>
+                <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// Shows a new secret once. It closes only through "Done", never on Escape or a click
+/// outside, so the secret is not lost by accident.
+#[component]
+fn RevealDialog(prefix: String, secret: String, on_done: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let (copied, set_copied) = signal(None::<bool>);
+    let secret = StoredValue::new(secret);
+    let copy = move |_| {
+        leptos::task::spawn_local(async move {
+            let ok = clipboard::copy(&secret.get_value()).await;
+            set_copied.set(Some(ok));
+        });
+    };
+    view! {
+        <div class="backdrop">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reveal-title" aria-describedby="reveal-warning">
+                <h2 id="reveal-title">"Copy your new API key"</h2>
+                <p id="reveal-warning" class="warning">"This secret will not be shown again. Store it somewhere safe now."</p>
+                <p class="sub">"Key " <code>{prefix}</code></p>
+                <label>"Secret" <input type="text" readonly class="secret" prop:value=move || secret.get_value() /></label>
+                <div class="row">
+                    <button type="button" on:click=copy>"Copy"</button>
+                    <span role="status">{move || match copied.get() {
+                        Some(true) => "Copied to the clipboard.",
+                        Some(false) => "Copy failed: select the secret and copy it by hand.",
+                        None => "",
+                    }}</span>
+                </div>
+                <button type="button" on:click=move |_| on_done()>"Done"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn RevokeDialog(key: KeyRow, action: ServerAction<RevokeKey>, on_close: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let reason = RwSignal::new(String::new());
+    let id = key.id.clone();
+    let version = action.version().get_untracked();
+    Effect::new(move |_| {
+        if action.version().get() > version && matches!(action.value().get(), Some(Ok(()))) {
+            on_close();
+        }
+    });
+    view! {
+        <div class="backdrop">
+            <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="revoke-title"
+                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
+                <h2 id="revoke-title">{format!("Revoke \"{}\"?", key.name)}</h2>
+                <p>"Requests with this key will be refused at once. This cannot be undone."</p>
+                <label>"Reason" <input type="text" maxlength="500" placeholder="Optional" on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+                <ActionError action />
+                <div class="row">
+                    <button type="submit" class="danger">"Revoke key"</button>
+                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[component]
+fn RotateDialog(key: KeyRow, action: ServerAction<RotateKey>, on_close: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let grace = RwSignal::new(3600i64);
+    let id = key.id.clone();
+    let version = action.version().get_untracked();
+    Effect::new(move |_| {
+        if action.version().get() > version && matches!(action.value().get(), None | Some(Ok(_))) {
+            on_close();
+        }
+    });
+    view! {
+        <div class="backdrop">
+            <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="rotate-title"
+                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey { id: id.clone(), grace_seconds: grace.get_untracked() }); }>
+                <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
+                <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
+                <label>"Grace period"
+                    <select on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
+                        <option value="0">"Now"</option>
+                        <option value="3600" selected=true>"1 hour"</option>
+                        <option value="86400">"24 hours"</option>
+                        <option value="604800">"7 days"</option>
+                    </select>
+                </label>
+                <ActionError action />
+                <div class="row">
+                    <button type="submit">"Rotate key"</button>
+                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                </div>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,150 @@
+//! Settings → Members: invite, change roles, remove.
+
+use crate::components::{error_text, when, ActionError};
+use crate::domain::permissions::Permission;
+use crate::domain::roles::Role;
+use crate::model::MemberRow;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MembersPageData {
+    pub members: Vec<MemberRow>,
+    pub my_role: Role,
+    pub can_manage: bool,
+}
+
+#[server]
+pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
+    use crate::ssr::{auth, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::MEMBERS_READ]).await?;
+    Ok(MembersPageData {
+        members: workspaces::members(&app_state().db, actor.workspace_id).await?,
+        my_role: actor.role,
+        can_manage: actor.role.permissions().contains(Permission::MEMBERS_WRITE),
+    })
+}
+
+/// Adds a member; returns the one-time invitation link for a new account.
+#[server]
+pub async fn invite_member(email: String, role: String) -> Result<Option<String>, ServerFnError> {
+    use crate::domain::validate::Email;
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let email = Email::parse(&email).map_err(AppError::from)?;
+    let role = Role::parse(&role).map_err(AppError::invalid)?;
+    let state = app_state();
+    let token = workspaces::invite(&state.db, &state.secret, &actor, email, role).await?;
+    Ok(token.map(|t| format!("/invite/{t}")))
+}
+
+#[server]
+pub async fn change_member_role(user_id: String, role: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    let role = Role::parse(&role).map_err(AppError::invalid)?;
+    Ok(workspaces::change_role(&app_state().db, &actor, user, role).await?)
+}
+
+/// Removes a member and revokes their keys in this workspace.
+#[server]
+pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    Ok(workspaces::remove_member(&app_state().db, &actor, user).await?)
+}
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let data = Resource::new(
+        move || (invite.version().get(), change.version().get(), remove.version().get()),
+        |_| members_page(),
+    );
+    let (inviting, set_inviting) = signal(false);
+    let removing: RwSignal<Option<MemberRow>> = RwSignal::new(None);
+    view! {
+        <Title text="Members" />
+        <div class="page-head">
+            <h1>"Members"</h1>
+            <button type="button" on:click=move |_| set_inviting.update(|o| *o = !*o)>"Invite member"</button>
+        </div>
+        <Show when=move || inviting.get()>
+            <ActionForm action=invite attr:class="card stack" attr:aria-label="Invite member">
+                <label>"Email" <input type="email" name="email" required /></label>
+                <label>"Role"
+                    <select name="role">
+                        {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == Role::Developer>{r.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <ActionError action=invite />
+                <button type="submit">"Send invitation"</button>
+            </ActionForm>
+        </Show>
+        {move || invite.value().get().and_then(Result::ok).flatten().map(|link| view! {
+            <div class="card" role="status">
+                <p>"Send this one-time invitation link to the new member. It is shown only now and works for 7 days."</p>
+                <input type="text" readonly aria-label="Invitation link" prop:value=link />
+            </div>
+        })}
+        <ActionError action=change />
+        <ActionError action=remove />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Ok(d) => view! {
+                        <table>
+                            <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {d.members.into_iter().map(|m| {
+                                    let user = m.user_id.clone();
+                                    let m2 = m.clone();
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{m.email.clone()} {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}</th>
+                                            <td>
+                                                <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
+                                                <select id=format!("role-{}", m.user_id) aria-label="Role" disabled=!d.can_manage
+                                                    on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
+                                                    {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
+                                                </select>
+                                            </td>
+                                            <td>{when(Some(m.joined_at))}</td>
+                                            <td>{d.can_manage.then(|| view! {
+                                                <button type="button" class="danger" on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || removing.get().map(|m| {
+            let user = m.user_id.clone();
+            view! {
+                <div class="backdrop">
+                    <div class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="remove-title">
+                        <h2 id="remove-title">{format!("Remove {}?", m.email)}</h2>
+                        <p>"They lose access to this workspace and every API key they own here is revoked."</p>
+                        <div class="row">
+                            <button type="button" class="danger" on:click=move |_| {
+                                remove.dispatch(RemoveMember { user_id: user.clone() });
+                                removing.set(None);
+                            }>"Remove member"</button>
+                            <button type="button" class="secondary" on:click=move |_| removing.set(None)>"Cancel"</button>
+                        </div>
+                    </div>
+                </div>
+            }
+        })}
+    }
+}

@@ -1,0 +1,11 @@
+//! One module a page, each with the server functions it calls.
+
+pub mod api_keys;
+pub mod applications;
+pub mod login;
+pub mod members;
+pub mod reference;
+pub mod security;
+pub mod setup;
+pub mod shell;
+pub mod tester;

@@ -1,0 +1,46 @@
+//! First run: create the first workspace and its owner.
+
+use crate::components::ActionError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Creates the first workspace and its owner, then signs the owner in. Refused once any user
+/// exists. Public by design: it works only on an empty installation.
+#[server]
+pub async fn setup(workspace_name: String, email: String, password: String) -> Result<(), ServerFnError> {
+    use crate::domain::validate::{Email, Name, Password};
+    use crate::ssr::{accounts, auth, state::app_state};
+    let state = app_state();
+    let workspace = Name::parse("Workspace name", &workspace_name).map_err(crate::ssr::error::AppError::from)?;
+    let email = Email::parse(&email).map_err(crate::ssr::error::AppError::from)?;
+    let password = Password::parse(password).map_err(crate::ssr::error::AppError::from)?;
+    let address = auth::client_address().await;
+    let (user, ws) = accounts::setup(&state.db, &state.hasher, workspace, email, password, &address).await?;
+    let session = auth::session().await?;
+    auth::start_session(&session, user).await?;
+    session
+        .insert(auth::SESSION_WORKSPACE, ws.to_string())
+        .await
+        .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+    leptos_axum::redirect("/settings/api-keys");
+    Ok(())
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<Setup>::new();
+    view! {
+        <Title text="Set up" />
+        <main class="narrow">
+            <h1>"Set up Keyward"</h1>
+            <p>"Create the first workspace and its owner account."</p>
+            <ActionForm action=action attr:class="stack">
+                <label>"Workspace name" <input type="text" name="workspace_name" maxlength="100" required /></label>
+                <label>"Email" <input type="email" name="email" autocomplete="username" required /></label>
+                <label>"Password" <input type="password" name="password" autocomplete="new-password" minlength="10" required /></label>
+                <ActionError action />
+                <button type="submit">"Create workspace"</button>
+            </ActionForm>
+        </main>
+    }
+}

@@ -1,0 +1,132 @@
+//! The signed-in layout: navigation, workspace switcher, sign out.
+
+use crate::components::{error_text, ActionError};
+use crate::model::Viewer;
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+
+/// The signed-in person, their current workspace and role, and their other workspaces.
+#[server]
+pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
+    use crate::ssr::{auth, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let all = workspaces::workspaces_of(&state.db, actor.user_id).await?;
+    let current = all.iter().find(|w| w.id == actor.workspace_id.to_string()).cloned();
+    Ok(Viewer {
+        email: actor.email,
+        workspace_id: actor.workspace_id.to_string(),
+        workspace_name: current.map(|w| w.name).unwrap_or_default(),
+        role: actor.role,
+        workspaces: all,
+    })
+}
+
+/// Makes another of the user's workspaces the current one.
+#[server]
+pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let all = workspaces::workspaces_of(&app_state().db, actor.user_id).await?;
+    if !all.iter().any(|w| w.id == workspace_id) {
+        return Err(AppError::NotFound.into());
+    }
+    let session = auth::session().await?;
+    session.insert(auth::SESSION_WORKSPACE, workspace_id).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    leptos_axum::redirect("/settings/api-keys");
+    Ok(())
+}
+
+/// Creates a workspace owned by the signed-in user and switches to it.
+#[server]
+pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
+    use crate::domain::validate::Name;
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let name = Name::parse("Name", &name).map_err(AppError::from)?;
+    let ws = workspaces::create_workspace(&app_state().db, &actor, name).await?;
+    let session = auth::session().await?;
+    session.insert(auth::SESSION_WORKSPACE, ws.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    leptos_axum::redirect("/settings/api-keys");
+    Ok(())
+}
+
+/// The viewer, shared with the pages inside the shell.
+pub type ViewerResource = Resource<Result<Viewer, ServerFnError>>;
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| current_viewer());
+    provide_context(viewer);
+    let logout = ServerAction::<super::login::Logout>::new();
+    let switch = ServerAction::<SwitchWorkspace>::new();
+    let create = ServerAction::<CreateWorkspace>::new();
+    let (new_open, set_new_open) = signal(false);
+    view! {
+        <div class="layout">
+            <header class="topbar">
+                <a class="brand" href="/settings/api-keys">"Keyward"</a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match viewer.await {
+                            Ok(v) => {
+                                let current = v.workspace_id.clone();
+                                view! {
+                                    <ActionForm action=switch attr:class="inline">
+                                        <label>"Workspace"
+                                            <select name="workspace_id" on:change=move |ev| {
+                                                switch.dispatch(SwitchWorkspace { workspace_id: event_target_value(&ev) });
+                                            }>
+                                                {v.workspaces.iter().map(|w| view! {
+                                                    <option value=w.id.clone() selected=w.id == current>{w.name.clone()}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <noscript><button type="submit">"Switch"</button></noscript>
+                                    </ActionForm>
+                                    <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>
+                                    <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <span class="error" role="alert">{error_text(&e)}</span> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+                <ActionForm action=logout attr:class="inline">
+                    <button type="submit" class="secondary">"Sign out"</button>
+                </ActionForm>
+            </header>
+            <Show when=move || new_open.get()>
+                <section class="card">
+                    <ActionForm action=create attr:class="inline">
+                        <label>"Name" <input type="text" name="name" maxlength="100" required /></label>
+                        <button type="submit">"Create workspace"</button>
+                        <ActionError action=create />
+                    </ActionForm>
+                </section>
+            </Show>
+            <div class="body">
+                <nav aria-label="Settings">
+                    <h2>"Settings"</h2>
+                    <ul>
+                        <li><A href="/settings/api-keys" exact=true>"API Keys"</A></li>
+                        <li><A href="/settings/api-keys/test">"Credential tester"</A></li>
+                        <li><A href="/settings/applications">"Applications"</A></li>
+                        <li><A href="/settings/members">"Members"</A></li>
+                        <li><A href="/settings/security">"Security"</A></li>
+                        <li><A href="/settings/api-reference">"API reference"</A></li>
+                    </ul>
+                </nav>
+                <main>
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+/// `/` goes to the keys.
+#[component]
+pub fn Home() -> impl IntoView {
+    view! { <Redirect path="/settings/api-keys" /> }
+}

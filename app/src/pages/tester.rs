@@ -1,0 +1,178 @@
+//! The credential tester: paste a secret, see what it is and what it can really do.
+
+use crate::components::{error_text, when};
+use crate::model::CredentialReport;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Longest input the tester reads; anything longer is not a secret of ours.
+const MAX_INPUT: usize = 4096;
+
+/// Tests a secret. Possession of the secret is the authority, so any signed-in member may;
+/// rate limited per user, audited by key id, never stored or echoed.
+#[server]
+pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerFnError> {
+    use crate::ssr::{audit, auth, error::AppError, state::app_state, tester};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let now = crate::ssr::now();
+    let throttle_key = format!("tester:{}", actor.user_id);
+    if let Some(retry_after) = state.tester_throttle.retry_after(&throttle_key, now) {
+        return Err(AppError::TooManyRequests { retry_after }.into());
+    }
+    state.tester_throttle.record_failure(&throttle_key, now);
+    let report = if secret.len() > MAX_INPUT {
+        tester::test_secret(&state, "", false).await.map(|mut r| {
+            r.code = "MALFORMED".into();
+            r.message = format!("The input is {} bytes long; Keyward secrets are 57 characters.", secret.len());
+            r
+        })?
+    } else {
+        tester::test_secret(&state, &secret, true).await?
+    };
+    let mut tx = state.db.write().await.map_err(AppError::from)?;
+    audit::record(
+        &mut tx,
+        audit::Event {
+            workspace: Some(actor.workspace_id),
+            actor_user: Some(actor.user_id),
+            action: "credential.tested",
+            target: report.prefix.clone().map(|p| format!("key:{p}")).unwrap_or_default(),
+            detail: report.code.clone(),
+            address: &actor.address,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(report)
+}
+
+/// Describes one visible key of the workspace without its secret.
+#[server]
+pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> {
+    use crate::ssr::{auth, error::AppError, keys, state::app_state, tester};
+    let actor = auth::require_member().await?;
+    let state = app_state();
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let key = keys::get(&state.db, actor.workspace_id, id).await?;
+    if !keys::may_see(actor.user_id, actor.role, &key) {
+        return Err(AppError::NotFound.into());
+    }
+    Ok(tester::inspect_key(&state, key).await?)
+}
+
+#[component]
+pub fn TesterPage() -> impl IntoView {
+    let test = ServerAction::<TestCredential>::new();
+    let query = use_query_map();
+    let key = move || query.read().get("key").filter(|k| !k.is_empty());
+    let inspected = Resource::new(key, |key| async move {
+        match key {
+            Some(id) => inspect_key(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Title text="Credential tester" />
+        <h1>"Credential tester"</h1>
+        <p class="hint">"Paste a secret to see whose it is, what it may do, which API routes it reaches and why, and to try it against the live API. The secret is sent only in this request's body and is never stored."</p>
+        <ActionForm action=test attr:class="card stack" attr:aria-label="Test a credential">
+            <label>"Credential secret" <input type="password" name="secret" autocomplete="off" spellcheck="false" /></label>
+            <button type="submit">"Test credential"</button>
+        </ActionForm>
+        {move || match test.value().get() {
+            Some(Ok(report)) => Some(view! { <Report report /> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any()),
+            None => None,
+        }}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match inspected.await {
+                    Ok(Some(report)) => view! {
+                        <p class="hint">"Showing a key from the list without its secret: no smoke tests."</p>
+                        <Report report />
+                    }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Report(report: CredentialReport) -> impl IntoView {
+    let verdict_class = if report.valid { "verdict ok" } else { "verdict bad" };
+    view! {
+        <section class="report" aria-label="Report">
+            <h2 class=verdict_class role="status">{if report.valid { "Valid credential" } else { "Refused" }} " — " <code>{report.code.clone()}</code></h2>
+            <p>{report.message.clone()}</p>
+            {report.prefix.clone().map(|p| view! { <p>"Key " <code>{p}</code></p> })}
+            {report.principal.clone().map(|p| view! {
+                <section aria-label="Observed principal">
+                    <h3>"Observed principal"</h3>
+                    <dl class="facts">
+                        <dt>"Principal"</dt><dd>{p.kind.clone()} {p.agent.clone().map(|a| format!(" (agent {a})"))}</dd>
+                        <dt>"Key name"</dt><dd>{p.key_name.clone()}</dd>
+                        <dt>"Owner"</dt><dd>{p.owner_email.clone()} {p.owner_role.map(|r| format!(" ({})", r.label()))}</dd>
+                        <dt>"Workspace"</dt><dd><code>{p.workspace_id.clone()}</code></dd>
+                        <dt>"Scope"</dt><dd>{p.application.clone().map(|a| format!("Application {a}")).unwrap_or_else(|| "Whole workspace".into())}</dd>
+                        <dt>"Status"</dt><dd>{p.status.label()}</dd>
+                        <dt>"Created"</dt><dd>{when(Some(p.created_at))}</dd>
+                        <dt>"Expires"</dt><dd>{p.expires_at.map(|e| when(Some(e))).unwrap_or_else(|| "Never".into())}</dd>
+                        <dt>"Last used"</dt><dd>{when(p.last_used_at)}</dd>
+                    </dl>
+                </section>
+            })}
+            {(!report.permissions.is_empty()).then(|| view! {
+                <section aria-label="Permissions">
+                    <h3>"Permissions"</h3>
+                    <table>
+                        <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th><th scope="col">"Description"</th></tr></thead>
+                        <tbody>{report.permissions.iter().map(|p| view! {
+                            <tr class:dropped=p.dropped>
+                                <th scope="row"><code>{p.id.clone()}</code></th>
+                                <td>{if p.effective { "Yes" } else if p.dropped { "No — dropped: the owner's role no longer grants it" } else { "No" }}</td>
+                                <td>{p.description.clone()}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                </section>
+            })}
+            {(!report.coverage.is_empty()).then(|| view! {
+                <section aria-label="Route coverage">
+                    <h3>"Route coverage"</h3>
+                    <table>
+                        <thead><tr><th scope="col">"Route"</th><th scope="col">"Requires"</th><th scope="col">"Result"</th><th scope="col">"Why"</th></tr></thead>
+                        <tbody>{report.coverage.iter().map(|c| view! {
+                            <tr class=if c.allowed { "allowed" } else { "refused" }>
+                                <th scope="row"><code>{format!("{} {}", c.method, c.path)}</code></th>
+                                <td>{c.principals.join(", ")} {(!c.permissions.is_empty()).then(|| format!(" · {}", c.permissions.join(", ")))}
+                                    {c.agent_binding.then_some(" · agent binding")}</td>
+                                <td>{if c.allowed { "Allowed" } else { "Refused" }}</td>
+                                <td>{c.reason.clone()}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                </section>
+            })}
+            {(!report.smoke.is_empty()).then(|| view! {
+                <section aria-label="Smoke tests">
+                    <h3>"Smoke tests"</h3>
+                    <table>
+                        <thead><tr><th scope="col">"Request"</th><th scope="col">"Expected"</th><th scope="col">"Observed"</th><th scope="col">"Latency"</th><th scope="col">"Result"</th></tr></thead>
+                        <tbody>{report.smoke.iter().map(|s| view! {
+                            <tr class=if s.passed() { "pass" } else { "mismatch" }>
+                                <th scope="row"><code>{format!("{} {}", s.method, s.path)}</code></th>
+                                <td>{s.expected}</td><td>{s.observed}</td><td>{format!("{} ms", s.latency_ms)}</td>
+                                <td>{if s.passed() { "Pass" } else { "Mismatch" }}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                </section>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,133 @@
+//! The console's request context: who is signed in, in which workspace, with what role,
+//! and the gate every server function passes before it does anything.
+
+use super::audit::Event;
+use super::error::{AppError, AppResult};
+use super::state::app_state;
+use super::workspaces::ActorRef;
+use crate::domain::access::{authorize, Grant, PrincipalKind, Requirement, USERS_ONLY};
+use crate::domain::permissions::Permission;
+use crate::domain::roles::Role;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+pub const SESSION_USER: &str = "user_id";
+pub const SESSION_WORKSPACE: &str = "workspace_id";
+pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+/// A session ends this long after sign-in, however active.
+pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 3600;
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT_SECS: i64 = 2 * 3600;
+
+/// A signed-in member acting in their current workspace, with their role as of this request.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub email: String,
+    pub workspace_id: Uuid,
+    pub role: Role,
+    pub address: String,
+}
+
+impl Actor {
+    pub fn grant(&self) -> Grant {
+        Grant { kind: PrincipalKind::User, permissions: self.role.permissions(), application: None }
+    }
+
+    pub fn event(&self, ws: Uuid, action: &'static str, target: String, detail: String) -> Event<'_> {
+        Event {
+            workspace: Some(ws),
+            actor_user: Some(self.user_id),
+            actor_key: None,
+            action,
+            target,
+            detail,
+            address: &self.address,
+        }
+    }
+
+    pub fn as_ref(&self) -> ActorRef<'_> {
+        ActorRef { workspace: self.workspace_id, user: self.user_id, key_id: None, address: &self.address }
+    }
+}
+
+/// The session of the current request.
+pub async fn session() -> AppResult<Session> {
+    leptos_axum::extract::<Session>().await.map_err(|e| AppError::Internal(format!("session: {e}")))
+}
+
+/// The client's address (the TCP peer).
+pub async fn client_address() -> String {
+    use axum::extract::ConnectInfo;
+    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// The signed-in user of a session, enforcing the absolute timeout.
+pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
+    let user: Option<String> = session.get(SESSION_USER).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(user) = user.and_then(|u| Uuid::parse_str(&u).ok()) else { return Ok(None) };
+    let signed_in_at: i64 = session.get(SESSION_SIGNED_IN_AT).await.ok().flatten().unwrap_or(0);
+    if super::now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+        session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(None);
+    }
+    Ok(Some(user))
+}
+
+/// Resolves the actor of a session: the user, their current workspace and role there. A
+/// workspace they were removed from falls back to another of theirs.
+pub async fn actor_of(session: &Session, address: String) -> AppResult<Option<Actor>> {
+    let Some(user) = session_user(session).await? else { return Ok(None) };
+    let state = app_state();
+    let wanted: Option<String> = session.get(SESSION_WORKSPACE).await.ok().flatten();
+    let workspaces = super::workspaces::workspaces_of(&state.db, user).await?;
+    let current = workspaces
+        .iter()
+        .find(|w| Some(&w.id) == wanted.as_ref())
+        .or_else(|| workspaces.first());
+    let Some(current) = current else { return Ok(None) };
+    let email = super::accounts::email_of(&state.db, user).await?;
+    Ok(Some(Actor {
+        user_id: user,
+        email,
+        workspace_id: Uuid::parse_str(&current.id).map_err(|e| AppError::Internal(e.to_string()))?,
+        role: current.role,
+        address,
+    }))
+}
+
+/// The actor of the current server function request, if signed in.
+pub async fn current_actor() -> AppResult<Option<Actor>> {
+    let session = session().await?;
+    actor_of(&session, client_address().await).await
+}
+
+/// The gate: a signed-in member whose role meets `requirement`, or an error. Every server
+/// function that is not part of signing in calls this first.
+pub async fn require(requirement: &Requirement) -> AppResult<Actor> {
+    let actor = current_actor().await?.ok_or(AppError::Unauthenticated)?;
+    authorize(&actor.grant(), requirement, None).map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
+    Ok(actor)
+}
+
+/// [`require`] for a user holding `permissions`.
+pub async fn require_permissions(permissions: &'static [Permission]) -> AppResult<Actor> {
+    require(&Requirement { principals: USERS_ONLY, permissions, agent_binding: false }).await
+}
+
+/// Any signed-in member.
+pub async fn require_member() -> AppResult<Actor> {
+    require_permissions(&[]).await
+}
+
+/// Marks the session signed in as `user`, with a new session id.
+pub async fn start_session(session: &Session, user: Uuid) -> AppResult<()> {
+    let err = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
+    session.cycle_id().await.map_err(err)?;
+    session.insert(SESSION_USER, user.to_string()).await.map_err(err)?;
+    session.insert(SESSION_SIGNED_IN_AT, super::now()).await.map_err(err)?;
+    Ok(())
+}

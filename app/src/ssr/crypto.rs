@@ -1,0 +1,67 @@
+//! The server secret and the digests made with it.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+
+/// The server secret: peppers key digests and signs user tokens. `Debug` shows nothing.
+pub struct ServerSecret(Vec<u8>);
+
+impl ServerSecret {
+    pub fn new(bytes: Vec<u8>) -> ServerSecret {
+        ServerSecret(bytes)
+    }
+
+    /// HMAC-SHA-256 of `data`, hex: the stored form of API key secrets and invitation tokens.
+    pub fn digest(&self, data: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(data.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Key material for signing user tokens, derived so it never equals the pepper.
+    pub fn jwt_key(&self) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"keyward user token signing key");
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+impl fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ServerSecret(<redacted>)")
+    }
+}
+
+/// Constant-time equality of two digests.
+pub fn digests_match(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// `n` random bytes from the OS CSPRNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    use rand::RngCore;
+    let mut buf = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_peppered_and_compared_in_constant_time() {
+        let a = ServerSecret::new(vec![1; 32]);
+        let b = ServerSecret::new(vec![2; 32]);
+        assert_ne!(a.digest("x"), b.digest("x"));
+        assert!(digests_match(&a.digest("x"), &a.digest("x")));
+        assert!(!digests_match(&a.digest("x"), &a.digest("y")));
+        assert_eq!(format!("{a:?}"), "ServerSecret(<redacted>)");
+    }
+}

@@ -1,0 +1,542 @@
+//! API keys: create (capped at the creator's role), list, revoke, rotate, and authenticate a
+//! presented secret. Only the peppered digest of a secret is stored.
+
+use super::audit::{self, Event};
+use super::crypto::{digests_match, random_bytes, ServerSecret};
+use super::db::Db;
+use super::error::{AppError, AppResult};
+use crate::domain::access::{Grant, PrincipalKind};
+use crate::domain::dates::DAY;
+use crate::domain::permissions::PermissionSet;
+use crate::domain::roles::Role;
+use crate::domain::secret::{self, display_prefix, KeyId, KeyKind, MalformedSecret};
+use crate::domain::validate::Name;
+use crate::model::{KeyRow, KeyStatus, NewSecret};
+use uuid::Uuid;
+
+/// Keys expiring within this many seconds show as "expiring soon".
+pub const EXPIRING_SOON: i64 = 7 * DAY;
+
+/// Who creates, rotates or revokes: a person in a workspace with their current role.
+#[derive(Clone, Debug)]
+pub struct KeyActor<'a> {
+    pub user: Uuid,
+    pub workspace: Uuid,
+    pub role: Role,
+    pub address: &'a str,
+}
+
+impl<'a> KeyActor<'a> {
+    pub fn of(actor: &'a super::auth::Actor) -> KeyActor<'a> {
+        KeyActor { user: actor.user_id, workspace: actor.workspace_id, role: actor.role, address: &actor.address }
+    }
+
+    fn event(&self, action: &'a str, key_id: &str, detail: String) -> Event<'a> {
+        Event {
+            workspace: Some(self.workspace),
+            actor_user: Some(self.user),
+            actor_key: None,
+            action,
+            target: format!("key:{key_id}"),
+            detail,
+            address: self.address,
+        }
+    }
+}
+
+/// A validated request for a new key.
+#[derive(Clone, Debug)]
+pub struct NewKey {
+    pub name: Name,
+    pub purpose: String,
+    pub kind: KeyKind,
+    pub application: Option<Uuid>,
+    /// Required for agent keys: the agent they are bound to.
+    pub agent: Option<Uuid>,
+    pub permissions: PermissionSet,
+    pub expires_at: Option<i64>,
+}
+
+/// How long a new key lives, as chosen in the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiration {
+    Days(i64),
+    Until(i64),
+    Never,
+}
+
+impl Expiration {
+    /// Parses the form's choice: `7`, `30`, `60`, `90`, `custom` (with a date) or `never`.
+    pub fn parse(choice: &str, custom_date: &str) -> AppResult<Expiration> {
+        match choice.trim() {
+            "7" | "30" | "60" | "90" => Ok(Expiration::Days(choice.trim().parse().expect("digits"))),
+            "never" => Ok(Expiration::Never),
+            "custom" => crate::domain::dates::parse_date_end_of_day(custom_date)
+                .map(Expiration::Until)
+                .ok_or_else(|| AppError::invalid("Expires on must be a date like 2027-01-31.")),
+            _ => Err(AppError::invalid("Choose an expiration.")),
+        }
+    }
+
+    pub fn at(self, now: i64) -> Option<i64> {
+        match self {
+            Expiration::Days(d) => Some(now + d * DAY),
+            Expiration::Until(t) => Some(t),
+            Expiration::Never => None,
+        }
+    }
+}
+
+/// A stored key, with the names lists show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRecord {
+    pub id: String,
+    pub key_id: String,
+    pub workspace_id: String,
+    pub kind: String,
+    pub name: String,
+    pub purpose: String,
+    pub owner_id: String,
+    pub owner_email: String,
+    pub application_id: Option<String>,
+    pub application_name: Option<String>,
+    pub agent_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub permissions: String,
+    pub digest: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<i64>,
+    pub revoked_reason: Option<String>,
+    pub rotated_at: Option<i64>,
+    pub grace_until: Option<i64>,
+    pub previous_grace_until: Option<i64>,
+    pub previous_last_used_at: Option<i64>,
+    pub rate_limit_per_minute: Option<i64>,
+    pub workspace_rate_limit: i64,
+    pub workspace_legacy_transports: i64,
+}
+
+const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
+    u.email AS owner_email, k.application_id, a.name AS application_name, k.agent_id, g.name AS agent_name, \
+    k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
+    k.revoked_reason, k.rotated_at, k.grace_until, p.grace_until AS previous_grace_until, \
+    p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
+    w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports \
+    FROM api_keys k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
+    LEFT JOIN applications a ON a.id = k.application_id \
+    LEFT JOIN agents g ON g.id = k.agent_id \
+    LEFT JOIN api_keys p ON p.id = k.rotated_from";
+
+impl KeyRecord {
+    pub fn kind(&self) -> KeyKind {
+        KeyKind::parse(&self.kind).unwrap_or(KeyKind::Service)
+    }
+
+    pub fn permissions(&self) -> PermissionSet {
+        PermissionSet::from_storage(&self.permissions)
+    }
+
+    pub fn uuid(&self) -> Uuid {
+        Uuid::parse_str(&self.id).unwrap_or_default()
+    }
+
+    pub fn owner(&self) -> Uuid {
+        Uuid::parse_str(&self.owner_id).unwrap_or_default()
+    }
+
+    pub fn workspace(&self) -> Uuid {
+        Uuid::parse_str(&self.workspace_id).unwrap_or_default()
+    }
+
+    pub fn application(&self) -> Option<Uuid> {
+        self.application_id.as_deref().and_then(|a| Uuid::parse_str(a).ok())
+    }
+
+    pub fn status(&self, now: i64) -> KeyStatus {
+        if self.revoked_at.is_some() {
+            KeyStatus::Revoked
+        } else if self.rotated_at.is_some() {
+            KeyStatus::RotatedOut
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            KeyStatus::Expired
+        } else if self.expires_at.is_some_and(|e| e - now <= EXPIRING_SOON) {
+            KeyStatus::ExpiringSoon
+        } else {
+            KeyStatus::Active
+        }
+    }
+
+    pub fn to_row(&self, now: i64) -> KeyRow {
+        let kind = self.kind();
+        KeyRow {
+            id: self.id.clone(),
+            key_id: self.key_id.clone(),
+            prefix: KeyId::parse(&self.key_id).map(|k| display_prefix(kind, &k)).unwrap_or_default(),
+            name: self.name.clone(),
+            purpose: self.purpose.clone(),
+            kind,
+            owner_email: self.owner_email.clone(),
+            owner_id: self.owner_id.clone(),
+            application: self.application_name.clone(),
+            application_id: self.application_id.clone(),
+            agent: self.agent_name.clone(),
+            permissions: self.permissions(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+            last_used_ip: self.last_used_ip.clone(),
+            status: self.status(now),
+            revoked_at: self.revoked_at,
+            revoked_reason: self.revoked_reason.clone(),
+            previous_grace_until: self.previous_grace_until.filter(|g| *g > now),
+            previous_last_used_at: self.previous_last_used_at,
+            rotated_at: self.rotated_at,
+        }
+    }
+}
+
+/// Creates a key for `by`. Refuses permissions above the creator's role, agents and
+/// applications of other workspaces, and expirations the workspace policy forbids.
+pub async fn create(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, new: NewKey) -> AppResult<NewSecret> {
+    let now = super::now();
+    check_new_key(db, by, &new, now).await?;
+    let mut tx = db.write().await?;
+    let (id, key_id, plaintext) = insert_key(&mut tx, pepper, by, &new, None, now).await?;
+    audit::record(
+        &mut tx,
+        by.event("key.created", key_id.as_str(), format!("{} key \"{}\" with {}", new.kind.id(), new.name.as_str(), new.permissions.to_storage())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSecret::new(get(db, by.workspace, id).await?.to_row(now), plaintext))
+}
+
+async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> AppResult<()> {
+    let above = new.permissions.minus(by.role.permissions());
+    if !above.is_empty() {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) does not hold {}; a key cannot exceed the account that makes it.",
+            by.role,
+            above.ids().join(", ")
+        )));
+    }
+    if new.permissions.is_empty() {
+        return Err(AppError::invalid("Choose at least one permission."));
+    }
+    let policy = super::workspaces::policy(db, by.workspace).await?;
+    match new.kind {
+        KeyKind::Service if !policy.allow_service_keys => {
+            return Err(AppError::Forbidden("This workspace does not allow service keys.".into()))
+        }
+        KeyKind::Agent if !policy.allow_agent_keys => {
+            return Err(AppError::Forbidden("This workspace does not allow agent keys.".into()))
+        }
+        _ => {}
+    }
+    match new.expires_at {
+        None if !policy.allow_never_expiring => {
+            return Err(AppError::invalid("This workspace requires keys to expire."));
+        }
+        Some(t) if t <= now => return Err(AppError::invalid("The expiration must be in the future.")),
+        Some(t) if policy.max_lifetime_days.is_some_and(|d| t > now + d * DAY) => {
+            return Err(AppError::invalid(format!(
+                "This workspace allows keys to live at most {} days.",
+                policy.max_lifetime_days.unwrap_or_default()
+            )));
+        }
+        _ => {}
+    }
+    if let Some(app) = new.application {
+        super::workspaces::application(db, by.workspace, app).await.map_err(|_| AppError::invalid("Unknown application."))?;
+    }
+    match (new.kind, new.agent) {
+        (KeyKind::Agent, None) => return Err(AppError::invalid("An agent key must be bound to an agent.")),
+        (KeyKind::Service, Some(_)) => return Err(AppError::invalid("Only agent keys are bound to an agent.")),
+        (KeyKind::Agent, Some(agent)) => {
+            let row: Option<(String,)> = sqlx::query_as("SELECT application_id FROM agents WHERE id = $1 AND workspace_id = $2")
+                .bind(agent.to_string())
+                .bind(by.workspace.to_string())
+                .fetch_optional(db.pool())
+                .await?;
+            let Some((agent_app,)) = row else { return Err(AppError::invalid("Unknown agent.")) };
+            if new.application.map(|a| a.to_string()) != Some(agent_app) {
+                return Err(AppError::invalid("The agent belongs to another application."));
+            }
+        }
+        (KeyKind::Service, None) => {}
+    }
+    Ok(())
+}
+
+/// Inserts a key row with a fresh secret; returns (row id, key id, plaintext).
+async fn insert_key(
+    tx: &mut super::db::Tx,
+    pepper: &ServerSecret,
+    by: &KeyActor<'_>,
+    new: &NewKey,
+    rotated_from: Option<&str>,
+    now: i64,
+) -> AppResult<(Uuid, String, String)> {
+    let id = Uuid::new_v4();
+    let key_id = KeyId::parse(&secret::base62_from_random(random_bytes(64).into_iter(), secret::KEY_ID_LEN))
+        .ok_or_else(|| AppError::Internal("key id generation".into()))?;
+    // 64 random bytes leave ~62 after rejection sampling: always enough for 32 characters.
+    let random = secret::base62_from_random(random_bytes(64).into_iter(), secret::RANDOM_LEN);
+    if random.len() != secret::RANDOM_LEN {
+        return Err(AppError::Internal("not enough randomness".into()));
+    }
+    let plaintext = secret::assemble(new.kind, &key_id, &random);
+    sqlx::query(
+        "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, agent_id, \
+         permissions, digest, created_at, expires_at, rotated_from) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(id.to_string())
+    .bind(key_id.as_str())
+    .bind(by.workspace.to_string())
+    .bind(by.user.to_string())
+    .bind(new.kind.id())
+    .bind(new.name.as_str())
+    .bind(&new.purpose)
+    .bind(new.application.map(|a| a.to_string()))
+    .bind(new.agent.map(|a| a.to_string()))
+    .bind(new.permissions.to_storage())
+    .bind(pepper.digest(&plaintext))
+    .bind(now)
+    .bind(new.expires_at)
+    .bind(rotated_from)
+    .execute(&mut **tx)
+    .await?;
+    Ok((id, key_id.to_string(), plaintext))
+}
+
+/// One key of a workspace by row id; other workspaces' keys are `NotFound`.
+pub async fn get(db: &Db, ws: Uuid, id: Uuid) -> AppResult<KeyRecord> {
+    sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.id = $1 AND k.workspace_id = $2"))
+        .bind(id.to_string())
+        .bind(ws.to_string())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Every key of a workspace, newest first.
+pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
+    Ok(sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.workspace_id = $1 ORDER BY k.created_at DESC, k.id"))
+        .bind(ws.to_string())
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// Whether `viewer` may see `key`: their own, or any with `keys:read`.
+pub fn may_see(viewer: Uuid, role: Role, key: &KeyRecord) -> bool {
+    key.owner() == viewer || role.permissions().contains(crate::domain::permissions::Permission::KEYS_READ)
+}
+
+/// The keys `viewer` may see. Keys replaced by a rotation are shown through their successor.
+pub async fn visible(db: &Db, viewer: Uuid, role: Role, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
+    Ok(all_in_workspace(db, ws)
+        .await?
+        .into_iter()
+        .filter(|k| k.rotated_at.is_none() && may_see(viewer, role, k))
+        .collect())
+}
+
+/// A key `by` may act on (their own, or any when `any` is allowed by their role).
+async fn actionable(db: &Db, by: &KeyActor<'_>, id: Uuid, any: bool) -> AppResult<KeyRecord> {
+    let key = get(db, by.workspace, id).await?;
+    if !may_see(by.user, by.role, &key) {
+        return Err(AppError::NotFound);
+    }
+    if key.owner() != by.user && !any {
+        return Err(AppError::Forbidden("You may only change your own keys.".into()));
+    }
+    Ok(key)
+}
+
+/// Revokes a key at once, durably, with its audit event in the same transaction.
+pub async fn revoke(db: &Db, by: &KeyActor<'_>, id: Uuid, reason: String) -> AppResult<()> {
+    let key = actionable(db, by, id, by.role.may_revoke_any_key()).await?;
+    let mut tx = db.write().await?;
+    // Owner-scoped in the same statement: the row must still be in this workspace and live.
+    let result = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+         WHERE id = $4 AND workspace_id = $5 AND revoked_at IS NULL",
+    )
+    .bind(super::now())
+    .bind(by.user.to_string())
+    .bind(&reason)
+    .bind(&key.id)
+    .bind(by.workspace.to_string())
+    .execute(&mut *tx)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(AppError::Conflict("This key is already revoked.".into()));
+    }
+    audit::record(&mut tx, by.event("key.revoked", &key.key_id, reason)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Grace periods a rotation may leave the old secret working for.
+pub const GRACE_CHOICES: [i64; 4] = [0, 3600, 24 * 3600, 7 * DAY];
+
+/// Issues a new secret with the same settings; the old one works for `grace` more seconds.
+pub async fn rotate(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, id: Uuid, grace: i64) -> AppResult<NewSecret> {
+    if !GRACE_CHOICES.contains(&grace) {
+        return Err(AppError::invalid("Choose a grace period: now, 1 hour, 24 hours or 7 days."));
+    }
+    let key = actionable(db, by, id, by.role.permissions().contains(crate::domain::permissions::Permission::KEYS_WRITE)).await?;
+    let now = super::now();
+    if !key.status(now).usable() {
+        return Err(AppError::Conflict(format!("A {} key cannot be rotated.", key.status(now).label().to_lowercase())));
+    }
+    // The new secret keeps the old one's lifetime length, counted from now.
+    let expires_at = key.expires_at.map(|e| now + (e - key.created_at).max(DAY));
+    let new = NewKey {
+        name: Name::parse("Name", &key.name)?,
+        purpose: key.purpose.clone(),
+        kind: key.kind(),
+        application: key.application(),
+        agent: key.agent_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()),
+        permissions: key.permissions(),
+        expires_at,
+    };
+    // The successor belongs to the original owner, whoever rotates it.
+    let owner_role = super::accounts::role_in(db, key.owner(), by.workspace).await?.ok_or(AppError::NotFound)?;
+    let owner = KeyActor { user: key.owner(), workspace: by.workspace, role: owner_role, address: by.address };
+    let mut tx = db.write().await?;
+    let result = sqlx::query(
+        "UPDATE api_keys SET rotated_at = $1, grace_until = $2 WHERE id = $3 AND workspace_id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(now + grace)
+    .bind(&key.id)
+    .bind(by.workspace.to_string())
+    .execute(&mut *tx)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(AppError::Conflict("This key was already rotated or revoked.".into()));
+    }
+    let (new_id, new_key_id, plaintext) = insert_key(&mut tx, pepper, &owner, &new, Some(&key.id), now).await?;
+    audit::record(&mut tx, by.event("key.rotated", &key.key_id, format!("replaced by key:{new_key_id}; old secret works for {grace} s"))).await?;
+    tx.commit().await?;
+    Ok(NewSecret::new(get(db, by.workspace, new_id).await?.to_row(now), plaintext))
+}
+
+/// Why a presented secret was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// Refused without any lookup.
+    Malformed(MalformedSecret),
+    /// No stored digest matches: the generic answer.
+    Unknown,
+    Expired,
+    Revoked,
+    RotatedOut,
+}
+
+impl AuthFailure {
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::Malformed(_) => "MALFORMED",
+            AuthFailure::Unknown => "NOT_FOUND",
+            AuthFailure::Expired => "EXPIRED",
+            AuthFailure::Revoked => "REVOKED",
+            AuthFailure::RotatedOut => "ROTATED_OUT",
+        }
+    }
+
+    pub fn explain(self) -> &'static str {
+        match self {
+            AuthFailure::Malformed(m) => m.explain(),
+            AuthFailure::Unknown => "The credential is not valid.",
+            AuthFailure::Expired => "The key has expired.",
+            AuthFailure::Revoked => "The key has been revoked.",
+            AuthFailure::RotatedOut => "The key was rotated and its grace period has ended.",
+        }
+    }
+}
+
+/// A secret that matched a stored key, with what it may do right now.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub key: KeyRecord,
+    /// The owner's current role in the key's workspace.
+    pub owner_role: Role,
+    pub grant: Grant,
+    /// Attached permissions the owner's role no longer grants.
+    pub dropped: PermissionSet,
+}
+
+/// Where an authentication attempt stands after the lookup: the key when the digest matched.
+pub enum Lookup {
+    Ok(Authenticated),
+    Refused(AuthFailure, Option<KeyRecord>),
+}
+
+/// Authenticates a presented secret. Malformed secrets are refused before any lookup; the
+/// specific reason (expired, revoked, rotated out) is given only once the digest matched.
+pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> AppResult<Lookup> {
+    let parts = match secret::parse(presented) {
+        Ok(parts) => parts,
+        Err(m) => return Ok(Lookup::Refused(AuthFailure::Malformed(m), None)),
+    };
+    let key: Option<KeyRecord> = sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.key_id = $1"))
+        .bind(parts.key_id.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(key) = key else { return Ok(Lookup::Refused(AuthFailure::Unknown, None)) };
+    if !digests_match(&pepper.digest(presented), &key.digest) || key.kind() != parts.kind {
+        return Ok(Lookup::Refused(AuthFailure::Unknown, None));
+    }
+    let now = super::now();
+    let failure = if key.revoked_at.is_some() {
+        Some(AuthFailure::Revoked)
+    } else if key.expires_at.is_some_and(|e| e <= now) {
+        Some(AuthFailure::Expired)
+    } else if key.grace_until.is_some_and(|g| g <= now) {
+        Some(AuthFailure::RotatedOut)
+    } else {
+        None
+    };
+    if let Some(f) = failure {
+        return Ok(Lookup::Refused(f, Some(key)));
+    }
+    let Some(owner_role) = super::accounts::role_in(db, key.owner(), key.workspace()).await? else {
+        // The owner left the workspace; their keys were revoked with them.
+        return Ok(Lookup::Refused(AuthFailure::Revoked, Some(key)));
+    };
+    let attached = key.permissions();
+    let effective = attached.intersect(owner_role.permissions());
+    let grant = Grant {
+        kind: match key.kind() {
+            KeyKind::Service => PrincipalKind::Service,
+            KeyKind::Agent => PrincipalKind::Agent,
+        },
+        permissions: effective,
+        application: key.application(),
+    };
+    Ok(Lookup::Ok(Authenticated { dropped: attached.minus(effective), owner_role, grant, key }))
+}
+
+/// Records that a key was used (the bookkeeping queue calls this in batches).
+pub async fn record_use(db: &Db, uses: &[(String, i64, String)]) -> AppResult<()> {
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write().await?;
+    for (id, at, address) in uses {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $1)")
+            .bind(at)
+            .bind(address)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

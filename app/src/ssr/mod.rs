@@ -1,0 +1,23 @@
+//! Server-only code: storage, services and the request context of server functions.
+
+pub mod audit;
+pub mod auth;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod keys;
+pub mod accounts;
+pub mod passwords;
+pub mod session_store;
+pub mod state;
+pub mod tester;
+pub mod throttle;
+pub mod workspaces;
+
+/// Current Unix time in seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

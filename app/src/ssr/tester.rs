@@ -1,0 +1,169 @@
+//! The credential tester: what a secret is and what it can really do. Reads the same route
+//! table and gate as the middleware, then proves it with live requests.
+
+use super::error::AppResult;
+use super::keys::{self, AuthFailure, Authenticated, KeyRecord, Lookup};
+use super::state::AppState;
+use crate::domain::access::Grant;
+use crate::domain::coverage::coverage;
+use crate::domain::permissions::{Permission, PermissionSet};
+use crate::domain::routes::ROUTES;
+use crate::domain::secret;
+use crate::model::{CredentialReport, PermissionLine, PrincipalReport, SmokeLine};
+use std::time::{Duration, Instant};
+
+/// Header the tester's smoke requests carry so they do not count as the key's use.
+pub const SMOKE_HEADER: &str = "x-keyward-smoke-test";
+
+/// The value of [`SMOKE_HEADER`] only this server can produce.
+pub fn smoke_token(state: &AppState) -> String {
+    state.secret.digest("keyward credential tester smoke request")
+}
+
+/// Tests a presented secret. Never stores, logs or returns it.
+pub async fn test_secret(state: &AppState, presented: &str, smoke: bool) -> AppResult<CredentialReport> {
+    let prefix = secret::parse(presented).ok().map(|p| p.display_prefix());
+    let report = match keys::authenticate(&state.db, &state.secret, presented).await? {
+        Lookup::Ok(auth) => {
+            let mut report = report_for_valid(&auth);
+            report.prefix = prefix;
+            if smoke {
+                report.smoke = smoke_tests(state, presented, &auth.grant).await;
+            }
+            report
+        }
+        Lookup::Refused(failure, key) => refused(failure, key, prefix),
+    };
+    Ok(report)
+}
+
+/// Describes a key without its secret (from the keys list): no smoke tests.
+pub async fn inspect_key(state: &AppState, key: KeyRecord) -> AppResult<CredentialReport> {
+    let now = super::now();
+    let role = super::accounts::role_in(&state.db, key.owner(), key.workspace()).await?;
+    let status = key.status(now);
+    let mut report = match role {
+        Some(owner_role) if status.usable() || status == crate::model::KeyStatus::RotatedOut && key.grace_until.is_some_and(|g| g > now) => {
+            let attached = key.permissions();
+            let effective = attached.intersect(owner_role.permissions());
+            let grant = Grant {
+                kind: match key.kind() {
+                    secret::KeyKind::Service => crate::domain::access::PrincipalKind::Service,
+                    secret::KeyKind::Agent => crate::domain::access::PrincipalKind::Agent,
+                },
+                permissions: effective,
+                application: key.application(),
+            };
+            report_for_valid(&Authenticated { dropped: attached.minus(effective), owner_role, grant, key: key.clone() })
+        }
+        _ => {
+            let failure = match status {
+                crate::model::KeyStatus::Expired => AuthFailure::Expired,
+                crate::model::KeyStatus::RotatedOut => AuthFailure::RotatedOut,
+                _ => AuthFailure::Revoked,
+            };
+            refused(failure, Some(key.clone()), None)
+        }
+    };
+    report.prefix = secret::KeyId::parse(&key.key_id).map(|id| secret::display_prefix(key.kind(), &id));
+    Ok(report)
+}
+
+fn principal(key: &KeyRecord, owner_role: Option<crate::domain::roles::Role>) -> PrincipalReport {
+    let now = super::now();
+    PrincipalReport {
+        kind: key.kind().id().into(),
+        key_name: key.name.clone(),
+        agent: key.agent_name.clone(),
+        owner_email: key.owner_email.clone(),
+        owner_role,
+        workspace_id: key.workspace_id.clone(),
+        application: key.application_name.clone(),
+        status: key.status(now),
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        last_used_at: key.last_used_at,
+    }
+}
+
+fn permission_lines(attached: PermissionSet, effective: PermissionSet) -> Vec<PermissionLine> {
+    Permission::all()
+        .filter(|p| attached.contains(*p))
+        .map(|p| PermissionLine {
+            id: p.id().into(),
+            description: p.description().into(),
+            attached: true,
+            effective: effective.contains(p),
+            dropped: !effective.contains(p),
+        })
+        .collect()
+}
+
+fn report_for_valid(auth: &Authenticated) -> CredentialReport {
+    let dropped = !auth.dropped.is_empty();
+    CredentialReport {
+        valid: true,
+        code: "VALID".into(),
+        message: if dropped {
+            format!(
+                "Valid. The owner's role ({}) no longer grants {}, so the key cannot use them.",
+                auth.owner_role,
+                auth.dropped.ids().join(", ")
+            )
+        } else {
+            "Valid.".into()
+        },
+        prefix: None,
+        principal: Some(principal(&auth.key, Some(auth.owner_role))),
+        permissions: permission_lines(auth.key.permissions(), auth.grant.permissions),
+        coverage: coverage(&auth.grant),
+        smoke: vec![],
+    }
+}
+
+fn refused(failure: AuthFailure, key: Option<KeyRecord>, prefix: Option<String>) -> CredentialReport {
+    CredentialReport {
+        valid: false,
+        code: failure.code().into(),
+        message: failure.explain().into(),
+        prefix,
+        principal: key.as_ref().map(|k| principal(k, None)),
+        permissions: key.map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY)).unwrap_or_default(),
+        coverage: vec![],
+        smoke: vec![],
+    }
+}
+
+/// Calls every read-only route without parameters with the secret, against this instance's
+/// own address, and compares the status with what the coverage predicts.
+async fn smoke_tests(state: &AppState, presented: &str, grant: &Grant) -> Vec<SmokeLine> {
+    let client = match reqwest::Client::builder().timeout(Duration::from_secs(5)).build() {
+        Ok(c) => c,
+        Err(_) => return vec![],
+    };
+    let token = smoke_token(state);
+    let mut lines = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.smoke_testable()) {
+        let expected = match crate::domain::access::authorize(grant, &route.requirement, None) {
+            Ok(()) => 200,
+            Err(_) => 403,
+        };
+        let started = Instant::now();
+        let observed = client
+            .get(format!("{}{}", state.self_url, route.path))
+            .header("x-keyward-api-token", presented)
+            .header(SMOKE_HEADER, &token)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        lines.push(SmokeLine {
+            method: route.method.as_str().into(),
+            path: route.path.into(),
+            expected,
+            observed,
+            latency_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+    lines
+}

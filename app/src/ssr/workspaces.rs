@@ -1,0 +1,429 @@
+//! Workspaces, members, roles, applications, agents and key policy.
+
+use super::audit::{self, Event};
+use super::auth::Actor;
+use super::crypto::ServerSecret;
+use super::db::{changed, Db, Tx};
+use super::error::{AppError, AppResult};
+use crate::domain::roles::Role;
+use crate::domain::validate::{Email, Name};
+use crate::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary};
+use uuid::Uuid;
+
+/// Inserts a workspace with `owner` as its owner.
+pub async fn insert_workspace(tx: &mut Tx, ws: Uuid, name: &Name, owner: Uuid, now: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(ws.to_string())
+        .bind(name.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(ws.to_string())
+        .bind(owner.to_string())
+        .bind(Role::Owner.id())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A new workspace owned by the actor.
+pub async fn create_workspace(db: &Db, actor: &Actor, name: Name) -> AppResult<Uuid> {
+    let ws = Uuid::new_v4();
+    let mut tx = db.write().await?;
+    insert_workspace(&mut tx, ws, &name, actor.user_id, super::now()).await?;
+    audit::record(&mut tx, actor.event(ws, "workspace.created", format!("workspace:{ws}"), name.into_string())).await?;
+    tx.commit().await?;
+    Ok(ws)
+}
+
+/// Every workspace the user belongs to.
+pub async fn workspaces_of(db: &Db, user: Uuid) -> AppResult<Vec<WorkspaceSummary>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+         WHERE m.user_id = $1 ORDER BY w.created_at, w.id",
+    )
+    .bind(user.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, role)| Some(WorkspaceSummary { id, name, role: Role::parse(&role).ok()? }))
+        .collect())
+}
+
+pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
+    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT u.id, u.email, m.role, m.created_at, CASE WHEN u.password_hash IS NULL THEN 1 ELSE 0 END \
+         FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY m.created_at, u.email",
+    )
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user_id, email, role, joined_at, pending)| {
+            Some(MemberRow { user_id, email, role: Role::parse(&role).ok()?, joined_at, invitation_pending: pending == 1 })
+        })
+        .collect())
+}
+
+/// Adds a member. A new account gets a one-time invitation token (returned once, stored as a
+/// digest); an existing account is added directly.
+pub async fn invite(db: &Db, secret: &ServerSecret, actor: &Actor, email: Email, role: Role) -> AppResult<Option<String>> {
+    if !actor.role.may_assign(role) {
+        return Err(AppError::Forbidden(format!("Your role cannot give the {} role.", role.id())));
+    }
+    let mut tx = db.write().await?;
+    let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let now = super::now();
+    let (user, token) = match existing {
+        Some((id,)) => (id, None),
+        None => {
+            let id = Uuid::new_v4().to_string();
+            sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, NULL, $3)")
+                .bind(&id)
+                .bind(email.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            let token = super::crypto::hex(&super::crypto::random_bytes(24));
+            sqlx::query(
+                "INSERT INTO invitations (id, workspace_id, user_id, token_digest, created_by, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(actor.workspace_id.to_string())
+            .bind(&id)
+            .bind(secret.digest(&token))
+            .bind(actor.user_id.to_string())
+            .bind(now + super::accounts::INVITATION_LIFETIME)
+            .execute(&mut *tx)
+            .await?;
+            (id, Some(token))
+        }
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id, user_id) DO NOTHING",
+    )
+    .bind(actor.workspace_id.to_string())
+    .bind(&user)
+    .bind(role.id())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Conflict(format!("{email} is already a member.")));
+    }
+    audit::record(&mut tx, actor.event(actor.workspace_id, "member.added", format!("user:{user}"), format!("{email} as {role}"))).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The member's current role, or `NotFound` (also for other workspaces' users).
+async fn member_role(tx: &mut Tx, ws: Uuid, user: Uuid) -> AppResult<Role> {
+    let (role,): (String,) = sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+        .bind(ws.to_string())
+        .bind(user.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'")
+        .bind(ws.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n)
+}
+
+/// Changes a member's role. Only owners touch owners; the last owner stays an owner.
+pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let current = member_role(&mut tx, actor.workspace_id, user).await?;
+    if !actor.role.may_assign(role) || !actor.role.may_assign(current) {
+        return Err(AppError::Forbidden("Only owners can change who is an owner.".into()));
+    }
+    if current == Role::Owner && role != Role::Owner && owner_count(&mut tx, actor.workspace_id).await? <= 1 {
+        return Err(AppError::Conflict("The last owner cannot be demoted.".into()));
+    }
+    sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
+        .bind(role.id())
+        .bind(actor.workspace_id.to_string())
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, actor.event(actor.workspace_id, "member.role_changed", format!("user:{user}"), format!("{current} -> {role}"))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a member and revokes every key they own in the workspace, in one transaction.
+pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let current = member_role(&mut tx, actor.workspace_id, user).await?;
+    if !actor.role.may_assign(current) {
+        return Err(AppError::Forbidden("Only owners can remove an owner.".into()));
+    }
+    if current == Role::Owner && owner_count(&mut tx, actor.workspace_id).await? <= 1 {
+        return Err(AppError::Conflict("The last owner cannot be removed.".into()));
+    }
+    sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+        .bind(actor.workspace_id.to_string())
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let revoked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = 'owner removed from workspace' \
+         WHERE workspace_id = $3 AND owner_id = $4 AND revoked_at IS NULL RETURNING key_id",
+    )
+    .bind(super::now())
+    .bind(actor.user_id.to_string())
+    .bind(actor.workspace_id.to_string())
+    .bind(user.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    audit::record(&mut tx, actor.event(actor.workspace_id, "member.removed", format!("user:{user}"), format!("was {current}"))).await?;
+    for (key_id,) in revoked {
+        audit::record(&mut tx, actor.event(actor.workspace_id, "key.revoked", format!("key:{key_id}"), "owner removed from workspace".into())).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
+    let apps: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT id, name, created_at FROM applications WHERE workspace_id = $1 ORDER BY name")
+            .bind(ws.to_string())
+            .fetch_all(db.pool())
+            .await?;
+    let agents: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, application_id, name, description FROM agents WHERE workspace_id = $1 ORDER BY name",
+    )
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(apps
+        .into_iter()
+        .map(|(id, name, created_at)| ApplicationRow {
+            agents: agents
+                .iter()
+                .filter(|a| a.1 == id)
+                .map(|(aid, app, name, description)| AgentRow {
+                    id: aid.clone(),
+                    application_id: app.clone(),
+                    name: name.clone(),
+                    description: description.clone(),
+                })
+                .collect(),
+            id,
+            name,
+            created_at,
+        })
+        .collect())
+}
+
+/// One application of the workspace; other workspaces' ids are `NotFound`.
+pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRow> {
+    applications(db, ws).await?.into_iter().find(|a| a.id == id.to_string()).ok_or(AppError::NotFound)
+}
+
+/// Who acts on applications: a person or a key (named by its public key id).
+#[derive(Clone, Copy, Debug)]
+pub struct ActorRef<'a> {
+    pub workspace: Uuid,
+    pub user: Uuid,
+    pub key_id: Option<&'a str>,
+    pub address: &'a str,
+}
+
+impl ActorRef<'_> {
+    fn event<'b>(&'b self, action: &'b str, target: String, detail: String) -> Event<'b> {
+        Event {
+            workspace: Some(self.workspace),
+            actor_user: Some(self.user),
+            actor_key: self.key_id,
+            action,
+            target,
+            detail,
+            address: self.address,
+        }
+    }
+}
+
+pub async fn create_application(db: &Db, by: ActorRef<'_>, name: Name) -> AppResult<Uuid> {
+    let id = Uuid::new_v4();
+    let mut tx = db.write().await?;
+    sqlx::query("INSERT INTO applications (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(id.to_string())
+        .bind(by.workspace.to_string())
+        .bind(name.as_str())
+        .bind(super::now())
+        .execute(&mut *tx)
+        .await
+        .map_err(name_taken)?;
+    audit::record(&mut tx, by.event("application.created", format!("application:{id}"), name.into_string())).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("An application with that name already exists.".into()),
+        other => other,
+    }
+}
+
+pub async fn rename_application(db: &Db, by: ActorRef<'_>, id: Uuid, name: Name) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let result = sqlx::query("UPDATE applications SET name = $1 WHERE id = $2 AND workspace_id = $3")
+        .bind(name.as_str())
+        .bind(id.to_string())
+        .bind(by.workspace.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(name_taken)?;
+    changed(result)?;
+    audit::record(&mut tx, by.event("application.renamed", format!("application:{id}"), name.into_string())).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_application_content(db: &Db, by: ActorRef<'_>, id: Uuid, content: String) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let result = sqlx::query("UPDATE applications SET content = $1 WHERE id = $2 AND workspace_id = $3")
+        .bind(&content)
+        .bind(id.to_string())
+        .bind(by.workspace.to_string())
+        .execute(&mut *tx)
+        .await?;
+    changed(result)?;
+    audit::record(&mut tx, by.event("application.content_changed", format!("application:{id}"), format!("{} bytes", content.len()))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<String> {
+    let (content,): (String,) = sqlx::query_as("SELECT content FROM applications WHERE id = $1 AND workspace_id = $2")
+        .bind(id.to_string())
+        .bind(ws.to_string())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(content)
+}
+
+pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    // Keys limited to the application go with it: revoke them first so the audit says so.
+    let revoked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = 'application deleted' \
+         WHERE workspace_id = $3 AND application_id = $4 AND revoked_at IS NULL RETURNING key_id",
+    )
+    .bind(super::now())
+    .bind(by.user.to_string())
+    .bind(by.workspace.to_string())
+    .bind(id.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE api_keys SET application_id = NULL, agent_id = NULL WHERE workspace_id = $1 AND application_id = $2")
+        .bind(by.workspace.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let result = sqlx::query("DELETE FROM applications WHERE id = $1 AND workspace_id = $2")
+        .bind(id.to_string())
+        .bind(by.workspace.to_string())
+        .execute(&mut *tx)
+        .await?;
+    changed(result)?;
+    audit::record(&mut tx, by.event("application.deleted", format!("application:{id}"), String::new())).await?;
+    for (key_id,) in revoked {
+        audit::record(&mut tx, by.event("key.revoked", format!("key:{key_id}"), "application deleted".into())).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn create_agent(db: &Db, by: ActorRef<'_>, application: Uuid, name: Name, description: String) -> AppResult<Uuid> {
+    let id = Uuid::new_v4();
+    let mut tx = db.write().await?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
+        .bind(application.to_string())
+        .bind(by.workspace.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query(
+        "INSERT INTO agents (id, workspace_id, application_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.to_string())
+    .bind(by.workspace.to_string())
+    .bind(application.to_string())
+    .bind(name.as_str())
+    .bind(&description)
+    .bind(super::now())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::Conflict("This application already has an agent with that name.".into()),
+        other => other,
+    })?;
+    audit::record(&mut tx, by.event("agent.created", format!("agent:{id}"), format!("{} in application:{application}", name.as_str()))).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
+    let row: (Option<i64>, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT max_key_lifetime_days, allow_never_expiring, allow_service_keys, allow_agent_keys, legacy_transports, \
+         rate_limit_per_minute FROM workspaces WHERE id = $1",
+    )
+    .bind(ws.to_string())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(Policy {
+        max_lifetime_days: row.0,
+        allow_never_expiring: row.1 != 0,
+        allow_service_keys: row.2 != 0,
+        allow_agent_keys: row.3 != 0,
+        legacy_transports: row.4 != 0,
+        rate_limit_per_minute: row.5,
+    })
+}
+
+pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
+    if p.max_lifetime_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(AppError::invalid("Maximum lifetime must be between 1 and 3650 days."));
+    }
+    if !(1..=100_000).contains(&p.rate_limit_per_minute) {
+        return Err(AppError::invalid("Rate limit must be between 1 and 100000 requests per minute."));
+    }
+    let mut tx = db.write().await?;
+    sqlx::query(
+        "UPDATE workspaces SET max_key_lifetime_days = $1, allow_never_expiring = $2, allow_service_keys = $3, \
+         allow_agent_keys = $4, legacy_transports = $5, rate_limit_per_minute = $6 WHERE id = $7",
+    )
+    .bind(p.max_lifetime_days)
+    .bind(i64::from(p.allow_never_expiring))
+    .bind(i64::from(p.allow_service_keys))
+    .bind(i64::from(p.allow_agent_keys))
+    .bind(i64::from(p.legacy_transports))
+    .bind(p.rate_limit_per_minute)
+    .bind(actor.workspace_id.to_string())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, actor.event(actor.workspace_id, "policy.changed", format!("workspace:{}", actor.workspace_id), format!("{p:?}"))).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! The machine API's one error mapping: every failure becomes
+//! `{"error", "message", "request_id"}` with the right status and headers.
+
+use app::ssr::error::AppError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// An API failure, rendered by [`super::envelope`] with the request id.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// A `WWW-Authenticate` error code for 401s.
+    pub auth_error: Option<&'static str>,
+    /// Permissions a 403 lacked (also sent in `X-Keyward-Missing-Permissions`).
+    pub missing: Vec<String>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, message: message.into(), auth_error: None, missing: vec![], retry_after: None }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError { auth_error: Some("invalid_token"), ..ApiError::new(StatusCode::UNAUTHORIZED, message) }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "No such resource.")
+    }
+
+    /// The `error` field: a short, stable phrase per status.
+    pub fn title(status: StatusCode) -> &'static str {
+        match status.as_u16() {
+            400 => "Bad request.",
+            401 => "Unauthorized.",
+            403 => "Forbidden.",
+            404 => "Not found.",
+            405 => "Method not allowed.",
+            409 => "Conflict.",
+            413 => "Payload too large.",
+            415 => "Unsupported media type.",
+            422 => "Unprocessable entity.",
+            429 => "Too many requests.",
+            503 => "Service unavailable.",
+            _ => "Internal server error.",
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        let status = match &e {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated => return ApiError::unauthorized("Authentication required."),
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { retry_after } => {
+                return ApiError { retry_after: Some(*retry_after), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.to_string()) }
+            }
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "machine API request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = self.status.into_response();
+        let h = res.headers_mut();
+        if let Some(code) = self.auth_error {
+            let value = format!("Bearer realm=\"keyward\", error=\"{code}\"");
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&value).expect("ASCII"));
+        }
+        if !self.missing.is_empty() {
+            if let Ok(v) = HeaderValue::from_str(&self.missing.join(", ")) {
+                h.insert("x-keyward-missing-permissions", v);
+            }
+        }
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res.extensions_mut().insert(self);
+        res
+    }
+}

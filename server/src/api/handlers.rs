@@ -1,0 +1,300 @@
+//! One handler per route of the table. The gate has already authenticated and authorized
+//! the caller; handlers scope every query to the caller's workspace.
+
+use super::error::ApiError;
+use super::{ApiState, Caller};
+use app::domain::coverage::coverage;
+use app::domain::routes::RouteId;
+use app::domain::validate::Name;
+use app::ssr::keys::{self, KeyActor, Lookup};
+use app::ssr::workspaces;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The handler of each declared route. Exhaustive: a new `RouteId` does not compile until
+/// it has a handler here.
+pub fn method_router(id: RouteId, m: MethodFilter) -> MethodRouter<ApiState> {
+    match id {
+        RouteId::Me => on(m, me),
+        RouteId::MeCoverage => on(m, me_coverage),
+        RouteId::ApplicationsList => on(m, applications_list),
+        RouteId::ApplicationsCreate => on(m, applications_create),
+        RouteId::ApplicationRead => on(m, application_read),
+        RouteId::ApplicationUpdate => on(m, application_update),
+        RouteId::ApplicationDelete => on(m, application_delete),
+        RouteId::ApplicationContentPut => on(m, application_content_put),
+        RouteId::ApplicationTokens => on(m, application_tokens),
+        RouteId::ApplicationAgentsByUuid => on(m, application_agents),
+        RouteId::AgentsCreate => on(m, agents_create),
+        RouteId::KeysVerify => on(m, keys_verify),
+        RouteId::AuthToken => on(m, auth_token),
+        RouteId::UserKeysList => on(m, user_keys_list),
+        RouteId::UserKeysCreate => on(m, user_keys_create),
+        RouteId::UserKeyRotate => on(m, user_key_rotate),
+        RouteId::UserKeyRevoke => on(m, user_key_revoke),
+    }
+}
+
+fn ok(v: Value) -> ApiResult {
+    Ok(Json(v).into_response())
+}
+
+fn principal_json(c: &Caller) -> Value {
+    json!({
+        "principal": c.grant.kind.id(),
+        "user_id": c.user,
+        "workspace_id": c.workspace,
+        "key_id": c.key.as_ref().map(|k| &k.key_id),
+        "key_name": c.key.as_ref().map(|k| &k.name),
+        "application_id": c.grant.application,
+        "agent": c.key.as_ref().and_then(|k| k.agent_name.clone()),
+        "permissions": c.grant.permissions,
+        "expires_at": c.key.as_ref().and_then(|k| k.expires_at),
+    })
+}
+
+async fn me(Extension(c): Extension<Caller>) -> ApiResult {
+    ok(principal_json(&c))
+}
+
+async fn me_coverage(Extension(c): Extension<Caller>) -> ApiResult {
+    let mut v = principal_json(&c);
+    v["coverage"] = serde_json::to_value(coverage(&c.grant)).unwrap_or_default();
+    ok(v)
+}
+
+fn application_json(a: &app::model::ApplicationRow) -> Value {
+    json!({ "id": a.id, "name": a.name, "created_at": a.created_at,
+            "agents": a.agents.iter().map(|g| json!({"id": g.id, "name": g.name, "description": g.description})).collect::<Vec<_>>() })
+}
+
+/// Applications the caller may see: all, or only the one a scoped key is limited to.
+async fn visible_applications(s: &ApiState, c: &Caller) -> Result<Vec<app::model::ApplicationRow>, ApiError> {
+    let all = workspaces::applications(&s.app.db, c.workspace).await?;
+    Ok(all.into_iter().filter(|a| c.grant.application.is_none_or(|scope| a.id == scope.to_string())).collect())
+}
+
+async fn applications_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+    let apps = visible_applications(&s, &c).await?;
+    ok(json!({ "applications": apps.iter().map(application_json).collect::<Vec<_>>() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+async fn applications_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<NameBody>) -> ApiResult {
+    if c.grant.application.is_some() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "A key limited to one application cannot create applications."));
+    }
+    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
+    let id = workspaces::create_application(&s.app.db, c.actor(), name).await?;
+    let app_row = workspaces::application(&s.app.db, c.workspace, id).await?;
+    Ok((StatusCode::CREATED, Json(application_json(&app_row))).into_response())
+}
+
+fn target(c: &Caller) -> Result<Uuid, ApiError> {
+    c.target.ok_or_else(ApiError::not_found)
+}
+
+async fn application_read(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+    let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
+    let mut v = application_json(&a);
+    v["content"] = json!(workspaces::application_content(&s.app.db, c.workspace, target(&c)?).await?);
+    ok(v)
+}
+
+async fn application_update(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<NameBody>) -> ApiResult {
+    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
+    workspaces::rename_application(&s.app.db, c.actor(), target(&c)?, name).await?;
+    ok(application_json(&workspaces::application(&s.app.db, c.workspace, target(&c)?).await?))
+}
+
+async fn application_delete(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+    workspaces::delete_application(&s.app.db, c.actor(), target(&c)?).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContentBody {
+    content: String,
+}
+
+async fn application_content_put(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<ContentBody>) -> ApiResult {
+    workspaces::set_application_content(&s.app.db, c.actor(), target(&c)?, body.content).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct Page {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// Public metadata of keys scoped to applications the caller can read, newest first.
+async fn application_tokens(State(s): State<ApiState>, Extension(c): Extension<Caller>, Query(page): Query<Page>) -> ApiResult {
+    let limit = page.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit must be between 1 and 200."));
+    }
+    let readable: Vec<String> = visible_applications(&s, &c).await?.into_iter().map(|a| a.id).collect();
+    let now = app::ssr::now();
+    let all: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
+        .await?
+        .into_iter()
+        .filter(|k| k.application_id.as_ref().is_some_and(|a| readable.contains(a)))
+        .collect();
+    let start = match &page.cursor {
+        None => 0,
+        Some(cur) => all.iter().position(|k| &k.key_id == cur).map(|i| i + 1).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cursor is not a key id of this listing.")
+        })?,
+    };
+    let items: Vec<_> = all.iter().skip(start).take(limit).collect();
+    let next = (start + items.len() < all.len()).then(|| items.last().map(|k| k.key_id.clone())).flatten();
+    ok(json!({
+        "tokens": items.iter().map(|k| {
+            let r = k.to_row(now);
+            json!({ "key_id": r.key_id, "prefix": r.prefix, "name": r.name, "principal": r.kind.id(),
+                    "application_id": r.application_id, "application": r.application, "agent": r.agent,
+                    "status": r.status.id(), "expires_at": r.expires_at, "last_used_at": r.last_used_at })
+        }).collect::<Vec<_>>(),
+        "next_cursor": next,
+    }))
+}
+
+async fn application_agents(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+    let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
+    ok(json!({ "application_id": a.id, "agents": application_json(&a)["agents"] }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn agents_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<AgentBody>) -> ApiResult {
+    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
+    let description = app::domain::validate::optional_text("description", &body.description).map_err(app::ssr::error::AppError::from)?;
+    let id = workspaces::create_agent(&s.app.db, c.actor(), target(&c)?, name, description).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id, "application_id": target(&c)?, "name": body.name.trim() }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    key: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+/// Verifies a secret for another backend. The answer is always 200 with a code: the secret
+/// being checked never causes a 401.
+async fn keys_verify(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<VerifyBody>) -> ApiResult {
+    let required = app::domain::permissions::PermissionSet::parse_list(body.permissions.iter().map(String::as_str))
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("permissions: {e}")))?;
+    let lookup = keys::authenticate(&s.app.db, &s.app.secret, &body.key).await?;
+    let answer = match lookup {
+        // Keys of other workspaces do not exist for this caller.
+        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => json!({ "valid": false, "code": "NOT_FOUND" }),
+        Lookup::Refused(failure, Some(key)) if key.workspace() != c.workspace => {
+            let _ = failure;
+            json!({ "valid": false, "code": "NOT_FOUND" })
+        }
+        Lookup::Refused(failure, _) => json!({ "valid": false, "code": failure.code() }),
+        Lookup::Ok(auth) => {
+            let missing = required.minus(auth.grant.permissions);
+            json!({
+                "valid": missing.is_empty(),
+                "code": if missing.is_empty() { "VALID" } else { "INSUFFICIENT_PERMISSIONS" },
+                "key_id": auth.key.key_id,
+                "principal": auth.key.kind().id(),
+                "owner_id": auth.key.owner_id,
+                "application_id": auth.key.application_id,
+                "permissions": auth.grant.permissions,
+                "missing_permissions": missing,
+                "expires_at": auth.key.expires_at,
+            })
+        }
+    };
+    ok(answer)
+}
+
+async fn auth_token(State(s): State<ApiState>, Extension(c): Extension<Caller>, session: tower_sessions::Session) -> ApiResult {
+    let session_id = match session.id() {
+        Some(id) => id.to_string(),
+        None => return Err(ApiError::unauthorized("A user token is issued to a signed-in browser session only.")),
+    };
+    let (token, exp) = super::user_tokens::issue(&s.app, &session_id, &c).await?;
+    ok(json!({ "token": token, "token_type": "Bearer", "expires_at": exp }))
+}
+
+async fn user_actor(s: &ApiState, c: &Caller) -> Result<app::domain::roles::Role, ApiError> {
+    Ok(app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace).await?.ok_or_else(ApiError::not_found)?)
+}
+
+async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+    let now = app::ssr::now();
+    let mine: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
+        .await?
+        .into_iter()
+        .filter(|k| k.owner() == c.user && k.rotated_at.is_none())
+        .map(|k| k.to_row(now))
+        .collect();
+    ok(json!({ "keys": mine }))
+}
+
+async fn user_keys_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(form): Json<app::pages::api_keys::CreateKeyForm>) -> ApiResult {
+    let role = user_actor(&s, &c).await?;
+    let new = app::pages::api_keys::parse_create_form(&form, role)?;
+    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    let created = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "key": created.key, "secret": created.expose() }))).into_response())
+}
+
+/// The caller's own key by public key id.
+async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiError> {
+    keys::all_in_workspace(&s.app.db, c.workspace)
+        .await?
+        .into_iter()
+        .find(|k| k.key_id == key_id && k.owner() == c.user)
+        .map(|k| k.uuid())
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    #[serde(default)]
+    grace_seconds: i64,
+}
+
+async fn user_key_rotate(State(s): State<ApiState>, Extension(c): Extension<Caller>, Path(key_id): Path<String>, Json(body): Json<RotateBody>) -> ApiResult {
+    let role = user_actor(&s, &c).await?;
+    let id = own_key(&s, &c, &key_id).await?;
+    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    let rotated = keys::rotate(&s.app.db, &s.app.secret, &by, id, body.grace_seconds).await?;
+    ok(json!({ "key": rotated.key, "secret": rotated.expose() }))
+}
+
+async fn user_key_revoke(State(s): State<ApiState>, Extension(c): Extension<Caller>, Path(key_id): Path<String>) -> ApiResult {
+    let role = user_actor(&s, &c).await?;
+    let id = own_key(&s, &c, &key_id).await?;
+    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    keys::revoke(&s.app.db, &by, id, "revoked through the API".into()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,308 @@
+//! The machine API under `/api/v1`, built from the route table: every declared route gets
+//! its handler and the gate; nothing else is routed.
+
+pub mod credentials;
+pub mod error;
+pub mod handlers;
+pub mod openapi;
+pub mod rate_limit;
+pub mod user_tokens;
+
+use crate::config::Config;
+use crate::usage::UsageRecorder;
+use app::domain::access::{authorize, Grant, PrincipalKind, Refusal};
+use app::domain::routes::{Method as RouteMethod, MachineRoute, ROUTES};
+use app::ssr::keys::{self, Lookup};
+use app::ssr::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodFilter;
+use axum::Router;
+use credentials::Presented;
+use error::ApiError;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Largest request body the machine API reads.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What the gate hands to a handler: who is calling, with what.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub grant: Grant,
+    pub workspace: Uuid,
+    /// The person: the user of a user token or session, the owner of a key.
+    pub user: Uuid,
+    pub key: Option<keys::KeyRecord>,
+    /// The application the path names, when it names one.
+    pub target: Option<Uuid>,
+    pub address: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> app::ssr::workspaces::ActorRef<'_> {
+        app::ssr::workspaces::ActorRef {
+            workspace: self.workspace,
+            user: self.user,
+            key_id: self.key.as_ref().map(|k| k.key_id.as_str()),
+            address: &self.address,
+        }
+    }
+}
+
+/// Shared by the gate of every route.
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: AppState,
+    pub usage: UsageRecorder,
+    pub limiter: Arc<rate_limit::RateLimiter>,
+    pub cors_origins: Arc<Vec<String>>,
+}
+
+#[derive(Clone)]
+struct Gate {
+    api: ApiState,
+    route: &'static MachineRoute,
+}
+
+fn method_filter(m: RouteMethod) -> MethodFilter {
+    match m {
+        RouteMethod::Get => MethodFilter::GET,
+        RouteMethod::Post => MethodFilter::POST,
+        RouteMethod::Put => MethodFilter::PUT,
+        RouteMethod::Patch => MethodFilter::PATCH,
+        RouteMethod::Delete => MethodFilter::DELETE,
+    }
+}
+
+/// The `/api/v1` router.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let api = ApiState {
+        usage: UsageRecorder::start(state.db.clone()),
+        limiter: Arc::new(rate_limit::RateLimiter::default()),
+        cors_origins: Arc::new(config.cors_allowed_origins.clone()),
+        app: state,
+    };
+    let mut router: Router<ApiState> = Router::new();
+    for route in ROUTES {
+        let path = route.path.strip_prefix("/api/v1").expect("table paths start with /api/v1");
+        let gated = handlers::method_router(route.id, method_filter(route.method)).layer(axum::middleware::from_fn_with_state(
+            Gate { api: api.clone(), route },
+            gate,
+        ));
+        router = router.route(path, gated);
+    }
+    router
+        .route("/openapi.json", axum::routing::get(openapi::document))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(api.clone(), envelope))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(api)
+}
+
+/// Gives every API response a request id, answers CORS, and turns every failure — ours or
+/// the framework's (404, 405, 413, 415, 422) — into the JSON error body.
+async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Response {
+    let request_id = Uuid::new_v4().to_string();
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let allowed_origin = origin.filter(|o| o.to_str().is_ok_and(|o| api.cors_origins.iter().any(|a| a == o)));
+    if req.method() == Method::OPTIONS {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        if let Some(o) = &allowed_origin {
+            cors_headers(&mut res, o.clone());
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
+            );
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("x-keyward-api-token, authorization, content-type"),
+            );
+            res.headers_mut().insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+        res.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).expect("uuid"));
+        return res;
+    }
+    let res = next.run(req).await;
+    let mut res = if res.status().is_client_error() || res.status().is_server_error() {
+        render_error(res, &request_id).await
+    } else {
+        res
+    };
+    if let Some(o) = allowed_origin {
+        cors_headers(&mut res, o);
+    }
+    res.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).expect("uuid"));
+    res
+}
+
+fn cors_headers(res: &mut Response, origin: HeaderValue) {
+    // Exactly the listed origin, never `*`, never credentials.
+    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    res.headers_mut().insert(header::VARY, HeaderValue::from_static("origin"));
+    res.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-keyward-missing-permissions"),
+    );
+}
+
+async fn render_error(res: Response, request_id: &str) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let message = match parts.extensions.remove::<ApiError>() {
+        Some(e) => e.message,
+        None => {
+            // A framework rejection: its text names the problem (a field, a content type).
+            let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            match parts.status.as_u16() {
+                404 => "No such route.".into(),
+                405 => "This route does not accept that method.".into(),
+                _ if text.is_empty() => ApiError::title(parts.status).into(),
+                _ => text,
+            }
+        }
+    };
+    let body = serde_json::json!({
+        "error": ApiError::title(parts.status),
+        "message": message,
+        "request_id": request_id,
+    });
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+/// The gate: authenticates the credential, authorizes it against the route's declaration
+/// with the one authorization function, applies the rate limit, then calls the handler.
+async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    let route = gate.route;
+    let api = &gate.api;
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    if route.json_body && !is_json(req.headers()) {
+        return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send a JSON body with Content-Type: application/json.").into_response();
+    }
+    let target = match application_target(route, req.uri().path()) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let (headers, uri) = (req.headers().clone(), req.uri().clone());
+    let caller = match authenticate(api, route, &headers, &uri, session, target, address).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(refusal) = authorize(&caller.grant, &route.requirement, target) {
+        return refused(refusal).into_response();
+    }
+    let mut limit_headers = None;
+    if let Some(key) = &caller.key {
+        let limit = key.rate_limit_per_minute.unwrap_or(key.workspace_rate_limit).max(1) as u32;
+        let decision = api.limiter.check(&key.key_id, limit, app::ssr::now());
+        if !decision.allowed {
+            let mut res = ApiError { retry_after: Some(decision.reset), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this key.") }.into_response();
+            decision.write_headers(res.headers_mut());
+            return res;
+        }
+        limit_headers = Some(decision);
+        let smoke = req
+            .headers()
+            .get(app::ssr::tester::SMOKE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app)));
+        if !smoke {
+            api.usage.record(key.id.clone(), caller.address.clone());
+        }
+    }
+    req.extensions_mut().insert(caller);
+    let mut res = next.run(req).await;
+    if let Some(d) = limit_headers {
+        d.write_headers(res.headers_mut());
+    }
+    res
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The application id in the path of routes that target one; not a UUID is a 404.
+fn application_target(route: &MachineRoute, path: &str) -> Result<Option<Uuid>, ApiError> {
+    if !route.targets_application {
+        return Ok(None);
+    }
+    let template: Vec<&str> = route.path.split('/').collect();
+    let actual: Vec<&str> = path.split('/').collect();
+    template
+        .iter()
+        .zip(actual.iter())
+        .find(|(t, _)| **t == "{id}" || **t == "{uuid}")
+        .map(|(_, a)| Uuid::parse_str(a).map(Some).map_err(|_| ApiError::not_found()))
+        .unwrap_or(Ok(None))
+}
+
+fn refused(refusal: Refusal) -> ApiError {
+    let missing = match &refusal {
+        Refusal::MissingPermissions(p) => p.iter().map(|p| p.id().to_string()).collect(),
+        _ => vec![],
+    };
+    ApiError { missing, ..ApiError::new(StatusCode::FORBIDDEN, refusal.explain()) }
+}
+
+async fn authenticate(
+    api: &ApiState,
+    route: &MachineRoute,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+    session: Option<tower_sessions::Session>,
+    target: Option<Uuid>,
+    address: String,
+) -> Result<Caller, ApiError> {
+    let presented = credentials::extract(headers, uri)?;
+    let db = &api.app.db;
+    match presented {
+        None => {
+            // Only the token exchange accepts the browser session.
+            if route.id == app::domain::routes::RouteId::AuthToken {
+                if let Some(session) = &session {
+                    if let Some(caller) = user_tokens::caller_from_session(&api.app, session, address.clone()).await? {
+                        return Ok(caller);
+                    }
+                }
+            }
+            Err(ApiError::unauthorized("No credential: send your key in the X-Keyward-Api-Token header."))
+        }
+        Some(Presented::UserToken(token)) => user_tokens::verify(&api.app, &token, target, address).await,
+        Some(Presented::Secret { value, legacy }) => match keys::authenticate(db, &api.app.secret, &value).await? {
+            Lookup::Refused(failure, _) => Err(ApiError::unauthorized(failure.explain())),
+            Lookup::Ok(auth) => {
+                if legacy && auth.key.workspace_legacy_transports == 0 {
+                    return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey or the key parameter; use X-Keyward-Api-Token."));
+                }
+                Ok(Caller {
+                    workspace: auth.key.workspace(),
+                    user: auth.key.owner(),
+                    grant: auth.grant,
+                    target,
+                    address,
+                    key: Some(auth.key),
+                })
+            }
+        },
+    }
+}
+
+/// A user principal's grant: their role's permissions in a workspace.
+pub fn user_grant(role: app::domain::roles::Role) -> Grant {
+    Grant { kind: PrincipalKind::User, permissions: role.permissions(), application: None }
+}

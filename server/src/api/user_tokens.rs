@@ -1,0 +1,106 @@
+//! Short-lived user tokens (JWT, HS256 pinned, `exp`/`aud`/`iss` checked). Each names the
+//! session it was issued from; signing out deletes the session and so ends the token.
+
+use super::error::ApiError;
+use super::{user_grant, Caller};
+use app::ssr::state::AppState;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const AUDIENCE: &str = "keyward-api";
+pub const ISSUER: &str = "keyward";
+/// How long a user token lives.
+pub const LIFETIME_SECS: i64 = 15 * 60;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    ws: String,
+    /// The handle of the `user_tokens` row, which names the session.
+    jti: String,
+    exp: i64,
+    iat: i64,
+    aud: String,
+    iss: String,
+}
+
+/// The user of a signed-in browser session, in their current workspace.
+pub async fn caller_from_session(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    address: String,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(user) = app::ssr::auth::session_user(session).await? else { return Ok(None) };
+    let wanted: Option<String> = session.get(app::ssr::auth::SESSION_WORKSPACE).await.ok().flatten();
+    let workspaces = app::ssr::workspaces::workspaces_of(&state.db, user).await?;
+    let Some(ws) = workspaces.iter().find(|w| Some(&w.id) == wanted.as_ref()).or(workspaces.first()) else {
+        return Ok(None);
+    };
+    Ok(Some(Caller {
+        grant: user_grant(ws.role),
+        workspace: Uuid::parse_str(&ws.id).map_err(|_| ApiError::not_found())?,
+        user,
+        key: None,
+        target: None,
+        address,
+    }))
+}
+
+/// Issues a token for a session's user.
+pub async fn issue(state: &AppState, session_id: &str, caller: &Caller) -> Result<(String, i64), ApiError> {
+    let now = app::ssr::now();
+    let handle = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(16));
+    let exp = now + LIFETIME_SECS;
+    sqlx::query("INSERT INTO user_tokens (handle, session_id, user_id, workspace_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&handle)
+        .bind(session_id)
+        .bind(caller.user.to_string())
+        .bind(caller.workspace.to_string())
+        .bind(exp)
+        .execute(state.db.pool())
+        .await
+        .map_err(app::ssr::error::AppError::from)?;
+    let claims = Claims {
+        sub: caller.user.to_string(),
+        ws: caller.workspace.to_string(),
+        jti: handle,
+        exp,
+        iat: now,
+        aud: AUDIENCE.into(),
+        iss: ISSUER.into(),
+    };
+    let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&state.secret.jwt_key()))
+        .map_err(|e| app::ssr::error::AppError::Internal(format!("jwt: {e}")))?;
+    Ok((token, exp))
+}
+
+/// Verifies a user token: signature, algorithm, expiry, audience, issuer, and that its
+/// session still exists. The user's role is read now, not from the token.
+pub async fn verify(state: &AppState, token: &str, target: Option<Uuid>, address: String) -> Result<Caller, ApiError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[AUDIENCE]);
+    validation.set_issuer(&[ISSUER]);
+    validation.leeway = 0;
+    let claims = decode::<Claims>(token, &DecodingKey::from_secret(&state.secret.jwt_key()), &validation)
+        .map_err(|_| ApiError::unauthorized("The user token is invalid or expired."))?
+        .claims;
+    let live: Option<(String,)> = sqlx::query_as(
+        "SELECT t.handle FROM user_tokens t JOIN sessions s ON s.id = t.session_id \
+         WHERE t.handle = $1 AND t.expires_at > $2 AND s.expires_at > $2",
+    )
+    .bind(&claims.jti)
+    .bind(app::ssr::now())
+    .fetch_optional(state.db.pool())
+    .await
+    .map_err(app::ssr::error::AppError::from)?;
+    if live.is_none() {
+        return Err(ApiError::unauthorized("The user token was revoked by signing out."));
+    }
+    let user = Uuid::parse_str(&claims.sub).map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
+    let ws = Uuid::parse_str(&claims.ws).map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
+    let role = app::ssr::accounts::role_in(&state.db, user, ws)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The user is no longer a member of this workspace."))?;
+    Ok(Caller { grant: user_grant(role), workspace: ws, user, key: None, target, address })
+}

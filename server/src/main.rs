@@ -1,0 +1,67 @@
+//! `keyward`: the console and the machine API in one binary.
+
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use std::io::Read;
+
+#[derive(Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Keyward: a self-hosted console and API for machine credentials.",
+    after_help = "The console's compiled assets (the site directory built by `cargo leptos build`) are \
+                  read from LEPTOS_SITE_ROOT (default: target/site). A release binary runs on its own \
+                  given that directory:\n  LEPTOS_SITE_ROOT=/srv/keyward/site keyward serve"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console and the machine API (the default).
+    Serve,
+    /// Create the first workspace and its owner without a browser; reads the password from stdin.
+    Setup {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    server::telemetry::init();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Setup { workspace, email } => setup(cli.config, workspace, email).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keyward: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let app = server::startup::Application::build(config).await?;
+    println!("Keyward is running at http://{}", app.address());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn setup(config: Config, workspace: String, email: String) -> Result<(), Box<dyn std::error::Error>> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let (user, ws) = server::startup::setup_headless(&config, &workspace, &email, password).await?;
+    println!("Created workspace {ws} with owner {user}.");
+    Ok(())
+}

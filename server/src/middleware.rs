@@ -1,0 +1,136 @@
+//! Cross-cutting HTTP concerns: security headers, the cross-site check for server functions,
+//! the console's sign-in guard, readiness.
+
+use app::ssr::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+/// Headers every response carries. Pages set their own nonce-based CSP; everything else
+/// gets one that allows nothing.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
+        );
+    }
+    // Any page may show a secret or private metadata: never cache it.
+    if !static_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Whether a browser says this request comes from another site. Requests without these
+/// headers are not from a browser page, so they carry no victim's cookies.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return true;
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest)
+            .unwrap_or("\u{0}");
+        return origin_host != host;
+    }
+    false
+}
+
+/// Leptos server functions are public POST endpoints and Leptos checks no origin: refuse
+/// every state-changing request a browser says comes from another site.
+pub async fn reject_cross_site(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD && is_cross_site(req.headers()) {
+        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+    }
+    next.run(req).await
+}
+
+/// Pages anyone may open.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.ico")
+        || path.starts_with("/invite/")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+}
+
+/// Console pages need a session: first run goes to `/setup`, signed-out people to `/login`.
+pub async fn console_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let path = req.uri().path().to_string();
+    if path.starts_with("/pkg/") || path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let has_users = match app::ssr::accounts::has_users(&state.db).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "The database is unreachable.").into_response(),
+    };
+    if !has_users {
+        return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
+    }
+    let signed_in = matches!(app::ssr::auth::session_user(&session).await, Ok(Some(_)));
+    match path.as_str() {
+        "/setup" => Redirect::to(if signed_in { "/settings/api-keys" } else { "/login" }).into_response(),
+        "/login" if signed_in => Redirect::to("/settings/api-keys").into_response(),
+        p if !signed_in && !is_public(p) => {
+            let next_path = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let target = format!("/login?next={}", encode_query(next_path));
+            Redirect::to(&target).into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
+fn encode_query(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// 200 when the database answers, 503 otherwise.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn cross_site_detection() {
+        assert!(!is_cross_site(&headers(&[])));
+        assert!(!is_cross_site(&headers(&[("host", "k.example"), ("origin", "https://k.example"), ("sec-fetch-site", "same-origin")])));
+        assert!(is_cross_site(&headers(&[("host", "k.example"), ("origin", "https://evil.example")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_cross_site(&headers(&[("host", "k.example"), ("origin", "null")])));
+    }
+}

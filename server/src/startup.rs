@@ -1,0 +1,144 @@
+//! Building the application: database, state, router, listener. Building binds the
+//! listener, so tests can ask for port 0 and read the port back.
+
+use crate::api;
+use crate::config::Config;
+use crate::middleware;
+use app::ssr::{crypto::ServerSecret, db::Db, session_store::DbSessionStore, state::AppState};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// A built application, bound to its address, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
+        let db = Db::connect(&config.database_url)
+            .await
+            .map_err(|e| format!("cannot open the database {}: {e}", crate::config::redact_url(&config.database_url)))?;
+        let secret = ServerSecret::new(config.server_secret()?);
+        let listener = TcpListener::bind(&config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let address = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("keyward")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(address)
+            .build();
+        let state = AppState::new(db, secret, leptos_options, format!("http://{address}"));
+        let router = router(state.clone(), &config);
+        Ok(Application { listener, address, router, state })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+/// The whole router: console pages, server functions, machine API, health checks.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_state = state.clone();
+    let context = move || provide_context(context_state.clone());
+    let site = state.leptos_options.site_root.to_string();
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(if config.secure_cookies { "__Host-keyward_session" } else { "keyward_session" })
+        .with_secure(config.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
+            app::ssr::auth::IDLE_TIMEOUT_SECS,
+        )));
+
+    let console = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(middleware::readyz))
+        .nest_service("/pkg", ServeDir::new(format!("{site}/pkg")))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::console_guard))
+        .layer(axum::middleware::from_fn(middleware::reject_cross_site))
+        .with_state(state.clone());
+
+    Router::new()
+        .nest("/api/v1", api::router(state.clone(), config))
+        .merge(console)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+}
+
+/// `keyward setup`: the first workspace and owner, without a browser.
+pub async fn setup_headless(
+    config: &Config,
+    workspace: &str,
+    email: &str,
+    password: String,
+) -> Result<(uuid::Uuid, uuid::Uuid), Box<dyn std::error::Error>> {
+    use app::domain::validate::{Email, Name, Password};
+    let db = Db::connect(&config.database_url).await?;
+    let hasher = app::ssr::passwords::Hasher::new(1);
+    let result = app::ssr::accounts::setup(
+        &db,
+        &hasher,
+        Name::parse("Workspace name", workspace)?,
+        Email::parse(email)?,
+        Password::parse(password)?,
+        "cli",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    db.close().await;
+    Ok(result)
+}

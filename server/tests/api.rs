@@ -1,0 +1,294 @@
+//! Integration tests: the real application on port 0 with an isolated database. The same
+//! suite runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
+
+mod helpers;
+
+use helpers::{spawn_app, TestApp, OWNER_EMAIL, OWNER_PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn first_run_setup_creates_the_owner_once_and_refuses_bad_input() {
+    let app = spawn_app().await;
+    // Before setup every page leads to /setup.
+    let res = app.get("/settings/api-keys").await;
+    assert_eq!(res.headers()["location"], "/setup");
+
+    for (ws, email, pw) in [
+        ("", OWNER_EMAIL, OWNER_PASSWORD),
+        ("Acme", "not-an-email", OWNER_PASSWORD),
+        ("Acme", OWNER_EMAIL, "short"),
+        ("Ac\0me", OWNER_EMAIL, OWNER_PASSWORD),
+        (&"x".repeat(1100), OWNER_EMAIL, OWNER_PASSWORD),
+    ] {
+        let res = app.call_fn("setup", &[("workspace_name", ws), ("email", email), ("password", pw)]).await;
+        assert!(!res.status().is_success(), "accepted {ws:?} {email:?}");
+        assert_eq!(app.count("users").await, 0, "stored something for {ws:?} {email:?}");
+    }
+    let res = app.call_fn("setup", &[("workspace_name", "Acme"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    assert_eq!(app.count("users").await, 1);
+
+    let again = app.call_fn("setup", &[("workspace_name", "Evil"), ("email", "evil@example.com"), ("password", OWNER_PASSWORD)]).await;
+    assert!(!again.status().is_success());
+    assert!(again.text().await.unwrap().contains("already set up"));
+    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("workspaces").await, 1);
+}
+
+#[tokio::test]
+async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let anonymous = app.fresh_client();
+    let res = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+
+    let unknown = app.call_fn_with(&anonymous, "login", &[("email", "nobody@example.com"), ("password", OWNER_PASSWORD)]).await;
+    let wrong = app.call_fn_with(&anonymous, "login", &[("email", OWNER_EMAIL), ("password", "wrong password!")]).await;
+    let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
+    assert!(unknown.contains("Invalid email or password."), "{unknown}");
+    assert_eq!(unknown, wrong, "failures must not tell whether the account exists");
+
+    let ok = app.call_fn_with(&anonymous, "login", &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
+    assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
+    let page = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("'nonce-") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+
+    app.call_fn_with(&anonymous, "logout", &[]).await;
+    let after = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let c = app.fresh_client();
+    for _ in 0..5 {
+        app.call_fn_with(&c, "login", &[("email", OWNER_EMAIL), ("password", "wrong password!")]).await;
+    }
+    let res = app.call_fn_with(&c, "login", &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
+    assert!(res.text().await.unwrap().contains("Too many attempts"));
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let anonymous = app.fresh_client();
+    let public = ["setup", "login", "logout", "accept_invitation"];
+    let paths = helpers::server_fn_paths();
+    assert!(paths.len() >= 20, "found only {paths:?}");
+    for (name, path) in &paths {
+        let cross = app
+            .client
+            .post(app.url(path))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross.status(), StatusCode::FORBIDDEN, "{name} accepted a cross-site request");
+        if public.contains(&name.as_str()) {
+            continue;
+        }
+        let res = anonymous.post(app.url(path)).header("content-type", "application/x-www-form-urlencoded").body("").send().await.unwrap();
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(!status.is_success(), "{name} answered {status} to an anonymous caller: {body}");
+        assert!(body.contains("Sign in") || body.contains("missing") || body.contains("deserial") || status.is_client_error() || body.contains("rror"), "{name}: {body}");
+    }
+    assert_eq!(app.count("applications").await, 0);
+}
+
+#[tokio::test]
+async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demoted() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    // A developer cannot give a key keys:read.
+    let res = app.create_key_as(&dev, json!({"name": "too much", "permissions": ["keys:read"]})).await;
+    assert!(!res.status().is_success());
+    assert!(res.text().await.unwrap().contains("does not hold keys:read"));
+    assert_eq!(app.count("api_keys").await, 0);
+
+    let secret = app.create_key_secret(&dev, json!({"name": "ci", "permissions": ["applications:read", "applications:write"]})).await;
+    let create = app.api_post("/api/v1/applications", &secret, json!({"name": "web"})).await;
+    assert_eq!(create.status(), StatusCode::CREATED);
+
+    app.set_role("dev@example.com", "viewer").await;
+    let me: Value = app.api_get("/api/v1/me", &secret).await.json().await.unwrap();
+    assert_eq!(me["permissions"], json!(["applications:read"]));
+    let refused = app.api_post("/api/v1/applications", &secret, json!({"name": "web2"})).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.headers()["x-keyward-missing-permissions"], "applications:write");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "Forbidden.");
+    assert!(body["message"].as_str().unwrap().contains("applications:write"));
+
+    app.remove_member("dev@example.com").await;
+    let gone = app.api_get("/api/v1/me", &secret).await;
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+    assert!(app.audit_actions().await.contains(&"key.revoked".to_string()));
+}
+
+#[tokio::test]
+async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let a = app.create_key_secret(&owner, json!({"name": "a", "permissions": ["applications:read"]})).await;
+    assert_eq!(app.api_get("/api/v1/me", &a).await.status(), StatusCode::OK);
+
+    let id = app.key_row_id(&a).await;
+    let res = app.call_json(&owner, "revoke_key", json!({"id": id, "reason": "leaked"})).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let revoked = app.api_get("/api/v1/me", &a).await;
+    assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+    assert!(revoked.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let body: Value = revoked.json().await.unwrap();
+    assert_eq!(body["message"], "The key has been revoked.");
+    assert!(body["request_id"].as_str().is_some_and(|r| r.len() == 36));
+
+    // Rotation with a grace period: both secrets work; with none, the old one stops.
+    let b = app.create_key_secret(&owner, json!({"name": "b", "permissions": ["applications:read"]})).await;
+    let b_id = app.key_row_id(&b).await;
+    let rotated: Value = app.call_json(&owner, "rotate_key", json!({"id": b_id, "grace_seconds": 3600})).await.json().await.unwrap();
+    let b2 = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(b, b2);
+    assert_eq!(app.api_get("/api/v1/me", &b).await.status(), StatusCode::OK);
+    assert_eq!(app.api_get("/api/v1/me", &b2).await.status(), StatusCode::OK);
+    let b2_id = app.key_row_id(&b2).await;
+    let rotated_now: Value = app.call_json(&owner, "rotate_key", json!({"id": b2_id, "grace_seconds": 0})).await.json().await.unwrap();
+    let out: Value = app.api_get("/api/v1/me", &b2).await.json().await.unwrap();
+    assert_eq!(out["message"], "The key was rotated and its grace period has ended.");
+    let b3 = rotated_now["secret"].as_str().unwrap();
+    assert_eq!(app.api_get("/api/v1/me", b3).await.status(), StatusCode::OK);
+    let actions = app.audit_actions().await;
+    for a in ["key.created", "key.revoked", "key.rotated"] {
+        assert!(actions.contains(&a.to_string()), "{a} missing from {actions:?}");
+    }
+    assert!(!app.all_text_columns().await.contains(&b2), "a secret reached the database");
+}
+
+#[tokio::test]
+async fn machine_api_errors_are_json_with_the_right_status() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
+    let c = &app.client;
+    let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+        (c.get(app.url("/api/v1/me")), 401, "Unauthorized."),
+        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", "kw_svc_nope"), 401, "Unauthorized."),
+        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"), 401, "Unauthorized."),
+        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", &key).header("authorization", "Bearer kw_svc_other"), 400, "Bad request."),
+        (c.get(app.url("/api/v1/nope")).header("x-keyward-api-token", &key), 404, "Not found."),
+        (c.put(app.url("/api/v1/me")).header("x-keyward-api-token", &key), 405, "Method not allowed."),
+        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).body("name=x"), 415, "Unsupported media type."),
+        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"nom": "x"})), 422, "Unprocessable entity."),
+        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"name": ""})), 422, "Unprocessable entity."),
+        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"name": "x".repeat(100_000)})), 413, "Payload too large."),
+        (c.get(app.url("/api/v1/applications/not-a-uuid")).header("x-keyward-api-token", &key), 404, "Not found."),
+        (c.get(app.url(&format!("/api/v1/applications/{}", uuid::Uuid::new_v4()))).header("x-keyward-api-token", &key), 404, "Not found."),
+        (c.get(app.url("/api/v1/user/keys")).header("x-keyward-api-token", &key), 403, "Forbidden."),
+        (c.get(app.url("/api/v1/me?key=kw_svc_x")).header("x-keyward-api-token", &key), 400, "Bad request."),
+    ];
+    for (i, (req, status, error)) in cases.into_iter().enumerate() {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "case {i}");
+        assert_eq!(res.headers()["content-type"], "application/json", "case {i}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], error, "case {i}: {body}");
+        assert!(body["request_id"].is_string(), "case {i}");
+        assert!(!body.to_string().contains(&key), "case {i} echoed the secret");
+    }
+}
+
+#[tokio::test]
+async fn workspaces_are_isolated() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
+    let created: Value = app.api_post("/api/v1/applications", &key, json!({"name": "mine"})).await.json().await.unwrap();
+    let other = app.second_workspace_key().await;
+    let res = app.api_get(&format!("/api/v1/applications/{}", created["id"].as_str().unwrap()), &other).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let listed: Value = app.api_get("/api/v1/applications", &other).await.json().await.unwrap();
+    assert_eq!(listed["applications"], json!([]));
+}
+
+#[tokio::test]
+async fn the_credential_tester_reports_what_a_secret_can_do() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app.create_key_secret(&owner, json!({"name": "reader", "permissions": ["applications:read"]})).await;
+    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &key)]).await.json().await.unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["principal"]["kind"], "service");
+    let coverage = report["coverage"].as_array().unwrap();
+    assert_eq!(coverage.len(), app::domain::routes::ROUTES.len());
+    let line = |p: &str, m: &str| coverage.iter().find(|c| c["path"] == p && c["method"] == m).unwrap().clone();
+    assert_eq!(line("/api/v1/application/tokens", "GET")["allowed"], true);
+    assert_eq!(line("/api/v1/applications", "POST")["reason"], "Missing permission applications:write.");
+    let smoke = report["smoke"].as_array().unwrap();
+    assert!(smoke.len() >= 4);
+    for s in smoke {
+        assert_eq!(s["expected"], s["observed"], "{s}");
+    }
+    assert!(!report.to_string().contains(&key), "the report echoed the secret");
+    // Smoke tests do not count as use.
+    let listed: Value = app.call_json(&owner, "keys_page", json!({})).await.json().await.unwrap();
+    assert!(listed["keys"][0]["last_used_at"].is_null());
+
+    for garbage in ["", " kw_svc_x", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", &key[..key.len() - 1], &"k".repeat(1_000_000)] {
+        let res = app.call_fn_as(&owner, "test_credential", &[("secret", garbage)]).await;
+        assert!(res.status().is_success(), "{}", res.status());
+        let r: Value = res.json().await.unwrap();
+        assert_eq!(r["valid"], false);
+        assert_eq!(r["code"], "MALFORMED");
+    }
+    assert!(app.audit_actions().await.contains(&"credential.tested".to_string()));
+}
+
+#[tokio::test]
+async fn openapi_is_generated_from_the_route_table() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for r in app::domain::routes::ROUTES {
+        let path = &doc["paths"][r.path.trim_start_matches("/api/v1").to_string().replace("", "")];
+        let _ = path;
+        assert!(doc["paths"][r.path][r.method.as_str().to_lowercase()].is_object(), "{} {}", r.method.as_str(), r.path);
+    }
+    assert!(doc["paths"]["/api/v1/me/coverage"]["get"].is_object());
+}
+
+#[tokio::test]
+async fn key_verification_answers_with_codes_not_401s() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let verifier = app.create_key_secret(&owner, json!({"name": "verifier", "permissions": ["keys:read"]})).await;
+    let subject = app.create_key_secret(&owner, json!({"name": "subject", "permissions": ["applications:read"]})).await;
+    let check = |key: String, perms: Value| {
+        let app = &app;
+        let verifier = verifier.clone();
+        async move { app.api_post("/api/v1/keys/verify", &verifier, json!({"key": key, "permissions": perms})).await.json::<Value>().await.unwrap() }
+    };
+    assert_eq!(check(subject.clone(), json!(["applications:read"])).await["code"], "VALID");
+    assert_eq!(check(subject.clone(), json!(["applications:write"])).await["code"], "INSUFFICIENT_PERMISSIONS");
+    assert_eq!(check("kw_svc_garbage".into(), json!([])).await["code"], "MALFORMED");
+    assert_eq!(check(app.second_workspace_key().await, json!([])).await["code"], "NOT_FOUND");
+}

@@ -1,0 +1,269 @@
+//! Test helpers that read like what a user does.
+
+#![allow(dead_code)]
+
+use app::domain::roles::Role;
+use app::domain::validate::{Email, Name, Password};
+use app::ssr::auth::Actor;
+use app::ssr::state::AppState;
+use reqwest::{Client, Response};
+use serde_json::{json, Value};
+use server::config::Config;
+use server::startup::Application;
+use uuid::Uuid;
+
+pub const OWNER_EMAIL: &str = "owner@example.com";
+pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub client: Client,
+    pub state: AppState,
+}
+
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database.
+async fn test_database_url() -> String {
+    match std::env::var("KEYWARD_TEST_DB").as_deref() {
+        Ok("postgres") => {
+            let admin = std::env::var("KEYWARD_TEST_POSTGRES_URL")
+                .expect("KEYWARD_TEST_DB=postgres needs KEYWARD_TEST_POSTGRES_URL");
+            sqlx::any::install_default_drivers();
+            let name = format!("keyward_test_{}", Uuid::new_v4().simple());
+            let pool = sqlx::AnyPool::connect(&admin).await.expect("PostgreSQL must be reachable for this suite");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create test database");
+            pool.close().await;
+            let (base, _) = admin.rsplit_once('/').expect("URL has a database");
+            format!("{base}/{name}")
+        }
+        Ok("sqlite") | Err(_) => {
+            let dir = std::env::temp_dir().join(format!("keyward-test-{}", Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite:{}", dir.join("keyward.db").display())
+        }
+        Ok(other) => panic!("unknown KEYWARD_TEST_DB={other}"),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    server::telemetry::init();
+    let app = Application::build(Config::for_tests(test_database_url().await)).await.expect("app builds");
+    let address = format!("http://{}", app.address());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: browser(), state }
+}
+
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Every registered server function: (name, path).
+pub fn server_fn_paths() -> Vec<(String, String)> {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| {
+            let name = path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+            (name, path.to_string())
+        })
+        .collect()
+}
+
+fn fn_path(name: &str) -> String {
+    server_fn_paths()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no server function {name}"))
+        .1
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn fresh_client(&self) -> Client {
+        browser()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn call_fn(&self, name: &str, form: &[(&str, &str)]) -> Response {
+        self.call_fn_with(&self.client, name, form).await
+    }
+
+    pub async fn call_fn_with(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(&fn_path(name))).form(form).send().await.unwrap()
+    }
+
+    pub async fn call_fn_as(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
+        self.call_fn_with(client, name, form).await
+    }
+
+    /// Calls a form-encoded server function with the fields of a JSON object.
+    pub async fn call_json(&self, client: &Client, name: &str, fields: Value) -> Response {
+        let pairs: Vec<(String, String)> = fields
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        client.post(self.url(&fn_path(name))).form(&pairs).send().await.unwrap()
+    }
+
+    /// Runs first-run setup and returns the owner's signed-in client.
+    pub async fn setup_owner(&self) -> Client {
+        let res = self
+            .call_fn("setup", &[("workspace_name", "Acme"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+            .await;
+        assert!(res.status().is_success() || res.status().is_redirection(), "setup failed: {}", res.status());
+        self.client.clone()
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Client {
+        let c = browser();
+        let res = self.call_fn_with(&c, "login", &[("email", email), ("password", password)]).await;
+        assert!(res.status().is_success() || res.status().is_redirection(), "sign-in failed");
+        c
+    }
+
+    async fn user_id(&self, email: &str) -> Uuid {
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
+        Uuid::parse_str(&id).unwrap()
+    }
+
+    async fn owner_actor(&self) -> Actor {
+        let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces ORDER BY created_at LIMIT 1")
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
+        Actor {
+            user_id: self.user_id(OWNER_EMAIL).await,
+            email: OWNER_EMAIL.into(),
+            workspace_id: Uuid::parse_str(&ws).unwrap(),
+            role: Role::Owner,
+            address: "test".into(),
+        }
+    }
+
+    /// The owner invites `email` with `role`; the invitee sets a password and signs in.
+    pub async fn add_member(&self, email: &str, role: &str) -> Client {
+        let owner = self.owner_actor().await;
+        let token = app::ssr::workspaces::invite(
+            &self.state.db,
+            &self.state.secret,
+            &owner,
+            Email::parse(email).unwrap(),
+            Role::parse(role).unwrap(),
+        )
+        .await
+        .unwrap()
+        .expect("a new account gets an invitation");
+        let password = "member password 123";
+        let res = self.call_fn_with(&browser(), "accept_invitation", &[("token", &token), ("password", password)]).await;
+        assert!(res.status().is_success() || res.status().is_redirection());
+        self.sign_in(email, password).await
+    }
+
+    pub async fn set_role(&self, email: &str, role: &str) {
+        let owner = self.owner_actor().await;
+        app::ssr::workspaces::change_role(&self.state.db, &owner, self.user_id(email).await, Role::parse(role).unwrap())
+            .await
+            .unwrap();
+    }
+
+    pub async fn remove_member(&self, email: &str) {
+        let owner = self.owner_actor().await;
+        app::ssr::workspaces::remove_member(&self.state.db, &owner, self.user_id(email).await).await.unwrap();
+    }
+
+    /// Submits the create-key form (defaults: service key, custom permissions, 30 days).
+    pub async fn create_key_as(&self, client: &Client, fields: Value) -> Response {
+        let mut form = json!({
+            "name": "key", "purpose": "tests", "principal": "service", "application_id": "", "agent_id": "",
+            "preset": "custom", "permissions": [], "expiration": "30", "expires_on": ""
+        });
+        for (k, v) in fields.as_object().unwrap() {
+            form[k] = v.clone();
+        }
+        client.post(self.url(&fn_path("create_key"))).json(&json!({ "form": form })).send().await.unwrap()
+    }
+
+    /// Creates a key and returns its secret.
+    pub async fn create_key_secret(&self, client: &Client, fields: Value) -> String {
+        let res = self.create_key_as(client, fields).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(status.is_success(), "create_key failed: {status} {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["secret"].as_str().unwrap().to_string()
+    }
+
+    pub async fn key_row_id(&self, secret: &str) -> String {
+        let parts = app::domain::secret::parse(secret).unwrap();
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
+            .bind(parts.key_id.as_str())
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
+        id
+    }
+
+    pub async fn api_get(&self, path: &str, secret: &str) -> Response {
+        self.fresh_client().get(self.url(path)).header("x-keyward-api-token", secret).send().await.unwrap()
+    }
+
+    pub async fn api_post(&self, path: &str, secret: &str, body: Value) -> Response {
+        self.fresh_client().post(self.url(path)).header("x-keyward-api-token", secret).json(&body).send().await.unwrap()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(self.state.db.pool()).await.unwrap();
+        n
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_events").fetch_all(self.state.db.pool()).await.unwrap();
+        rows.into_iter().map(|(a,)| a).collect()
+    }
+
+    /// Every text an operator could read from the key and audit tables.
+    pub async fn all_text_columns(&self) -> String {
+        let keys: Vec<(String, String, String)> = sqlx::query_as("SELECT key_id, digest, name FROM api_keys").fetch_all(self.state.db.pool()).await.unwrap();
+        let audit: Vec<(String, String)> = sqlx::query_as("SELECT target, detail FROM audit_events").fetch_all(self.state.db.pool()).await.unwrap();
+        format!("{keys:?}{audit:?}")
+    }
+
+    /// A key of another workspace, whose owner is not a member of the first.
+    pub async fn second_workspace_key(&self) -> String {
+        let db = &self.state.db;
+        let hasher = app::ssr::passwords::Hasher::new(1);
+        let user = Uuid::new_v4();
+        let hash = hasher.hash(&Password::parse("other password 123".into()).unwrap()).await.unwrap();
+        sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, 0)")
+            .bind(user.to_string())
+            .bind(format!("{user}@example.com"))
+            .bind(hash)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut actor = Actor { user_id: user, email: "other".into(), workspace_id: Uuid::nil(), role: Role::Owner, address: "test".into() };
+        actor.workspace_id = app::ssr::workspaces::create_workspace(db, &actor, Name::parse("Name", "Other").unwrap()).await.unwrap();
+        let by = app::ssr::keys::KeyActor::of(&actor);
+        let new = app::ssr::keys::NewKey {
+            name: Name::parse("Name", "other").unwrap(),
+            purpose: String::new(),
+            kind: app::domain::secret::KeyKind::Service,
+            application: None,
+            agent: None,
+            permissions: Role::Owner.permissions(),
+            expires_at: Some(app::ssr::now() + 3600),
+        };
+        app::ssr::keys::create(db, &self.state.secret, &by, new).await.unwrap().expose().to_string()
+    }
+}
