@@ -26,6 +26,7 @@ pub struct KeysPageData {
 
 /// The create form as the browser sends it. The server resolves the preset and parses all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CreateKeyForm {
     pub name: String,
     pub purpose: String,

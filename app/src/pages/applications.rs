@@ -1,8 +1,9 @@
 //! Settings → Applications and their agents.
 
 use crate::components::{error_text, when, ActionError};
-use crate::domain::permissions::Permission;
 use crate::model::ApplicationRow;
+#[cfg(feature = "ssr")]
+use crate::domain::permissions::Permission;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

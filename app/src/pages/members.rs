@@ -1,9 +1,10 @@
 //! Settings → Members: invite, change roles, remove.
 
 use crate::components::{error_text, when, ActionError};
-use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::model::MemberRow;
+#[cfg(feature = "ssr")]
+use crate::domain::permissions::Permission;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,9 @@
 //! Settings → Security: the workspace's key policy.
 
 use crate::components::{error_text, ActionError};
-use crate::domain::permissions::Permission;
 use crate::model::Policy;
+#[cfg(feature = "ssr")]
+use crate::domain::permissions::Permission;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Longest input the tester reads; anything longer is not a secret of ours.
+#[cfg(feature = "ssr")]
 const MAX_INPUT: usize = 4096;
 
 /// Tests a secret. Possession of the secret is the authority, so any signed-in member may;

@@ -98,8 +98,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
     router
         .route("/openapi.json", axum::routing::get(openapi::document))
         .fallback(|| async { ApiError::not_found() })
-        .layer(axum::middleware::from_fn_with_state(api.clone(), envelope))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(api.clone(), envelope))
         .with_state(api)
 }
 

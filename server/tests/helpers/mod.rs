@@ -15,6 +15,24 @@ use uuid::Uuid;
 pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
+/// A value for every argument name a server function takes.
+pub const EVERY_ARGUMENT: [(&str, &str); 14] = [
+    ("id", "00000000-0000-0000-0000-000000000000"),
+    ("reason", "r"),
+    ("grace_seconds", "0"),
+    ("name", "n"),
+    ("email", "e@example.com"),
+    ("role", "viewer"),
+    ("user_id", "00000000-0000-0000-0000-000000000000"),
+    ("workspace_id", "00000000-0000-0000-0000-000000000000"),
+    ("application_id", "00000000-0000-0000-0000-000000000000"),
+    ("description", "d"),
+    ("secret", "s"),
+    ("max_lifetime_days", "30"),
+    ("rate_limit_per_minute", "60"),
+    ("token", "t"),
+];
+
 pub struct TestApp {
     pub address: String,
     /// A browser-like client: keeps cookies, does not follow redirects.
