@@ -116,3 +116,17 @@ CREATE TABLE user_tokens (
     workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     expires_at INTEGER NOT NULL
 );
+
+-- Per-key access log, written in batches off the request path.
+CREATE TABLE key_access_log (
+    id TEXT PRIMARY KEY,
+    key_row_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    latency_ms INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    user_agent TEXT NOT NULL
+);
+CREATE INDEX key_access_log_key ON key_access_log(key_row_id, at);

@@ -1,5 +1,6 @@
-//! Key bookkeeping off the hot path: uses go into a bounded queue and are written in
-//! batches. When the queue is full a use is dropped rather than slowing a request.
+//! Key bookkeeping off the hot path: each authenticated request becomes an access-log row
+//! and a "last used" update, queued in a bounded channel and written in batches. When the
+//! queue is full an entry is dropped rather than slowing a request.
 
 use app::ssr::db::Db;
 use std::time::Duration;
@@ -8,22 +9,36 @@ use tokio::sync::mpsc;
 const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
 
+/// One request made with a key. Holds no header values but the user agent (truncated).
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub key_row_id: String,
+    pub at: i64,
+    pub method: &'static str,
+    /// The route template, never the raw path (which may carry a `key` parameter).
+    pub route: &'static str,
+    pub status: u16,
+    pub latency_ms: u64,
+    pub address: String,
+    pub user_agent: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct UsageRecorder {
-    tx: mpsc::Sender<(String, i64, String)>,
+    tx: mpsc::Sender<Access>,
 }
 
 impl UsageRecorder {
     /// Starts the writer task.
     pub fn start(db: Db) -> UsageRecorder {
-        let (tx, mut rx) = mpsc::channel::<(String, i64, String)>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<Access>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
                 let Some(first) = rx.recv().await else { break };
                 batch.push(first);
                 // Gather what else arrives shortly, then write once.
-                let deadline = tokio::time::sleep(Duration::from_millis(200));
+                let deadline = tokio::time::sleep(Duration::from_millis(100));
                 tokio::pin!(deadline);
                 while batch.len() < BATCH {
                     tokio::select! {
@@ -31,11 +46,8 @@ impl UsageRecorder {
                         _ = &mut deadline => break,
                     }
                 }
-                // Keep only the latest use of each key.
-                batch.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-                batch.dedup_by(|a, b| a.0 == b.0);
-                if let Err(e) = app::ssr::keys::record_use(&db, &batch).await {
-                    tracing::warn!(error = %e, "could not record key use");
+                if let Err(e) = write(&db, &batch).await {
+                    tracing::warn!(error = %e, entries = batch.len(), "could not record key use");
                 }
                 batch.clear();
             }
@@ -43,7 +55,34 @@ impl UsageRecorder {
         UsageRecorder { tx }
     }
 
-    pub fn record(&self, key_row_id: String, address: String) {
-        let _ = self.tx.try_send((key_row_id, app::ssr::now(), address));
+    pub fn record(&self, access: Access) {
+        let _ = self.tx.try_send(access);
     }
+}
+
+async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
+    let mut tx = db.write().await?;
+    for a in batch {
+        sqlx::query(
+            "INSERT INTO key_access_log (id, key_row_id, at, method, route, status, latency_ms, address, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&a.key_row_id)
+        .bind(a.at)
+        .bind(a.method)
+        .bind(a.route)
+        .bind(i64::from(a.status))
+        .bind(a.latency_ms as i64)
+        .bind(&a.address)
+        .bind(&a.user_agent)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    // The latest use of each key.
+    let mut latest: Vec<(String, i64, String)> = batch.iter().map(|a| (a.key_row_id.clone(), a.at, a.address.clone())).collect();
+    latest.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    latest.dedup_by(|a, b| a.0 == b.0);
+    app::ssr::keys::record_use(db, &latest).await
 }

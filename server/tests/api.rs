@@ -3,7 +3,7 @@
 
 mod helpers;
 
-use helpers::{spawn_app, TestApp, OWNER_EMAIL, OWNER_PASSWORD};
+use helpers::{spawn_app, spawn_app_on, OWNER_EMAIL, OWNER_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -296,4 +296,87 @@ async fn key_verification_answers_with_codes_not_401s() {
     assert_eq!(check(subject.clone(), json!(["applications:write"])).await["code"], "INSUFFICIENT_PERMISSIONS");
     assert_eq!(check("kw_svc_garbage".into(), json!([])).await["code"], "MALFORMED");
     assert_eq!(check(app.second_workspace_key().await, json!([])).await["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_is_honoured_by_another_at_once() {
+    let a = spawn_app().await;
+    let owner = a.setup_owner().await;
+    let b = spawn_app_on(a.database_url.clone()).await;
+    let secret = a.create_key_secret(&owner, json!({"name": "shared", "permissions": ["applications:read"]})).await;
+    assert_eq!(b.api_get("/api/v1/me", &secret).await.status(), StatusCode::OK);
+    let id = a.key_row_id(&secret).await;
+    a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""})).await;
+    assert_eq!(b.api_get("/api/v1/me", &secret).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn key_use_is_recorded_in_batches_with_an_access_log() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app.create_key_secret(&owner, json!({"name": "used", "permissions": ["applications:read"]})).await;
+    for _ in 0..3 {
+        assert_eq!(app.api_get("/api/v1/applications", &secret).await.status(), StatusCode::OK);
+    }
+    assert_eq!(app.api_get("/api/v1/user/keys", &secret).await.status(), StatusCode::FORBIDDEN);
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = sqlx::query_as::<_, (String, String, i64)>("SELECT method, route, status FROM key_access_log ORDER BY at")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+        if rows.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r == &("GET".to_string(), "/api/v1/applications".to_string(), 200)));
+    let listed: Value = app.call_json(&owner, "keys_page", json!({})).await.json().await.unwrap();
+    assert!(listed["keys"][0]["last_used_at"].is_i64());
+    assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
+}
+
+#[tokio::test]
+async fn per_key_rate_limits_answer_429_with_headers() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    sqlx::query("UPDATE workspaces SET rate_limit_per_minute = 3").execute(app.state.db.pool()).await.unwrap();
+    let secret = app.create_key_secret(&owner, json!({"name": "limited", "permissions": ["applications:read"]})).await;
+    let mut statuses = vec![];
+    let mut last = None;
+    for _ in 0..4 {
+        let res = app.api_get("/api/v1/me", &secret).await;
+        statuses.push(res.status().as_u16());
+        last = Some(res);
+    }
+    let last = last.unwrap();
+    // A minute boundary may fall between requests; at least the pattern must hold.
+    assert!(statuses.contains(&429) || statuses.iter().filter(|s| **s == 200).count() == 4, "{statuses:?}");
+    if last.status() == 429 {
+        assert!(last.headers().contains_key("retry-after"));
+        assert_eq!(last.headers()["ratelimit-remaining"], "0");
+        assert_eq!(last.headers()["ratelimit-limit"], "3");
+    }
+}
+
+#[tokio::test]
+async fn user_tokens_work_until_sign_out() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let res = owner.post(app.url("/api/v1/auth/token")).header("origin", &app.address).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let me = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.json::<Value>().await.unwrap()["principal"], "user");
+    // A user token may manage its user's keys; a tampered one is refused.
+    let mine = app.fresh_client().get(app.url("/api/v1/user/keys")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(mine.status(), StatusCode::OK);
+    let tampered = format!("{}x", token);
+    let bad = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&tampered).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    app.call_fn_with(&owner, "logout", &[]).await;
+    let after = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }

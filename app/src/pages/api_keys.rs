@@ -278,6 +278,7 @@ fn KeyTable(
             .collect::<Vec<_>>()
     };
     view! {
+        <div class="table-wrap">
         <table class="keys">
             <caption class="visually-hidden">"API keys"</caption>
             <thead>
@@ -332,6 +333,7 @@ fn KeyTable(
                 }}
             </tbody>
         </table>
+        </div>
     }
 }
 

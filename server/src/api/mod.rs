@@ -9,7 +9,7 @@ pub mod rate_limit;
 pub mod user_tokens;
 
 use crate::config::Config;
-use crate::usage::UsageRecorder;
+use crate::usage::{Access, UsageRecorder};
 use app::domain::access::{authorize, Grant, PrincipalKind, Refusal};
 use app::domain::routes::{Method as RouteMethod, MachineRoute, ROUTES};
 use app::ssr::keys::{self, Lookup};
@@ -202,6 +202,7 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         return refused(refusal).into_response();
     }
     let mut limit_headers = None;
+    let mut access = None;
     if let Some(key) = &caller.key {
         let limit = key.rate_limit_per_minute.unwrap_or(key.workspace_rate_limit).max(1) as u32;
         let decision = api.limiter.check(&key.key_id, limit, app::ssr::now());
@@ -217,13 +218,29 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app)));
         if !smoke {
-            api.usage.record(key.id.clone(), caller.address.clone());
+            let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+            access = Some(Access {
+                key_row_id: key.id.clone(),
+                at: app::ssr::now(),
+                method: route.method.as_str(),
+                route: route.path,
+                status: 0,
+                latency_ms: 0,
+                address: caller.address.clone(),
+                user_agent: user_agent.chars().take(200).collect(),
+            });
         }
     }
     req.extensions_mut().insert(caller);
+    let started = std::time::Instant::now();
     let mut res = next.run(req).await;
     if let Some(d) = limit_headers {
         d.write_headers(res.headers_mut());
+    }
+    if let Some(mut a) = access {
+        a.status = res.status().as_u16();
+        a.latency_ms = started.elapsed().as_millis() as u64;
+        api.usage.record(a);
     }
     res
 }

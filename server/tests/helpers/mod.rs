@@ -38,6 +38,7 @@ pub struct TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: Client,
     pub state: AppState,
+    pub database_url: String,
 }
 
 /// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database.
@@ -64,12 +65,17 @@ async fn test_database_url() -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_on(test_database_url().await).await
+}
+
+/// Another instance on the same database (as several instances share one PostgreSQL).
+pub async fn spawn_app_on(database_url: String) -> TestApp {
     server::telemetry::init();
-    let app = Application::build(Config::for_tests(test_database_url().await)).await.expect("app builds");
+    let app = Application::build(Config::for_tests(database_url.clone())).await.expect("app builds");
     let address = format!("http://{}", app.address());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: browser(), state }
+    TestApp { address, client: browser(), state, database_url }
 }
 
 fn browser() -> Client {
