@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(1_795_998_600), "2026-11-29 23:10 UTC");
+        assert_eq!(format_utc(1_795_998_600), "2026-11-30 00:30 UTC");
         assert_eq!(format_date(951_782_400), "2000-02-29");
     }
 

@@ -227,26 +227,26 @@ fn KeyFilters(
         <div class="filters" role="search">
             <label>"Search" <input type="search" placeholder="Key name" prop:value=move || search.get()
                 on:input=move |ev| search.set(event_target_value(&ev)) /></label>
-            <label>"Status"
-                <select on:change=move |ev| status_filter.set(event_target_value(&ev))>
+            <div class="field"><label for="field-status">"Status"</label>
+                <select id="field-status" on:change=move |ev| status_filter.set(event_target_value(&ev))>
                     <option value="">"Any"</option>
                     {[KeyStatus::Active, KeyStatus::ExpiringSoon, KeyStatus::Expired, KeyStatus::Revoked]
                         .into_iter().map(|s| view! { <option value=s.id()>{s.label()}</option> }).collect_view()}
                 </select>
-            </label>
-            <label>"Owner"
-                <select on:change=move |ev| owner_filter.set(event_target_value(&ev))>
+            </div>
+            <div class="field"><label for="field-owner">"Owner"</label>
+                <select id="field-owner" on:change=move |ev| owner_filter.set(event_target_value(&ev))>
                     <option value="">"Anyone"</option>
                     {owners.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
                 </select>
-            </label>
-            <label>"Application"
-                <select on:change=move |ev| app_filter.set(event_target_value(&ev))>
+            </div>
+            <div class="field"><label for="field-application">"Application"</label>
+                <select id="field-application" on:change=move |ev| app_filter.set(event_target_value(&ev))>
                     <option value="">"Any"</option>
                     <option value="-">"Whole workspace"</option>
                     {page.applications.iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
                 </select>
-            </label>
+            </div>
         </div>
     }
 }
@@ -387,19 +387,19 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
                 <label class="choice"><input type="radio" name="principal" value="agent" disabled=!policy.allow_agent_keys
                     prop:checked=move || principal.get() == "agent" on:change=move |_| principal.set("agent".into()) />"Agent"</label>
             </fieldset>
-            <label>"Scope"
-                <select on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
+            <div class="field"><label for="field-scope">"Scope"</label>
+                <select id="field-scope" on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
                     <option value="">"Whole workspace"</option>
                     {apps.get_value().into_iter().map(|a| view! { <option value=a.id.clone()>{format!("Application: {}", a.name)}</option> }).collect_view()}
                 </select>
-            </label>
+            </div>
             <Show when=move || principal.get() == "agent">
-                <label>"Agent"
-                    <select on:change=move |ev| agent.set(event_target_value(&ev))>
+                <div class="field"><label for="field-agent">"Agent"</label>
+                    <select id="field-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
                         <option value="">"Choose an agent"</option>
                         {move || agents_of_app().into_iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
                     </select>
-                </label>
+                </div>
                 <p class="hint">"Agent keys are bound to one agent of the application chosen as scope."</p>
             </Show>
             <fieldset>
@@ -435,8 +435,8 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
                 </ul>
                 <p class="hint">{move || format!("{} of {} permissions selected", chosen().len(), Permission::all().count())}</p>
             </fieldset>
-            <label>"Expiration"
-                <select on:change=move |ev| expiration.set(event_target_value(&ev))>
+            <div class="field"><label for="field-expiration">"Expiration"</label>
+                <select id="field-expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
                     <option value="7">"7 days"</option>
                     <option value="30" selected=true>"30 days"</option>
                     <option value="60">"60 days"</option>
@@ -444,7 +444,7 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
                     <option value="custom">"Custom date"</option>
                     {policy.allow_never_expiring.then(|| view! { <option value="never">"Never"</option> })}
                 </select>
-            </label>
+            </div>
             <Show when=move || expiration.get() == "custom">
                 <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
             </Show>
@@ -534,14 +534,14 @@ fn RotateDialog(key: KeyRow, action: ServerAction<RotateKey>, on_close: impl Fn(
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey { id: id.clone(), grace_seconds: grace.get_untracked() }); }>
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
-                <label>"Grace period"
-                    <select on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
+                <div class="field"><label for="field-grace-period">"Grace period"</label>
+                    <select id="field-grace-period" on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
                         <option value="0">"Now"</option>
                         <option value="3600" selected=true>"1 hour"</option>
                         <option value="86400">"24 hours"</option>
                         <option value="604800">"7 days"</option>
                     </select>
-                </label>
+                </div>
                 <ActionError action />
                 <div class="row">
                     <button type="submit">"Rotate key"</button>

@@ -78,11 +78,11 @@ pub fn MembersPage() -> impl IntoView {
         <Show when=move || inviting.get()>
             <ActionForm action=invite attr:class="card stack" attr:aria-label="Invite member">
                 <label>"Email" <input type="email" name="email" required /></label>
-                <label>"Role"
-                    <select name="role">
+                <div class="field"><label for="field-role">"Role"</label>
+                    <select id="field-role" name="role">
                         {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == Role::Developer>{r.label()}</option> }).collect_view()}
                     </select>
-                </label>
+                </div>
                 <ActionError action=invite />
                 <button type="submit">"Send invitation"</button>
             </ActionForm>

@@ -73,15 +73,15 @@ pub fn Shell() -> impl IntoView {
                                 let current = v.workspace_id.clone();
                                 view! {
                                     <ActionForm action=switch attr:class="inline">
-                                        <label>"Workspace"
-                                            <select name="workspace_id" on:change=move |ev| {
+                                        <div class="field"><label for="field-workspace">"Workspace"</label>
+                                            <select id="field-workspace" name="workspace_id" on:change=move |ev| {
                                                 switch.dispatch(SwitchWorkspace { workspace_id: event_target_value(&ev) });
                                             }>
                                                 {v.workspaces.iter().map(|w| view! {
                                                     <option value=w.id.clone() selected=w.id == current>{w.name.clone()}</option>
                                                 }).collect_view()}
                                             </select>
-                                        </label>
+                                        </div>
                                         <noscript><button type="submit">"Switch"</button></noscript>
                                     </ActionForm>
                                     <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>

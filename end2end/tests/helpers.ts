@@ -1,0 +1,41 @@
+import { expect, type Page } from "@playwright/test";
+
+export const OWNER = {
+  workspace: "Acme",
+  email: "owner@example.com",
+  password: "correct horse battery staple",
+};
+
+/** Waits until the wasm bundle has hydrated the page (the app marks <body>). */
+export async function hydrated(page: Page) {
+  await page.waitForFunction(() => document.body.dataset.hydrated === "true", null, { timeout: 20_000 });
+}
+
+export async function signIn(page: Page, email = OWNER.email, password = OWNER.password) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await hydrated(page);
+}
+
+/** Creates a key through the form and returns its secret from the reveal dialog (closed). */
+export async function createKey(page: Page, name: string, preset: "Full access" | "Read only" = "Read only") {
+  await page.goto("/settings/api-keys");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const form = page.getByRole("form", { name: "Create API key" });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  await form.getByLabel("Purpose").fill(`${name} from the browser tests`);
+  await form.getByLabel(preset).check();
+  await form.getByRole("button", { name: "Create key" }).click();
+  const dialog = page.getByRole("dialog", { name: "Copy your new API key" });
+  await expect(dialog).toBeVisible();
+  const secret = await dialog.getByLabel("Secret").inputValue();
+  expect(secret).toMatch(/^kw_svc_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}$/);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await expect(dialog).toBeHidden();
+  return secret;
+}
