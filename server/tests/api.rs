@@ -380,3 +380,362 @@ async fn user_tokens_work_until_sign_out() {
     let after = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// What each server function demands. A function missing here fails the test below, so none
+/// can be added without its authorization being checked.
+const SERVER_FUNCTIONS: &[(&str, Access)] = &[
+    ("setup", Access::Public),
+    ("login", Access::Public),
+    ("logout", Access::Public),
+    ("accept_invitation", Access::Public),
+    ("current_viewer", Access::Member),
+    ("switch_workspace", Access::Member),
+    ("create_workspace", Access::Member),
+    ("keys_page", Access::Member),
+    ("create_key", Access::Member),
+    ("revoke_key", Access::Member),
+    ("rotate_key", Access::Member),
+    ("test_credential", Access::Member),
+    ("inspect_key", Access::Member),
+    ("get_policy", Access::Member),
+    ("save_policy", Access::Needs("members:write")),
+    ("members_page", Access::Needs("members:read")),
+    ("invite_member", Access::Needs("members:write")),
+    ("change_member_role", Access::Needs("members:write")),
+    ("remove_member", Access::Needs("members:write")),
+    ("list_applications", Access::Needs("applications:read")),
+    ("create_application", Access::Needs("applications:write")),
+    ("rename_application", Access::Needs("applications:write")),
+    ("delete_application", Access::Needs("applications:write")),
+    ("create_agent", Access::Needs("agents:write")),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Access {
+    Public,
+    Member,
+    Needs(&'static str),
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_a_role_without_its_permission() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let viewer = app.add_member("viewer@example.com", "viewer").await;
+    let registered = helpers::server_fn_paths();
+    for (name, _) in &registered {
+        assert!(SERVER_FUNCTIONS.iter().any(|(n, _)| n == name), "server function {name} is not in SERVER_FUNCTIONS");
+    }
+    for (name, access) in SERVER_FUNCTIONS {
+        let Access::Needs(permission) = access else { continue };
+        let res = app.call_fn_with(&viewer, name, &helpers::EVERY_ARGUMENT).await;
+        let body = res.text().await.unwrap();
+        // A viewer holds applications:read only among these.
+        if *permission == "applications:read" {
+            assert!(!body.contains("Missing permission"), "{name}: {body}");
+        } else {
+            assert!(body.contains(&format!("Missing permission {permission}")), "{name} did not refuse a viewer: {body}");
+        }
+    }
+    assert_eq!(app.count("applications").await, 0);
+    assert_eq!(app.count("memberships").await, 2);
+}
+
+#[tokio::test]
+async fn members_bad_input_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let admin = app.add_member("admin@example.com", "admin").await;
+    let cases: &[(&reqwest::Client, &str, &[(&str, &str)], &str)] = &[
+        (&owner, "invite_member", &[("email", "x@example.com"), ("role", "root")], "unknown role"),
+        (&admin, "invite_member", &[("email", "x@example.com"), ("role", "owner")], "cannot give the owner role"),
+        (&owner, "invite_member", &[("email", "admin@example.com"), ("role", "viewer")], "already a member"),
+        (&owner, "invite_member", &[("email", "not an email"), ("role", "viewer")], "Email must look like"),
+        (&owner, "create_application", &[("name", "")], "Name is required."),
+        (&owner, "create_application", &[("name", &"n".repeat(101))], "at most 100 characters"),
+    ];
+    for (client, name, form, expected) in cases {
+        let body = app.call_fn_with(client, name, form).await.text().await.unwrap();
+        assert!(body.contains(expected), "{name} {form:?}: {body}");
+    }
+    assert_eq!(app.count("memberships").await, 2);
+    assert_eq!(app.count("applications").await, 0);
+    // The last owner can be neither demoted nor removed.
+    let owner_id: (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(OWNER_EMAIL).fetch_one(app.state.db.pool()).await.unwrap();
+    let demote = app.call_fn_with(&owner, "change_member_role", &[("user_id", &owner_id.0), ("role", "admin")]).await.text().await.unwrap();
+    assert!(demote.contains("last owner"), "{demote}");
+    let remove = app.call_fn_with(&owner, "remove_member", &[("user_id", &owner_id.0)]).await.text().await.unwrap();
+    assert!(remove.contains("last owner") || remove.contains("Only owners"), "{remove}");
+    app.call_fn_with(&owner, "create_application", &[("name", "web")]).await;
+    let dup = app.call_fn_with(&owner, "create_application", &[("name", "web")]).await.text().await.unwrap();
+    assert!(dup.contains("already exists"), "{dup}");
+    assert_eq!(app.count("applications").await, 1);
+}
+
+#[tokio::test]
+async fn key_creation_refuses_bad_input_and_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let other_agent = {
+        // An agent of an application in this workspace, and a key form naming it for another.
+        app.call_fn_with(&owner, "create_application", &[("name", "a")]).await;
+        app.call_fn_with(&owner, "create_application", &[("name", "b")]).await;
+        let apps: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM applications ORDER BY name").fetch_all(app.state.db.pool()).await.unwrap();
+        app.call_fn_with(&owner, "create_agent", &[("application_id", &apps[0].0), ("name", "runner"), ("description", "")]).await;
+        let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents").fetch_one(app.state.db.pool()).await.unwrap();
+        (apps[1].0.clone(), agent)
+    };
+    let cases = vec![
+        (json!({"name": "", "permissions": ["keys:read"]}), "Name is required."),
+        (json!({"name": "x".repeat(101), "permissions": ["keys:read"]}), "at most 100"),
+        (json!({"name": "k", "permissions": ["keys:delete"]}), "unknown permission"),
+        (json!({"name": "k", "permissions": []}), "at least one permission"),
+        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "2001-01-01"}), "in the future"),
+        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "soon"}), "must be a date"),
+        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "never"}), "requires keys to expire"),
+        (json!({"name": "k", "permissions": ["keys:read"], "principal": "agent", "application_id": other_agent.0, "agent_id": other_agent.1}), "another application"),
+        (json!({"name": "k", "permissions": ["keys:read"], "principal": "agent"}), "bound to an agent"),
+        (json!({"name": "k", "permissions": ["keys:read"], "application_id": uuid::Uuid::new_v4().to_string()}), "Unknown application"),
+    ];
+    for (form, expected) in cases {
+        let res = app.create_key_as(&owner, form.clone()).await;
+        let body = res.text().await.unwrap();
+        assert!(body.contains(expected), "{form}: {body}");
+    }
+    assert_eq!(app.count("api_keys").await, 0);
+    // Policy: a maximum lifetime refuses longer keys.
+    sqlx::query("UPDATE workspaces SET max_key_lifetime_days = 7").execute(app.state.db.pool()).await.unwrap();
+    let body = app.create_key_as(&owner, json!({"name": "k", "permissions": ["keys:read"], "expiration": "30"})).await.text().await.unwrap();
+    assert!(body.contains("at most 7 days"), "{body}");
+    assert_eq!(app.count("api_keys").await, 0);
+}
+
+#[tokio::test]
+async fn agent_keys_are_bound_to_their_application() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write", "agents:write"]})).await;
+    let a: Value = app.api_post("/api/v1/applications", &key, json!({"name": "a"})).await.json().await.unwrap();
+    let b: Value = app.api_post("/api/v1/applications", &key, json!({"name": "b"})).await.json().await.unwrap();
+    let (a, b) = (a["id"].as_str().unwrap().to_string(), b["id"].as_str().unwrap().to_string());
+    let agent: Value = app.api_post(&format!("/api/v1/applications/{a}/agents"), &key, json!({"name": "runner"})).await.json().await.unwrap();
+    assert!(agent["id"].is_string(), "{agent}");
+    let agent_key = app
+        .create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": a, "agent_id": agent["id"], "permissions": ["applications:read", "applications:write"]}))
+        .await;
+    assert!(agent_key.starts_with("kw_agt_"));
+    let put = |app_id: String| {
+        let app = &app;
+        let agent_key = agent_key.clone();
+        async move {
+            app.fresh_client()
+                .put(app.url(&format!("/api/v1/applications/{app_id}/content")))
+                .header("x-keyward-api-token", agent_key)
+                .json(&json!({"content": "hello"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(put(a.clone()).await.status(), StatusCode::NO_CONTENT);
+    let refused = put(b.clone()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.json::<Value>().await.unwrap()["message"], "The agent key is bound to another application.");
+    let agents: Value = app.api_get(&format!("/api/v1/application/{a}/agents"), &agent_key).await.json().await.unwrap();
+    assert_eq!(agents["agents"][0]["name"], "runner");
+    let tokens: Value = app.api_get("/api/v1/application/tokens?limit=1", &agent_key).await.json().await.unwrap();
+    assert_eq!(tokens["tokens"].as_array().unwrap().len(), 1);
+    assert_eq!(tokens["tokens"][0]["principal"], "agent");
+    assert!(!tokens.to_string().contains(&agent_key[16..]));
+}
+
+#[tokio::test]
+async fn every_declared_route_refuses_what_the_table_refuses() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    // A key holding one permission no route requires.
+    let narrow = app.create_key_secret(&owner, json!({"name": "narrow", "permissions": ["audit:read"]})).await;
+    for route in app::domain::routes::ROUTES {
+        let path = route.path.replace("{id}", &uuid::Uuid::new_v4().to_string()).replace("{uuid}", &uuid::Uuid::new_v4().to_string()).replace("{key_id}", "AbCd1234");
+        let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let send = |secret: Option<&str>| {
+            let mut req = app.fresh_client().request(method.clone(), app.url(&path)).header("content-type", "application/json").body("{}");
+            if let Some(s) = secret {
+                req = req.header("x-keyward-api-token", s);
+            }
+            req.send()
+        };
+        assert_eq!(send(None).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{} {path} without a credential", route.method.as_str());
+        let with_key = send(Some(&narrow)).await.unwrap();
+        let refused_by_table = !route.requirement.principals.contains(&app::domain::access::PrincipalKind::Service)
+            || !route.requirement.permissions.is_empty();
+        if refused_by_table {
+            assert_eq!(with_key.status(), StatusCode::FORBIDDEN, "{} {path} with a narrow service key", route.method.as_str());
+        } else {
+            assert_ne!(with_key.status(), StatusCode::FORBIDDEN, "{} {path}", route.method.as_str());
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_requests_get_clear_errors_and_change_nothing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
+    let c = app.fresh_client();
+    let with_key = |req: reqwest::RequestBuilder| req.header("x-keyward-api-token", &key);
+    // Path variants never reach a handler by accident (sent raw: clients normalise them).
+    for path in ["/api/v1//me", "/api/v1/me/", "/api/v1/%2e%2e/v1/me", "/api/v1/x/../me", "/api/v1/me%00", "/api/v1/ME", "/api//v1/me"] {
+        let status = app.raw(&format!("GET {path} HTTP/1.1\r\nX-Keyward-Api-Token: {key}\r\n")).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    // CR, LF and NUL inside a header value are refused before any handler.
+    for value in [format!("{key}\rX-Injected: 1"), format!("{key}\0"), format!("kw_svc_\n{key}")] {
+        let status = app.raw(&format!("GET /api/v1/me HTTP/1.1\r\nX-Keyward-Api-Token: {value}\r\n")).await;
+        assert!(status == 400 || status == 401, "{value:?} gave {status}");
+    }
+    // An unknown method on a declared path.
+    let brew = with_key(c.request(reqwest::Method::from_bytes(b"BREW").unwrap(), app.url("/api/v1/me"))).send().await.unwrap();
+    assert_eq!(brew.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(brew.json::<Value>().await.unwrap()["error"], "Method not allowed.");
+    // Non-ASCII in the credential header.
+    let bytes = reqwest::header::HeaderValue::from_bytes("kw_svc_é".as_bytes()).unwrap();
+    let res = c.get(app.url("/api/v1/me")).header("x-keyward-api-token", bytes).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // An oversized header is refused before any handler, and the server carries on.
+    let huge = "a".repeat(200_000);
+    let res = c.get(app.url("/api/v1/me")).header("x-keyward-api-token", &huge).send().await;
+    assert!(res.map(|r| r.status().is_client_error()).unwrap_or(true));
+    assert_eq!(with_key(c.get(app.url("/api/v1/me"))).send().await.unwrap().status(), StatusCode::OK);
+    // CR/LF cannot be sent in a header at all; in a JSON body they are just text.
+    let res = with_key(c.post(app.url("/api/v1/applications"))).json(&json!({"name": "a\r\nb"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("applications").await, 0);
+    // A key expiring exactly now is expired.
+    let id = app.key_row_id(&key).await;
+    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(app::ssr::now()).bind(&id).execute(app.state.db.pool()).await.unwrap();
+    let res = with_key(c.get(app.url("/api/v1/me"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.unwrap()["message"], "The key has expired.");
+}
+
+#[tokio::test]
+async fn who_sees_and_revokes_whose_keys() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let auditor = app.add_member("auditor@example.com", "auditor").await;
+    let dev_secret = app.create_key_secret(&dev, json!({"name": "dev key", "permissions": ["applications:read"]})).await;
+    let owner_secret = app.create_key_secret(&owner, json!({"name": "owner key", "permissions": ["applications:read"]})).await;
+    let names = |v: Value| v["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let dev_view = names(app.call_json(&dev, "keys_page", json!({})).await.json().await.unwrap());
+    assert_eq!(dev_view, vec!["dev key"]);
+    let mut auditor_view = names(app.call_json(&auditor, "keys_page", json!({})).await.json().await.unwrap());
+    auditor_view.sort();
+    assert_eq!(auditor_view, vec!["dev key", "owner key"]);
+    // A developer cannot revoke or rotate someone else's key: for them it does not exist.
+    let owner_key = app.key_row_id(&owner_secret).await;
+    let res = app.call_json(&dev, "revoke_key", json!({"id": owner_key, "reason": ""})).await.text().await.unwrap();
+    assert!(res.contains("Not found"), "{res}");
+    let res = app.call_json(&dev, "rotate_key", json!({"id": owner_key, "grace_seconds": 0})).await.text().await.unwrap();
+    assert!(res.contains("Not found"), "{res}");
+    assert_eq!(app.api_get("/api/v1/me", &owner_secret).await.status(), StatusCode::OK);
+    // An auditor may revoke any key (incident response), but not rotate it.
+    let dev_key = app.key_row_id(&dev_secret).await;
+    let rot = app.call_json(&auditor, "rotate_key", json!({"id": dev_key, "grace_seconds": 0})).await.text().await.unwrap();
+    assert!(rot.contains("only change your own"), "{rot}");
+    let res = app.call_json(&auditor, "revoke_key", json!({"id": dev_key, "reason": "incident"})).await;
+    assert!(res.status().is_success());
+    assert_eq!(app.api_get("/api/v1/me", &dev_secret).await.status(), StatusCode::UNAUTHORIZED);
+    // Keys are not sessions: a key cannot call the console's server functions.
+    let res = app.fresh_client().post(app.url(&helpers::fn_path("keys_page"))).header("x-keyward-api-token", &owner_secret).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("Sign in to continue."));
+}
+
+#[tokio::test]
+async fn the_tester_reports_agent_demoted_and_revoked_keys() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    app.call_fn_with(&owner, "create_application", &[("name", "web")]).await;
+    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications").fetch_one(app.state.db.pool()).await.unwrap();
+    app.call_fn_with(&owner, "create_agent", &[("application_id", &web), ("name", "runner"), ("description", "")]).await;
+    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents").fetch_one(app.state.db.pool()).await.unwrap();
+    let agent_key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read", "applications:write"]})).await;
+    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &agent_key)]).await.json().await.unwrap();
+    assert_eq!(report["principal"]["kind"], "agent");
+    assert_eq!(report["principal"]["agent"], "runner");
+    assert_eq!(report["principal"]["application"], "web");
+    let put = report["coverage"].as_array().unwrap().iter().find(|c| c["method"] == "PUT").unwrap().clone();
+    assert_eq!(put["allowed"], true);
+    assert!(put["reason"].as_str().unwrap().contains(&web), "{put}");
+
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let dev_key = app.create_key_secret(&dev, json!({"name": "dev", "permissions": ["applications:read", "applications:write"]})).await;
+    app.set_role("dev@example.com", "viewer").await;
+    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &dev_key)]).await.json().await.unwrap();
+    let perms = report["permissions"].as_array().unwrap();
+    let write = perms.iter().find(|p| p["id"] == "applications:write").unwrap();
+    assert_eq!(write["dropped"], true);
+    assert_eq!(write["effective"], false);
+    assert!(report["message"].as_str().unwrap().contains("no longer grants applications:write"));
+
+    let id = app.key_row_id(&dev_key).await;
+    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""})).await;
+    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &dev_key)]).await.json().await.unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["code"], "REVOKED");
+    // Inspecting from the list needs no secret and runs no smoke tests.
+    let inspected: Value = app.call_json(&owner, "inspect_key", json!({"id": app.key_row_id(&agent_key).await})).await.json().await.unwrap();
+    assert_eq!(inspected["principal"]["kind"], "agent");
+    assert_eq!(inspected["smoke"], json!([]));
+    assert!(!inspected["coverage"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn owners_set_the_key_policy_and_others_cannot() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let form = [("max_lifetime_days", "90"), ("allow_never_expiring", "on"), ("allow_service_keys", "on"), ("rate_limit_per_minute", "120")];
+    let refused = app.call_fn_with(&dev, "save_policy", &form).await.text().await.unwrap();
+    assert!(refused.contains("Missing permission"), "{refused}");
+    assert!(app.call_fn_with(&owner, "save_policy", &form).await.status().is_success());
+    let policy: Value = app.call_json(&dev, "get_policy", json!({})).await.json().await.unwrap();
+    assert_eq!(policy["max_lifetime_days"], 90);
+    assert_eq!(policy["allow_never_expiring"], true);
+    assert_eq!(policy["allow_agent_keys"], false);
+    assert_eq!(policy["rate_limit_per_minute"], 120);
+    // Agent keys are now refused; "never" is allowed.
+    let body = app.create_key_as(&owner, json!({"name": "a", "principal": "agent", "permissions": ["keys:read"]})).await.text().await.unwrap();
+    assert!(body.contains("does not allow agent keys"), "{body}");
+    let secret = app.create_key_secret(&owner, json!({"name": "forever", "permissions": ["keys:read"], "expiration": "never"})).await;
+    let me: Value = app.api_get("/api/v1/me", &secret).await.json().await.unwrap();
+    assert!(me["expires_at"].is_null());
+    assert!(app.audit_actions().await.contains(&"policy.changed".to_string()));
+}
+
+#[tokio::test]
+async fn keys_limited_to_one_application_reach_only_it() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let admin = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write"]})).await;
+    let a: Value = app.api_post("/api/v1/applications", &admin, json!({"name": "a"})).await.json().await.unwrap();
+    let b: Value = app.api_post("/api/v1/applications", &admin, json!({"name": "b"})).await.json().await.unwrap();
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let scoped = app.create_key_secret(&owner, json!({"name": "only a", "application_id": a, "permissions": ["applications:read"]})).await;
+    assert_eq!(app.api_get(&format!("/api/v1/applications/{a}"), &scoped).await.status(), StatusCode::OK);
+    let other = app.api_get(&format!("/api/v1/applications/{b}"), &scoped).await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    assert_eq!(other.json::<Value>().await.unwrap()["message"], "The key is limited to another application.");
+    let listed: Value = app.api_get("/api/v1/applications", &scoped).await.json().await.unwrap();
+    assert_eq!(listed["applications"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["applications"][0]["id"], a);
+    // The whole-workspace key reads both, and renames and deletes through the same table.
+    assert_eq!(app.api_get(&format!("/api/v1/applications/{b}"), &admin).await.status(), StatusCode::OK);
+    let renamed = app.fresh_client().patch(app.url(&format!("/api/v1/applications/{b}"))).header("x-keyward-api-token", &admin).json(&json!({"name": "b2"})).send().await.unwrap();
+    assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "b2");
+    let deleted = app.fresh_client().delete(app.url(&format!("/api/v1/applications/{a}"))).header("x-keyward-api-token", &admin).send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    // Deleting the application revoked the key limited to it.
+    assert_eq!(app.api_get("/api/v1/me", &scoped).await.status(), StatusCode::UNAUTHORIZED);
+}

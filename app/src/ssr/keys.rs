@@ -117,6 +117,8 @@ pub struct KeyRecord {
     pub rate_limit_per_minute: Option<i64>,
     pub workspace_rate_limit: i64,
     pub workspace_legacy_transports: i64,
+    /// The owner's current role in the key's workspace; `None` once they left it.
+    pub owner_role: Option<String>,
 }
 
 const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
@@ -124,8 +126,10 @@ const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name
     k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
     k.revoked_reason, k.rotated_at, k.grace_until, p.grace_until AS previous_grace_until, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
-    w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports \
+    w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
+    m.role AS owner_role \
     FROM api_keys k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
+    LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
     LEFT JOIN applications a ON a.id = k.application_id \
     LEFT JOIN agents g ON g.id = k.agent_id \
     LEFT JOIN api_keys p ON p.id = k.rotated_from";
@@ -506,7 +510,8 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
     if let Some(f) = failure {
         return Ok(Lookup::Refused(f, Some(key)));
     }
-    let Some(owner_role) = super::accounts::role_in(db, key.owner(), key.workspace()).await? else {
+    // Read in the same query as the key: the owner's role as of this request.
+    let Some(owner_role) = key.owner_role.as_deref().and_then(|r| Role::parse(r).ok()) else {
         // The owner left the workspace; their keys were revoked with them.
         return Ok(Lookup::Refused(AuthFailure::Revoked, Some(key)));
     };

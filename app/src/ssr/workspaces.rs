@@ -180,21 +180,38 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
-    let revoked: Vec<(String,)> = sqlx::query_as(
-        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = 'owner removed from workspace' \
-         WHERE workspace_id = $3 AND owner_id = $4 AND revoked_at IS NULL RETURNING key_id",
-    )
-    .bind(super::now())
-    .bind(actor.user_id.to_string())
-    .bind(actor.workspace_id.to_string())
-    .bind(user.to_string())
-    .fetch_all(&mut *tx)
-    .await?;
     audit::record(&mut tx, actor.event(actor.workspace_id, "member.removed", format!("user:{user}"), format!("was {current}"))).await?;
-    for (key_id,) in revoked {
-        audit::record(&mut tx, actor.event(actor.workspace_id, "key.revoked", format!("key:{key_id}"), "owner removed from workspace".into())).await?;
-    }
+    revoke_keys(&mut tx, actor.as_ref(), KeysOf::Owner(user), "owner removed from workspace").await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Whose keys a bulk revocation takes.
+enum KeysOf {
+    Owner(Uuid),
+    Application(Uuid),
+}
+
+/// Revokes every live key of `whose` in the workspace, each with its audit event, in `tx`.
+async fn revoke_keys(tx: &mut Tx, by: ActorRef<'_>, whose: KeysOf, reason: &str) -> AppResult<()> {
+    let (column, id) = match whose {
+        KeysOf::Owner(user) => ("owner_id", user),
+        KeysOf::Application(app) => ("application_id", app),
+    };
+    let revoked: Vec<(String,)> = sqlx::query_as(&format!(
+        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+         WHERE workspace_id = $4 AND {column} = $5 AND revoked_at IS NULL RETURNING key_id"
+    ))
+    .bind(super::now())
+    .bind(by.user.to_string())
+    .bind(reason)
+    .bind(by.workspace.to_string())
+    .bind(id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    for (key_id,) in revoked {
+        audit::record(tx, by.event("key.revoked", format!("key:{key_id}"), reason.to_string())).await?;
+    }
     Ok(())
 }
 
@@ -322,17 +339,9 @@ pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<Strin
 
 pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResult<()> {
     let mut tx = db.write().await?;
-    // Keys limited to the application go with it: revoke them first so the audit says so.
-    let revoked: Vec<(String,)> = sqlx::query_as(
-        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = 'application deleted' \
-         WHERE workspace_id = $3 AND application_id = $4 AND revoked_at IS NULL RETURNING key_id",
-    )
-    .bind(super::now())
-    .bind(by.user.to_string())
-    .bind(by.workspace.to_string())
-    .bind(id.to_string())
-    .fetch_all(&mut *tx)
-    .await?;
+    // Keys limited to the application go with it: revoke them first so the audit says so,
+    // then detach them so their history outlives the application.
+    revoke_keys(&mut tx, by, KeysOf::Application(id), "application deleted").await?;
     sqlx::query("UPDATE api_keys SET application_id = NULL, agent_id = NULL WHERE workspace_id = $1 AND application_id = $2")
         .bind(by.workspace.to_string())
         .bind(id.to_string())
@@ -345,9 +354,6 @@ pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResul
         .await?;
     changed(result)?;
     audit::record(&mut tx, by.event("application.deleted", format!("application:{id}"), String::new())).await?;
-    for (key_id,) in revoked {
-        audit::record(&mut tx, by.event("key.revoked", format!("key:{key_id}"), "application deleted".into())).await?;
-    }
     tx.commit().await?;
     Ok(())
 }

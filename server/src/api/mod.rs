@@ -188,7 +188,13 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     if route.json_body && !is_json(req.headers()) {
         return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send a JSON body with Content-Type: application/json.").into_response();
     }
-    let target = match application_target(route, req.uri().path()) {
+    // Inside the nested router the URI lacks `/api/v1`; the table's paths have it.
+    let full_path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let target = match application_target(route, &full_path) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -260,6 +266,9 @@ fn application_target(route: &MachineRoute, path: &str) -> Result<Option<Uuid>, 
     }
     let template: Vec<&str> = route.path.split('/').collect();
     let actual: Vec<&str> = path.split('/').collect();
+    if template.len() != actual.len() {
+        return Err(ApiError::not_found());
+    }
     template
         .iter()
         .zip(actual.iter())

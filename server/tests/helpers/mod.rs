@@ -92,7 +92,7 @@ pub fn server_fn_paths() -> Vec<(String, String)> {
         .collect()
 }
 
-fn fn_path(name: &str) -> String {
+pub fn fn_path(name: &str) -> String {
     server_fn_paths()
         .into_iter()
         .find(|(n, _)| n == name)
@@ -236,6 +236,20 @@ impl TestApp {
             .await
             .unwrap();
         id
+    }
+
+    /// Sends a raw HTTP/1.1 request head (method line and headers, without Host) and returns
+    /// the response status, or 0 when the server closed the connection without one.
+    pub async fn raw(&self, head: &str) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let request = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response);
+        text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
     }
 
     pub async fn api_get(&self, path: &str, secret: &str) -> Response {
