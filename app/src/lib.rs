@@ -17,7 +17,10 @@ use leptos_router::path;
 /// Content-Security-Policy with this response's nonce, so hydration scripts may run.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
         response.insert_header(
             axum::http::header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))

@@ -138,7 +138,10 @@ impl NewSecret {
 
 impl fmt::Debug for NewSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewSecret").field("key", &self.key.key_id).field("secret", &"<redacted>").finish()
+        f.debug_struct("NewSecret")
+            .field("key", &self.key.key_id)
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 

@@ -17,19 +17,31 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Requests per second over `seconds` with `concurrency` clients.
 async fn throughput(url: &str, key: Option<&str>, seconds: u64, concurrency: usize) -> f64 {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, key, done, failed) = (client.clone(), url.to_string(), key.map(str::to_string), done.clone(), failed.clone());
+        let (client, url, key, done, failed) = (
+            client.clone(),
+            url.to_string(),
+            key.map(str::to_string),
+            done.clone(),
+            failed.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let mut req = client.get(&url);
@@ -51,7 +63,11 @@ async fn throughput(url: &str, key: Option<&str>, seconds: u64, concurrency: usi
     for t in tasks {
         t.await.unwrap();
     }
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "requests failed during the benchmark");
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "requests failed during the benchmark"
+    );
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
@@ -98,7 +114,8 @@ async fn main() {
     let concurrency: usize = env_or("KEYWARD_BENCH_CONCURRENCY", 32);
     let dir = std::env::temp_dir().join(format!("keyward-bench-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| format!("sqlite:{}", dir.join("bench.db").display()));
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite:{}", dir.join("bench.db").display()));
     let app = Application::build(Config::for_tests(url)).await.unwrap();
     let base = format!("http://{}", app.address());
     let state = app.state().clone();
@@ -116,7 +133,12 @@ async fn main() {
     .await
     .unwrap();
     // A generous rate limit: the benchmark measures authentication, not refusals.
-    let by = app::ssr::keys::KeyActor { user, workspace: ws, role: Role::Owner, address: "bench" };
+    let by = app::ssr::keys::KeyActor {
+        user,
+        workspace: ws,
+        role: Role::Owner,
+        address: "bench",
+    };
     let new = app::ssr::keys::NewKey {
         name: Name::parse("Name", "bench").unwrap(),
         purpose: String::new(),
@@ -126,9 +148,19 @@ async fn main() {
         permissions: Role::Owner.permissions(),
         expires_at: None,
     };
-    sqlx::query("UPDATE workspaces SET allow_never_expiring = 1").execute(db.pool()).await.unwrap();
-    let secret = app::ssr::keys::create(db, &state.secret, &by, new).await.unwrap().expose().to_string();
-    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000").execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE workspaces SET allow_never_expiring = 1")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let secret = app::ssr::keys::create(db, &state.secret, &by, new)
+        .await
+        .unwrap()
+        .expose()
+        .to_string();
+    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
+        .execute(db.pool())
+        .await
+        .unwrap();
 
     let (ws_s, user_s) = (ws.to_string(), user.to_string());
     add_keys(db, &ws_s, &user_s, 999).await;
@@ -151,11 +183,34 @@ async fn main() {
         bare_1m.push(throughput(&bare, None, seconds, concurrency).await);
         auth_1m.push(throughput(&me, Some(&secret), seconds, concurrency).await);
     }
-    let (b1, a1, b2, a2) = (median(bare_1k), median(auth_1k), median(bare_1m), median(auth_1m));
-    println!("Keyward load benchmark ({:?}, {concurrency} clients, {rounds} × {seconds} s per cell)", db.backend());
-    println!("  keys stored     GET /healthz (req/s)   GET /api/v1/me (req/s)   authenticated / bare");
-    println!("  1,000           {b1:>18.0}   {a1:>22.0}   {:>20.2}", a1 / b1);
-    println!("  {target_keys:<15} {b2:>18.0}   {a2:>22.0}   {:>20.2}", a2 / b2);
-    println!("  authenticated with {target_keys} keys / with 1,000 keys: {:.2}", a2 / a1);
-    println!("  (filling {} keys took {:.1} s)", target_keys - 1000, fill.as_secs_f64());
+    let (b1, a1, b2, a2) = (
+        median(bare_1k),
+        median(auth_1k),
+        median(bare_1m),
+        median(auth_1m),
+    );
+    println!(
+        "Keyward load benchmark ({:?}, {concurrency} clients, {rounds} × {seconds} s per cell)",
+        db.backend()
+    );
+    println!(
+        "  keys stored     GET /healthz (req/s)   GET /api/v1/me (req/s)   authenticated / bare"
+    );
+    println!(
+        "  1,000           {b1:>18.0}   {a1:>22.0}   {:>20.2}",
+        a1 / b1
+    );
+    println!(
+        "  {target_keys:<15} {b2:>18.0}   {a2:>22.0}   {:>20.2}",
+        a2 / b2
+    );
+    println!(
+        "  authenticated with {target_keys} keys / with 1,000 keys: {:.2}",
+        a2 / a1
+    );
+    println!(
+        "  (filling {} keys took {:.1} s)",
+        target_keys - 1000,
+        fill.as_secs_f64()
+    );
 }

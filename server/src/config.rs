@@ -8,26 +8,51 @@ use std::path::PathBuf;
 #[derive(Args, Clone)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, env = "KEYWARD_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "KEYWARD_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: String,
     /// `sqlite:keyward.db` (default, created on start) or `postgres://user:pass@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:keyward.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:keyward.db",
+        global = true
+    )]
     pub database_url: String,
     /// Server secret for peppering key digests and signing user tokens (at least 32
     /// characters). If unset, one is generated and kept in `--secret-file`.
     #[arg(long, env = "KEYWARD_SECRET", hide_env_values = true, global = true)]
     pub secret: Option<String>,
     /// Where a generated server secret is kept.
-    #[arg(long, env = "KEYWARD_SECRET_FILE", default_value = "keyward.secret", global = true)]
+    #[arg(
+        long,
+        env = "KEYWARD_SECRET_FILE",
+        default_value = "keyward.secret",
+        global = true
+    )]
     pub secret_file: PathBuf,
     /// Browser origins allowed to call the machine API (comma-separated).
-    #[arg(long, env = "KEYWARD_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long,
+        env = "KEYWARD_CORS_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub cors_allowed_origins: Vec<String>,
     /// The console is served over HTTPS (behind a TLS proxy): secure `__Host-` session cookie.
     #[arg(long, env = "KEYWARD_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
     /// The compiled site (wasm, JS, CSS).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: String,
 }
 
@@ -51,7 +76,12 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:<redacted>@{}", &url[..scheme], user, &url[at + 1..])
+            format!(
+                "{}://{}:<redacted>@{}",
+                &url[..scheme],
+                user,
+                &url[at + 1..]
+            )
         }
         _ => url.to_string(),
     }
@@ -75,13 +105,18 @@ impl Config {
     pub fn server_secret(&self) -> std::io::Result<Vec<u8>> {
         if let Some(s) = &self.secret {
             if s.len() < 32 {
-                return Err(std::io::Error::other("KEYWARD_SECRET must be at least 32 characters"));
+                return Err(std::io::Error::other(
+                    "KEYWARD_SECRET must be at least 32 characters",
+                ));
             }
             return Ok(s.as_bytes().to_vec());
         }
         match std::fs::read_to_string(&self.secret_file) {
             Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
-            Ok(_) => Err(std::io::Error::other(format!("{} is too short", self.secret_file.display()))),
+            Ok(_) => Err(std::io::Error::other(format!(
+                "{} is too short",
+                self.secret_file.display()
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let generated = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(32));
                 write_private(&self.secret_file, &generated)?;
@@ -114,7 +149,10 @@ mod tests {
         let mut c = Config::for_tests("postgres://keyward:hunter2hunter2@db/keyward".into());
         c.secret = Some("s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t".into());
         let debug = format!("{c:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("s3cr3t"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("s3cr3t"),
+            "{debug}"
+        );
         assert!(debug.contains("postgres://keyward:<redacted>@db/keyward"));
     }
 }

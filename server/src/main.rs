@@ -57,7 +57,11 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn setup(config: Config, workspace: String, email: String) -> Result<(), Box<dyn std::error::Error>> {
+async fn setup(
+    config: Config,
+    workspace: String,
+    email: String,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();

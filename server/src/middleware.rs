@@ -14,10 +14,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -40,7 +49,10 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         let origin_host = origin
             .to_str()
             .ok()
@@ -63,34 +75,64 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
 
 /// Pages anyone may open.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.ico")
-        || path.starts_with("/invite/")
+    matches!(
+        path,
+        "/login" | "/setup" | "/healthz" | "/readyz" | "/favicon.ico"
+    ) || path.starts_with("/invite/")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
 }
 
 /// Console pages need a session: first run goes to `/setup`, signed-out people to `/login`.
-pub async fn console_guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+pub async fn console_guard(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
-    if path.starts_with("/pkg/") || path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+    if path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path == "/healthz"
+        || path == "/readyz"
+    {
         return next.run(req).await;
     }
     let has_users = match app::ssr::accounts::has_users(&state.db).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "The database is unreachable.").into_response(),
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database is unreachable.",
+            )
+                .into_response()
+        }
     };
     if !has_users {
-        return if path == "/setup" { next.run(req).await } else { Redirect::to("/setup").into_response() };
+        return if path == "/setup" {
+            next.run(req).await
+        } else {
+            Redirect::to("/setup").into_response()
+        };
     }
     let signed_in = matches!(app::ssr::auth::session_user(&session).await, Ok(Some(_)));
     match path.as_str() {
-        "/setup" => Redirect::to(if signed_in { "/settings/api-keys" } else { "/login" }).into_response(),
+        "/setup" => Redirect::to(if signed_in {
+            "/settings/api-keys"
+        } else {
+            "/login"
+        })
+        .into_response(),
         "/login" if signed_in => Redirect::to("/settings/api-keys").into_response(),
         p if !signed_in && !is_public(p) => {
-            let next_path = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let next_path = req
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/");
             let target = format!("/login?next={}", encode_query(next_path));
             Redirect::to(&target).into_response()
         }
@@ -101,7 +143,9 @@ pub async fn console_guard(State(state): State<AppState>, session: Session, req:
 fn encode_query(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -121,16 +165,34 @@ mod tests {
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        pairs.iter().map(|(k, v)| (header::HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn cross_site_detection() {
         assert!(!is_cross_site(&headers(&[])));
-        assert!(!is_cross_site(&headers(&[("host", "k.example"), ("origin", "https://k.example"), ("sec-fetch-site", "same-origin")])));
-        assert!(is_cross_site(&headers(&[("host", "k.example"), ("origin", "https://evil.example")])));
+        assert!(!is_cross_site(&headers(&[
+            ("host", "k.example"),
+            ("origin", "https://k.example"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "k.example"),
+            ("origin", "https://evil.example")
+        ])));
         assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
         assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_cross_site(&headers(&[("host", "k.example"), ("origin", "null")])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "k.example"),
+            ("origin", "null")
+        ])));
     }
 }

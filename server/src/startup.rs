@@ -27,11 +27,16 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
-        let db = Db::connect(&config.database_url)
-            .await
-            .map_err(|e| format!("cannot open the database {}: {e}", crate::config::redact_url(&config.database_url)))?;
+        let db = Db::connect(&config.database_url).await.map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
         let secret = ServerSecret::new(config.server_secret()?);
-        let listener = TcpListener::bind(&config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let listener = TcpListener::bind(&config.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let address = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
             .output_name("keyward")
@@ -41,7 +46,12 @@ impl Application {
             .build();
         let state = AppState::new(db, secret, leptos_options, format!("http://{address}"));
         let router = router(state.clone(), &config);
-        Ok(Application { listener, address, router, state })
+        Ok(Application {
+            listener,
+            address,
+            router,
+            state,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -55,9 +65,13 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         db.close().await;
         Ok(())
     }
@@ -69,7 +83,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -86,14 +101,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let site = state.leptos_options.site_root.to_string();
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(if config.secure_cookies { "__Host-keyward_session" } else { "keyward_session" })
+        .with_name(if config.secure_cookies {
+            "__Host-keyward_session"
+        } else {
+            "keyward_session"
+        })
         .with_secure(config.secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
-            app::ssr::auth::IDLE_TIMEOUT_SECS,
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(app::ssr::auth::IDLE_TIMEOUT_SECS),
+        ));
 
     let console = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -103,8 +122,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(middleware::readyz))
         .nest_service("/pkg", ServeDir::new(format!("{site}/pkg")))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, app::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::console_guard))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::console_guard,
+        ))
         .layer(axum::middleware::from_fn(middleware::reject_cross_site))
         .with_state(state.clone());
 

@@ -81,7 +81,10 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
     }
     tx.commit().await?;
     // The latest use of each key.
-    let mut latest: Vec<(String, i64, String)> = batch.iter().map(|a| (a.key_row_id.clone(), a.at, a.address.clone())).collect();
+    let mut latest: Vec<(String, i64, String)> = batch
+        .iter()
+        .map(|a| (a.key_row_id.clone(), a.at, a.address.clone()))
+        .collect();
     latest.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     latest.dedup_by(|a, b| a.0 == b.0);
     app::ssr::keys::record_use(db, &latest).await

@@ -28,15 +28,42 @@ async fn first_run_setup_creates_the_owner_once_and_refuses_bad_input() {
         ("Ac\0me", OWNER_EMAIL, OWNER_PASSWORD),
         (&"x".repeat(1100), OWNER_EMAIL, OWNER_PASSWORD),
     ] {
-        let res = app.call_fn("setup", &[("workspace_name", ws), ("email", email), ("password", pw)]).await;
+        let res = app
+            .call_fn(
+                "setup",
+                &[("workspace_name", ws), ("email", email), ("password", pw)],
+            )
+            .await;
         assert!(!res.status().is_success(), "accepted {ws:?} {email:?}");
-        assert_eq!(app.count("users").await, 0, "stored something for {ws:?} {email:?}");
+        assert_eq!(
+            app.count("users").await,
+            0,
+            "stored something for {ws:?} {email:?}"
+        );
     }
-    let res = app.call_fn("setup", &[("workspace_name", "Acme"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
+    let res = app
+        .call_fn(
+            "setup",
+            &[
+                ("workspace_name", "Acme"),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     assert_eq!(app.count("users").await, 1);
 
-    let again = app.call_fn("setup", &[("workspace_name", "Evil"), ("email", "evil@example.com"), ("password", OWNER_PASSWORD)]).await;
+    let again = app
+        .call_fn(
+            "setup",
+            &[
+                ("workspace_name", "Evil"),
+                ("email", "evil@example.com"),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
     assert!(!again.status().is_success());
     assert!(again.text().await.unwrap().contains("already set up"));
     assert_eq!(app.count("users").await, 1);
@@ -48,27 +75,76 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
     let app = spawn_app().await;
     app.setup_owner().await;
     let anonymous = app.fresh_client();
-    let res = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    let res = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(res.headers()["location"].to_str().unwrap().starts_with("/login"));
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
 
-    let unknown = app.call_fn_with(&anonymous, "login", &[("email", "nobody@example.com"), ("password", OWNER_PASSWORD)]).await;
-    let wrong = app.call_fn_with(&anonymous, "login", &[("email", OWNER_EMAIL), ("password", "wrong password!")]).await;
+    let unknown = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    let wrong = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
+        )
+        .await;
     let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
     assert!(unknown.contains("Invalid email or password."), "{unknown}");
-    assert_eq!(unknown, wrong, "failures must not tell whether the account exists");
+    assert_eq!(
+        unknown, wrong,
+        "failures must not tell whether the account exists"
+    );
 
-    let ok = app.call_fn_with(&anonymous, "login", &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
-    assert!(ok.status().is_success() || ok.status().is_redirection(), "{}", ok.status());
-    let page = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    let ok = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert!(
+        ok.status().is_success() || ok.status().is_redirection(),
+        "{}",
+        ok.status()
+    );
+    let page = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("'nonce-") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("'nonce-") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert_eq!(page.headers()["cache-control"], "no-store");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
 
     app.call_fn_with(&anonymous, "logout", &[]).await;
-    let after = anonymous.get(app.url("/settings/api-keys")).send().await.unwrap();
+    let after = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
 }
 
@@ -78,9 +154,20 @@ async fn failed_sign_ins_are_throttled() {
     app.setup_owner().await;
     let c = app.fresh_client();
     for _ in 0..5 {
-        app.call_fn_with(&c, "login", &[("email", OWNER_EMAIL), ("password", "wrong password!")]).await;
+        app.call_fn_with(
+            &c,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
+        )
+        .await;
     }
-    let res = app.call_fn_with(&c, "login", &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]).await;
+    let res = app
+        .call_fn_with(
+            &c,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
     assert!(res.text().await.unwrap().contains("Too many attempts"));
 }
 
@@ -102,19 +189,36 @@ async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
             .send()
             .await
             .unwrap();
-        assert_eq!(cross.status(), StatusCode::FORBIDDEN, "{name} accepted a cross-site request");
+        assert_eq!(
+            cross.status(),
+            StatusCode::FORBIDDEN,
+            "{name} accepted a cross-site request"
+        );
         if public.contains(&name.as_str()) {
             continue;
         }
         // Arguments that decode for every function, so the refusal comes from the gate.
         let res = if name == "create_key" {
-            anonymous.post(app.url(path)).json(&json!({"form": {"name": "x"}})).send().await.unwrap()
+            anonymous
+                .post(app.url(path))
+                .json(&json!({"form": {"name": "x"}}))
+                .send()
+                .await
+                .unwrap()
         } else {
-            anonymous.post(app.url(path)).form(&helpers::EVERY_ARGUMENT).send().await.unwrap()
+            anonymous
+                .post(app.url(path))
+                .form(&helpers::EVERY_ARGUMENT)
+                .send()
+                .await
+                .unwrap()
         };
         let status = res.status();
         let body = res.text().await.unwrap();
-        assert!(!status.is_success(), "{name} answered {status} to an anonymous caller: {body}");
+        assert!(
+            !status.is_success(),
+            "{name} answered {status} to an anonymous caller: {body}"
+        );
         assert!(body.contains("Sign in to continue."), "{name}: {body}");
     }
     assert_eq!(app.count("applications").await, 0);
@@ -126,99 +230,260 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
     app.setup_owner().await;
     let dev = app.add_member("dev@example.com", "developer").await;
     // A developer cannot give a key keys:read.
-    let res = app.create_key_as(&dev, json!({"name": "too much", "permissions": ["keys:read"]})).await;
+    let res = app
+        .create_key_as(
+            &dev,
+            json!({"name": "too much", "permissions": ["keys:read"]}),
+        )
+        .await;
     assert!(!res.status().is_success());
-    assert!(res.text().await.unwrap().contains("does not hold keys:read"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("does not hold keys:read"));
     assert_eq!(app.count("api_keys").await, 0);
 
-    let secret = app.create_key_secret(&dev, json!({"name": "ci", "permissions": ["applications:read", "applications:write"]})).await;
-    let create = app.api_post("/api/v1/applications", &secret, json!({"name": "web"})).await;
+    let secret = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "ci", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let create = app
+        .api_post("/api/v1/applications", &secret, json!({"name": "web"}))
+        .await;
     assert_eq!(create.status(), StatusCode::CREATED);
 
     app.set_role("dev@example.com", "viewer").await;
-    let me: Value = app.api_get("/api/v1/me", &secret).await.json().await.unwrap();
+    let me: Value = app
+        .api_get("/api/v1/me", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["permissions"], json!(["applications:read"]));
-    let refused = app.api_post("/api/v1/applications", &secret, json!({"name": "web2"})).await;
+    let refused = app
+        .api_post("/api/v1/applications", &secret, json!({"name": "web2"}))
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(refused.headers()["x-keyward-missing-permissions"], "applications:write");
+    assert_eq!(
+        refused.headers()["x-keyward-missing-permissions"],
+        "applications:write"
+    );
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "Forbidden.");
-    assert!(body["message"].as_str().unwrap().contains("applications:write"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("applications:write"));
 
     app.remove_member("dev@example.com").await;
     let gone = app.api_get("/api/v1/me", &secret).await;
     assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
-    assert!(app.audit_actions().await.contains(&"key.revoked".to_string()));
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"key.revoked".to_string()));
 }
 
 #[tokio::test]
 async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let a = app.create_key_secret(&owner, json!({"name": "a", "permissions": ["applications:read"]})).await;
+    let a = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "a", "permissions": ["applications:read"]}),
+        )
+        .await;
     assert_eq!(app.api_get("/api/v1/me", &a).await.status(), StatusCode::OK);
 
     let id = app.key_row_id(&a).await;
-    let res = app.call_json(&owner, "revoke_key", json!({"id": id, "reason": "leaked"})).await;
+    let res = app
+        .call_json(&owner, "revoke_key", json!({"id": id, "reason": "leaked"}))
+        .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     let revoked = app.api_get("/api/v1/me", &a).await;
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
-    assert!(revoked.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(revoked.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
     let body: Value = revoked.json().await.unwrap();
     assert_eq!(body["message"], "The key has been revoked.");
     assert!(body["request_id"].as_str().is_some_and(|r| r.len() == 36));
 
     // Rotation with a grace period: both secrets work; with none, the old one stops.
-    let b = app.create_key_secret(&owner, json!({"name": "b", "permissions": ["applications:read"]})).await;
+    let b = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "b", "permissions": ["applications:read"]}),
+        )
+        .await;
     let b_id = app.key_row_id(&b).await;
-    let rotated: Value = app.call_json(&owner, "rotate_key", json!({"id": b_id, "grace_seconds": 3600})).await.json().await.unwrap();
+    let rotated: Value = app
+        .call_json(
+            &owner,
+            "rotate_key",
+            json!({"id": b_id, "grace_seconds": 3600}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let b2 = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(b, b2);
     assert_eq!(app.api_get("/api/v1/me", &b).await.status(), StatusCode::OK);
-    assert_eq!(app.api_get("/api/v1/me", &b2).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.api_get("/api/v1/me", &b2).await.status(),
+        StatusCode::OK
+    );
     let b2_id = app.key_row_id(&b2).await;
-    let rotated_now: Value = app.call_json(&owner, "rotate_key", json!({"id": b2_id, "grace_seconds": 0})).await.json().await.unwrap();
+    let rotated_now: Value = app
+        .call_json(
+            &owner,
+            "rotate_key",
+            json!({"id": b2_id, "grace_seconds": 0}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let out: Value = app.api_get("/api/v1/me", &b2).await.json().await.unwrap();
-    assert_eq!(out["message"], "The key was rotated and its grace period has ended.");
+    assert_eq!(
+        out["message"],
+        "The key was rotated and its grace period has ended."
+    );
     let b3 = rotated_now["secret"].as_str().unwrap();
     assert_eq!(app.api_get("/api/v1/me", b3).await.status(), StatusCode::OK);
     let actions = app.audit_actions().await;
     for a in ["key.created", "key.revoked", "key.rotated"] {
-        assert!(actions.contains(&a.to_string()), "{a} missing from {actions:?}");
+        assert!(
+            actions.contains(&a.to_string()),
+            "{a} missing from {actions:?}"
+        );
     }
-    assert!(!app.all_text_columns().await.contains(&b2), "a secret reached the database");
+    assert!(
+        !app.all_text_columns().await.contains(&b2),
+        "a secret reached the database"
+    );
 }
 
 #[tokio::test]
 async fn machine_api_errors_are_json_with_the_right_status() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
     let c = &app.client;
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
         (c.get(app.url("/api/v1/me")), 401, "Unauthorized."),
-        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", "kw_svc_nope"), 401, "Unauthorized."),
-        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"), 401, "Unauthorized."),
-        (c.get(app.url("/api/v1/me")).header("x-keyward-api-token", &key).header("authorization", "Bearer kw_svc_other"), 400, "Bad request."),
-        (c.get(app.url("/api/v1/nope")).header("x-keyward-api-token", &key), 404, "Not found."),
-        (c.put(app.url("/api/v1/me")).header("x-keyward-api-token", &key), 405, "Method not allowed."),
-        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).body("name=x"), 415, "Unsupported media type."),
-        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"nom": "x"})), 422, "Unprocessable entity."),
-        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"name": ""})), 422, "Unprocessable entity."),
-        (c.post(app.url("/api/v1/applications")).header("x-keyward-api-token", &key).json(&json!({"name": "x".repeat(100_000)})), 413, "Payload too large."),
-        (c.get(app.url("/api/v1/applications/not-a-uuid")).header("x-keyward-api-token", &key), 404, "Not found."),
-        (c.get(app.url(&format!("/api/v1/applications/{}", uuid::Uuid::new_v4()))).header("x-keyward-api-token", &key), 404, "Not found."),
-        (c.get(app.url("/api/v1/user/keys")).header("x-keyward-api-token", &key), 403, "Forbidden."),
-        (c.get(app.url("/api/v1/me?key=kw_svc_x")).header("x-keyward-api-token", &key), 400, "Bad request."),
+        (
+            c.get(app.url("/api/v1/me"))
+                .header("x-keyward-api-token", "kw_svc_nope"),
+            401,
+            "Unauthorized.",
+        ),
+        (
+            c.get(app.url("/api/v1/me")).header(
+                "x-keyward-api-token",
+                "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            ),
+            401,
+            "Unauthorized.",
+        ),
+        (
+            c.get(app.url("/api/v1/me"))
+                .header("x-keyward-api-token", &key)
+                .header("authorization", "Bearer kw_svc_other"),
+            400,
+            "Bad request.",
+        ),
+        (
+            c.get(app.url("/api/v1/nope"))
+                .header("x-keyward-api-token", &key),
+            404,
+            "Not found.",
+        ),
+        (
+            c.put(app.url("/api/v1/me"))
+                .header("x-keyward-api-token", &key),
+            405,
+            "Method not allowed.",
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .header("x-keyward-api-token", &key)
+                .body("name=x"),
+            415,
+            "Unsupported media type.",
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .header("x-keyward-api-token", &key)
+                .json(&json!({"nom": "x"})),
+            422,
+            "Unprocessable entity.",
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .header("x-keyward-api-token", &key)
+                .json(&json!({"name": ""})),
+            422,
+            "Unprocessable entity.",
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .header("x-keyward-api-token", &key)
+                .json(&json!({"name": "x".repeat(100_000)})),
+            413,
+            "Payload too large.",
+        ),
+        (
+            c.get(app.url("/api/v1/applications/not-a-uuid"))
+                .header("x-keyward-api-token", &key),
+            404,
+            "Not found.",
+        ),
+        (
+            c.get(app.url(&format!("/api/v1/applications/{}", uuid::Uuid::new_v4())))
+                .header("x-keyward-api-token", &key),
+            404,
+            "Not found.",
+        ),
+        (
+            c.get(app.url("/api/v1/user/keys"))
+                .header("x-keyward-api-token", &key),
+            403,
+            "Forbidden.",
+        ),
+        (
+            c.get(app.url("/api/v1/me?key=kw_svc_x"))
+                .header("x-keyward-api-token", &key),
+            400,
+            "Bad request.",
+        ),
     ];
     for (i, (req, status, error)) in cases.into_iter().enumerate() {
         let res = req.send().await.unwrap();
         assert_eq!(res.status().as_u16(), status, "case {i}");
-        assert_eq!(res.headers()["content-type"], "application/json", "case {i}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/json",
+            "case {i}"
+        );
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], error, "case {i}: {body}");
         assert!(body["request_id"].is_string(), "case {i}");
-        assert!(!body.to_string().contains(&key), "case {i} echoed the secret");
+        assert!(
+            !body.to_string().contains(&key),
+            "case {i} echoed the secret"
+        );
     }
 }
 
@@ -226,12 +491,32 @@ async fn machine_api_errors_are_json_with_the_right_status() {
 async fn workspaces_are_isolated() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
-    let created: Value = app.api_post("/api/v1/applications", &key, json!({"name": "mine"})).await.json().await.unwrap();
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let created: Value = app
+        .api_post("/api/v1/applications", &key, json!({"name": "mine"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let other = app.second_workspace_key().await;
-    let res = app.api_get(&format!("/api/v1/applications/{}", created["id"].as_str().unwrap()), &other).await;
+    let res = app
+        .api_get(
+            &format!("/api/v1/applications/{}", created["id"].as_str().unwrap()),
+            &other,
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let listed: Value = app.api_get("/api/v1/applications", &other).await.json().await.unwrap();
+    let listed: Value = app
+        .api_get("/api/v1/applications", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["applications"], json!([]));
 }
 
@@ -239,33 +524,71 @@ async fn workspaces_are_isolated() {
 async fn the_credential_tester_reports_what_a_secret_can_do() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, json!({"name": "reader", "permissions": ["applications:read"]})).await;
-    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &key)]).await.json().await.unwrap();
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "reader", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &key)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["valid"], true);
     assert_eq!(report["principal"]["kind"], "service");
     let coverage = report["coverage"].as_array().unwrap();
     assert_eq!(coverage.len(), app::domain::routes::ROUTES.len());
-    let line = |p: &str, m: &str| coverage.iter().find(|c| c["path"] == p && c["method"] == m).unwrap().clone();
+    let line = |p: &str, m: &str| {
+        coverage
+            .iter()
+            .find(|c| c["path"] == p && c["method"] == m)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(line("/api/v1/application/tokens", "GET")["allowed"], true);
-    assert_eq!(line("/api/v1/applications", "POST")["reason"], "Missing permission applications:write.");
+    assert_eq!(
+        line("/api/v1/applications", "POST")["reason"],
+        "Missing permission applications:write."
+    );
     let smoke = report["smoke"].as_array().unwrap();
     assert!(smoke.len() >= 4);
     for s in smoke {
         assert_eq!(s["expected"], s["observed"], "{s}");
     }
-    assert!(!report.to_string().contains(&key), "the report echoed the secret");
+    assert!(
+        !report.to_string().contains(&key),
+        "the report echoed the secret"
+    );
     // Smoke tests do not count as use.
-    let listed: Value = app.call_json(&owner, "keys_page", json!({})).await.json().await.unwrap();
+    let listed: Value = app
+        .call_json(&owner, "keys_page", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(listed["keys"][0]["last_used_at"].is_null());
 
-    for garbage in ["", " kw_svc_x", "ghp_16C7e42F292c6912E7710c838347Ae178B4a", &key[..key.len() - 1], &"k".repeat(1_000_000)] {
-        let res = app.call_fn_as(&owner, "test_credential", &[("secret", garbage)]).await;
+    for garbage in [
+        "",
+        " kw_svc_x",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        &key[..key.len() - 1],
+        &"k".repeat(1_000_000),
+    ] {
+        let res = app
+            .call_fn_as(&owner, "test_credential", &[("secret", garbage)])
+            .await;
         assert!(res.status().is_success(), "{}", res.status());
         let r: Value = res.json().await.unwrap();
         assert_eq!(r["valid"], false);
         assert_eq!(r["code"], "MALFORMED");
     }
-    assert!(app.audit_actions().await.contains(&"credential.tested".to_string()));
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"credential.tested".to_string()));
 }
 
 #[tokio::test]
@@ -274,9 +597,12 @@ async fn openapi_is_generated_from_the_route_table() {
     let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     for r in app::domain::routes::ROUTES {
-        let path = &doc["paths"][r.path.trim_start_matches("/api/v1").to_string().replace("", "")];
-        let _ = path;
-        assert!(doc["paths"][r.path][r.method.as_str().to_lowercase()].is_object(), "{} {}", r.method.as_str(), r.path);
+        assert!(
+            doc["paths"][r.path][r.method.as_str().to_lowercase()].is_object(),
+            "{} {}",
+            r.method.as_str(),
+            r.path
+        );
     }
     assert!(doc["paths"]["/api/v1/me/coverage"]["get"].is_object());
 }
@@ -285,17 +611,49 @@ async fn openapi_is_generated_from_the_route_table() {
 async fn key_verification_answers_with_codes_not_401s() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let verifier = app.create_key_secret(&owner, json!({"name": "verifier", "permissions": ["keys:read"]})).await;
-    let subject = app.create_key_secret(&owner, json!({"name": "subject", "permissions": ["applications:read"]})).await;
+    let verifier = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "verifier", "permissions": ["keys:read"]}),
+        )
+        .await;
+    let subject = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "subject", "permissions": ["applications:read"]}),
+        )
+        .await;
     let check = |key: String, perms: Value| {
         let app = &app;
         let verifier = verifier.clone();
-        async move { app.api_post("/api/v1/keys/verify", &verifier, json!({"key": key, "permissions": perms})).await.json::<Value>().await.unwrap() }
+        async move {
+            app.api_post(
+                "/api/v1/keys/verify",
+                &verifier,
+                json!({"key": key, "permissions": perms}),
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+        }
     };
-    assert_eq!(check(subject.clone(), json!(["applications:read"])).await["code"], "VALID");
-    assert_eq!(check(subject.clone(), json!(["applications:write"])).await["code"], "INSUFFICIENT_PERMISSIONS");
-    assert_eq!(check("kw_svc_garbage".into(), json!([])).await["code"], "MALFORMED");
-    assert_eq!(check(app.second_workspace_key().await, json!([])).await["code"], "NOT_FOUND");
+    assert_eq!(
+        check(subject.clone(), json!(["applications:read"])).await["code"],
+        "VALID"
+    );
+    assert_eq!(
+        check(subject.clone(), json!(["applications:write"])).await["code"],
+        "INSUFFICIENT_PERMISSIONS"
+    );
+    assert_eq!(
+        check("kw_svc_garbage".into(), json!([])).await["code"],
+        "MALFORMED"
+    );
+    assert_eq!(
+        check(app.second_workspace_key().await, json!([])).await["code"],
+        "NOT_FOUND"
+    );
 }
 
 #[tokio::test]
@@ -303,36 +661,68 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_at_once() {
     let a = spawn_app().await;
     let owner = a.setup_owner().await;
     let b = spawn_app_on(a.database_url.clone()).await;
-    let secret = a.create_key_secret(&owner, json!({"name": "shared", "permissions": ["applications:read"]})).await;
-    assert_eq!(b.api_get("/api/v1/me", &secret).await.status(), StatusCode::OK);
+    let secret = a
+        .create_key_secret(
+            &owner,
+            json!({"name": "shared", "permissions": ["applications:read"]}),
+        )
+        .await;
+    assert_eq!(
+        b.api_get("/api/v1/me", &secret).await.status(),
+        StatusCode::OK
+    );
     let id = a.key_row_id(&secret).await;
-    a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""})).await;
-    assert_eq!(b.api_get("/api/v1/me", &secret).await.status(), StatusCode::UNAUTHORIZED);
+    a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    assert_eq!(
+        b.api_get("/api/v1/me", &secret).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn key_use_is_recorded_in_batches_with_an_access_log() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let secret = app.create_key_secret(&owner, json!({"name": "used", "permissions": ["applications:read"]})).await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "used", "permissions": ["applications:read"]}),
+        )
+        .await;
     for _ in 0..3 {
-        assert_eq!(app.api_get("/api/v1/applications", &secret).await.status(), StatusCode::OK);
+        assert_eq!(
+            app.api_get("/api/v1/applications", &secret).await.status(),
+            StatusCode::OK
+        );
     }
-    assert_eq!(app.api_get("/api/v1/user/keys", &secret).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.api_get("/api/v1/user/keys", &secret).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let mut rows = Vec::new();
     for _ in 0..50 {
-        rows = sqlx::query_as::<_, (String, String, i64)>("SELECT method, route, status FROM key_access_log ORDER BY at")
-            .fetch_all(app.state.db.pool())
-            .await
-            .unwrap();
+        rows = sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT method, route, status FROM key_access_log ORDER BY at",
+        )
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
         if rows.len() >= 3 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(rows.iter().all(|r| r == &("GET".to_string(), "/api/v1/applications".to_string(), 200)));
-    let listed: Value = app.call_json(&owner, "keys_page", json!({})).await.json().await.unwrap();
+    assert!(rows
+        .iter()
+        .all(|r| r == &("GET".to_string(), "/api/v1/applications".to_string(), 200)));
+    let listed: Value = app
+        .call_json(&owner, "keys_page", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(listed["keys"][0]["last_used_at"].is_i64());
     assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
 }
@@ -341,8 +731,16 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
 async fn per_key_rate_limits_answer_429_with_headers() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    sqlx::query("UPDATE workspaces SET rate_limit_per_minute = 3").execute(app.state.db.pool()).await.unwrap();
-    let secret = app.create_key_secret(&owner, json!({"name": "limited", "permissions": ["applications:read"]})).await;
+    sqlx::query("UPDATE workspaces SET rate_limit_per_minute = 3")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "limited", "permissions": ["applications:read"]}),
+        )
+        .await;
     let mut statuses = vec![];
     let mut last = None;
     for _ in 0..4 {
@@ -352,7 +750,10 @@ async fn per_key_rate_limits_answer_429_with_headers() {
     }
     let last = last.unwrap();
     // A minute boundary may fall between requests; at least the pattern must hold.
-    assert!(statuses.contains(&429) || statuses.iter().filter(|s| **s == 200).count() == 4, "{statuses:?}");
+    assert!(
+        statuses.contains(&429) || statuses.iter().filter(|s| **s == 200).count() == 4,
+        "{statuses:?}"
+    );
     if last.status() == 429 {
         assert!(last.headers().contains_key("retry-after"));
         assert_eq!(last.headers()["ratelimit-remaining"], "0");
@@ -364,20 +765,52 @@ async fn per_key_rate_limits_answer_429_with_headers() {
 async fn user_tokens_work_until_sign_out() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let res = owner.post(app.url("/api/v1/auth/token")).header("origin", &app.address).send().await.unwrap();
+    let res = owner
+        .post(app.url("/api/v1/auth/token"))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let token = res.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
-    let me = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let token = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(me.json::<Value>().await.unwrap()["principal"], "user");
     // A user token may manage its user's keys; a tampered one is refused.
-    let mine = app.fresh_client().get(app.url("/api/v1/user/keys")).bearer_auth(&token).send().await.unwrap();
+    let mine = app
+        .fresh_client()
+        .get(app.url("/api/v1/user/keys"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(mine.status(), StatusCode::OK);
     let tampered = format!("{}x", token);
-    let bad = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&tampered).send().await.unwrap();
+    let bad = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&tampered)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     app.call_fn_with(&owner, "logout", &[]).await;
-    let after = app.fresh_client().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let after = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -424,17 +857,27 @@ async fn every_server_function_refuses_a_role_without_its_permission() {
     let viewer = app.add_member("viewer@example.com", "viewer").await;
     let registered = helpers::server_fn_paths();
     for (name, _) in &registered {
-        assert!(SERVER_FUNCTIONS.iter().any(|(n, _)| n == name), "server function {name} is not in SERVER_FUNCTIONS");
+        assert!(
+            SERVER_FUNCTIONS.iter().any(|(n, _)| n == name),
+            "server function {name} is not in SERVER_FUNCTIONS"
+        );
     }
     for (name, access) in SERVER_FUNCTIONS {
-        let Access::Needs(permission) = access else { continue };
-        let res = app.call_fn_with(&viewer, name, &helpers::EVERY_ARGUMENT).await;
+        let Access::Needs(permission) = access else {
+            continue;
+        };
+        let res = app
+            .call_fn_with(&viewer, name, &helpers::EVERY_ARGUMENT)
+            .await;
         let body = res.text().await.unwrap();
         // A viewer holds applications:read only among these.
         if *permission == "applications:read" {
             assert!(!body.contains("Missing permission"), "{name}: {body}");
         } else {
-            assert!(body.contains(&format!("Missing permission {permission}")), "{name} did not refuse a viewer: {body}");
+            assert!(
+                body.contains(&format!("Missing permission {permission}")),
+                "{name} did not refuse a viewer: {body}"
+            );
         }
     }
     assert_eq!(app.count("applications").await, 0);
@@ -446,28 +889,96 @@ async fn members_bad_input_changes_nothing() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let admin = app.add_member("admin@example.com", "admin").await;
-    let cases: &[(&reqwest::Client, &str, &[(&str, &str)], &str)] = &[
-        (&owner, "invite_member", &[("email", "x@example.com"), ("role", "root")], "unknown role"),
-        (&admin, "invite_member", &[("email", "x@example.com"), ("role", "owner")], "cannot give the owner role"),
-        (&owner, "invite_member", &[("email", "admin@example.com"), ("role", "viewer")], "already a member"),
-        (&owner, "invite_member", &[("email", "not an email"), ("role", "viewer")], "Email must look like"),
-        (&owner, "create_application", &[("name", "")], "Name is required."),
-        (&owner, "create_application", &[("name", &"n".repeat(101))], "at most 100 characters"),
+    type Case<'a> = (
+        &'a reqwest::Client,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+    );
+    let cases: &[Case] = &[
+        (
+            &owner,
+            "invite_member",
+            &[("email", "x@example.com"), ("role", "root")],
+            "unknown role",
+        ),
+        (
+            &admin,
+            "invite_member",
+            &[("email", "x@example.com"), ("role", "owner")],
+            "cannot give the owner role",
+        ),
+        (
+            &owner,
+            "invite_member",
+            &[("email", "admin@example.com"), ("role", "viewer")],
+            "already a member",
+        ),
+        (
+            &owner,
+            "invite_member",
+            &[("email", "not an email"), ("role", "viewer")],
+            "Email must look like",
+        ),
+        (
+            &owner,
+            "create_application",
+            &[("name", "")],
+            "Name is required.",
+        ),
+        (
+            &owner,
+            "create_application",
+            &[("name", &"n".repeat(101))],
+            "at most 100 characters",
+        ),
     ];
     for (client, name, form, expected) in cases {
-        let body = app.call_fn_with(client, name, form).await.text().await.unwrap();
+        let body = app
+            .call_fn_with(client, name, form)
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(body.contains(expected), "{name} {form:?}: {body}");
     }
     assert_eq!(app.count("memberships").await, 2);
     assert_eq!(app.count("applications").await, 0);
     // The last owner can be neither demoted nor removed.
-    let owner_id: (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(OWNER_EMAIL).fetch_one(app.state.db.pool()).await.unwrap();
-    let demote = app.call_fn_with(&owner, "change_member_role", &[("user_id", &owner_id.0), ("role", "admin")]).await.text().await.unwrap();
+    let owner_id: (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(OWNER_EMAIL)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let demote = app
+        .call_fn_with(
+            &owner,
+            "change_member_role",
+            &[("user_id", &owner_id.0), ("role", "admin")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(demote.contains("last owner"), "{demote}");
-    let remove = app.call_fn_with(&owner, "remove_member", &[("user_id", &owner_id.0)]).await.text().await.unwrap();
-    assert!(remove.contains("last owner") || remove.contains("Only owners"), "{remove}");
-    app.call_fn_with(&owner, "create_application", &[("name", "web")]).await;
-    let dup = app.call_fn_with(&owner, "create_application", &[("name", "web")]).await.text().await.unwrap();
+    let remove = app
+        .call_fn_with(&owner, "remove_member", &[("user_id", &owner_id.0)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        remove.contains("last owner") || remove.contains("Only owners"),
+        "{remove}"
+    );
+    app.call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await;
+    let dup = app
+        .call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(dup.contains("already exists"), "{dup}");
     assert_eq!(app.count("applications").await, 1);
 }
@@ -478,24 +989,72 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     let owner = app.setup_owner().await;
     let other_agent = {
         // An agent of an application in this workspace, and a key form naming it for another.
-        app.call_fn_with(&owner, "create_application", &[("name", "a")]).await;
-        app.call_fn_with(&owner, "create_application", &[("name", "b")]).await;
-        let apps: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM applications ORDER BY name").fetch_all(app.state.db.pool()).await.unwrap();
-        app.call_fn_with(&owner, "create_agent", &[("application_id", &apps[0].0), ("name", "runner"), ("description", "")]).await;
-        let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents").fetch_one(app.state.db.pool()).await.unwrap();
+        app.call_fn_with(&owner, "create_application", &[("name", "a")])
+            .await;
+        app.call_fn_with(&owner, "create_application", &[("name", "b")])
+            .await;
+        let apps: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, name FROM applications ORDER BY name")
+                .fetch_all(app.state.db.pool())
+                .await
+                .unwrap();
+        app.call_fn_with(
+            &owner,
+            "create_agent",
+            &[
+                ("application_id", &apps[0].0),
+                ("name", "runner"),
+                ("description", ""),
+            ],
+        )
+        .await;
+        let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
         (apps[1].0.clone(), agent)
     };
     let cases = vec![
-        (json!({"name": "", "permissions": ["keys:read"]}), "Name is required."),
-        (json!({"name": "x".repeat(101), "permissions": ["keys:read"]}), "at most 100"),
-        (json!({"name": "k", "permissions": ["keys:delete"]}), "unknown permission"),
-        (json!({"name": "k", "permissions": []}), "at least one permission"),
-        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "2001-01-01"}), "in the future"),
-        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "soon"}), "must be a date"),
-        (json!({"name": "k", "permissions": ["keys:read"], "expiration": "never"}), "requires keys to expire"),
-        (json!({"name": "k", "permissions": ["keys:read"], "principal": "agent", "application_id": other_agent.0, "agent_id": other_agent.1}), "another application"),
-        (json!({"name": "k", "permissions": ["keys:read"], "principal": "agent"}), "bound to an agent"),
-        (json!({"name": "k", "permissions": ["keys:read"], "application_id": uuid::Uuid::new_v4().to_string()}), "Unknown application"),
+        (
+            json!({"name": "", "permissions": ["keys:read"]}),
+            "Name is required.",
+        ),
+        (
+            json!({"name": "x".repeat(101), "permissions": ["keys:read"]}),
+            "at most 100",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:delete"]}),
+            "unknown permission",
+        ),
+        (
+            json!({"name": "k", "permissions": []}),
+            "at least one permission",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "2001-01-01"}),
+            "in the future",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "soon"}),
+            "must be a date",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "expiration": "never"}),
+            "requires keys to expire",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "principal": "agent", "application_id": other_agent.0, "agent_id": other_agent.1}),
+            "another application",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "principal": "agent"}),
+            "bound to an agent",
+        ),
+        (
+            json!({"name": "k", "permissions": ["keys:read"], "application_id": uuid::Uuid::new_v4().to_string()}),
+            "Unknown application",
+        ),
     ];
     for (form, expected) in cases {
         let res = app.create_key_as(&owner, form.clone()).await;
@@ -504,8 +1063,19 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     }
     assert_eq!(app.count("api_keys").await, 0);
     // Policy: a maximum lifetime refuses longer keys.
-    sqlx::query("UPDATE workspaces SET max_key_lifetime_days = 7").execute(app.state.db.pool()).await.unwrap();
-    let body = app.create_key_as(&owner, json!({"name": "k", "permissions": ["keys:read"], "expiration": "30"})).await.text().await.unwrap();
+    sqlx::query("UPDATE workspaces SET max_key_lifetime_days = 7")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let body = app
+        .create_key_as(
+            &owner,
+            json!({"name": "k", "permissions": ["keys:read"], "expiration": "30"}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("at most 7 days"), "{body}");
     assert_eq!(app.count("api_keys").await, 0);
 }
@@ -515,10 +1085,32 @@ async fn agent_keys_are_bound_to_their_application() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let key = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write", "agents:write"]})).await;
-    let a: Value = app.api_post("/api/v1/applications", &key, json!({"name": "a"})).await.json().await.unwrap();
-    let b: Value = app.api_post("/api/v1/applications", &key, json!({"name": "b"})).await.json().await.unwrap();
-    let (a, b) = (a["id"].as_str().unwrap().to_string(), b["id"].as_str().unwrap().to_string());
-    let agent: Value = app.api_post(&format!("/api/v1/applications/{a}/agents"), &key, json!({"name": "runner"})).await.json().await.unwrap();
+    let a: Value = app
+        .api_post("/api/v1/applications", &key, json!({"name": "a"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = app
+        .api_post("/api/v1/applications", &key, json!({"name": "b"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (a, b) = (
+        a["id"].as_str().unwrap().to_string(),
+        b["id"].as_str().unwrap().to_string(),
+    );
+    let agent: Value = app
+        .api_post(
+            &format!("/api/v1/applications/{a}/agents"),
+            &key,
+            json!({"name": "runner"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(agent["id"].is_string(), "{agent}");
     let agent_key = app
         .create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": a, "agent_id": agent["id"], "permissions": ["applications:read", "applications:write"]}))
@@ -540,10 +1132,23 @@ async fn agent_keys_are_bound_to_their_application() {
     assert_eq!(put(a.clone()).await.status(), StatusCode::NO_CONTENT);
     let refused = put(b.clone()).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(refused.json::<Value>().await.unwrap()["message"], "The agent key is bound to another application.");
-    let agents: Value = app.api_get(&format!("/api/v1/application/{a}/agents"), &agent_key).await.json().await.unwrap();
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["message"],
+        "The agent key is bound to another application."
+    );
+    let agents: Value = app
+        .api_get(&format!("/api/v1/application/{a}/agents"), &agent_key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(agents["agents"][0]["name"], "runner");
-    let tokens: Value = app.api_get("/api/v1/application/tokens?limit=1", &agent_key).await.json().await.unwrap();
+    let tokens: Value = app
+        .api_get("/api/v1/application/tokens?limit=1", &agent_key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(tokens["tokens"].as_array().unwrap().len(), 1);
     assert_eq!(tokens["tokens"][0]["principal"], "agent");
     assert!(!tokens.to_string().contains(&agent_key[16..]));
@@ -554,25 +1159,56 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     // A key holding one permission no route requires.
-    let narrow = app.create_key_secret(&owner, json!({"name": "narrow", "permissions": ["audit:read"]})).await;
+    let narrow = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "narrow", "permissions": ["audit:read"]}),
+        )
+        .await;
     for route in app::domain::routes::ROUTES {
-        let path = route.path.replace("{id}", &uuid::Uuid::new_v4().to_string()).replace("{uuid}", &uuid::Uuid::new_v4().to_string()).replace("{key_id}", "AbCd1234");
+        let path = route
+            .path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{uuid}", &uuid::Uuid::new_v4().to_string())
+            .replace("{key_id}", "AbCd1234");
         let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
         let send = |secret: Option<&str>| {
-            let mut req = app.fresh_client().request(method.clone(), app.url(&path)).header("content-type", "application/json").body("{}");
+            let mut req = app
+                .fresh_client()
+                .request(method.clone(), app.url(&path))
+                .header("content-type", "application/json")
+                .body("{}");
             if let Some(s) = secret {
                 req = req.header("x-keyward-api-token", s);
             }
             req.send()
         };
-        assert_eq!(send(None).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{} {path} without a credential", route.method.as_str());
+        assert_eq!(
+            send(None).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{} {path} without a credential",
+            route.method.as_str()
+        );
         let with_key = send(Some(&narrow)).await.unwrap();
-        let refused_by_table = !route.requirement.principals.contains(&app::domain::access::PrincipalKind::Service)
+        let refused_by_table = !route
+            .requirement
+            .principals
+            .contains(&app::domain::access::PrincipalKind::Service)
             || !route.requirement.permissions.is_empty();
         if refused_by_table {
-            assert_eq!(with_key.status(), StatusCode::FORBIDDEN, "{} {path} with a narrow service key", route.method.as_str());
+            assert_eq!(
+                with_key.status(),
+                StatusCode::FORBIDDEN,
+                "{} {path} with a narrow service key",
+                route.method.as_str()
+            );
         } else {
-            assert_ne!(with_key.status(), StatusCode::FORBIDDEN, "{} {path}", route.method.as_str());
+            assert_ne!(
+                with_key.status(),
+                StatusCode::FORBIDDEN,
+                "{} {path}",
+                route.method.as_str()
+            );
         }
     }
 }
@@ -581,42 +1217,104 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
 async fn hostile_requests_get_clear_errors_and_change_nothing() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, json!({"name": "k", "permissions": ["applications:read", "applications:write"]})).await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
     let c = app.fresh_client();
     let with_key = |req: reqwest::RequestBuilder| req.header("x-keyward-api-token", &key);
     // Path variants never reach a handler by accident (sent raw: clients normalise them).
-    for path in ["/api/v1//me", "/api/v1/me/", "/api/v1/%2e%2e/v1/me", "/api/v1/x/../me", "/api/v1/me%00", "/api/v1/ME", "/api//v1/me"] {
-        let status = app.raw(&format!("GET {path} HTTP/1.1\r\nX-Keyward-Api-Token: {key}\r\n")).await;
+    for path in [
+        "/api/v1//me",
+        "/api/v1/me/",
+        "/api/v1/%2e%2e/v1/me",
+        "/api/v1/x/../me",
+        "/api/v1/me%00",
+        "/api/v1/ME",
+        "/api//v1/me",
+    ] {
+        let status = app
+            .raw(&format!(
+                "GET {path} HTTP/1.1\r\nX-Keyward-Api-Token: {key}\r\n"
+            ))
+            .await;
         assert_eq!(status, 404, "{path}");
     }
     // CR, LF and NUL inside a header value are refused before any handler.
-    for value in [format!("{key}\rX-Injected: 1"), format!("{key}\0"), format!("kw_svc_\n{key}")] {
-        let status = app.raw(&format!("GET /api/v1/me HTTP/1.1\r\nX-Keyward-Api-Token: {value}\r\n")).await;
+    for value in [
+        format!("{key}\rX-Injected: 1"),
+        format!("{key}\0"),
+        format!("kw_svc_\n{key}"),
+    ] {
+        let status = app
+            .raw(&format!(
+                "GET /api/v1/me HTTP/1.1\r\nX-Keyward-Api-Token: {value}\r\n"
+            ))
+            .await;
         assert!(status == 400 || status == 401, "{value:?} gave {status}");
     }
     // An unknown method on a declared path.
-    let brew = with_key(c.request(reqwest::Method::from_bytes(b"BREW").unwrap(), app.url("/api/v1/me"))).send().await.unwrap();
+    let brew = with_key(c.request(
+        reqwest::Method::from_bytes(b"BREW").unwrap(),
+        app.url("/api/v1/me"),
+    ))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(brew.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(brew.json::<Value>().await.unwrap()["error"], "Method not allowed.");
+    assert_eq!(
+        brew.json::<Value>().await.unwrap()["error"],
+        "Method not allowed."
+    );
     // Non-ASCII in the credential header.
     let bytes = reqwest::header::HeaderValue::from_bytes("kw_svc_é".as_bytes()).unwrap();
-    let res = c.get(app.url("/api/v1/me")).header("x-keyward-api-token", bytes).send().await.unwrap();
+    let res = c
+        .get(app.url("/api/v1/me"))
+        .header("x-keyward-api-token", bytes)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // An oversized header is refused before any handler, and the server carries on.
     let huge = "a".repeat(200_000);
-    let res = c.get(app.url("/api/v1/me")).header("x-keyward-api-token", &huge).send().await;
+    let res = c
+        .get(app.url("/api/v1/me"))
+        .header("x-keyward-api-token", &huge)
+        .send()
+        .await;
     assert!(res.map(|r| r.status().is_client_error()).unwrap_or(true));
-    assert_eq!(with_key(c.get(app.url("/api/v1/me"))).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        with_key(c.get(app.url("/api/v1/me")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     // CR/LF cannot be sent in a header at all; in a JSON body they are just text.
-    let res = with_key(c.post(app.url("/api/v1/applications"))).json(&json!({"name": "a\r\nb"})).send().await.unwrap();
+    let res = with_key(c.post(app.url("/api/v1/applications")))
+        .json(&json!({"name": "a\r\nb"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("applications").await, 0);
     // A key expiring exactly now is expired.
     let id = app.key_row_id(&key).await;
-    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2").bind(app::ssr::now()).bind(&id).execute(app.state.db.pool()).await.unwrap();
+    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
+        .bind(app::ssr::now())
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
     let res = with_key(c.get(app.url("/api/v1/me"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(res.json::<Value>().await.unwrap()["message"], "The key has expired.");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["message"],
+        "The key has expired."
+    );
 }
 
 #[tokio::test]
@@ -625,30 +1323,100 @@ async fn who_sees_and_revokes_whose_keys() {
     let owner = app.setup_owner().await;
     let dev = app.add_member("dev@example.com", "developer").await;
     let auditor = app.add_member("auditor@example.com", "auditor").await;
-    let dev_secret = app.create_key_secret(&dev, json!({"name": "dev key", "permissions": ["applications:read"]})).await;
-    let owner_secret = app.create_key_secret(&owner, json!({"name": "owner key", "permissions": ["applications:read"]})).await;
-    let names = |v: Value| v["keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    let dev_view = names(app.call_json(&dev, "keys_page", json!({})).await.json().await.unwrap());
+    let dev_secret = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "dev key", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let owner_secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "owner key", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let names = |v: Value| {
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let dev_view = names(
+        app.call_json(&dev, "keys_page", json!({}))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     assert_eq!(dev_view, vec!["dev key"]);
-    let mut auditor_view = names(app.call_json(&auditor, "keys_page", json!({})).await.json().await.unwrap());
+    let mut auditor_view = names(
+        app.call_json(&auditor, "keys_page", json!({}))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
     auditor_view.sort();
     assert_eq!(auditor_view, vec!["dev key", "owner key"]);
     // A developer cannot revoke or rotate someone else's key: for them it does not exist.
     let owner_key = app.key_row_id(&owner_secret).await;
-    let res = app.call_json(&dev, "revoke_key", json!({"id": owner_key, "reason": ""})).await.text().await.unwrap();
+    let res = app
+        .call_json(&dev, "revoke_key", json!({"id": owner_key, "reason": ""}))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(res.contains("Not found"), "{res}");
-    let res = app.call_json(&dev, "rotate_key", json!({"id": owner_key, "grace_seconds": 0})).await.text().await.unwrap();
+    let res = app
+        .call_json(
+            &dev,
+            "rotate_key",
+            json!({"id": owner_key, "grace_seconds": 0}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(res.contains("Not found"), "{res}");
-    assert_eq!(app.api_get("/api/v1/me", &owner_secret).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.api_get("/api/v1/me", &owner_secret).await.status(),
+        StatusCode::OK
+    );
     // An auditor may revoke any key (incident response), but not rotate it.
     let dev_key = app.key_row_id(&dev_secret).await;
-    let rot = app.call_json(&auditor, "rotate_key", json!({"id": dev_key, "grace_seconds": 0})).await.text().await.unwrap();
+    let rot = app
+        .call_json(
+            &auditor,
+            "rotate_key",
+            json!({"id": dev_key, "grace_seconds": 0}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(rot.contains("only change your own"), "{rot}");
-    let res = app.call_json(&auditor, "revoke_key", json!({"id": dev_key, "reason": "incident"})).await;
+    let res = app
+        .call_json(
+            &auditor,
+            "revoke_key",
+            json!({"id": dev_key, "reason": "incident"}),
+        )
+        .await;
     assert!(res.status().is_success());
-    assert_eq!(app.api_get("/api/v1/me", &dev_secret).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.api_get("/api/v1/me", &dev_secret).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Keys are not sessions: a key cannot call the console's server functions.
-    let res = app.fresh_client().post(app.url(&helpers::fn_path("keys_page"))).header("x-keyward-api-token", &owner_secret).send().await.unwrap();
+    let res = app
+        .fresh_client()
+        .post(app.url(&helpers::fn_path("keys_page")))
+        .header("x-keyward-api-token", &owner_secret)
+        .send()
+        .await
+        .unwrap();
     assert!(res.text().await.unwrap().contains("Sign in to continue."));
 }
 
@@ -656,36 +1424,94 @@ async fn who_sees_and_revokes_whose_keys() {
 async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    app.call_fn_with(&owner, "create_application", &[("name", "web")]).await;
-    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications").fetch_one(app.state.db.pool()).await.unwrap();
-    app.call_fn_with(&owner, "create_agent", &[("application_id", &web), ("name", "runner"), ("description", "")]).await;
-    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents").fetch_one(app.state.db.pool()).await.unwrap();
+    app.call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await;
+    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    app.call_fn_with(
+        &owner,
+        "create_agent",
+        &[
+            ("application_id", &web),
+            ("name", "runner"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
     let agent_key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read", "applications:write"]})).await;
-    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &agent_key)]).await.json().await.unwrap();
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &agent_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["principal"]["kind"], "agent");
     assert_eq!(report["principal"]["agent"], "runner");
     assert_eq!(report["principal"]["application"], "web");
-    let put = report["coverage"].as_array().unwrap().iter().find(|c| c["method"] == "PUT").unwrap().clone();
+    let put = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["method"] == "PUT")
+        .unwrap()
+        .clone();
     assert_eq!(put["allowed"], true);
     assert!(put["reason"].as_str().unwrap().contains(&web), "{put}");
 
     let dev = app.add_member("dev@example.com", "developer").await;
-    let dev_key = app.create_key_secret(&dev, json!({"name": "dev", "permissions": ["applications:read", "applications:write"]})).await;
+    let dev_key = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "dev", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
     app.set_role("dev@example.com", "viewer").await;
-    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &dev_key)]).await.json().await.unwrap();
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &dev_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
     let perms = report["permissions"].as_array().unwrap();
-    let write = perms.iter().find(|p| p["id"] == "applications:write").unwrap();
+    let write = perms
+        .iter()
+        .find(|p| p["id"] == "applications:write")
+        .unwrap();
     assert_eq!(write["dropped"], true);
     assert_eq!(write["effective"], false);
-    assert!(report["message"].as_str().unwrap().contains("no longer grants applications:write"));
+    assert!(report["message"]
+        .as_str()
+        .unwrap()
+        .contains("no longer grants applications:write"));
 
     let id = app.key_row_id(&dev_key).await;
-    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""})).await;
-    let report: Value = app.call_fn_as(&owner, "test_credential", &[("secret", &dev_key)]).await.json().await.unwrap();
+    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &dev_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["valid"], false);
     assert_eq!(report["code"], "REVOKED");
     // Inspecting from the list needs no secret and runs no smoke tests.
-    let inspected: Value = app.call_json(&owner, "inspect_key", json!({"id": app.key_row_id(&agent_key).await})).await.json().await.unwrap();
+    let inspected: Value = app
+        .call_json(
+            &owner,
+            "inspect_key",
+            json!({"id": app.key_row_id(&agent_key).await}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(inspected["principal"]["kind"], "agent");
     assert_eq!(inspected["smoke"], json!([]));
     assert!(!inspected["coverage"].as_array().unwrap().is_empty());
@@ -696,46 +1522,142 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let dev = app.add_member("dev@example.com", "developer").await;
-    let form = [("max_lifetime_days", "90"), ("allow_never_expiring", "on"), ("allow_service_keys", "on"), ("rate_limit_per_minute", "120")];
-    let refused = app.call_fn_with(&dev, "save_policy", &form).await.text().await.unwrap();
+    let form = [
+        ("max_lifetime_days", "90"),
+        ("allow_never_expiring", "on"),
+        ("allow_service_keys", "on"),
+        ("rate_limit_per_minute", "120"),
+    ];
+    let refused = app
+        .call_fn_with(&dev, "save_policy", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(refused.contains("Missing permission"), "{refused}");
-    assert!(app.call_fn_with(&owner, "save_policy", &form).await.status().is_success());
-    let policy: Value = app.call_json(&dev, "get_policy", json!({})).await.json().await.unwrap();
+    assert!(app
+        .call_fn_with(&owner, "save_policy", &form)
+        .await
+        .status()
+        .is_success());
+    let policy: Value = app
+        .call_json(&dev, "get_policy", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(policy["max_lifetime_days"], 90);
     assert_eq!(policy["allow_never_expiring"], true);
     assert_eq!(policy["allow_agent_keys"], false);
     assert_eq!(policy["rate_limit_per_minute"], 120);
     // Agent keys are now refused; "never" is allowed.
-    let body = app.create_key_as(&owner, json!({"name": "a", "principal": "agent", "permissions": ["keys:read"]})).await.text().await.unwrap();
+    let body = app
+        .create_key_as(
+            &owner,
+            json!({"name": "a", "principal": "agent", "permissions": ["keys:read"]}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("does not allow agent keys"), "{body}");
-    let secret = app.create_key_secret(&owner, json!({"name": "forever", "permissions": ["keys:read"], "expiration": "never"})).await;
-    let me: Value = app.api_get("/api/v1/me", &secret).await.json().await.unwrap();
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "forever", "permissions": ["keys:read"], "expiration": "never"}),
+        )
+        .await;
+    let me: Value = app
+        .api_get("/api/v1/me", &secret)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(me["expires_at"].is_null());
-    assert!(app.audit_actions().await.contains(&"policy.changed".to_string()));
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"policy.changed".to_string()));
 }
 
 #[tokio::test]
 async fn keys_limited_to_one_application_reach_only_it() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let admin = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write"]})).await;
-    let a: Value = app.api_post("/api/v1/applications", &admin, json!({"name": "a"})).await.json().await.unwrap();
-    let b: Value = app.api_post("/api/v1/applications", &admin, json!({"name": "b"})).await.json().await.unwrap();
+    let admin = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "admin", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let a: Value = app
+        .api_post("/api/v1/applications", &admin, json!({"name": "a"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = app
+        .api_post("/api/v1/applications", &admin, json!({"name": "b"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
-    let scoped = app.create_key_secret(&owner, json!({"name": "only a", "application_id": a, "permissions": ["applications:read"]})).await;
-    assert_eq!(app.api_get(&format!("/api/v1/applications/{a}"), &scoped).await.status(), StatusCode::OK);
-    let other = app.api_get(&format!("/api/v1/applications/{b}"), &scoped).await;
+    let scoped = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "only a", "application_id": a, "permissions": ["applications:read"]}),
+        )
+        .await;
+    assert_eq!(
+        app.api_get(&format!("/api/v1/applications/{a}"), &scoped)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let other = app
+        .api_get(&format!("/api/v1/applications/{b}"), &scoped)
+        .await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
-    assert_eq!(other.json::<Value>().await.unwrap()["message"], "The key is limited to another application.");
-    let listed: Value = app.api_get("/api/v1/applications", &scoped).await.json().await.unwrap();
+    assert_eq!(
+        other.json::<Value>().await.unwrap()["message"],
+        "The key is limited to another application."
+    );
+    let listed: Value = app
+        .api_get("/api/v1/applications", &scoped)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["applications"].as_array().unwrap().len(), 1);
     assert_eq!(listed["applications"][0]["id"], a);
     // The whole-workspace key reads both, and renames and deletes through the same table.
-    assert_eq!(app.api_get(&format!("/api/v1/applications/{b}"), &admin).await.status(), StatusCode::OK);
-    let renamed = app.fresh_client().patch(app.url(&format!("/api/v1/applications/{b}"))).header("x-keyward-api-token", &admin).json(&json!({"name": "b2"})).send().await.unwrap();
+    assert_eq!(
+        app.api_get(&format!("/api/v1/applications/{b}"), &admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let renamed = app
+        .fresh_client()
+        .patch(app.url(&format!("/api/v1/applications/{b}")))
+        .header("x-keyward-api-token", &admin)
+        .json(&json!({"name": "b2"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "b2");
-    let deleted = app.fresh_client().delete(app.url(&format!("/api/v1/applications/{a}"))).header("x-keyward-api-token", &admin).send().await.unwrap();
+    let deleted = app
+        .fresh_client()
+        .delete(app.url(&format!("/api/v1/applications/{a}")))
+        .header("x-keyward-api-token", &admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     // Deleting the application revoked the key limited to it.
-    assert_eq!(app.api_get("/api/v1/me", &scoped).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.api_get("/api/v1/me", &scoped).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

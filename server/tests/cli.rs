@@ -13,7 +13,12 @@ fn keyward(db: &str, args: &[&str], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -29,7 +34,11 @@ fn setup_runs_headless_once_and_refuses_bad_input() {
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
 
     let ok = keyward(&db, &setup, "correct horse battery staple\n");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("Created workspace"));
 
     let again = keyward(&db, &setup, "correct horse battery staple\n");
@@ -39,7 +48,10 @@ fn setup_runs_headless_once_and_refuses_bad_input() {
 
 #[test]
 fn help_explains_how_to_run_a_release_binary() {
-    let out = Command::new(env!("CARGO_BIN_EXE_keyward")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("LEPTOS_SITE_ROOT"), "{help}");
     assert!(help.contains("DATABASE_URL"), "{help}");

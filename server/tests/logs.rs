@@ -38,22 +38,49 @@ async fn no_secret_appears_in_any_log_line() {
     let logs = capture();
     let app = helpers::spawn_app().await;
     let owner = app.setup_owner().await;
-    let canary = app.create_key_secret(&owner, json!({"name": "canary", "permissions": ["applications:read"]})).await;
+    let canary = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "canary", "permissions": ["applications:read"]}),
+        )
+        .await;
     app.api_get("/api/v1/me", &canary).await;
-    app.fresh_client().get(app.url("/api/v1/me")).header("authorization", format!("Bearer {canary}")).send().await.unwrap();
-    app.fresh_client().get(app.url(&format!("/api/v1/me?key={canary}"))).send().await.unwrap();
-    app.call_fn_as(&owner, "test_credential", &[("secret", &canary)]).await;
+    app.fresh_client()
+        .get(app.url("/api/v1/me"))
+        .header("authorization", format!("Bearer {canary}"))
+        .send()
+        .await
+        .unwrap();
+    app.fresh_client()
+        .get(app.url(&format!("/api/v1/me?key={canary}")))
+        .send()
+        .await
+        .unwrap();
+    app.call_fn_as(&owner, "test_credential", &[("secret", &canary)])
+        .await;
     let id = app.key_row_id(&canary).await;
-    let rotated: serde_json::Value = app.call_json(&owner, "rotate_key", json!({"id": id, "grace_seconds": 0})).await.json().await.unwrap();
+    let rotated: serde_json::Value = app
+        .call_json(&owner, "rotate_key", json!({"id": id, "grace_seconds": 0}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let second = rotated["secret"].as_str().unwrap().to_string();
     app.api_get("/api/v1/me", &canary).await;
     app.api_get("/api/v1/me", &second).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
-    assert!(text.len() > 1000, "the capture holds the server's logs ({} bytes)", text.len());
+    assert!(
+        text.len() > 1000,
+        "the capture holds the server's logs ({} bytes)",
+        text.len()
+    );
     for secret in [&canary, &second] {
         let random_part = &secret[16..];
         assert!(!text.contains(random_part), "a secret reached the logs");
     }
-    assert!(!text.contains(helpers::OWNER_PASSWORD), "a password reached the logs");
+    assert!(
+        !text.contains(helpers::OWNER_PASSWORD),
+        "a password reached the logs"
+    );
 }

@@ -14,7 +14,11 @@ pub fn error_text(e: &ServerFnError) -> String {
 #[component]
 pub fn ActionError<I, O>(action: ServerAction<I>) -> impl IntoView
 where
-    I: leptos::server_fn::ServerFn<Output = O, Error = ServerFnError> + Clone + Send + Sync + 'static,
+    I: leptos::server_fn::ServerFn<Output = O, Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     O: Clone + Send + Sync + 'static,
 {
     move || match action.value().get() {
@@ -25,5 +29,6 @@ where
 
 /// A unix time for people, `—` when absent.
 pub fn when(t: Option<i64>) -> String {
-    t.map(crate::domain::dates::format_utc).unwrap_or_else(|| "—".into())
+    t.map(crate::domain::dates::format_utc)
+        .unwrap_or_else(|| "—".into())
 }

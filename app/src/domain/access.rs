@@ -46,8 +46,11 @@ pub struct Requirement {
 }
 
 /// Any principal, no permission: valid credentials suffice.
-pub const ANY_PRINCIPAL: &[PrincipalKind] =
-    &[PrincipalKind::User, PrincipalKind::Service, PrincipalKind::Agent];
+pub const ANY_PRINCIPAL: &[PrincipalKind] = &[
+    PrincipalKind::User,
+    PrincipalKind::Service,
+    PrincipalKind::Agent,
+];
 /// People only, never keys: keys cannot manage keys.
 pub const USERS_ONLY: &[PrincipalKind] = &[PrincipalKind::User];
 pub const USERS_AND_SERVICES: &[PrincipalKind] = &[PrincipalKind::User, PrincipalKind::Service];
@@ -55,7 +58,9 @@ pub const USERS_AND_SERVICES: &[PrincipalKind] = &[PrincipalKind::User, Principa
 /// Why a request was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
-    WrongPrincipal { allowed: Vec<PrincipalKind> },
+    WrongPrincipal {
+        allowed: Vec<PrincipalKind>,
+    },
     MissingPermissions(Vec<Permission>),
     /// The key is limited to another application.
     ApplicationOutOfScope,
@@ -68,11 +73,19 @@ impl Refusal {
         match self {
             Refusal::WrongPrincipal { allowed } => format!(
                 "Only {} credentials may call this.",
-                allowed.iter().map(|k| k.id()).collect::<Vec<_>>().join(" or ")
+                allowed
+                    .iter()
+                    .map(|k| k.id())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
             Refusal::MissingPermissions(missing) => format!(
                 "Missing permission {}.",
-                missing.iter().map(|p| p.id()).collect::<Vec<_>>().join(", ")
+                missing
+                    .iter()
+                    .map(|p| p.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             Refusal::ApplicationOutOfScope => "The key is limited to another application.".into(),
             Refusal::AgentNotBound => "The agent key is bound to another application.".into(),
@@ -82,9 +95,15 @@ impl Refusal {
 
 /// Decides whether `grant` may do what `requirement` demands, on `target` (the application
 /// the request addresses, when it addresses one). Deny by default.
-pub fn authorize(grant: &Grant, requirement: &Requirement, target: Option<Uuid>) -> Result<(), Refusal> {
+pub fn authorize(
+    grant: &Grant,
+    requirement: &Requirement,
+    target: Option<Uuid>,
+) -> Result<(), Refusal> {
     if !requirement.principals.contains(&grant.kind) {
-        return Err(Refusal::WrongPrincipal { allowed: requirement.principals.to_vec() });
+        return Err(Refusal::WrongPrincipal {
+            allowed: requirement.principals.to_vec(),
+        });
     }
     let missing: Vec<Permission> = requirement
         .permissions
@@ -97,14 +116,19 @@ pub fn authorize(grant: &Grant, requirement: &Requirement, target: Option<Uuid>)
     }
     if let (Some(scope), Some(target)) = (grant.application, target) {
         if scope != target {
-            return Err(if requirement.agent_binding && grant.kind == PrincipalKind::Agent {
-                Refusal::AgentNotBound
-            } else {
-                Refusal::ApplicationOutOfScope
-            });
+            return Err(
+                if requirement.agent_binding && grant.kind == PrincipalKind::Agent {
+                    Refusal::AgentNotBound
+                } else {
+                    Refusal::ApplicationOutOfScope
+                },
+            );
         }
     }
-    if requirement.agent_binding && grant.kind == PrincipalKind::Agent && grant.application.is_none() {
+    if requirement.agent_binding
+        && grant.kind == PrincipalKind::Agent
+        && grant.application.is_none()
+    {
         return Err(Refusal::AgentNotBound);
     }
     Ok(())
@@ -126,10 +150,18 @@ mod tests {
         permissions: &[P::APPLICATIONS_WRITE],
         agent_binding: true,
     };
-    const USER_ONLY: Requirement = Requirement { principals: USERS_ONLY, permissions: &[], agent_binding: false };
+    const USER_ONLY: Requirement = Requirement {
+        principals: USERS_ONLY,
+        permissions: &[],
+        agent_binding: false,
+    };
 
     fn grant(kind: PrincipalKind, perms: &[Permission], app: Option<u128>) -> Grant {
-        Grant { kind, permissions: perms.iter().copied().collect(), application: app.map(Uuid::from_u128) }
+        Grant {
+            kind,
+            permissions: perms.iter().copied().collect(),
+            application: app.map(Uuid::from_u128),
+        }
     }
 
     #[test]
@@ -137,21 +169,86 @@ mod tests {
         let a = Some(Uuid::from_u128(1));
         let b = Some(Uuid::from_u128(2));
         let rw = [P::APPLICATIONS_READ, P::APPLICATIONS_WRITE];
-        let cases: Vec<(&str, Grant, Requirement, Option<Uuid>, Result<(), Refusal>)> = vec![
-            ("user with permission", grant(User, &rw, None), READ_APPS, None, Ok(())),
-            ("nothing granted", grant(Service, &[], None), READ_APPS, None,
-                Err(Refusal::MissingPermissions(vec![P::APPLICATIONS_READ]))),
-            ("service key on a user route", grant(Service, &rw, None), USER_ONLY, None,
-                Err(Refusal::WrongPrincipal { allowed: vec![User] })),
-            ("scoped key on its application", grant(Service, &rw, Some(1)), READ_APPS, a, Ok(())),
-            ("scoped key on another application", grant(Service, &rw, Some(1)), READ_APPS, b,
-                Err(Refusal::ApplicationOutOfScope)),
-            ("bound agent on its application", grant(Agent, &rw, Some(1)), WRITE_CONTENT, a, Ok(())),
-            ("agent bound elsewhere", grant(Agent, &rw, Some(1)), WRITE_CONTENT, b, Err(Refusal::AgentNotBound)),
-            ("unbound agent", grant(Agent, &rw, None), WRITE_CONTENT, a, Err(Refusal::AgentNotBound)),
-            ("service key needs no binding", grant(Service, &rw, None), WRITE_CONTENT, a, Ok(())),
-            ("binding does not excuse a missing permission", grant(Agent, &[P::APPLICATIONS_READ], Some(1)),
-                WRITE_CONTENT, a, Err(Refusal::MissingPermissions(vec![P::APPLICATIONS_WRITE]))),
+        type Case = (
+            &'static str,
+            Grant,
+            Requirement,
+            Option<Uuid>,
+            Result<(), Refusal>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "user with permission",
+                grant(User, &rw, None),
+                READ_APPS,
+                None,
+                Ok(()),
+            ),
+            (
+                "nothing granted",
+                grant(Service, &[], None),
+                READ_APPS,
+                None,
+                Err(Refusal::MissingPermissions(vec![P::APPLICATIONS_READ])),
+            ),
+            (
+                "service key on a user route",
+                grant(Service, &rw, None),
+                USER_ONLY,
+                None,
+                Err(Refusal::WrongPrincipal {
+                    allowed: vec![User],
+                }),
+            ),
+            (
+                "scoped key on its application",
+                grant(Service, &rw, Some(1)),
+                READ_APPS,
+                a,
+                Ok(()),
+            ),
+            (
+                "scoped key on another application",
+                grant(Service, &rw, Some(1)),
+                READ_APPS,
+                b,
+                Err(Refusal::ApplicationOutOfScope),
+            ),
+            (
+                "bound agent on its application",
+                grant(Agent, &rw, Some(1)),
+                WRITE_CONTENT,
+                a,
+                Ok(()),
+            ),
+            (
+                "agent bound elsewhere",
+                grant(Agent, &rw, Some(1)),
+                WRITE_CONTENT,
+                b,
+                Err(Refusal::AgentNotBound),
+            ),
+            (
+                "unbound agent",
+                grant(Agent, &rw, None),
+                WRITE_CONTENT,
+                a,
+                Err(Refusal::AgentNotBound),
+            ),
+            (
+                "service key needs no binding",
+                grant(Service, &rw, None),
+                WRITE_CONTENT,
+                a,
+                Ok(()),
+            ),
+            (
+                "binding does not excuse a missing permission",
+                grant(Agent, &[P::APPLICATIONS_READ], Some(1)),
+                WRITE_CONTENT,
+                a,
+                Err(Refusal::MissingPermissions(vec![P::APPLICATIONS_WRITE])),
+            ),
         ];
         for (name, g, req, target, expected) in cases {
             assert_eq!(authorize(&g, &req, target), expected, "{name}");

@@ -27,15 +27,27 @@ pub fn coverage(grant: &Grant) -> Vec<CoverageLine> {
             let decision = authorize(grant, &r.requirement, None);
             let reason = match (&decision, grant.application) {
                 (Err(refusal), _) => refusal.explain(),
-                (Ok(()), Some(app)) if r.targets_application => format!("Only for application {app}."),
+                (Ok(()), Some(app)) if r.targets_application => {
+                    format!("Only for application {app}.")
+                }
                 (Ok(()), _) => String::new(),
             };
             CoverageLine {
                 method: r.method.as_str().into(),
                 path: r.path.into(),
                 summary: r.summary.into(),
-                principals: r.requirement.principals.iter().map(|p| p.id().to_string()).collect(),
-                permissions: r.requirement.permissions.iter().map(|p| p.id().to_string()).collect(),
+                principals: r
+                    .requirement
+                    .principals
+                    .iter()
+                    .map(|p| p.id().to_string())
+                    .collect(),
+                permissions: r
+                    .requirement
+                    .permissions
+                    .iter()
+                    .map(|p| p.id().to_string())
+                    .collect(),
                 agent_binding: r.requirement.agent_binding,
                 allowed: decision.is_ok(),
                 reason,
@@ -65,6 +77,9 @@ mod tests {
         let write = find("POST", "/api/v1/applications");
         assert!(!write.allowed);
         assert_eq!(write.reason, "Missing permission applications:write.");
-        assert_eq!(find("GET", "/api/v1/user/keys").reason, "Only user credentials may call this.");
+        assert_eq!(
+            find("GET", "/api/v1/user/keys").reason,
+            "Only user credentials may call this."
+        );
     }
 }

@@ -7,7 +7,11 @@ pub const DAY: i64 = 86_400;
 pub fn format_utc(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
     let secs = unix.rem_euclid(DAY);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
 }
 
 /// `2026-11-24`.
@@ -103,8 +107,21 @@ mod tests {
     #[test]
     fn parses_dates_to_the_end_of_the_day() {
         assert_eq!(parse_date_end_of_day("1970-01-01"), Some(DAY - 1));
-        assert_eq!(parse_date_end_of_day("2000-02-29").map(format_date).as_deref(), Some("2000-02-29"));
-        for bad in ["", "2026-02-30", "2026-13-01", "tomorrow", "2026-1", "1969-12-31", "2026-01-01T00"] {
+        assert_eq!(
+            parse_date_end_of_day("2000-02-29")
+                .map(format_date)
+                .as_deref(),
+            Some("2000-02-29")
+        );
+        for bad in [
+            "",
+            "2026-02-30",
+            "2026-13-01",
+            "tomorrow",
+            "2026-1",
+            "1969-12-31",
+            "2026-01-01T00",
+        ] {
             assert_eq!(parse_date_end_of_day(bad), None, "{bad}");
         }
     }

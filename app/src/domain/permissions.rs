@@ -28,12 +28,18 @@ pub struct Permission(u8);
 /// Every permission, in display order, with its one-line description.
 const CATALOG: [(&str, &str); 12] = [
     ("applications:read", "See applications and their content"),
-    ("applications:write", "Create, change and delete applications"),
+    (
+        "applications:write",
+        "Create, change and delete applications",
+    ),
     ("builds:read", "See builds and their logs"),
     ("builds:write", "Start, cancel and change builds"),
     ("agents:read", "See the agents of applications"),
     ("agents:write", "Register, change and remove agents"),
-    ("members:read", "See the workspace's members and their roles"),
+    (
+        "members:read",
+        "See the workspace's members and their roles",
+    ),
     ("members:write", "Invite and remove members, change roles"),
     ("keys:read", "See every API key's metadata in the workspace"),
     ("keys:write", "Rotate and revoke anyone's API keys"),
@@ -82,7 +88,7 @@ impl Permission {
     }
 
     pub fn action(self) -> Action {
-        if self.0 % 2 == 0 {
+        if self.0.is_multiple_of(2) {
             Action::Read
         } else {
             Action::Write
@@ -136,7 +142,9 @@ impl PermissionSet {
 
     /// Every `:read` permission.
     pub fn all_reads() -> PermissionSet {
-        Permission::all().filter(|p| p.action() == Action::Read).collect()
+        Permission::all()
+            .filter(|p| p.action() == Action::Read)
+            .collect()
     }
 
     pub fn contains(self, p: Permission) -> bool {
@@ -185,12 +193,17 @@ impl PermissionSet {
 
     /// The storage form: ids joined by spaces.
     pub fn to_storage(self) -> String {
-        self.iter().map(Permission::id).collect::<Vec<_>>().join(" ")
+        self.iter()
+            .map(Permission::id)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Reads the storage form; ids that left the catalog are dropped (deny by default).
     pub fn from_storage(s: &str) -> PermissionSet {
-        s.split_whitespace().filter_map(|id| Permission::parse(id).ok()).collect()
+        s.split_whitespace()
+            .filter_map(|id| Permission::parse(id).ok())
+            .collect()
     }
 
     pub fn ids(self) -> Vec<String> {
@@ -210,7 +223,9 @@ impl FromIterator<Permission> for PermissionSet {
 
 impl fmt::Debug for PermissionSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Permission::id)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Permission::id))
+            .finish()
     }
 }
 
@@ -243,7 +258,13 @@ mod tests {
 
     #[test]
     fn unknown_ids_are_refused() {
-        for bad in ["", "applications", "applications:delete", "APPLICATIONS:READ", "keys:read "] {
+        for bad in [
+            "",
+            "applications",
+            "applications:delete",
+            "APPLICATIONS:READ",
+            "keys:read ",
+        ] {
             assert!(Permission::parse(bad).is_err(), "{bad:?}");
         }
         assert!(PermissionSet::parse_list(["keys:read", "nope:read"]).is_err());
@@ -253,7 +274,10 @@ mod tests {
     fn storage_round_trips_and_drops_retired_ids() {
         let set = PermissionSet::parse_list(["keys:read", "audit:read"]).unwrap();
         assert_eq!(PermissionSet::from_storage(&set.to_storage()), set);
-        assert_eq!(PermissionSet::from_storage("keys:read retired:write"), PermissionSet::parse_list(["keys:read"]).unwrap());
+        assert_eq!(
+            PermissionSet::from_storage("keys:read retired:write"),
+            PermissionSet::parse_list(["keys:read"]).unwrap()
+        );
     }
 
     #[test]

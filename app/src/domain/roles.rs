@@ -15,7 +15,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Owner, Role::Admin, Role::Developer, Role::Auditor, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Developer,
+        Role::Auditor,
+        Role::Viewer,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -72,7 +78,8 @@ impl Role {
 
     /// Whether a member with this role may give `other` to someone (never above one's own).
     pub fn may_assign(self, other: Role) -> bool {
-        self.permissions().contains(P::MEMBERS_WRITE) && (self == Role::Owner || other != Role::Owner)
+        self.permissions().contains(P::MEMBERS_WRITE)
+            && (self == Role::Owner || other != Role::Owner)
     }
 }
 

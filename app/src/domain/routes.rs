@@ -85,7 +85,11 @@ const fn route(
         method,
         path,
         summary,
-        requirement: Requirement { principals, permissions, agent_binding: false },
+        requirement: Requirement {
+            principals,
+            permissions,
+            agent_binding: false,
+        },
         targets_application: false,
         json_body: matches!(method, Method::Post | Method::Put | Method::Patch),
     }
@@ -111,28 +115,150 @@ use RouteId::*;
 
 /// The table. Order is the order of the API reference.
 pub static ROUTES: &[MachineRoute] = &[
-    route(Me, Get, "/api/v1/me", "Who am I: principal, key, workspace, effective permissions, expiry", ANY_PRINCIPAL, &[]),
-    route(MeCoverage, Get, "/api/v1/me/coverage", "My principal, permissions and which routes I reach, and why", ANY_PRINCIPAL, &[]),
-    route(ApplicationsList, Get, "/api/v1/applications", "List applications", ANY_PRINCIPAL, &[P::APPLICATIONS_READ]),
-    route(ApplicationsCreate, Post, "/api/v1/applications", "Create an application", USERS_AND_SERVICES, &[P::APPLICATIONS_WRITE]),
-    on_application(route(ApplicationRead, Get, "/api/v1/applications/{id}", "Read an application", ANY_PRINCIPAL, &[P::APPLICATIONS_READ])),
-    on_application(route(ApplicationUpdate, Patch, "/api/v1/applications/{id}", "Rename an application", USERS_AND_SERVICES, &[P::APPLICATIONS_WRITE])),
-    no_body(on_application(route(ApplicationDelete, Delete, "/api/v1/applications/{id}", "Delete an application", USERS_AND_SERVICES, &[P::APPLICATIONS_WRITE]))),
-    agent_bound(on_application(route(ApplicationContentPut, Put, "/api/v1/applications/{id}/content", "Replace an application's content (agent keys: bound to it)", ANY_PRINCIPAL, &[P::APPLICATIONS_WRITE]))),
-    route(ApplicationTokens, Get, "/api/v1/application/tokens", "Public metadata of the keys scoped to applications (paginated)", ANY_PRINCIPAL, &[P::APPLICATIONS_READ]),
-    on_application(route(ApplicationAgentsByUuid, Get, "/api/v1/application/{uuid}/agents", "List an application's agents", ANY_PRINCIPAL, &[P::APPLICATIONS_READ])),
-    on_application(route(AgentsCreate, Post, "/api/v1/applications/{id}/agents", "Register an agent of an application", USERS_AND_SERVICES, &[P::AGENTS_WRITE])),
-    route(KeysVerify, Post, "/api/v1/keys/verify", "Verify a secret against required permissions (for other backends)", USERS_AND_SERVICES, &[P::KEYS_READ]),
-    no_body(route(AuthToken, Post, "/api/v1/auth/token", "Issue a short-lived user token for the signed-in session", USERS_ONLY, &[])),
-    route(UserKeysList, Get, "/api/v1/user/keys", "List my own API keys", USERS_ONLY, &[]),
-    route(UserKeysCreate, Post, "/api/v1/user/keys", "Create an API key of my own (capped at my role)", USERS_ONLY, &[]),
-    route(UserKeyRotate, Post, "/api/v1/user/keys/{key_id}/rotate", "Rotate one of my API keys", USERS_ONLY, &[]),
-    no_body(route(UserKeyRevoke, Delete, "/api/v1/user/keys/{key_id}", "Revoke one of my API keys", USERS_ONLY, &[])),
+    route(
+        Me,
+        Get,
+        "/api/v1/me",
+        "Who am I: principal, key, workspace, effective permissions, expiry",
+        ANY_PRINCIPAL,
+        &[],
+    ),
+    route(
+        MeCoverage,
+        Get,
+        "/api/v1/me/coverage",
+        "My principal, permissions and which routes I reach, and why",
+        ANY_PRINCIPAL,
+        &[],
+    ),
+    route(
+        ApplicationsList,
+        Get,
+        "/api/v1/applications",
+        "List applications",
+        ANY_PRINCIPAL,
+        &[P::APPLICATIONS_READ],
+    ),
+    route(
+        ApplicationsCreate,
+        Post,
+        "/api/v1/applications",
+        "Create an application",
+        USERS_AND_SERVICES,
+        &[P::APPLICATIONS_WRITE],
+    ),
+    on_application(route(
+        ApplicationRead,
+        Get,
+        "/api/v1/applications/{id}",
+        "Read an application",
+        ANY_PRINCIPAL,
+        &[P::APPLICATIONS_READ],
+    )),
+    on_application(route(
+        ApplicationUpdate,
+        Patch,
+        "/api/v1/applications/{id}",
+        "Rename an application",
+        USERS_AND_SERVICES,
+        &[P::APPLICATIONS_WRITE],
+    )),
+    no_body(on_application(route(
+        ApplicationDelete,
+        Delete,
+        "/api/v1/applications/{id}",
+        "Delete an application",
+        USERS_AND_SERVICES,
+        &[P::APPLICATIONS_WRITE],
+    ))),
+    agent_bound(on_application(route(
+        ApplicationContentPut,
+        Put,
+        "/api/v1/applications/{id}/content",
+        "Replace an application's content (agent keys: bound to it)",
+        ANY_PRINCIPAL,
+        &[P::APPLICATIONS_WRITE],
+    ))),
+    route(
+        ApplicationTokens,
+        Get,
+        "/api/v1/application/tokens",
+        "Public metadata of the keys scoped to applications (paginated)",
+        ANY_PRINCIPAL,
+        &[P::APPLICATIONS_READ],
+    ),
+    on_application(route(
+        ApplicationAgentsByUuid,
+        Get,
+        "/api/v1/application/{uuid}/agents",
+        "List an application's agents",
+        ANY_PRINCIPAL,
+        &[P::APPLICATIONS_READ],
+    )),
+    on_application(route(
+        AgentsCreate,
+        Post,
+        "/api/v1/applications/{id}/agents",
+        "Register an agent of an application",
+        USERS_AND_SERVICES,
+        &[P::AGENTS_WRITE],
+    )),
+    route(
+        KeysVerify,
+        Post,
+        "/api/v1/keys/verify",
+        "Verify a secret against required permissions (for other backends)",
+        USERS_AND_SERVICES,
+        &[P::KEYS_READ],
+    ),
+    no_body(route(
+        AuthToken,
+        Post,
+        "/api/v1/auth/token",
+        "Issue a short-lived user token for the signed-in session",
+        USERS_ONLY,
+        &[],
+    )),
+    route(
+        UserKeysList,
+        Get,
+        "/api/v1/user/keys",
+        "List my own API keys",
+        USERS_ONLY,
+        &[],
+    ),
+    route(
+        UserKeysCreate,
+        Post,
+        "/api/v1/user/keys",
+        "Create an API key of my own (capped at my role)",
+        USERS_ONLY,
+        &[],
+    ),
+    route(
+        UserKeyRotate,
+        Post,
+        "/api/v1/user/keys/{key_id}/rotate",
+        "Rotate one of my API keys",
+        USERS_ONLY,
+        &[],
+    ),
+    no_body(route(
+        UserKeyRevoke,
+        Delete,
+        "/api/v1/user/keys/{key_id}",
+        "Revoke one of my API keys",
+        USERS_ONLY,
+        &[],
+    )),
 ];
 
 /// Looks a route up by name.
 pub fn route_by_id(id: RouteId) -> &'static MachineRoute {
-    ROUTES.iter().find(|r| r.id == id).expect("every RouteId is declared in ROUTES")
+    ROUTES
+        .iter()
+        .find(|r| r.id == id)
+        .expect("every RouteId is declared in ROUTES")
 }
 
 #[cfg(test)]
@@ -145,7 +271,12 @@ mod tests {
         let mut seen = HashSet::new();
         for r in ROUTES {
             assert!(r.path.starts_with("/api/v1/"), "{}", r.path);
-            assert!(seen.insert((r.method, r.path)), "duplicate {} {}", r.method.as_str(), r.path);
+            assert!(
+                seen.insert((r.method, r.path)),
+                "duplicate {} {}",
+                r.method.as_str(),
+                r.path
+            );
             assert_eq!(route_by_id(r.id).path, r.path);
         }
         let ids: HashSet<_> = ROUTES.iter().map(|r| r.id).collect();
@@ -154,7 +285,10 @@ mod tests {
 
     #[test]
     fn keys_can_never_manage_keys() {
-        for r in ROUTES.iter().filter(|r| r.path.starts_with("/api/v1/user/") || r.id == AuthToken) {
+        for r in ROUTES
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v1/user/") || r.id == AuthToken)
+        {
             assert_eq!(r.requirement.principals, USERS_ONLY, "{}", r.path);
         }
     }
@@ -162,8 +296,14 @@ mod tests {
     #[test]
     fn the_buildspace_reads_keep_their_paths_and_permission() {
         for id in [ApplicationTokens, ApplicationAgentsByUuid] {
-            assert_eq!(route_by_id(id).requirement.permissions, &[P::APPLICATIONS_READ]);
+            assert_eq!(
+                route_by_id(id).requirement.permissions,
+                &[P::APPLICATIONS_READ]
+            );
         }
-        assert_eq!(route_by_id(ApplicationTokens).path, "/api/v1/application/tokens");
+        assert_eq!(
+            route_by_id(ApplicationTokens).path,
+            "/api/v1/application/tokens"
+        );
     }
 }

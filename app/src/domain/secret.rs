@@ -141,7 +141,10 @@ pub fn parse(candidate: &str) -> Result<SecretParts, MalformedSecret> {
     if checksum != encode_checksum(body) {
         return Err(MalformedSecret::WrongChecksum);
     }
-    Ok(SecretParts { kind, key_id: KeyId(candidate[id_start..id_end].to_string()) })
+    Ok(SecretParts {
+        kind,
+        key_id: KeyId(candidate[id_start..id_end].to_string()),
+    })
 }
 
 /// Assembles a secret from its parts, appending the checksum.
@@ -200,9 +203,19 @@ mod tests {
         let tail = PREFIX.len() + 4;
         for i in tail..s.len() {
             let mut b = s.clone().into_bytes();
-            b[i] = if b[i] == b'Z' { b'Y' } else if b[i] == b'_' { continue } else { b'Z' };
+            b[i] = if b[i] == b'Z' {
+                b'Y'
+            } else if b[i] == b'_' {
+                continue;
+            } else {
+                b'Z'
+            };
             let typo = String::from_utf8(b).unwrap();
-            assert_eq!(parse(&typo), Err(MalformedSecret::WrongChecksum), "position {i}");
+            assert_eq!(
+                parse(&typo),
+                Err(MalformedSecret::WrongChecksum),
+                "position {i}"
+            );
         }
     }
 
@@ -213,16 +226,33 @@ mod tests {
             (String::new(), MalformedSecret::Empty),
             (format!(" {s}"), MalformedSecret::Whitespace),
             (format!("{s}\n"), MalformedSecret::Whitespace),
-            ("ghp_16C7e42F292c6912E7710c838347Ae178B4a".into(), MalformedSecret::NotKeyward),
-            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig".into(), MalformedSecret::NotKeyward),
+            (
+                "ghp_16C7e42F292c6912E7710c838347Ae178B4a".into(),
+                MalformedSecret::NotKeyward,
+            ),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig".into(),
+                MalformedSecret::NotKeyward,
+            ),
             (s[..s.len() - 1].to_string(), MalformedSecret::WrongShape),
             (format!("{s}0"), MalformedSecret::WrongShape),
-            (s.replacen("kw_svc_", "kw_agt_", 1), MalformedSecret::WrongChecksum),
+            (
+                s.replacen("kw_svc_", "kw_agt_", 1),
+                MalformedSecret::WrongChecksum,
+            ),
             (s.replacen('A', "é", 1), MalformedSecret::WrongShape),
-            ("kw_svc_".to_string() + &"x".repeat(1_000_000), MalformedSecret::WrongShape),
+            (
+                "kw_svc_".to_string() + &"x".repeat(1_000_000),
+                MalformedSecret::WrongShape,
+            ),
         ];
         for (input, expected) in cases {
-            assert_eq!(parse(&input), Err(expected), "{:?}", &input[..input.len().min(40)]);
+            assert_eq!(
+                parse(&input),
+                Err(expected),
+                "{:?}",
+                &input[..input.len().min(40)]
+            );
         }
     }
 

@@ -19,10 +19,14 @@ fn clean_text(field: &str, raw: &str, max_chars: usize) -> Result<String, Invali
         return Err(invalid(format!("{field} is required.")));
     }
     if s.chars().count() > max_chars {
-        return Err(invalid(format!("{field} must be at most {max_chars} characters.")));
+        return Err(invalid(format!(
+            "{field} must be at most {max_chars} characters."
+        )));
     }
     if s.chars().any(char::is_control) {
-        return Err(invalid(format!("{field} must not contain control characters.")));
+        return Err(invalid(format!(
+            "{field} must not contain control characters."
+        )));
     }
     Ok(s.to_string())
 }
@@ -34,7 +38,9 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, InvalidInput> {
         let s = clean_text("Email", raw, 254)?;
-        let (local, domain) = s.split_once('@').ok_or_else(|| invalid("Email must look like name@example.com."))?;
+        let (local, domain) = s
+            .split_once('@')
+            .ok_or_else(|| invalid("Email must look like name@example.com."))?;
         let ok = !local.is_empty()
             && domain.contains('.')
             && !domain.starts_with('.')
@@ -75,7 +81,10 @@ impl Password {
             return Err(invalid("Password must not contain NUL characters."));
         }
         if raw.chars().count() < Self::MIN_CHARS {
-            return Err(invalid(format!("Password must be at least {} characters.", Self::MIN_CHARS)));
+            return Err(invalid(format!(
+                "Password must be at least {} characters.",
+                Self::MIN_CHARS
+            )));
         }
         Ok(Password(raw))
     }
@@ -125,9 +134,21 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
         let long = format!("{}@example.com", "a".repeat(1100));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@ex\0ample.com", &long] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@ex\0ample.com",
+            &long,
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -136,7 +157,11 @@ mod tests {
     fn passwords() {
         assert!(Password::parse("correct horse".into()).is_ok());
         for bad in ["", "short", "has\0nul-inside", &"x".repeat(1025)] {
-            assert!(Password::parse(bad.to_string()).is_err(), "{:?}", &bad[..bad.len().min(10)]);
+            assert!(
+                Password::parse(bad.to_string()).is_err(),
+                "{:?}",
+                &bad[..bad.len().min(10)]
+            );
         }
         let p = Password::parse("correct horse battery".into()).unwrap();
         assert!(!format!("{p:?}").contains("horse"));
@@ -144,7 +169,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(Name::parse("Name", "  Deploy bot ").unwrap().as_str(), "Deploy bot");
+        assert_eq!(
+            Name::parse("Name", "  Deploy bot ").unwrap().as_str(),
+            "Deploy bot"
+        );
         assert_eq!(Name::parse("Name", "").unwrap_err().0, "Name is required.");
         assert!(Name::parse("Name", &"n".repeat(101)).is_err());
         assert!(Name::parse("Name", "tab\there").is_err());

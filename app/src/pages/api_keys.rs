@@ -65,17 +65,20 @@ pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
 /// only place the secret ever appears.
 #[server(input = Json)]
 pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError> {
-    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    use crate::ssr::{auth, keys, state::app_state};
     let actor = auth::require_member().await?;
     let state = app_state();
-    let new = parse_create_form(&form, actor.role).map_err(AppError::from)?;
+    let new = parse_create_form(&form, actor.role)?;
     let by = keys::KeyActor::of(&actor);
     Ok(keys::create(&state.db, &state.secret, &by, new).await?)
 }
 
 /// Parses the create form into a validated request.
 #[cfg(feature = "ssr")]
-pub fn parse_create_form(form: &CreateKeyForm, role: Role) -> Result<crate::ssr::keys::NewKey, crate::ssr::error::AppError> {
+pub fn parse_create_form(
+    form: &CreateKeyForm,
+    role: Role,
+) -> Result<crate::ssr::keys::NewKey, crate::ssr::error::AppError> {
     use crate::domain::secret::KeyKind;
     use crate::domain::validate::{optional_text, Name};
     use crate::ssr::error::AppError;
@@ -84,14 +87,18 @@ pub fn parse_create_form(form: &CreateKeyForm, role: Role) -> Result<crate::ssr:
         if s.trim().is_empty() {
             Ok(None)
         } else {
-            uuid::Uuid::parse_str(s.trim()).map(Some).map_err(|_| AppError::invalid(format!("Unknown {field}.")))
+            uuid::Uuid::parse_str(s.trim())
+                .map(Some)
+                .map_err(|_| AppError::invalid(format!("Unknown {field}.")))
         }
     };
-    let kind = KeyKind::parse(&form.principal).ok_or_else(|| AppError::invalid("Choose Service or Agent."))?;
+    let kind = KeyKind::parse(&form.principal)
+        .ok_or_else(|| AppError::invalid("Choose Service or Agent."))?;
     let permissions = match form.preset.as_str() {
         "full" => role.permissions(),
         "read" => role.permissions().intersect(PermissionSet::all_reads()),
-        "custom" | "" => PermissionSet::parse_list(form.permissions.iter().map(String::as_str)).map_err(AppError::invalid)?,
+        "custom" | "" => PermissionSet::parse_list(form.permissions.iter().map(String::as_str))
+            .map_err(AppError::invalid)?,
         _ => return Err(AppError::invalid("Unknown preset.")),
     };
     let expiration = Expiration::parse(&form.expiration, &form.expires_on)?;
@@ -100,7 +107,11 @@ pub fn parse_create_form(form: &CreateKeyForm, role: Role) -> Result<crate::ssr:
         purpose: optional_text("Purpose", &form.purpose)?,
         kind,
         application: uuid("application", &form.application_id)?,
-        agent: if kind == KeyKind::Agent { uuid("agent", &form.agent_id)? } else { None },
+        agent: if kind == KeyKind::Agent {
+            uuid("agent", &form.agent_id)?
+        } else {
+            None
+        },
         permissions,
         expires_at: expiration.at(crate::ssr::now()),
     })
@@ -124,7 +135,14 @@ pub async fn rotate_key(id: String, grace_seconds: i64) -> Result<NewSecret, Ser
     let actor = auth::require_member().await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    Ok(keys::rotate(&state.db, &state.secret, &keys::KeyActor::of(&actor), id, grace_seconds).await?)
+    Ok(keys::rotate(
+        &state.db,
+        &state.secret,
+        &keys::KeyActor::of(&actor),
+        id,
+        grace_seconds,
+    )
+    .await?)
 }
 
 #[cfg(feature = "hydrate")]
@@ -139,7 +157,9 @@ mod clipboard {
 
     /// Puts `text` on the clipboard; whether it worked.
     pub async fn copy(text: &str) -> bool {
-        wasm_bindgen_futures::JsFuture::from(write_text(text)).await.is_ok()
+        wasm_bindgen_futures::JsFuture::from(write_text(text))
+            .await
+            .is_ok()
     }
 }
 
@@ -156,7 +176,13 @@ pub fn ApiKeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeKey>::new();
     let rotate = ServerAction::<RotateKey>::new();
     let page = Resource::new(
-        move || (create.version().get(), revoke.version().get(), rotate.version().get()),
+        move || {
+            (
+                create.version().get(),
+                revoke.version().get(),
+                rotate.version().get(),
+            )
+        },
         |_| keys_page(),
     );
     let (form_open, set_form_open) = signal(false);
@@ -309,7 +335,7 @@ fn KeyTable(
                                 <td>{k.owner_email.clone()}</td>
                                 <td>{k.purpose.clone()}</td>
                                 <td><ul class="perms">{k.permissions.iter().map(|p| view! { <li title=p.description()><code>{p.id()}</code></li> }).collect_view()}</ul></td>
-                                <td>{k.expires_at.map(|e| format_date(e)).unwrap_or_else(|| "Never".into())}</td>
+                                <td>{k.expires_at.map(format_date).unwrap_or_else(|| "Never".into())}</td>
                                 <td>
                                     {k.last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "Never".into())}
                                     {k.last_used_ip.clone().map(|ip| view! { <span class="sub">{ip}</span> })}
@@ -338,7 +364,11 @@ fn KeyTable(
 }
 
 #[component]
-fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_cancel: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn CreateKeyFormView(
+    page: KeysPageData,
+    action: ServerAction<CreateKey>,
+    on_cancel: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let role_perms = page.role.permissions();
     let name = RwSignal::new(String::new());
     let purpose = RwSignal::new(String::new());
@@ -346,7 +376,8 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
     let application = RwSignal::new(String::new());
     let agent = RwSignal::new(String::new());
     let preset = RwSignal::new("read".to_string());
-    let custom: RwSignal<PermissionSet> = RwSignal::new(role_perms.intersect(PermissionSet::all_reads()));
+    let custom: RwSignal<PermissionSet> =
+        RwSignal::new(role_perms.intersect(PermissionSet::all_reads()));
     let expiration = RwSignal::new("30".to_string());
     let expires_on = RwSignal::new(String::new());
     let apps = StoredValue::new(page.applications.clone());
@@ -373,7 +404,11 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
         });
     };
     let agents_of_app = move || {
-        apps.get_value().into_iter().find(|a| a.id == application.get()).map(|a| a.agents).unwrap_or_default()
+        apps.get_value()
+            .into_iter()
+            .find(|a| a.id == application.get())
+            .map(|a| a.agents)
+            .unwrap_or_default()
     };
     view! {
         <form class="card stack" on:submit=submit aria-label="Create API key">
@@ -461,7 +496,11 @@ fn CreateKeyFormView(page: KeysPageData, action: ServerAction<CreateKey>, on_can
 /// Shows a new secret once. It closes only through "Done", never on Escape or a click
 /// outside, so the secret is not lost by accident.
 #[component]
-fn RevealDialog(prefix: String, secret: String, on_done: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+fn RevealDialog(
+    prefix: String,
+    secret: String,
+    on_done: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
     let (copied, set_copied) = signal(None::<bool>);
     let secret = StoredValue::new(secret);
     let copy = move |_| {
@@ -492,7 +531,11 @@ fn RevealDialog(prefix: String, secret: String, on_done: impl Fn() + Send + Sync
 }
 
 #[component]
-fn RevokeDialog(key: KeyRow, action: ServerAction<RevokeKey>, on_close: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn RevokeDialog(
+    key: KeyRow,
+    action: ServerAction<RevokeKey>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let id = key.id.clone();
     let version = action.version().get_untracked();
@@ -519,7 +562,11 @@ fn RevokeDialog(key: KeyRow, action: ServerAction<RevokeKey>, on_close: impl Fn(
 }
 
 #[component]
-fn RotateDialog(key: KeyRow, action: ServerAction<RotateKey>, on_close: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+fn RotateDialog(
+    key: KeyRow,
+    action: ServerAction<RotateKey>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     let grace = RwSignal::new(3600i64);
     let id = key.id.clone();
     let version = action.version().get_untracked();

@@ -1,9 +1,9 @@
 //! Settings → Applications and their agents.
 
 use crate::components::{error_text, when, ActionError};
-use crate::model::ApplicationRow;
 #[cfg(feature = "ssr")]
 use crate::domain::permissions::Permission;
+use crate::model::ApplicationRow;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -43,7 +43,11 @@ pub async fn delete_application(id: String) -> Result<(), ServerFnError> {
 }
 
 #[server]
-pub async fn create_agent(application_id: String, name: String, description: String) -> Result<(), ServerFnError> {
+pub async fn create_agent(
+    application_id: String,
+    name: String,
+    description: String,
+) -> Result<(), ServerFnError> {
     use crate::domain::validate::{optional_text, Name};
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_permissions(&[Permission::AGENTS_WRITE]).await?;
@@ -60,7 +64,13 @@ pub fn ApplicationsPage() -> impl IntoView {
     let delete = ServerAction::<DeleteApplication>::new();
     let new_agent = ServerAction::<CreateAgent>::new();
     let apps = Resource::new(
-        move || (create.version().get(), delete.version().get(), new_agent.version().get()),
+        move || {
+            (
+                create.version().get(),
+                delete.version().get(),
+                new_agent.version().get(),
+            )
+        },
         |_| list_applications(),
     );
     let (creating, set_creating) = signal(false);

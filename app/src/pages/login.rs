@@ -8,18 +8,37 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// Where to go after signing in: only same-site relative paths, else the console.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.chars().any(char::is_control) => p.to_string(),
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_string()
+        }
         _ => "/settings/api-keys".to_string(),
     }
 }
 
 /// Signs in with email and password. Public by design; throttled, one generic failure.
 #[server]
-pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), ServerFnError> {
     use crate::ssr::{accounts, auth, state::app_state};
     let state = app_state();
     let address = auth::client_address().await;
-    let user = accounts::sign_in(&state.db, &state.hasher, &state.login_throttle, &email, password, &address).await?;
+    let user = accounts::sign_in(
+        &state.db,
+        &state.hasher,
+        &state.login_throttle,
+        &email,
+        password,
+        &address,
+    )
+    .await?;
     auth::start_session(&auth::session().await?, user).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -29,7 +48,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 #[server]
 pub async fn logout() -> Result<(), ServerFnError> {
     let session = crate::ssr::auth::session().await?;
-    session.flush().await.map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+    session
+        .flush()
+        .await
+        .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -43,7 +65,8 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Se
     let password = Password::parse(password).map_err(crate::ssr::error::AppError::from)?;
     let address = auth::client_address().await;
     let digest = state.secret.digest(token.trim());
-    let user = accounts::accept_invitation(&state.db, &state.hasher, &digest, password, &address).await?;
+    let user =
+        accounts::accept_invitation(&state.db, &state.hasher, &digest, password, &address).await?;
     auth::start_session(&auth::session().await?, user).await?;
     leptos_axum::redirect("/settings/api-keys");
     Ok(())
@@ -96,7 +119,14 @@ mod tests {
     #[test]
     fn only_same_site_paths_are_followed() {
         assert_eq!(safe_next(Some("/settings/members")), "/settings/members");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/settings/api-keys", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/settings/api-keys");

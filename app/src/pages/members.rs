@@ -1,10 +1,10 @@
 //! Settings → Members: invite, change roles, remove.
 
 use crate::components::{error_text, when, ActionError};
-use crate::domain::roles::Role;
-use crate::model::MemberRow;
 #[cfg(feature = "ssr")]
 use crate::domain::permissions::Permission;
+use crate::domain::roles::Role;
+use crate::model::MemberRow;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,13 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let data = Resource::new(
-        move || (invite.version().get(), change.version().get(), remove.version().get()),
+        move || {
+            (
+                invite.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| members_page(),
     );
     let (inviting, set_inviting) = signal(false);

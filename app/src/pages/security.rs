@@ -1,9 +1,9 @@
 //! Settings → Security: the workspace's key policy.
 
 use crate::components::{error_text, ActionError};
-use crate::model::Policy;
 #[cfg(feature = "ssr")]
 use crate::domain::permissions::Permission;
+use crate::model::Policy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -25,13 +25,17 @@ pub async fn save_policy(
     rate_limit_per_minute: String,
 ) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE, Permission::KEYS_WRITE]).await?;
+    let actor =
+        auth::require_permissions(&[Permission::MEMBERS_WRITE, Permission::KEYS_WRITE]).await?;
     let max = max_lifetime_days.trim();
     let policy = Policy {
         max_lifetime_days: if max.is_empty() {
             None
         } else {
-            Some(max.parse().map_err(|_| AppError::invalid("Maximum lifetime must be a number of days."))?)
+            Some(
+                max.parse()
+                    .map_err(|_| AppError::invalid("Maximum lifetime must be a number of days."))?,
+            )
         },
         allow_never_expiring: allow_never_expiring.is_some(),
         allow_service_keys: allow_service_keys.is_some(),

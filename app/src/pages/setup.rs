@@ -7,15 +7,28 @@ use leptos_meta::Title;
 /// Creates the first workspace and its owner, then signs the owner in. Refused once any user
 /// exists. Public by design: it works only on an empty installation.
 #[server]
-pub async fn setup(workspace_name: String, email: String, password: String) -> Result<(), ServerFnError> {
+pub async fn setup(
+    workspace_name: String,
+    email: String,
+    password: String,
+) -> Result<(), ServerFnError> {
     use crate::domain::validate::{Email, Name, Password};
     use crate::ssr::{accounts, auth, state::app_state};
     let state = app_state();
-    let workspace = Name::parse("Workspace name", &workspace_name).map_err(crate::ssr::error::AppError::from)?;
+    let workspace = Name::parse("Workspace name", &workspace_name)
+        .map_err(crate::ssr::error::AppError::from)?;
     let email = Email::parse(&email).map_err(crate::ssr::error::AppError::from)?;
     let password = Password::parse(password).map_err(crate::ssr::error::AppError::from)?;
     let address = auth::client_address().await;
-    let (user, ws) = accounts::setup(&state.db, &state.hasher, workspace, email, password, &address).await?;
+    let (user, ws) = accounts::setup(
+        &state.db,
+        &state.hasher,
+        workspace,
+        email,
+        password,
+        &address,
+    )
+    .await?;
     let session = auth::session().await?;
     auth::start_session(&session, user).await?;
     session

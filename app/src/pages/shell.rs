@@ -12,7 +12,10 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
     let actor = auth::require_member().await?;
     let state = app_state();
     let all = workspaces::workspaces_of(&state.db, actor.user_id).await?;
-    let current = all.iter().find(|w| w.id == actor.workspace_id.to_string()).cloned();
+    let current = all
+        .iter()
+        .find(|w| w.id == actor.workspace_id.to_string())
+        .cloned();
     Ok(Viewer {
         email: actor.email,
         workspace_id: actor.workspace_id.to_string(),
@@ -32,7 +35,10 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError>
         return Err(AppError::NotFound.into());
     }
     let session = auth::session().await?;
-    session.insert(auth::SESSION_WORKSPACE, workspace_id).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(auth::SESSION_WORKSPACE, workspace_id)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/settings/api-keys");
     Ok(())
 }
@@ -46,7 +52,10 @@ pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let ws = workspaces::create_workspace(&app_state().db, &actor, name).await?;
     let session = auth::session().await?;
-    session.insert(auth::SESSION_WORKSPACE, ws.to_string()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    session
+        .insert(auth::SESSION_WORKSPACE, ws.to_string())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/settings/api-keys");
     Ok(())
 }

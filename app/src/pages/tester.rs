@@ -26,7 +26,10 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
     let report = if secret.len() > MAX_INPUT {
         tester::test_secret(&state, "", false).await.map(|mut r| {
             r.code = "MALFORMED".into();
-            r.message = format!("The input is {} bytes long; Keyward secrets are 57 characters.", secret.len());
+            r.message = format!(
+                "The input is {} bytes long; Keyward secrets are 57 characters.",
+                secret.len()
+            );
             r
         })?
     } else {
@@ -39,7 +42,11 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
             workspace: Some(actor.workspace_id),
             actor_user: Some(actor.user_id),
             action: "credential.tested",
-            target: report.prefix.clone().map(|p| format!("key:{p}")).unwrap_or_default(),
+            target: report
+                .prefix
+                .clone()
+                .map(|p| format!("key:{p}"))
+                .unwrap_or_default(),
             detail: report.code.clone(),
             address: &actor.address,
             ..Default::default()
@@ -61,7 +68,7 @@ pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> 
     if !keys::may_see(actor.user_id, actor.role, &key) {
         return Err(AppError::NotFound.into());
     }
-    Ok(tester::inspect_key(&state, key).await?)
+    Ok(tester::inspect_key(key).await?)
 }
 
 #[component]
@@ -105,7 +112,11 @@ pub fn TesterPage() -> impl IntoView {
 
 #[component]
 fn Report(report: CredentialReport) -> impl IntoView {
-    let verdict_class = if report.valid { "verdict ok" } else { "verdict bad" };
+    let verdict_class = if report.valid {
+        "verdict ok"
+    } else {
+        "verdict bad"
+    };
     view! {
         <section class="report" aria-label="Report">
             <h2 class=verdict_class role="status">{if report.valid { "Valid credential" } else { "Refused" }} " — " <code>{report.code.clone()}</code></h2>

@@ -14,7 +14,9 @@ pub const SIGN_IN_FAILED: &str = "Invalid email or password.";
 
 /// Whether any user exists yet (first run when not).
 pub async fn has_users(db: &Db) -> AppResult<bool> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(db.pool()).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await?;
     Ok(n > 0)
 }
 
@@ -34,9 +36,13 @@ pub async fn setup(
     let mut tx = db.write().await?;
     if db.backend() == Backend::Postgres {
         // Two concurrent setups must not both see an empty users table.
-        sqlx::query("LOCK TABLE users IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+        sqlx::query("LOCK TABLE users IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
     }
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
     if n > 0 {
         return Err(already_set_up());
     }
@@ -84,7 +90,10 @@ pub async fn sign_in(
 ) -> AppResult<Uuid> {
     let now = super::now();
     let email = Email::parse(email_raw).ok();
-    let account_key = format!("account:{}", email.as_ref().map(Email::as_str).unwrap_or(""));
+    let account_key = format!(
+        "account:{}",
+        email.as_ref().map(Email::as_str).unwrap_or("")
+    );
     let address_key = format!("address:{address}");
     for key in [&account_key, &address_key] {
         if let Some(retry_after) = throttle.retry_after(key, now) {
@@ -92,10 +101,12 @@ pub async fn sign_in(
         }
     }
     let row: Option<(String, Option<String>)> = match &email {
-        Some(email) => sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(db.pool())
-            .await?,
+        Some(email) => {
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(db.pool())
+                .await?
+        }
         None => None,
     };
     let (user_id, stored) = match row {
@@ -111,8 +122,15 @@ pub async fn sign_in(
             Event {
                 workspace: Some(ws),
                 actor_user: user_id,
-                action: if ok { "session.signed_in" } else { "session.sign_in_failed" },
-                target: format!("user:{}", user_id.map(|u| u.to_string()).unwrap_or_default()),
+                action: if ok {
+                    "session.signed_in"
+                } else {
+                    "session.sign_in_failed"
+                },
+                target: format!(
+                    "user:{}",
+                    user_id.map(|u| u.to_string()).unwrap_or_default()
+                ),
                 address,
                 ..Event::default()
             },
@@ -135,11 +153,15 @@ pub async fn sign_in(
 
 async fn user_workspace_ids(tx: &mut super::db::Tx, user: Option<Uuid>) -> AppResult<Vec<Uuid>> {
     let Some(user) = user else { return Ok(vec![]) };
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT workspace_id FROM memberships WHERE user_id = $1")
-        .bind(user.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows.into_iter().filter_map(|(w,)| Uuid::parse_str(&w).ok()).collect())
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT workspace_id FROM memberships WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(w,)| Uuid::parse_str(&w).ok())
+        .collect())
 }
 
 /// The email of a user.
@@ -172,7 +194,9 @@ pub async fn accept_invitation(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((id, ws, user)) = row else {
-        return Err(AppError::Invalid("This invitation link is invalid, used or expired.".into()));
+        return Err(AppError::Invalid(
+            "This invitation link is invalid, used or expired.".into(),
+        ));
     };
     sqlx::query("UPDATE invitations SET used_at = $1 WHERE id = $2")
         .bind(super::now())
@@ -203,10 +227,11 @@ pub async fn accept_invitation(
 
 /// The role a user holds in a workspace, if a member.
 pub async fn role_in(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<Option<Role>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
-        .bind(user.to_string())
-        .bind(workspace.to_string())
-        .fetch_optional(db.pool())
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
+            .bind(user.to_string())
+            .bind(workspace.to_string())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(row.and_then(|(r,)| Role::parse(&r).ok()))
 }

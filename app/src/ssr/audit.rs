@@ -49,7 +49,11 @@ pub struct StoredEvent {
 }
 
 /// The newest events of a workspace first.
-pub async fn list(db: &super::db::Db, workspace: Uuid, limit: i64) -> Result<Vec<StoredEvent>, AppError> {
+pub async fn list(
+    db: &super::db::Db,
+    workspace: Uuid,
+    limit: i64,
+) -> Result<Vec<StoredEvent>, AppError> {
     Ok(sqlx::query_as(
         "SELECT actor_user_id, actor_key_id, action, target, detail, address, created_at FROM audit_events \
          WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",

@@ -31,10 +31,20 @@ pub struct Actor {
 
 impl Actor {
     pub fn grant(&self) -> Grant {
-        Grant { kind: PrincipalKind::User, permissions: self.role.permissions(), application: None }
+        Grant {
+            kind: PrincipalKind::User,
+            permissions: self.role.permissions(),
+            application: None,
+        }
     }
 
-    pub fn event(&self, ws: Uuid, action: &'static str, target: String, detail: String) -> Event<'_> {
+    pub fn event(
+        &self,
+        ws: Uuid,
+        action: &'static str,
+        target: String,
+        detail: String,
+    ) -> Event<'_> {
         Event {
             workspace: Some(ws),
             actor_user: Some(self.user_id),
@@ -47,13 +57,20 @@ impl Actor {
     }
 
     pub fn as_ref(&self) -> ActorRef<'_> {
-        ActorRef { workspace: self.workspace_id, user: self.user_id, key_id: None, address: &self.address }
+        ActorRef {
+            workspace: self.workspace_id,
+            user: self.user_id,
+            key_id: None,
+            address: &self.address,
+        }
     }
 }
 
 /// The session of the current request.
 pub async fn session() -> AppResult<Session> {
-    leptos_axum::extract::<Session>().await.map_err(|e| AppError::Internal(format!("session: {e}")))
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| AppError::Internal(format!("session: {e}")))
 }
 
 /// The client's address (the TCP peer).
@@ -67,11 +84,24 @@ pub async fn client_address() -> String {
 
 /// The signed-in user of a session, enforcing the absolute timeout.
 pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
-    let user: Option<String> = session.get(SESSION_USER).await.map_err(|e| AppError::Internal(e.to_string()))?;
-    let Some(user) = user.and_then(|u| Uuid::parse_str(&u).ok()) else { return Ok(None) };
-    let signed_in_at: i64 = session.get(SESSION_SIGNED_IN_AT).await.ok().flatten().unwrap_or(0);
+    let user: Option<String> = session
+        .get(SESSION_USER)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(user) = user.and_then(|u| Uuid::parse_str(&u).ok()) else {
+        return Ok(None);
+    };
+    let signed_in_at: i64 = session
+        .get(SESSION_SIGNED_IN_AT)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     if super::now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
-        session.flush().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        session
+            .flush()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         return Ok(None);
     }
     Ok(Some(user))
@@ -80,7 +110,9 @@ pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
 /// Resolves the actor of a session: the user, their current workspace and role there. A
 /// workspace they were removed from falls back to another of theirs.
 pub async fn actor_of(session: &Session, address: String) -> AppResult<Option<Actor>> {
-    let Some(user) = session_user(session).await? else { return Ok(None) };
+    let Some(user) = session_user(session).await? else {
+        return Ok(None);
+    };
     let state = app_state();
     let wanted: Option<String> = session.get(SESSION_WORKSPACE).await.ok().flatten();
     let workspaces = super::workspaces::workspaces_of(&state.db, user).await?;
@@ -88,12 +120,15 @@ pub async fn actor_of(session: &Session, address: String) -> AppResult<Option<Ac
         .iter()
         .find(|w| Some(&w.id) == wanted.as_ref())
         .or_else(|| workspaces.first());
-    let Some(current) = current else { return Ok(None) };
+    let Some(current) = current else {
+        return Ok(None);
+    };
     let email = super::accounts::email_of(&state.db, user).await?;
     Ok(Some(Actor {
         user_id: user,
         email,
-        workspace_id: Uuid::parse_str(&current.id).map_err(|e| AppError::Internal(e.to_string()))?,
+        workspace_id: Uuid::parse_str(&current.id)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
         role: current.role,
         address,
     }))
@@ -109,13 +144,19 @@ pub async fn current_actor() -> AppResult<Option<Actor>> {
 /// function that is not part of signing in calls this first.
 pub async fn require(requirement: &Requirement) -> AppResult<Actor> {
     let actor = current_actor().await?.ok_or(AppError::Unauthenticated)?;
-    authorize(&actor.grant(), requirement, None).map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
+    authorize(&actor.grant(), requirement, None)
+        .map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
     Ok(actor)
 }
 
 /// [`require`] for a user holding `permissions`.
 pub async fn require_permissions(permissions: &'static [Permission]) -> AppResult<Actor> {
-    require(&Requirement { principals: USERS_ONLY, permissions, agent_binding: false }).await
+    require(&Requirement {
+        principals: USERS_ONLY,
+        permissions,
+        agent_binding: false,
+    })
+    .await
 }
 
 /// Any signed-in member.
@@ -127,7 +168,13 @@ pub async fn require_member() -> AppResult<Actor> {
 pub async fn start_session(session: &Session, user: Uuid) -> AppResult<()> {
     let err = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
     session.cycle_id().await.map_err(err)?;
-    session.insert(SESSION_USER, user.to_string()).await.map_err(err)?;
-    session.insert(SESSION_SIGNED_IN_AT, super::now()).await.map_err(err)?;
+    session
+        .insert(SESSION_USER, user.to_string())
+        .await
+        .map_err(err)?;
+    session
+        .insert(SESSION_SIGNED_IN_AT, super::now())
+        .await
+        .map_err(err)?;
     Ok(())
 }

@@ -50,7 +50,11 @@ impl Db {
                         Ok(())
                     })
                 });
-                if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") }
+                if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                }
             }
             Backend::Postgres => {
                 options = options.max_connections(16);
@@ -68,7 +72,10 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator.run(&self.pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -28,7 +28,12 @@ pub struct KeyActor<'a> {
 
 impl<'a> KeyActor<'a> {
     pub fn of(actor: &'a super::auth::Actor) -> KeyActor<'a> {
-        KeyActor { user: actor.user_id, workspace: actor.workspace_id, role: actor.role, address: &actor.address }
+        KeyActor {
+            user: actor.user_id,
+            workspace: actor.workspace_id,
+            role: actor.role,
+            address: &actor.address,
+        }
     }
 
     fn event(&self, action: &'a str, key_id: &str, detail: String) -> Event<'a> {
@@ -69,7 +74,9 @@ impl Expiration {
     /// Parses the form's choice: `7`, `30`, `60`, `90`, `custom` (with a date) or `never`.
     pub fn parse(choice: &str, custom_date: &str) -> AppResult<Expiration> {
         match choice.trim() {
-            "7" | "30" | "60" | "90" => Ok(Expiration::Days(choice.trim().parse().expect("digits"))),
+            "7" | "30" | "60" | "90" => {
+                Ok(Expiration::Days(choice.trim().parse().expect("digits")))
+            }
             "never" => Ok(Expiration::Never),
             "custom" => crate::domain::dates::parse_date_end_of_day(custom_date)
                 .map(Expiration::Until)
@@ -156,7 +163,9 @@ impl KeyRecord {
     }
 
     pub fn application(&self) -> Option<Uuid> {
-        self.application_id.as_deref().and_then(|a| Uuid::parse_str(a).ok())
+        self.application_id
+            .as_deref()
+            .and_then(|a| Uuid::parse_str(a).ok())
     }
 
     pub fn status(&self, now: i64) -> KeyStatus {
@@ -178,7 +187,9 @@ impl KeyRecord {
         KeyRow {
             id: self.id.clone(),
             key_id: self.key_id.clone(),
-            prefix: KeyId::parse(&self.key_id).map(|k| display_prefix(kind, &k)).unwrap_or_default(),
+            prefix: KeyId::parse(&self.key_id)
+                .map(|k| display_prefix(kind, &k))
+                .unwrap_or_default(),
             name: self.name.clone(),
             purpose: self.purpose.clone(),
             kind,
@@ -204,18 +215,35 @@ impl KeyRecord {
 
 /// Creates a key for `by`. Refuses permissions above the creator's role, agents and
 /// applications of other workspaces, and expirations the workspace policy forbids.
-pub async fn create(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, new: NewKey) -> AppResult<NewSecret> {
+pub async fn create(
+    db: &Db,
+    pepper: &ServerSecret,
+    by: &KeyActor<'_>,
+    new: NewKey,
+) -> AppResult<NewSecret> {
     let now = super::now();
     check_new_key(db, by, &new, now).await?;
     let mut tx = db.write().await?;
     let (id, key_id, plaintext) = insert_key(&mut tx, pepper, by, &new, None, now).await?;
     audit::record(
         &mut tx,
-        by.event("key.created", key_id.as_str(), format!("{} key \"{}\" with {}", new.kind.id(), new.name.as_str(), new.permissions.to_storage())),
+        by.event(
+            "key.created",
+            key_id.as_str(),
+            format!(
+                "{} key \"{}\" with {}",
+                new.kind.id(),
+                new.name.as_str(),
+                new.permissions.to_storage()
+            ),
+        ),
     )
     .await?;
     tx.commit().await?;
-    Ok(NewSecret::new(get(db, by.workspace, id).await?.to_row(now), plaintext))
+    Ok(NewSecret::new(
+        get(db, by.workspace, id).await?.to_row(now),
+        plaintext,
+    ))
 }
 
 async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> AppResult<()> {
@@ -233,10 +261,14 @@ async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> Ap
     let policy = super::workspaces::policy(db, by.workspace).await?;
     match new.kind {
         KeyKind::Service if !policy.allow_service_keys => {
-            return Err(AppError::Forbidden("This workspace does not allow service keys.".into()))
+            return Err(AppError::Forbidden(
+                "This workspace does not allow service keys.".into(),
+            ))
         }
         KeyKind::Agent if !policy.allow_agent_keys => {
-            return Err(AppError::Forbidden("This workspace does not allow agent keys.".into()))
+            return Err(AppError::Forbidden(
+                "This workspace does not allow agent keys.".into(),
+            ))
         }
         _ => {}
     }
@@ -244,7 +276,9 @@ async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> Ap
         None if !policy.allow_never_expiring => {
             return Err(AppError::invalid("This workspace requires keys to expire."));
         }
-        Some(t) if t <= now => return Err(AppError::invalid("The expiration must be in the future.")),
+        Some(t) if t <= now => {
+            return Err(AppError::invalid("The expiration must be in the future."))
+        }
         Some(t) if policy.max_lifetime_days.is_some_and(|d| t > now + d * DAY) => {
             return Err(AppError::invalid(format!(
                 "This workspace allows keys to live at most {} days.",
@@ -254,20 +288,32 @@ async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> Ap
         _ => {}
     }
     if let Some(app) = new.application {
-        super::workspaces::application(db, by.workspace, app).await.map_err(|_| AppError::invalid("Unknown application."))?;
+        super::workspaces::application(db, by.workspace, app)
+            .await
+            .map_err(|_| AppError::invalid("Unknown application."))?;
     }
     match (new.kind, new.agent) {
-        (KeyKind::Agent, None) => return Err(AppError::invalid("An agent key must be bound to an agent.")),
-        (KeyKind::Service, Some(_)) => return Err(AppError::invalid("Only agent keys are bound to an agent.")),
+        (KeyKind::Agent, None) => {
+            return Err(AppError::invalid("An agent key must be bound to an agent."))
+        }
+        (KeyKind::Service, Some(_)) => {
+            return Err(AppError::invalid("Only agent keys are bound to an agent."))
+        }
         (KeyKind::Agent, Some(agent)) => {
-            let row: Option<(String,)> = sqlx::query_as("SELECT application_id FROM agents WHERE id = $1 AND workspace_id = $2")
-                .bind(agent.to_string())
-                .bind(by.workspace.to_string())
-                .fetch_optional(db.pool())
-                .await?;
-            let Some((agent_app,)) = row else { return Err(AppError::invalid("Unknown agent.")) };
+            let row: Option<(String,)> = sqlx::query_as(
+                "SELECT application_id FROM agents WHERE id = $1 AND workspace_id = $2",
+            )
+            .bind(agent.to_string())
+            .bind(by.workspace.to_string())
+            .fetch_optional(db.pool())
+            .await?;
+            let Some((agent_app,)) = row else {
+                return Err(AppError::invalid("Unknown agent."));
+            };
             if new.application.map(|a| a.to_string()) != Some(agent_app) {
-                return Err(AppError::invalid("The agent belongs to another application."));
+                return Err(AppError::invalid(
+                    "The agent belongs to another application.",
+                ));
             }
         }
         (KeyKind::Service, None) => {}
@@ -285,8 +331,11 @@ async fn insert_key(
     now: i64,
 ) -> AppResult<(Uuid, String, String)> {
     let id = Uuid::new_v4();
-    let key_id = KeyId::parse(&secret::base62_from_random(random_bytes(64).into_iter(), secret::KEY_ID_LEN))
-        .ok_or_else(|| AppError::Internal("key id generation".into()))?;
+    let key_id = KeyId::parse(&secret::base62_from_random(
+        random_bytes(64).into_iter(),
+        secret::KEY_ID_LEN,
+    ))
+    .ok_or_else(|| AppError::Internal("key id generation".into()))?;
     // 64 random bytes leave ~62 after rejection sampling: always enough for 32 characters.
     let random = secret::base62_from_random(random_bytes(64).into_iter(), secret::RANDOM_LEN);
     if random.len() != secret::RANDOM_LEN {
@@ -319,25 +368,32 @@ async fn insert_key(
 
 /// One key of a workspace by row id; other workspaces' keys are `NotFound`.
 pub async fn get(db: &Db, ws: Uuid, id: Uuid) -> AppResult<KeyRecord> {
-    sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.id = $1 AND k.workspace_id = $2"))
-        .bind(id.to_string())
-        .bind(ws.to_string())
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(AppError::NotFound)
+    sqlx::query_as(&format!(
+        "{SELECT_KEYS} WHERE k.id = $1 AND k.workspace_id = $2"
+    ))
+    .bind(id.to_string())
+    .bind(ws.to_string())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)
 }
 
 /// Every key of a workspace, newest first.
 pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
-    Ok(sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.workspace_id = $1 ORDER BY k.created_at DESC, k.id"))
-        .bind(ws.to_string())
-        .fetch_all(db.pool())
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{SELECT_KEYS} WHERE k.workspace_id = $1 ORDER BY k.created_at DESC, k.id"
+    ))
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// Whether `viewer` may see `key`: their own, or any with `keys:read`.
 pub fn may_see(viewer: Uuid, role: Role, key: &KeyRecord) -> bool {
-    key.owner() == viewer || role.permissions().contains(crate::domain::permissions::Permission::KEYS_READ)
+    key.owner() == viewer
+        || role
+            .permissions()
+            .contains(crate::domain::permissions::Permission::KEYS_READ)
 }
 
 /// The keys `viewer` may see. Keys replaced by a rotation are shown through their successor.
@@ -356,7 +412,9 @@ async fn actionable(db: &Db, by: &KeyActor<'_>, id: Uuid, any: bool) -> AppResul
         return Err(AppError::NotFound);
     }
     if key.owner() != by.user && !any {
-        return Err(AppError::Forbidden("You may only change your own keys.".into()));
+        return Err(AppError::Forbidden(
+            "You may only change your own keys.".into(),
+        ));
     }
     Ok(key)
 }
@@ -389,14 +447,33 @@ pub async fn revoke(db: &Db, by: &KeyActor<'_>, id: Uuid, reason: String) -> App
 pub const GRACE_CHOICES: [i64; 4] = [0, 3600, 24 * 3600, 7 * DAY];
 
 /// Issues a new secret with the same settings; the old one works for `grace` more seconds.
-pub async fn rotate(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, id: Uuid, grace: i64) -> AppResult<NewSecret> {
+pub async fn rotate(
+    db: &Db,
+    pepper: &ServerSecret,
+    by: &KeyActor<'_>,
+    id: Uuid,
+    grace: i64,
+) -> AppResult<NewSecret> {
     if !GRACE_CHOICES.contains(&grace) {
-        return Err(AppError::invalid("Choose a grace period: now, 1 hour, 24 hours or 7 days."));
+        return Err(AppError::invalid(
+            "Choose a grace period: now, 1 hour, 24 hours or 7 days.",
+        ));
     }
-    let key = actionable(db, by, id, by.role.permissions().contains(crate::domain::permissions::Permission::KEYS_WRITE)).await?;
+    let key = actionable(
+        db,
+        by,
+        id,
+        by.role
+            .permissions()
+            .contains(crate::domain::permissions::Permission::KEYS_WRITE),
+    )
+    .await?;
     let now = super::now();
     if !key.status(now).usable() {
-        return Err(AppError::Conflict(format!("A {} key cannot be rotated.", key.status(now).label().to_lowercase())));
+        return Err(AppError::Conflict(format!(
+            "A {} key cannot be rotated.",
+            key.status(now).label().to_lowercase()
+        )));
     }
     // The new secret keeps the old one's lifetime length, counted from now.
     let expires_at = key.expires_at.map(|e| now + (e - key.created_at).max(DAY));
@@ -405,13 +482,23 @@ pub async fn rotate(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, id: Uuid,
         purpose: key.purpose.clone(),
         kind: key.kind(),
         application: key.application(),
-        agent: key.agent_id.as_deref().and_then(|a| Uuid::parse_str(a).ok()),
+        agent: key
+            .agent_id
+            .as_deref()
+            .and_then(|a| Uuid::parse_str(a).ok()),
         permissions: key.permissions(),
         expires_at,
     };
     // The successor belongs to the original owner, whoever rotates it.
-    let owner_role = super::accounts::role_in(db, key.owner(), by.workspace).await?.ok_or(AppError::NotFound)?;
-    let owner = KeyActor { user: key.owner(), workspace: by.workspace, role: owner_role, address: by.address };
+    let owner_role = super::accounts::role_in(db, key.owner(), by.workspace)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = KeyActor {
+        user: key.owner(),
+        workspace: by.workspace,
+        role: owner_role,
+        address: by.address,
+    };
     let mut tx = db.write().await?;
     let result = sqlx::query(
         "UPDATE api_keys SET rotated_at = $1, grace_until = $2 WHERE id = $3 AND workspace_id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
@@ -423,12 +510,26 @@ pub async fn rotate(db: &Db, pepper: &ServerSecret, by: &KeyActor<'_>, id: Uuid,
     .execute(&mut *tx)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(AppError::Conflict("This key was already rotated or revoked.".into()));
+        return Err(AppError::Conflict(
+            "This key was already rotated or revoked.".into(),
+        ));
     }
-    let (new_id, new_key_id, plaintext) = insert_key(&mut tx, pepper, &owner, &new, Some(&key.id), now).await?;
-    audit::record(&mut tx, by.event("key.rotated", &key.key_id, format!("replaced by key:{new_key_id}; old secret works for {grace} s"))).await?;
+    let (new_id, new_key_id, plaintext) =
+        insert_key(&mut tx, pepper, &owner, &new, Some(&key.id), now).await?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "key.rotated",
+            &key.key_id,
+            format!("replaced by key:{new_key_id}; old secret works for {grace} s"),
+        ),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(NewSecret::new(get(db, by.workspace, new_id).await?.to_row(now), plaintext))
+    Ok(NewSecret::new(
+        get(db, by.workspace, new_id).await?.to_row(now),
+        plaintext,
+    ))
 }
 
 /// Why a presented secret was refused.
@@ -493,7 +594,9 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
         .bind(parts.key_id.as_str())
         .fetch_optional(db.pool())
         .await?;
-    let Some(key) = key else { return Ok(Lookup::Refused(AuthFailure::Unknown, None)) };
+    let Some(key) = key else {
+        return Ok(Lookup::Refused(AuthFailure::Unknown, None));
+    };
     if !digests_match(&pepper.digest(presented), &key.digest) || key.kind() != parts.kind {
         return Ok(Lookup::Refused(AuthFailure::Unknown, None));
     }
@@ -525,7 +628,12 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
         permissions: effective,
         application: key.application(),
     };
-    Ok(Lookup::Ok(Authenticated { dropped: attached.minus(effective), owner_role, grant, key }))
+    Ok(Lookup::Ok(Authenticated {
+        dropped: attached.minus(effective),
+        owner_role,
+        grant,
+        key,
+    }))
 }
 
 /// Records that a key was used (the bookkeeping queue calls this in batches).

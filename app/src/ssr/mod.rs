@@ -1,12 +1,12 @@
 //! Server-only code: storage, services and the request context of server functions.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod keys;
-pub mod accounts;
 pub mod passwords;
 pub mod session_store;
 pub mod state;

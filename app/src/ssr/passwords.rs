@@ -15,7 +15,11 @@ pub struct Hasher {
 
 fn argon2() -> Argon2<'static> {
     // OWASP: argon2id, m = 19 MiB, t = 2, p = 1.
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19_456, 2, 1, None).expect("valid params"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19_456, 2, 1, None).expect("valid params"),
+    )
 }
 
 /// A real hash of a random password, verified for unknown accounts so that timing does not
@@ -24,17 +28,25 @@ fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let random = super::crypto::hex(&super::crypto::random_bytes(16));
-        argon2().hash_password(random.as_bytes()).expect("hashing works").to_string()
+        argon2()
+            .hash_password(random.as_bytes())
+            .expect("hashing works")
+            .to_string()
     })
 }
 
 impl Hasher {
     pub fn new(limit: usize) -> Hasher {
-        Hasher { permits: Arc::new(Semaphore::new(limit.max(1))) }
+        Hasher {
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        }
     }
 
     /// The PHC string of a new password.
-    pub async fn hash(&self, password: &crate::domain::validate::Password) -> Result<String, AppError> {
+    pub async fn hash(
+        &self,
+        password: &crate::domain::validate::Password,
+    ) -> Result<String, AppError> {
         let password = password.expose().to_owned();
         self.run(move || {
             argon2()
@@ -50,15 +62,26 @@ impl Hasher {
         self.run(move || {
             let known = stored.is_some();
             let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
-            let ok = argon2().verify_password(password.as_bytes(), hash.as_str()).is_ok();
+            let ok = argon2()
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok();
             known && ok
         })
         .await
     }
 
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Unavailable)?;
-        tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(format!("hash task: {e}")))
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| AppError::Internal(format!("hash task: {e}")))
     }
 }
 
@@ -73,8 +96,14 @@ mod tests {
         let pw = Password::parse("correct horse battery".into()).unwrap();
         let stored = hasher.hash(&pw).await.unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(hasher.verify("correct horse battery".into(), Some(stored.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse battery".into(), Some(stored)).await.unwrap());
+        assert!(hasher
+            .verify("correct horse battery".into(), Some(stored.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("wrong horse battery".into(), Some(stored))
+            .await
+            .unwrap());
         assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
     }
 }

@@ -23,7 +23,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, secret: ServerSecret, leptos_options: LeptosOptions, self_url: String) -> AppState {
+    pub fn new(
+        db: Db,
+        secret: ServerSecret,
+        leptos_options: LeptosOptions,
+        self_url: String,
+    ) -> AppState {
         AppState {
             db,
             secret: Arc::new(secret),

@@ -17,11 +17,17 @@ pub const SMOKE_HEADER: &str = "x-keyward-smoke-test";
 
 /// The value of [`SMOKE_HEADER`] only this server can produce.
 pub fn smoke_token(state: &AppState) -> String {
-    state.secret.digest("keyward credential tester smoke request")
+    state
+        .secret
+        .digest("keyward credential tester smoke request")
 }
 
 /// Tests a presented secret. Never stores, logs or returns it.
-pub async fn test_secret(state: &AppState, presented: &str, smoke: bool) -> AppResult<CredentialReport> {
+pub async fn test_secret(
+    state: &AppState,
+    presented: &str,
+    smoke: bool,
+) -> AppResult<CredentialReport> {
     let prefix = secret::parse(presented).ok().map(|p| p.display_prefix());
     let report = match keys::authenticate(&state.db, &state.secret, presented).await? {
         Lookup::Ok(auth) => {
@@ -38,12 +44,19 @@ pub async fn test_secret(state: &AppState, presented: &str, smoke: bool) -> AppR
 }
 
 /// Describes a key without its secret (from the keys list): no smoke tests.
-pub async fn inspect_key(state: &AppState, key: KeyRecord) -> AppResult<CredentialReport> {
+pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
     let now = super::now();
-    let role = key.owner_role.as_deref().and_then(|r| crate::domain::roles::Role::parse(r).ok());
+    let role = key
+        .owner_role
+        .as_deref()
+        .and_then(|r| crate::domain::roles::Role::parse(r).ok());
     let status = key.status(now);
     let mut report = match role {
-        Some(owner_role) if status.usable() || status == crate::model::KeyStatus::RotatedOut && key.grace_until.is_some_and(|g| g > now) => {
+        Some(owner_role)
+            if status.usable()
+                || status == crate::model::KeyStatus::RotatedOut
+                    && key.grace_until.is_some_and(|g| g > now) =>
+        {
             let attached = key.permissions();
             let effective = attached.intersect(owner_role.permissions());
             let grant = Grant {
@@ -54,7 +67,12 @@ pub async fn inspect_key(state: &AppState, key: KeyRecord) -> AppResult<Credenti
                 permissions: effective,
                 application: key.application(),
             };
-            report_for_valid(&Authenticated { dropped: attached.minus(effective), owner_role, grant, key: key.clone() })
+            report_for_valid(&Authenticated {
+                dropped: attached.minus(effective),
+                owner_role,
+                grant,
+                key: key.clone(),
+            })
         }
         _ => {
             let failure = match status {
@@ -65,7 +83,8 @@ pub async fn inspect_key(state: &AppState, key: KeyRecord) -> AppResult<Credenti
             refused(failure, Some(key.clone()), None)
         }
     };
-    report.prefix = secret::KeyId::parse(&key.key_id).map(|id| secret::display_prefix(key.kind(), &id));
+    report.prefix =
+        secret::KeyId::parse(&key.key_id).map(|id| secret::display_prefix(key.kind(), &id));
     Ok(report)
 }
 
@@ -121,14 +140,20 @@ fn report_for_valid(auth: &Authenticated) -> CredentialReport {
     }
 }
 
-fn refused(failure: AuthFailure, key: Option<KeyRecord>, prefix: Option<String>) -> CredentialReport {
+fn refused(
+    failure: AuthFailure,
+    key: Option<KeyRecord>,
+    prefix: Option<String>,
+) -> CredentialReport {
     CredentialReport {
         valid: false,
         code: failure.code().into(),
         message: failure.explain().into(),
         prefix,
         principal: key.as_ref().map(|k| principal(k, None)),
-        permissions: key.map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY)).unwrap_or_default(),
+        permissions: key
+            .map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY))
+            .unwrap_or_default(),
         coverage: vec![],
         smoke: vec![],
     }
@@ -137,7 +162,10 @@ fn refused(failure: AuthFailure, key: Option<KeyRecord>, prefix: Option<String>)
 /// Calls every read-only route without parameters with the secret, against this instance's
 /// own address, and compares the status with what the coverage predicts.
 async fn smoke_tests(state: &AppState, presented: &str, grant: &Grant) -> Vec<SmokeLine> {
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(5)).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    {
         Ok(c) => c,
         Err(_) => return vec![],
     };

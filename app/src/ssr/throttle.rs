@@ -13,7 +13,11 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(limit: u32, window_secs: i64) -> Throttle {
-        Throttle { window_secs, limit, failures: Mutex::new(HashMap::new()) }
+        Throttle {
+            window_secs,
+            limit,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Seconds to wait before `key` may try again, if it must wait.

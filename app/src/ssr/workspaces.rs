@@ -11,20 +11,28 @@ use crate::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary
 use uuid::Uuid;
 
 /// Inserts a workspace with `owner` as its owner.
-pub async fn insert_workspace(tx: &mut Tx, ws: Uuid, name: &Name, owner: Uuid, now: i64) -> AppResult<()> {
+pub async fn insert_workspace(
+    tx: &mut Tx,
+    ws: Uuid,
+    name: &Name,
+    owner: Uuid,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(ws.to_string())
         .bind(name.as_str())
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(ws.to_string())
-        .bind(owner.to_string())
-        .bind(Role::Owner.id())
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(ws.to_string())
+    .bind(owner.to_string())
+    .bind(Role::Owner.id())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -33,7 +41,16 @@ pub async fn create_workspace(db: &Db, actor: &Actor, name: Name) -> AppResult<U
     let ws = Uuid::new_v4();
     let mut tx = db.write().await?;
     insert_workspace(&mut tx, ws, &name, actor.user_id, super::now()).await?;
-    audit::record(&mut tx, actor.event(ws, "workspace.created", format!("workspace:{ws}"), name.into_string())).await?;
+    audit::record(
+        &mut tx,
+        actor.event(
+            ws,
+            "workspace.created",
+            format!("workspace:{ws}"),
+            name.into_string(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(ws)
 }
@@ -49,7 +66,13 @@ pub async fn workspaces_of(db: &Db, user: Uuid) -> AppResult<Vec<WorkspaceSummar
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, name, role)| Some(WorkspaceSummary { id, name, role: Role::parse(&role).ok()? }))
+        .filter_map(|(id, name, role)| {
+            Some(WorkspaceSummary {
+                id,
+                name,
+                role: Role::parse(&role).ok()?,
+            })
+        })
         .collect())
 }
 
@@ -64,16 +87,31 @@ pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
     Ok(rows
         .into_iter()
         .filter_map(|(user_id, email, role, joined_at, pending)| {
-            Some(MemberRow { user_id, email, role: Role::parse(&role).ok()?, joined_at, invitation_pending: pending == 1 })
+            Some(MemberRow {
+                user_id,
+                email,
+                role: Role::parse(&role).ok()?,
+                joined_at,
+                invitation_pending: pending == 1,
+            })
         })
         .collect())
 }
 
 /// Adds a member. A new account gets a one-time invitation token (returned once, stored as a
 /// digest); an existing account is added directly.
-pub async fn invite(db: &Db, secret: &ServerSecret, actor: &Actor, email: Email, role: Role) -> AppResult<Option<String>> {
+pub async fn invite(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    email: Email,
+    role: Role,
+) -> AppResult<Option<String>> {
     if !actor.role.may_assign(role) {
-        return Err(AppError::Forbidden(format!("Your role cannot give the {} role.", role.id())));
+        return Err(AppError::Forbidden(format!(
+            "Your role cannot give the {} role.",
+            role.id()
+        )));
     }
     let mut tx = db.write().await?;
     let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
@@ -120,27 +158,39 @@ pub async fn invite(db: &Db, secret: &ServerSecret, actor: &Actor, email: Email,
     if inserted.rows_affected() == 0 {
         return Err(AppError::Conflict(format!("{email} is already a member.")));
     }
-    audit::record(&mut tx, actor.event(actor.workspace_id, "member.added", format!("user:{user}"), format!("{email} as {role}"))).await?;
+    audit::record(
+        &mut tx,
+        actor.event(
+            actor.workspace_id,
+            "member.added",
+            format!("user:{user}"),
+            format!("{email} as {role}"),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }
 
 /// The member's current role, or `NotFound` (also for other workspaces' users).
 async fn member_role(tx: &mut Tx, ws: Uuid, user: Uuid) -> AppResult<Role> {
-    let (role,): (String,) = sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-        .bind(ws.to_string())
-        .bind(user.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (role,): (String,) =
+        sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(ws.to_string())
+            .bind(user.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
     Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'")
-        .bind(ws.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'",
+    )
+    .bind(ws.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(n)
 }
 
@@ -149,10 +199,17 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
     let mut tx = db.write().await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(role) || !actor.role.may_assign(current) {
-        return Err(AppError::Forbidden("Only owners can change who is an owner.".into()));
+        return Err(AppError::Forbidden(
+            "Only owners can change who is an owner.".into(),
+        ));
     }
-    if current == Role::Owner && role != Role::Owner && owner_count(&mut tx, actor.workspace_id).await? <= 1 {
-        return Err(AppError::Conflict("The last owner cannot be demoted.".into()));
+    if current == Role::Owner
+        && role != Role::Owner
+        && owner_count(&mut tx, actor.workspace_id).await? <= 1
+    {
+        return Err(AppError::Conflict(
+            "The last owner cannot be demoted.".into(),
+        ));
     }
     sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
         .bind(role.id())
@@ -160,7 +217,16 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor.event(actor.workspace_id, "member.role_changed", format!("user:{user}"), format!("{current} -> {role}"))).await?;
+    audit::record(
+        &mut tx,
+        actor.event(
+            actor.workspace_id,
+            "member.role_changed",
+            format!("user:{user}"),
+            format!("{current} -> {role}"),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -170,18 +236,37 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
     let mut tx = db.write().await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(current) {
-        return Err(AppError::Forbidden("Only owners can remove an owner.".into()));
+        return Err(AppError::Forbidden(
+            "Only owners can remove an owner.".into(),
+        ));
     }
     if current == Role::Owner && owner_count(&mut tx, actor.workspace_id).await? <= 1 {
-        return Err(AppError::Conflict("The last owner cannot be removed.".into()));
+        return Err(AppError::Conflict(
+            "The last owner cannot be removed.".into(),
+        ));
     }
     sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
         .bind(actor.workspace_id.to_string())
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor.event(actor.workspace_id, "member.removed", format!("user:{user}"), format!("was {current}"))).await?;
-    revoke_keys(&mut tx, actor.as_ref(), KeysOf::Owner(user), "owner removed from workspace").await?;
+    audit::record(
+        &mut tx,
+        actor.event(
+            actor.workspace_id,
+            "member.removed",
+            format!("user:{user}"),
+            format!("was {current}"),
+        ),
+    )
+    .await?;
+    revoke_keys(
+        &mut tx,
+        actor.as_ref(),
+        KeysOf::Owner(user),
+        "owner removed from workspace",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -210,17 +295,22 @@ async fn revoke_keys(tx: &mut Tx, by: ActorRef<'_>, whose: KeysOf, reason: &str)
     .fetch_all(&mut **tx)
     .await?;
     for (key_id,) in revoked {
-        audit::record(tx, by.event("key.revoked", format!("key:{key_id}"), reason.to_string())).await?;
+        audit::record(
+            tx,
+            by.event("key.revoked", format!("key:{key_id}"), reason.to_string()),
+        )
+        .await?;
     }
     Ok(())
 }
 
 pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
-    let apps: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT id, name, created_at FROM applications WHERE workspace_id = $1 ORDER BY name")
-            .bind(ws.to_string())
-            .fetch_all(db.pool())
-            .await?;
+    let apps: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT id, name, created_at FROM applications WHERE workspace_id = $1 ORDER BY name",
+    )
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?;
     let agents: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT id, application_id, name, description FROM agents WHERE workspace_id = $1 ORDER BY name",
     )
@@ -249,7 +339,11 @@ pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
 
 /// One application of the workspace; other workspaces' ids are `NotFound`.
 pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRow> {
-    applications(db, ws).await?.into_iter().find(|a| a.id == id.to_string()).ok_or(AppError::NotFound)
+    applications(db, ws)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id.to_string())
+        .ok_or(AppError::NotFound)
 }
 
 /// Who acts on applications: a person or a key (named by its public key id).
@@ -278,62 +372,98 @@ impl ActorRef<'_> {
 pub async fn create_application(db: &Db, by: ActorRef<'_>, name: Name) -> AppResult<Uuid> {
     let id = Uuid::new_v4();
     let mut tx = db.write().await?;
-    sqlx::query("INSERT INTO applications (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id.to_string())
-        .bind(by.workspace.to_string())
-        .bind(name.as_str())
-        .bind(super::now())
-        .execute(&mut *tx)
-        .await
-        .map_err(name_taken)?;
-    audit::record(&mut tx, by.event("application.created", format!("application:{id}"), name.into_string())).await?;
+    sqlx::query(
+        "INSERT INTO applications (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.to_string())
+    .bind(by.workspace.to_string())
+    .bind(name.as_str())
+    .bind(super::now())
+    .execute(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "application.created",
+            format!("application:{id}"),
+            name.into_string(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 fn name_taken(e: sqlx::Error) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict("An application with that name already exists.".into()),
+        AppError::Conflict(_) => {
+            AppError::Conflict("An application with that name already exists.".into())
+        }
         other => other,
     }
 }
 
 pub async fn rename_application(db: &Db, by: ActorRef<'_>, id: Uuid, name: Name) -> AppResult<()> {
     let mut tx = db.write().await?;
-    let result = sqlx::query("UPDATE applications SET name = $1 WHERE id = $2 AND workspace_id = $3")
-        .bind(name.as_str())
-        .bind(id.to_string())
-        .bind(by.workspace.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(name_taken)?;
+    let result =
+        sqlx::query("UPDATE applications SET name = $1 WHERE id = $2 AND workspace_id = $3")
+            .bind(name.as_str())
+            .bind(id.to_string())
+            .bind(by.workspace.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(name_taken)?;
     changed(result)?;
-    audit::record(&mut tx, by.event("application.renamed", format!("application:{id}"), name.into_string())).await?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "application.renamed",
+            format!("application:{id}"),
+            name.into_string(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn set_application_content(db: &Db, by: ActorRef<'_>, id: Uuid, content: String) -> AppResult<()> {
+pub async fn set_application_content(
+    db: &Db,
+    by: ActorRef<'_>,
+    id: Uuid,
+    content: String,
+) -> AppResult<()> {
     let mut tx = db.write().await?;
-    let result = sqlx::query("UPDATE applications SET content = $1 WHERE id = $2 AND workspace_id = $3")
-        .bind(&content)
-        .bind(id.to_string())
-        .bind(by.workspace.to_string())
-        .execute(&mut *tx)
-        .await?;
+    let result =
+        sqlx::query("UPDATE applications SET content = $1 WHERE id = $2 AND workspace_id = $3")
+            .bind(&content)
+            .bind(id.to_string())
+            .bind(by.workspace.to_string())
+            .execute(&mut *tx)
+            .await?;
     changed(result)?;
-    audit::record(&mut tx, by.event("application.content_changed", format!("application:{id}"), format!("{} bytes", content.len()))).await?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "application.content_changed",
+            format!("application:{id}"),
+            format!("{} bytes", content.len()),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<String> {
-    let (content,): (String,) = sqlx::query_as("SELECT content FROM applications WHERE id = $1 AND workspace_id = $2")
-        .bind(id.to_string())
-        .bind(ws.to_string())
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (content,): (String,) =
+        sqlx::query_as("SELECT content FROM applications WHERE id = $1 AND workspace_id = $2")
+            .bind(id.to_string())
+            .bind(ws.to_string())
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or(AppError::NotFound)?;
     Ok(content)
 }
 
@@ -353,19 +483,34 @@ pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResul
         .execute(&mut *tx)
         .await?;
     changed(result)?;
-    audit::record(&mut tx, by.event("application.deleted", format!("application:{id}"), String::new())).await?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "application.deleted",
+            format!("application:{id}"),
+            String::new(),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn create_agent(db: &Db, by: ActorRef<'_>, application: Uuid, name: Name, description: String) -> AppResult<Uuid> {
+pub async fn create_agent(
+    db: &Db,
+    by: ActorRef<'_>,
+    application: Uuid,
+    name: Name,
+    description: String,
+) -> AppResult<Uuid> {
     let id = Uuid::new_v4();
     let mut tx = db.write().await?;
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
-        .bind(application.to_string())
-        .bind(by.workspace.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
+            .bind(application.to_string())
+            .bind(by.workspace.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         return Err(AppError::NotFound);
     }
@@ -384,7 +529,15 @@ pub async fn create_agent(db: &Db, by: ActorRef<'_>, application: Uuid, name: Na
         AppError::Conflict(_) => AppError::Conflict("This application already has an agent with that name.".into()),
         other => other,
     })?;
-    audit::record(&mut tx, by.event("agent.created", format!("agent:{id}"), format!("{} in application:{application}", name.as_str()))).await?;
+    audit::record(
+        &mut tx,
+        by.event(
+            "agent.created",
+            format!("agent:{id}"),
+            format!("{} in application:{application}", name.as_str()),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -409,11 +562,17 @@ pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
 }
 
 pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
-    if p.max_lifetime_days.is_some_and(|d| !(1..=3650).contains(&d)) {
-        return Err(AppError::invalid("Maximum lifetime must be between 1 and 3650 days."));
+    if p.max_lifetime_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        return Err(AppError::invalid(
+            "Maximum lifetime must be between 1 and 3650 days.",
+        ));
     }
     if !(1..=100_000).contains(&p.rate_limit_per_minute) {
-        return Err(AppError::invalid("Rate limit must be between 1 and 100000 requests per minute."));
+        return Err(AppError::invalid(
+            "Rate limit must be between 1 and 100000 requests per minute.",
+        ));
     }
     let mut tx = db.write().await?;
     sqlx::query(
@@ -429,7 +588,16 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
     .bind(actor.workspace_id.to_string())
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor.event(actor.workspace_id, "policy.changed", format!("workspace:{}", actor.workspace_id), format!("{p:?}"))).await?;
+    audit::record(
+        &mut tx,
+        actor.event(
+            actor.workspace_id,
+            "policy.changed",
+            format!("workspace:{}", actor.workspace_id),
+            format!("{p:?}"),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -19,11 +19,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into(), auth_error: None, missing: vec![], retry_after: None }
+        ApiError {
+            status,
+            message: message.into(),
+            auth_error: None,
+            missing: vec![],
+            retry_after: None,
+        }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError { auth_error: Some("invalid_token"), ..ApiError::new(StatusCode::UNAUTHORIZED, message) }
+        ApiError {
+            auth_error: Some("invalid_token"),
+            ..ApiError::new(StatusCode::UNAUTHORIZED, message)
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -62,7 +71,10 @@ impl From<AppError> for ApiError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { retry_after } => {
-                return ApiError { retry_after: Some(*retry_after), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.to_string()) }
+                return ApiError {
+                    retry_after: Some(*retry_after),
+                    ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+                }
             }
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(cause) => {
@@ -80,7 +92,10 @@ impl IntoResponse for ApiError {
         let h = res.headers_mut();
         if let Some(code) = self.auth_error {
             let value = format!("Bearer realm=\"keyward\", error=\"{code}\"");
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&value).expect("ASCII"));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_str(&value).expect("ASCII"),
+            );
         }
         if !self.missing.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&self.missing.join(", ")) {

@@ -77,12 +77,25 @@ fn application_json(a: &app::model::ApplicationRow) -> Value {
 }
 
 /// Applications the caller may see: all, or only the one a scoped key is limited to.
-async fn visible_applications(s: &ApiState, c: &Caller) -> Result<Vec<app::model::ApplicationRow>, ApiError> {
+async fn visible_applications(
+    s: &ApiState,
+    c: &Caller,
+) -> Result<Vec<app::model::ApplicationRow>, ApiError> {
     let all = workspaces::applications(&s.app.db, c.workspace).await?;
-    Ok(all.into_iter().filter(|a| c.grant.application.is_none_or(|scope| a.id == scope.to_string())).collect())
+    Ok(all
+        .into_iter()
+        .filter(|a| {
+            c.grant
+                .application
+                .is_none_or(|scope| a.id == scope.to_string())
+        })
+        .collect())
 }
 
-async fn applications_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+async fn applications_list(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult {
     let apps = visible_applications(&s, &c).await?;
     ok(json!({ "applications": apps.iter().map(application_json).collect::<Vec<_>>() }))
 }
@@ -93,9 +106,16 @@ struct NameBody {
     name: String,
 }
 
-async fn applications_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<NameBody>) -> ApiResult {
+async fn applications_create(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<NameBody>,
+) -> ApiResult {
     if c.grant.application.is_some() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "A key limited to one application cannot create applications."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "A key limited to one application cannot create applications.",
+        ));
     }
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
     let id = workspaces::create_application(&s.app.db, c.actor(), name).await?;
@@ -110,17 +130,27 @@ fn target(c: &Caller) -> Result<Uuid, ApiError> {
 async fn application_read(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
     let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
     let mut v = application_json(&a);
-    v["content"] = json!(workspaces::application_content(&s.app.db, c.workspace, target(&c)?).await?);
+    v["content"] =
+        json!(workspaces::application_content(&s.app.db, c.workspace, target(&c)?).await?);
     ok(v)
 }
 
-async fn application_update(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<NameBody>) -> ApiResult {
+async fn application_update(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<NameBody>,
+) -> ApiResult {
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
     workspaces::rename_application(&s.app.db, c.actor(), target(&c)?, name).await?;
-    ok(application_json(&workspaces::application(&s.app.db, c.workspace, target(&c)?).await?))
+    ok(application_json(
+        &workspaces::application(&s.app.db, c.workspace, target(&c)?).await?,
+    ))
 }
 
-async fn application_delete(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+async fn application_delete(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult {
     workspaces::delete_application(&s.app.db, c.actor(), target(&c)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -131,7 +161,11 @@ struct ContentBody {
     content: String,
 }
 
-async fn application_content_put(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<ContentBody>) -> ApiResult {
+async fn application_content_put(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<ContentBody>,
+) -> ApiResult {
     workspaces::set_application_content(&s.app.db, c.actor(), target(&c)?, body.content).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -143,26 +177,50 @@ struct Page {
 }
 
 /// Public metadata of keys scoped to applications the caller can read, newest first.
-async fn application_tokens(State(s): State<ApiState>, Extension(c): Extension<Caller>, Query(page): Query<Page>) -> ApiResult {
+async fn application_tokens(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Query(page): Query<Page>,
+) -> ApiResult {
     let limit = page.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "limit must be between 1 and 200."));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "limit must be between 1 and 200.",
+        ));
     }
-    let readable: Vec<String> = visible_applications(&s, &c).await?.into_iter().map(|a| a.id).collect();
+    let readable: Vec<String> = visible_applications(&s, &c)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
     let now = app::ssr::now();
     let all: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
         .await?
         .into_iter()
-        .filter(|k| k.application_id.as_ref().is_some_and(|a| readable.contains(a)))
+        .filter(|k| {
+            k.application_id
+                .as_ref()
+                .is_some_and(|a| readable.contains(a))
+        })
         .collect();
     let start = match &page.cursor {
         None => 0,
-        Some(cur) => all.iter().position(|k| &k.key_id == cur).map(|i| i + 1).ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "cursor is not a key id of this listing.")
-        })?,
+        Some(cur) => all
+            .iter()
+            .position(|k| &k.key_id == cur)
+            .map(|i| i + 1)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "cursor is not a key id of this listing.",
+                )
+            })?,
     };
     let items: Vec<_> = all.iter().skip(start).take(limit).collect();
-    let next = (start + items.len() < all.len()).then(|| items.last().map(|k| k.key_id.clone())).flatten();
+    let next = (start + items.len() < all.len())
+        .then(|| items.last().map(|k| k.key_id.clone()))
+        .flatten();
     ok(json!({
         "tokens": items.iter().map(|k| {
             let r = k.to_row(now);
@@ -174,7 +232,10 @@ async fn application_tokens(State(s): State<ApiState>, Extension(c): Extension<C
     }))
 }
 
-async fn application_agents(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
+async fn application_agents(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult {
     let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
     ok(json!({ "application_id": a.id, "agents": application_json(&a)["agents"] }))
 }
@@ -187,11 +248,20 @@ struct AgentBody {
     description: String,
 }
 
-async fn agents_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<AgentBody>) -> ApiResult {
+async fn agents_create(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<AgentBody>,
+) -> ApiResult {
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
-    let description = app::domain::validate::optional_text("description", &body.description).map_err(app::ssr::error::AppError::from)?;
+    let description = app::domain::validate::optional_text("description", &body.description)
+        .map_err(app::ssr::error::AppError::from)?;
     let id = workspaces::create_agent(&s.app.db, c.actor(), target(&c)?, name, description).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "application_id": target(&c)?, "name": body.name.trim() }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "application_id": target(&c)?, "name": body.name.trim() })),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -204,13 +274,26 @@ struct VerifyBody {
 
 /// Verifies a secret for another backend. The answer is always 200 with a code: the secret
 /// being checked never causes a 401.
-async fn keys_verify(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(body): Json<VerifyBody>) -> ApiResult {
-    let required = app::domain::permissions::PermissionSet::parse_list(body.permissions.iter().map(String::as_str))
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("permissions: {e}")))?;
+async fn keys_verify(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<VerifyBody>,
+) -> ApiResult {
+    let required = app::domain::permissions::PermissionSet::parse_list(
+        body.permissions.iter().map(String::as_str),
+    )
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("permissions: {e}"),
+        )
+    })?;
     let lookup = keys::authenticate(&s.app.db, &s.app.secret, &body.key).await?;
     let answer = match lookup {
         // Keys of other workspaces do not exist for this caller.
-        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => json!({ "valid": false, "code": "NOT_FOUND" }),
+        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => {
+            json!({ "valid": false, "code": "NOT_FOUND" })
+        }
         Lookup::Refused(failure, Some(key)) if key.workspace() != c.workspace => {
             let _ = failure;
             json!({ "valid": false, "code": "NOT_FOUND" })
@@ -234,17 +317,27 @@ async fn keys_verify(State(s): State<ApiState>, Extension(c): Extension<Caller>,
     ok(answer)
 }
 
-async fn auth_token(State(s): State<ApiState>, Extension(c): Extension<Caller>, session: tower_sessions::Session) -> ApiResult {
+async fn auth_token(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    session: tower_sessions::Session,
+) -> ApiResult {
     let session_id = match session.id() {
         Some(id) => id.to_string(),
-        None => return Err(ApiError::unauthorized("A user token is issued to a signed-in browser session only.")),
+        None => {
+            return Err(ApiError::unauthorized(
+                "A user token is issued to a signed-in browser session only.",
+            ))
+        }
     };
     let (token, exp) = super::user_tokens::issue(&s.app, &session_id, &c).await?;
     ok(json!({ "token": token, "token_type": "Bearer", "expires_at": exp }))
 }
 
 async fn user_actor(s: &ApiState, c: &Caller) -> Result<app::domain::roles::Role, ApiError> {
-    Ok(app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace).await?.ok_or_else(ApiError::not_found)?)
+    app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }
 
 async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
@@ -258,12 +351,25 @@ async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Calle
     ok(json!({ "keys": mine }))
 }
 
-async fn user_keys_create(State(s): State<ApiState>, Extension(c): Extension<Caller>, Json(form): Json<app::pages::api_keys::CreateKeyForm>) -> ApiResult {
+async fn user_keys_create(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(form): Json<app::pages::api_keys::CreateKeyForm>,
+) -> ApiResult {
     let role = user_actor(&s, &c).await?;
     let new = app::pages::api_keys::parse_create_form(&form, role)?;
-    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    let by = KeyActor {
+        user: c.user,
+        workspace: c.workspace,
+        role,
+        address: &c.address,
+    };
     let created = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "key": created.key, "secret": created.expose() }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "key": created.key, "secret": created.expose() })),
+    )
+        .into_response())
 }
 
 /// The caller's own key by public key id.
@@ -283,18 +389,37 @@ struct RotateBody {
     grace_seconds: i64,
 }
 
-async fn user_key_rotate(State(s): State<ApiState>, Extension(c): Extension<Caller>, Path(key_id): Path<String>, Json(body): Json<RotateBody>) -> ApiResult {
+async fn user_key_rotate(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Path(key_id): Path<String>,
+    Json(body): Json<RotateBody>,
+) -> ApiResult {
     let role = user_actor(&s, &c).await?;
     let id = own_key(&s, &c, &key_id).await?;
-    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    let by = KeyActor {
+        user: c.user,
+        workspace: c.workspace,
+        role,
+        address: &c.address,
+    };
     let rotated = keys::rotate(&s.app.db, &s.app.secret, &by, id, body.grace_seconds).await?;
     ok(json!({ "key": rotated.key, "secret": rotated.expose() }))
 }
 
-async fn user_key_revoke(State(s): State<ApiState>, Extension(c): Extension<Caller>, Path(key_id): Path<String>) -> ApiResult {
+async fn user_key_revoke(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Path(key_id): Path<String>,
+) -> ApiResult {
     let role = user_actor(&s, &c).await?;
     let id = own_key(&s, &c, &key_id).await?;
-    let by = KeyActor { user: c.user, workspace: c.workspace, role, address: &c.address };
+    let by = KeyActor {
+        user: c.user,
+        workspace: c.workspace,
+        role,
+        address: &c.address,
+    };
     keys::revoke(&s.app.db, &by, id, "revoked through the API".into()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

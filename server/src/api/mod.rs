@@ -11,7 +11,7 @@ pub mod user_tokens;
 use crate::config::Config;
 use crate::usage::{Access, UsageRecorder};
 use app::domain::access::{authorize, Grant, PrincipalKind, Refusal};
-use app::domain::routes::{Method as RouteMethod, MachineRoute, ROUTES};
+use app::domain::routes::{MachineRoute, Method as RouteMethod, ROUTES};
 use app::ssr::keys::{self, Lookup};
 use app::ssr::state::AppState;
 use axum::body::Body;
@@ -88,11 +88,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
     };
     let mut router: Router<ApiState> = Router::new();
     for route in ROUTES {
-        let path = route.path.strip_prefix("/api/v1").expect("table paths start with /api/v1");
-        let gated = handlers::method_router(route.id, method_filter(route.method)).layer(axum::middleware::from_fn_with_state(
-            Gate { api: api.clone(), route },
-            gate,
-        ));
+        let path = route
+            .path
+            .strip_prefix("/api/v1")
+            .expect("table paths start with /api/v1");
+        let gated = handlers::method_router(route.id, method_filter(route.method)).layer(
+            axum::middleware::from_fn_with_state(
+                Gate {
+                    api: api.clone(),
+                    route,
+                },
+                gate,
+            ),
+        );
         router = router.route(path, gated);
     }
     router
@@ -108,7 +116,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
 async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Response {
     let request_id = Uuid::new_v4().to_string();
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let allowed_origin = origin.filter(|o| o.to_str().is_ok_and(|o| api.cors_origins.iter().any(|a| a == o)));
+    let allowed_origin = origin.filter(|o| {
+        o.to_str()
+            .is_ok_and(|o| api.cors_origins.iter().any(|a| a == o))
+    });
     if req.method() == Method::OPTIONS {
         let mut res = StatusCode::NO_CONTENT.into_response();
         if let Some(o) = &allowed_origin {
@@ -121,9 +132,15 @@ async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Resp
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static("x-keyward-api-token, authorization, content-type"),
             );
-            res.headers_mut().insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            res.headers_mut().insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
         }
-        res.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).expect("uuid"));
+        res.headers_mut().insert(
+            "x-request-id",
+            HeaderValue::from_str(&request_id).expect("uuid"),
+        );
         return res;
     }
     let res = next.run(req).await;
@@ -135,14 +152,19 @@ async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Resp
     if let Some(o) = allowed_origin {
         cors_headers(&mut res, o);
     }
-    res.headers_mut().insert("x-request-id", HeaderValue::from_str(&request_id).expect("uuid"));
+    res.headers_mut().insert(
+        "x-request-id",
+        HeaderValue::from_str(&request_id).expect("uuid"),
+    );
     res
 }
 
 fn cors_headers(res: &mut Response, origin: HeaderValue) {
     // Exactly the listed origin, never `*`, never credentials.
-    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    res.headers_mut().insert(header::VARY, HeaderValue::from_static("origin"));
+    res.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("origin"));
     res.headers_mut().insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-keyward-missing-permissions"),
@@ -170,7 +192,10 @@ async fn render_error(res: Response, request_id: &str) -> Response {
         "message": message,
         "request_id": request_id,
     });
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body.to_string()))
 }
@@ -186,7 +211,11 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     if route.json_body && !is_json(req.headers()) {
-        return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send a JSON body with Content-Type: application/json.").into_response();
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send a JSON body with Content-Type: application/json.",
+        )
+        .into_response();
     }
     // Inside the nested router the URI lacks `/api/v1`; the table's paths have it.
     let full_path = req
@@ -210,10 +239,20 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     let mut limit_headers = None;
     let mut access = None;
     if let Some(key) = &caller.key {
-        let limit = key.rate_limit_per_minute.unwrap_or(key.workspace_rate_limit).max(1) as u32;
+        let limit = key
+            .rate_limit_per_minute
+            .unwrap_or(key.workspace_rate_limit)
+            .max(1) as u32;
         let decision = api.limiter.check(&key.key_id, limit, app::ssr::now());
         if !decision.allowed {
-            let mut res = ApiError { retry_after: Some(decision.reset), ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded for this key.") }.into_response();
+            let mut res = ApiError {
+                retry_after: Some(decision.reset),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Rate limit exceeded for this key.",
+                )
+            }
+            .into_response();
             decision.write_headers(res.headers_mut());
             return res;
         }
@@ -222,9 +261,15 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
             .headers()
             .get(app::ssr::tester::SMOKE_HEADER)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app)));
+            .is_some_and(|v| {
+                app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app))
+            });
         if !smoke {
-            let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let user_agent = req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             access = Some(Access {
                 key_row_id: key.id.clone(),
                 at: app::ssr::now(),
@@ -273,7 +318,11 @@ fn application_target(route: &MachineRoute, path: &str) -> Result<Option<Uuid>, 
         .iter()
         .zip(actual.iter())
         .find(|(t, _)| **t == "{id}" || **t == "{uuid}")
-        .map(|(_, a)| Uuid::parse_str(a).map(Some).map_err(|_| ApiError::not_found()))
+        .map(|(_, a)| {
+            Uuid::parse_str(a)
+                .map(Some)
+                .map_err(|_| ApiError::not_found())
+        })
         .unwrap_or(Ok(None))
 }
 
@@ -282,7 +331,10 @@ fn refused(refusal: Refusal) -> ApiError {
         Refusal::MissingPermissions(p) => p.iter().map(|p| p.id().to_string()).collect(),
         _ => vec![],
     };
-    ApiError { missing, ..ApiError::new(StatusCode::FORBIDDEN, refusal.explain()) }
+    ApiError {
+        missing,
+        ..ApiError::new(StatusCode::FORBIDDEN, refusal.explain())
+    }
 }
 
 async fn authenticate(
@@ -301,34 +353,46 @@ async fn authenticate(
             // Only the token exchange accepts the browser session.
             if route.id == app::domain::routes::RouteId::AuthToken {
                 if let Some(session) = &session {
-                    if let Some(caller) = user_tokens::caller_from_session(&api.app, session, address.clone()).await? {
+                    if let Some(caller) =
+                        user_tokens::caller_from_session(&api.app, session, address.clone()).await?
+                    {
                         return Ok(caller);
                     }
                 }
             }
-            Err(ApiError::unauthorized("No credential: send your key in the X-Keyward-Api-Token header."))
+            Err(ApiError::unauthorized(
+                "No credential: send your key in the X-Keyward-Api-Token header.",
+            ))
         }
-        Some(Presented::UserToken(token)) => user_tokens::verify(&api.app, &token, target, address).await,
-        Some(Presented::Secret { value, legacy }) => match keys::authenticate(db, &api.app.secret, &value).await? {
-            Lookup::Refused(failure, _) => Err(ApiError::unauthorized(failure.explain())),
-            Lookup::Ok(auth) => {
-                if legacy && auth.key.workspace_legacy_transports == 0 {
-                    return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey or the key parameter; use X-Keyward-Api-Token."));
+        Some(Presented::UserToken(token)) => {
+            user_tokens::verify(&api.app, &token, target, address).await
+        }
+        Some(Presented::Secret { value, legacy }) => {
+            match keys::authenticate(db, &api.app.secret, &value).await? {
+                Lookup::Refused(failure, _) => Err(ApiError::unauthorized(failure.explain())),
+                Lookup::Ok(auth) => {
+                    if legacy && auth.key.workspace_legacy_transports == 0 {
+                        return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey or the key parameter; use X-Keyward-Api-Token."));
+                    }
+                    Ok(Caller {
+                        workspace: auth.key.workspace(),
+                        user: auth.key.owner(),
+                        grant: auth.grant,
+                        target,
+                        address,
+                        key: Some(auth.key),
+                    })
                 }
-                Ok(Caller {
-                    workspace: auth.key.workspace(),
-                    user: auth.key.owner(),
-                    grant: auth.grant,
-                    target,
-                    address,
-                    key: Some(auth.key),
-                })
             }
-        },
+        }
     }
 }
 
 /// A user principal's grant: their role's permissions in a workspace.
 pub fn user_grant(role: app::domain::roles::Role) -> Grant {
-    Grant { kind: PrincipalKind::User, permissions: role.permissions(), application: None }
+    Grant {
+        kind: PrincipalKind::User,
+        permissions: role.permissions(),
+        application: None,
+    }
 }

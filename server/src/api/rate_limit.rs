@@ -40,10 +40,20 @@ impl RateLimiter {
             *entry = (window, 0);
         }
         if entry.1 >= limit {
-            return Decision { allowed: false, limit, remaining: 0, reset };
+            return Decision {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset,
+            };
         }
         entry.1 += 1;
-        Decision { allowed: true, limit, remaining: limit - entry.1, reset }
+        Decision {
+            allowed: true,
+            limit,
+            remaining: limit - entry.1,
+            reset,
+        }
     }
 }
 

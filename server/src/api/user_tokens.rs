@@ -31,10 +31,20 @@ pub async fn caller_from_session(
     session: &tower_sessions::Session,
     address: String,
 ) -> Result<Option<Caller>, ApiError> {
-    let Some(user) = app::ssr::auth::session_user(session).await? else { return Ok(None) };
-    let wanted: Option<String> = session.get(app::ssr::auth::SESSION_WORKSPACE).await.ok().flatten();
+    let Some(user) = app::ssr::auth::session_user(session).await? else {
+        return Ok(None);
+    };
+    let wanted: Option<String> = session
+        .get(app::ssr::auth::SESSION_WORKSPACE)
+        .await
+        .ok()
+        .flatten();
     let workspaces = app::ssr::workspaces::workspaces_of(&state.db, user).await?;
-    let Some(ws) = workspaces.iter().find(|w| Some(&w.id) == wanted.as_ref()).or(workspaces.first()) else {
+    let Some(ws) = workspaces
+        .iter()
+        .find(|w| Some(&w.id) == wanted.as_ref())
+        .or(workspaces.first())
+    else {
         return Ok(None);
     };
     Ok(Some(Caller {
@@ -48,7 +58,11 @@ pub async fn caller_from_session(
 }
 
 /// Issues a token for a session's user.
-pub async fn issue(state: &AppState, session_id: &str, caller: &Caller) -> Result<(String, i64), ApiError> {
+pub async fn issue(
+    state: &AppState,
+    session_id: &str,
+    caller: &Caller,
+) -> Result<(String, i64), ApiError> {
     let now = app::ssr::now();
     let handle = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(16));
     let exp = now + LIFETIME_SECS;
@@ -70,21 +84,34 @@ pub async fn issue(state: &AppState, session_id: &str, caller: &Caller) -> Resul
         aud: AUDIENCE.into(),
         iss: ISSUER.into(),
     };
-    let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&state.secret.jwt_key()))
-        .map_err(|e| app::ssr::error::AppError::Internal(format!("jwt: {e}")))?;
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&state.secret.jwt_key()),
+    )
+    .map_err(|e| app::ssr::error::AppError::Internal(format!("jwt: {e}")))?;
     Ok((token, exp))
 }
 
 /// Verifies a user token: signature, algorithm, expiry, audience, issuer, and that its
 /// session still exists. The user's role is read now, not from the token.
-pub async fn verify(state: &AppState, token: &str, target: Option<Uuid>, address: String) -> Result<Caller, ApiError> {
+pub async fn verify(
+    state: &AppState,
+    token: &str,
+    target: Option<Uuid>,
+    address: String,
+) -> Result<Caller, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[AUDIENCE]);
     validation.set_issuer(&[ISSUER]);
     validation.leeway = 0;
-    let claims = decode::<Claims>(token, &DecodingKey::from_secret(&state.secret.jwt_key()), &validation)
-        .map_err(|_| ApiError::unauthorized("The user token is invalid or expired."))?
-        .claims;
+    let claims = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&state.secret.jwt_key()),
+        &validation,
+    )
+    .map_err(|_| ApiError::unauthorized("The user token is invalid or expired."))?
+    .claims;
     let live: Option<(String,)> = sqlx::query_as(
         "SELECT t.handle FROM user_tokens t JOIN sessions s ON s.id = t.session_id \
          WHERE t.handle = $1 AND t.expires_at > $2 AND s.expires_at > $2",
@@ -95,12 +122,25 @@ pub async fn verify(state: &AppState, token: &str, target: Option<Uuid>, address
     .await
     .map_err(app::ssr::error::AppError::from)?;
     if live.is_none() {
-        return Err(ApiError::unauthorized("The user token was revoked by signing out."));
+        return Err(ApiError::unauthorized(
+            "The user token was revoked by signing out.",
+        ));
     }
-    let user = Uuid::parse_str(&claims.sub).map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
-    let ws = Uuid::parse_str(&claims.ws).map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
+    let user = Uuid::parse_str(&claims.sub)
+        .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
+    let ws = Uuid::parse_str(&claims.ws)
+        .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
     let role = app::ssr::accounts::role_in(&state.db, user, ws)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("The user is no longer a member of this workspace."))?;
-    Ok(Caller { grant: user_grant(role), workspace: ws, user, key: None, target, address })
+        .ok_or_else(|| {
+            ApiError::unauthorized("The user is no longer a member of this workspace.")
+        })?;
+    Ok(Caller {
+        grant: user_grant(role),
+        workspace: ws,
+        user,
+        key: None,
+        target,
+        address,
+    })
 }

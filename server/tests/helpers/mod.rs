@@ -49,8 +49,13 @@ async fn test_database_url() -> String {
                 .expect("KEYWARD_TEST_DB=postgres needs KEYWARD_TEST_POSTGRES_URL");
             sqlx::any::install_default_drivers();
             let name = format!("keyward_test_{}", Uuid::new_v4().simple());
-            let pool = sqlx::AnyPool::connect(&admin).await.expect("PostgreSQL must be reachable for this suite");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create test database");
+            let pool = sqlx::AnyPool::connect(&admin)
+                .await
+                .expect("PostgreSQL must be reachable for this suite");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .expect("create test database");
             pool.close().await;
             let (base, _) = admin.rsplit_once('/').expect("URL has a database");
             format!("{base}/{name}")
@@ -71,22 +76,36 @@ pub async fn spawn_app() -> TestApp {
 /// Another instance on the same database (as several instances share one PostgreSQL).
 pub async fn spawn_app_on(database_url: String) -> TestApp {
     server::telemetry::init();
-    let app = Application::build(Config::for_tests(database_url.clone())).await.expect("app builds");
+    let app = Application::build(Config::for_tests(database_url.clone()))
+        .await
+        .expect("app builds");
     let address = format!("http://{}", app.address());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: browser(), state, database_url }
+    TestApp {
+        address,
+        client: browser(),
+        state,
+        database_url,
+    }
 }
 
 fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Every registered server function: (name, path).
 pub fn server_fn_paths() -> Vec<(String, String)> {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| {
-            let name = path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+            let name = path
+                .trim_start_matches("/api/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .to_string();
             (name, path.to_string())
         })
         .collect()
@@ -117,8 +136,18 @@ impl TestApp {
         self.call_fn_with(&self.client, name, form).await
     }
 
-    pub async fn call_fn_with(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
-        client.post(self.url(&fn_path(name))).form(form).send().await.unwrap()
+    pub async fn call_fn_with(
+        &self,
+        client: &Client,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.url(&fn_path(name)))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn call_fn_as(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
@@ -131,24 +160,52 @@ impl TestApp {
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
             .collect();
-        client.post(self.url(&fn_path(name))).form(&pairs).send().await.unwrap()
+        client
+            .post(self.url(&fn_path(name)))
+            .form(&pairs)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Runs first-run setup and returns the owner's signed-in client.
     pub async fn setup_owner(&self) -> Client {
         let res = self
-            .call_fn("setup", &[("workspace_name", "Acme"), ("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+            .call_fn(
+                "setup",
+                &[
+                    ("workspace_name", "Acme"),
+                    ("email", OWNER_EMAIL),
+                    ("password", OWNER_PASSWORD),
+                ],
+            )
             .await;
-        assert!(res.status().is_success() || res.status().is_redirection(), "setup failed: {}", res.status());
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "setup failed: {}",
+            res.status()
+        );
         self.client.clone()
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Client {
         let c = browser();
-        let res = self.call_fn_with(&c, "login", &[("email", email), ("password", password)]).await;
-        assert!(res.status().is_success() || res.status().is_redirection(), "sign-in failed");
+        let res = self
+            .call_fn_with(&c, "login", &[("email", email), ("password", password)])
+            .await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "sign-in failed"
+        );
         c
     }
 
@@ -162,10 +219,11 @@ impl TestApp {
     }
 
     async fn owner_actor(&self) -> Actor {
-        let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces ORDER BY created_at LIMIT 1")
-            .fetch_one(self.state.db.pool())
-            .await
-            .unwrap();
+        let (ws,): (String,) =
+            sqlx::query_as("SELECT id FROM workspaces ORDER BY created_at LIMIT 1")
+                .fetch_one(self.state.db.pool())
+                .await
+                .unwrap();
         Actor {
             user_id: self.user_id(OWNER_EMAIL).await,
             email: OWNER_EMAIL.into(),
@@ -189,21 +247,34 @@ impl TestApp {
         .unwrap()
         .expect("a new account gets an invitation");
         let password = "member password 123";
-        let res = self.call_fn_with(&browser(), "accept_invitation", &[("token", &token), ("password", password)]).await;
+        let res = self
+            .call_fn_with(
+                &browser(),
+                "accept_invitation",
+                &[("token", &token), ("password", password)],
+            )
+            .await;
         assert!(res.status().is_success() || res.status().is_redirection());
         self.sign_in(email, password).await
     }
 
     pub async fn set_role(&self, email: &str, role: &str) {
         let owner = self.owner_actor().await;
-        app::ssr::workspaces::change_role(&self.state.db, &owner, self.user_id(email).await, Role::parse(role).unwrap())
-            .await
-            .unwrap();
+        app::ssr::workspaces::change_role(
+            &self.state.db,
+            &owner,
+            self.user_id(email).await,
+            Role::parse(role).unwrap(),
+        )
+        .await
+        .unwrap();
     }
 
     pub async fn remove_member(&self, email: &str) {
         let owner = self.owner_actor().await;
-        app::ssr::workspaces::remove_member(&self.state.db, &owner, self.user_id(email).await).await.unwrap();
+        app::ssr::workspaces::remove_member(&self.state.db, &owner, self.user_id(email).await)
+            .await
+            .unwrap();
     }
 
     /// Submits the create-key form (defaults: service key, custom permissions, 30 days).
@@ -215,7 +286,12 @@ impl TestApp {
         for (k, v) in fields.as_object().unwrap() {
             form[k] = v.clone();
         }
-        client.post(self.url(&fn_path("create_key"))).json(&json!({ "form": form })).send().await.unwrap()
+        client
+            .post(self.url(&fn_path("create_key")))
+            .json(&json!({ "form": form }))
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates a key and returns its secret.
@@ -249,31 +325,59 @@ impl TestApp {
         let mut response = Vec::new();
         let _ = stream.read_to_end(&mut response).await;
         let text = String::from_utf8_lossy(&response);
-        text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
 
     pub async fn api_get(&self, path: &str, secret: &str) -> Response {
-        self.fresh_client().get(self.url(path)).header("x-keyward-api-token", secret).send().await.unwrap()
+        self.fresh_client()
+            .get(self.url(path))
+            .header("x-keyward-api-token", secret)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn api_post(&self, path: &str, secret: &str, body: Value) -> Response {
-        self.fresh_client().post(self.url(path)).header("x-keyward-api-token", secret).json(&body).send().await.unwrap()
+        self.fresh_client()
+            .post(self.url(path))
+            .header("x-keyward-api-token", secret)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(self.state.db.pool()).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
         n
     }
 
     pub async fn audit_actions(&self) -> Vec<String> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_events").fetch_all(self.state.db.pool()).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT action FROM audit_events")
+            .fetch_all(self.state.db.pool())
+            .await
+            .unwrap();
         rows.into_iter().map(|(a,)| a).collect()
     }
 
     /// Every text an operator could read from the key and audit tables.
     pub async fn all_text_columns(&self) -> String {
-        let keys: Vec<(String, String, String)> = sqlx::query_as("SELECT key_id, digest, name FROM api_keys").fetch_all(self.state.db.pool()).await.unwrap();
-        let audit: Vec<(String, String)> = sqlx::query_as("SELECT target, detail FROM audit_events").fetch_all(self.state.db.pool()).await.unwrap();
+        let keys: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT key_id, digest, name FROM api_keys")
+                .fetch_all(self.state.db.pool())
+                .await
+                .unwrap();
+        let audit: Vec<(String, String)> =
+            sqlx::query_as("SELECT target, detail FROM audit_events")
+                .fetch_all(self.state.db.pool())
+                .await
+                .unwrap();
         format!("{keys:?}{audit:?}")
     }
 
@@ -282,16 +386,33 @@ impl TestApp {
         let db = &self.state.db;
         let hasher = app::ssr::passwords::Hasher::new(1);
         let user = Uuid::new_v4();
-        let hash = hasher.hash(&Password::parse("other password 123".into()).unwrap()).await.unwrap();
-        sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, 0)")
-            .bind(user.to_string())
-            .bind(format!("{user}@example.com"))
-            .bind(hash)
-            .execute(db.pool())
+        let hash = hasher
+            .hash(&Password::parse("other password 123".into()).unwrap())
             .await
             .unwrap();
-        let mut actor = Actor { user_id: user, email: "other".into(), workspace_id: Uuid::nil(), role: Role::Owner, address: "test".into() };
-        actor.workspace_id = app::ssr::workspaces::create_workspace(db, &actor, Name::parse("Name", "Other").unwrap()).await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(user.to_string())
+        .bind(format!("{user}@example.com"))
+        .bind(hash)
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let mut actor = Actor {
+            user_id: user,
+            email: "other".into(),
+            workspace_id: Uuid::nil(),
+            role: Role::Owner,
+            address: "test".into(),
+        };
+        actor.workspace_id = app::ssr::workspaces::create_workspace(
+            db,
+            &actor,
+            Name::parse("Name", "Other").unwrap(),
+        )
+        .await
+        .unwrap();
         let by = app::ssr::keys::KeyActor::of(&actor);
         let new = app::ssr::keys::NewKey {
             name: Name::parse("Name", "other").unwrap(),
@@ -302,6 +423,10 @@ impl TestApp {
             permissions: Role::Owner.permissions(),
             expires_at: Some(app::ssr::now() + 3600),
         };
-        app::ssr::keys::create(db, &self.state.secret, &by, new).await.unwrap().expose().to_string()
+        app::ssr::keys::create(db, &self.state.secret, &by, new)
+            .await
+            .unwrap()
+            .expose()
+            .to_string()
     }
 }
