@@ -1,5 +1,7 @@
 //! Keyward's console: Leptos components, pages and server functions, plus the domain they
 //! share with the server. Server-only code lives behind the `ssr` feature.
+// Leptos views are deeply nested types; release builds without type erasure need more room.
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod domain;

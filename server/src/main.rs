@@ -1,4 +1,6 @@
 //! `keyward`: the console and the machine API in one binary.
+// Leptos views are deeply nested types; release builds without type erasure need more room.
+#![recursion_limit = "512"]
 
 use clap::{Parser, Subcommand};
 use server::config::Config;
