@@ -76,12 +76,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Adds `n` keys of another (throw-away) owner, in large multi-row inserts.
-async fn add_keys(db: &app::ssr::db::Db, workspace: &str, owner: &str, n: usize) {
+/// Adds keys numbered `from..to`, in large multi-row inserts.
+async fn add_keys(db: &app::ssr::db::Db, workspace: &str, owner: &str, from: usize, to: usize) {
     let batch = 500;
-    let mut added = 0;
-    while added < n {
-        let rows = batch.min(n - added);
+    let mut added = from;
+    while added < to {
+        let rows = batch.min(to - added);
         let mut tx = db.write().await.unwrap();
         let mut sql = String::from(
             "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, permissions, digest, created_at) VALUES ",
@@ -163,7 +163,7 @@ async fn main() {
         .unwrap();
 
     let (ws_s, user_s) = (ws.to_string(), user.to_string());
-    add_keys(db, &ws_s, &user_s, 999).await;
+    add_keys(db, &ws_s, &user_s, 0, 999).await;
     let me = format!("{base}/api/v1/me");
     let bare = format!("{base}/healthz");
     // Warm up both paths.
@@ -176,7 +176,7 @@ async fn main() {
         auth_1k.push(throughput(&me, Some(&secret), seconds, concurrency).await);
     }
     let started = Instant::now();
-    add_keys(db, &ws_s, &user_s, target_keys - 1000).await;
+    add_keys(db, &ws_s, &user_s, 999, target_keys - 1).await;
     let fill = started.elapsed();
     let (mut bare_1m, mut auth_1m) = (vec![], vec![]);
     for _ in 0..rounds {
