@@ -841,6 +841,7 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("rename_application", Access::Needs("applications:write")),
     ("delete_application", Access::Needs("applications:write")),
     ("create_agent", Access::Needs("agents:write")),
+    ("delete_agent", Access::Needs("agents:write")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1659,5 +1660,124 @@ async fn keys_limited_to_one_application_reach_only_it() {
     assert_eq!(
         app.api_get("/api/v1/me", &scoped).await.status(),
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    app.call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await;
+    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let renamed = app
+        .call_fn_with(
+            &owner,
+            "rename_application",
+            &[("id", &web), ("name", "website")],
+        )
+        .await;
+    assert!(renamed.status().is_success());
+    app.call_fn_with(
+        &owner,
+        "create_agent",
+        &[
+            ("application_id", &web),
+            ("name", "runner"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read"]})).await;
+    assert_eq!(
+        app.api_get("/api/v1/me", &key).await.status(),
+        StatusCode::OK
+    );
+    assert!(app
+        .call_fn_with(&owner, "delete_agent", &[("id", &agent)])
+        .await
+        .status()
+        .is_success());
+    assert_eq!(app.count("agents").await, 0);
+    assert_eq!(
+        app.api_get("/api/v1/me", &key).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let actions = app.audit_actions().await;
+    for a in [
+        "application.created",
+        "application.renamed",
+        "agent.created",
+        "agent.deleted",
+        "key.revoked",
+    ] {
+        assert!(
+            actions.contains(&a.to_string()),
+            "{a} missing from {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn browsers_may_call_the_api_only_from_allowed_origins() {
+    let mut config = server::config::Config::for_tests(helpers::test_database_url().await);
+    config.cors_allowed_origins = vec!["https://ci.example".into()];
+    let app = helpers::spawn_app_with(config).await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "browser", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let preflight = |origin: &'static str| {
+        app.fresh_client()
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "x-keyward-api-token")
+            .send()
+    };
+    let allowed = preflight("https://ci.example").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://ci.example"
+    );
+    assert!(allowed.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("x-keyward-api-token"));
+    assert!(!allowed
+        .headers()
+        .contains_key("access-control-allow-credentials"));
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert!(!denied.headers().contains_key("access-control-allow-origin"));
+    let res = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .header("origin", "https://evil.example")
+        .header("x-keyward-api-token", &key)
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    let res = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .header("origin", "https://ci.example")
+        .header("x-keyward-api-token", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://ci.example"
     );
 }

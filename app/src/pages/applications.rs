@@ -58,17 +58,30 @@ pub async fn create_agent(
     Ok(())
 }
 
+/// Deletes an agent and revokes the keys bound to it.
+#[server]
+pub async fn delete_agent(id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::AGENTS_WRITE]).await?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    Ok(workspaces::delete_agent(&app_state().db, actor.as_ref(), id).await?)
+}
+
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
     let create = ServerAction::<CreateApplication>::new();
     let delete = ServerAction::<DeleteApplication>::new();
     let new_agent = ServerAction::<CreateAgent>::new();
+    let rename = ServerAction::<RenameApplication>::new();
+    let delete_agent = ServerAction::<DeleteAgent>::new();
     let apps = Resource::new(
         move || {
             (
                 create.version().get(),
                 delete.version().get(),
                 new_agent.version().get(),
+                rename.version().get(),
+                delete_agent.version().get(),
             )
         },
         |_| list_applications(),
@@ -89,6 +102,8 @@ pub fn ApplicationsPage() -> impl IntoView {
         <ActionError action=create />
         <ActionError action=delete />
         <ActionError action=new_agent />
+        <ActionError action=rename />
+        <ActionError action=delete_agent />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
@@ -96,6 +111,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
                     Ok(list) => list.into_iter().map(|a| {
                         let id_del = a.id.clone();
+                        let id_rename = a.id.clone();
                         let id_agent = StoredValue::new(a.id.clone());
                         let (open, set_open) = signal(false);
                         view! {
@@ -106,7 +122,20 @@ pub fn ApplicationsPage() -> impl IntoView {
                                     <button type="button" class="danger" on:click=move |_| { delete.dispatch(DeleteApplication { id: id_del.clone() }); }>"Delete"</button>
                                 </div>
                                 <h3>"Agents"</h3>
-                                <ul>{a.agents.iter().map(|g| view! { <li>{g.name.clone()} <span class="sub">{g.description.clone()}</span></li> }).collect_view()}</ul>
+                                <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
+                                    <input type="hidden" name="id" value=id_rename />
+                                    <label>"Rename to" <input type="text" name="name" maxlength="100" required /></label>
+                                    <button type="submit" class="secondary">"Rename"</button>
+                                </ActionForm>
+                                <ul>{a.agents.iter().map(|g| {
+                                    let agent_id = g.id.clone();
+                                    view! {
+                                        <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
+                                            <button type="button" class="danger" aria-label=format!("Delete agent {}", g.name)
+                                                on:click=move |_| { delete_agent.dispatch(DeleteAgent { id: agent_id.clone() }); }>"Delete agent"</button>
+                                        </li>
+                                    }
+                                }).collect_view()}</ul>
                                 <button type="button" class="secondary" on:click=move |_| set_open.update(|o| *o = !*o)>"New agent"</button>
                                 <Show when=move || open.get()>
                                     <ActionForm action=new_agent attr:class="inline">

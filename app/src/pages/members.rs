@@ -79,7 +79,14 @@ pub fn MembersPage() -> impl IntoView {
         <Title text="Members" />
         <div class="page-head">
             <h1>"Members"</h1>
-            <button type="button" on:click=move |_| set_inviting.update(|o| *o = !*o)>"Invite member"</button>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    // Only roles with members:write see the control; the server refuses the rest anyway.
+                    data.await.map(|d| d.can_manage).unwrap_or(false).then(|| view! {
+                        <button type="button" on:click=move |_| set_inviting.update(|o| *o = !*o)>"Invite member"</button>
+                    })
+                })}
+            </Suspense>
         </div>
         <Show when=move || inviting.get()>
             <ActionForm action=invite attr:class="card stack" attr:aria-label="Invite member">

@@ -275,6 +275,7 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
 enum KeysOf {
     Owner(Uuid),
     Application(Uuid),
+    Agent(Uuid),
 }
 
 /// Revokes every live key of `whose` in the workspace, each with its audit event, in `tx`.
@@ -282,6 +283,7 @@ async fn revoke_keys(tx: &mut Tx, by: ActorRef<'_>, whose: KeysOf, reason: &str)
     let (column, id) = match whose {
         KeysOf::Owner(user) => ("owner_id", user),
         KeysOf::Application(app) => ("application_id", app),
+        KeysOf::Agent(agent) => ("agent_id", agent),
     };
     let revoked: Vec<(String,)> = sqlx::query_as(&format!(
         "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
@@ -596,6 +598,38 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
             format!("workspace:{}", actor.workspace_id),
             format!("{p:?}"),
         ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an agent; the keys bound to it are revoked (audited) and kept for the record.
+pub async fn delete_agent(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResult<()> {
+    let mut tx = db.write().await?;
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM agents WHERE id = $1 AND workspace_id = $2")
+            .bind(id.to_string())
+            .bind(by.workspace.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((name,)) = exists else {
+        return Err(AppError::NotFound);
+    };
+    revoke_keys(&mut tx, by, KeysOf::Agent(id), "agent deleted").await?;
+    sqlx::query("UPDATE api_keys SET agent_id = NULL WHERE workspace_id = $1 AND agent_id = $2")
+        .bind(by.workspace.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM agents WHERE id = $1 AND workspace_id = $2")
+        .bind(id.to_string())
+        .bind(by.workspace.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        by.event("agent.deleted", format!("agent:{id}"), name),
     )
     .await?;
     tx.commit().await?;

@@ -42,7 +42,7 @@ pub struct TestApp {
 }
 
 /// A database for one test: a fresh SQLite file, or a fresh PostgreSQL database.
-async fn test_database_url() -> String {
+pub async fn test_database_url() -> String {
     match std::env::var("KEYWARD_TEST_DB").as_deref() {
         Ok("postgres") => {
             let admin = std::env::var("KEYWARD_TEST_POSTGRES_URL")
@@ -75,10 +75,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Another instance on the same database (as several instances share one PostgreSQL).
 pub async fn spawn_app_on(database_url: String) -> TestApp {
+    spawn_app_with(Config::for_tests(database_url)).await
+}
+
+/// The application with a configuration of the test's choosing.
+pub async fn spawn_app_with(config: Config) -> TestApp {
     server::telemetry::init();
-    let app = Application::build(Config::for_tests(database_url.clone()))
-        .await
-        .expect("app builds");
+    let database_url = config.database_url.clone();
+    let app = Application::build(config).await.expect("app builds");
     let address = format!("http://{}", app.address());
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
