@@ -60,26 +60,50 @@ impl UsageRecorder {
     }
 }
 
+/// Rows per INSERT statement: 9 parameters each stays far below both databases' limits.
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
+/// transaction.
 async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
     let mut tx = db.write().await?;
-    for a in batch {
-        sqlx::query(
-            "INSERT INTO key_access_log (id, key_row_id, at, method, route, status, latency_ms, address, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(&a.key_row_id)
-        .bind(a.at)
-        .bind(a.method)
-        .bind(a.route)
-        .bind(i64::from(a.status))
-        .bind(a.latency_ms as i64)
-        .bind(&a.address)
-        .bind(&a.user_agent)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO key_access_log (id, key_row_id, at, method, route, status, latency_ms, address, user_agent) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 9;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7,
+                p + 8,
+                p + 9
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for a in chunk {
+            query = query
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(&a.key_row_id)
+                .bind(a.at)
+                .bind(a.method)
+                .bind(a.route)
+                .bind(i64::from(a.status))
+                .bind(a.latency_ms as i64)
+                .bind(&a.address)
+                .bind(&a.user_agent);
+        }
+        query.execute(&mut *tx).await?;
     }
-    tx.commit().await?;
     // The latest use of each key.
     let mut latest: Vec<(String, i64, String)> = batch
         .iter()
@@ -87,5 +111,7 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
         .collect();
     latest.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     latest.dedup_by(|a, b| a.0 == b.0);
-    app::ssr::keys::record_use(db, &latest).await
+    app::ssr::keys::record_use(&mut tx, &latest).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -636,20 +636,18 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
     }))
 }
 
-/// Records that a key was used (the bookkeeping queue calls this in batches).
-pub async fn record_use(db: &Db, uses: &[(String, i64, String)]) -> AppResult<()> {
-    if uses.is_empty() {
-        return Ok(());
-    }
-    let mut tx = db.write().await?;
+/// Records when and from where keys were last used (the bookkeeping queue calls this with a
+/// batch, inside its transaction).
+pub async fn record_use(tx: &mut super::db::Tx, uses: &[(String, i64, String)]) -> AppResult<()> {
     for (id, at, address) in uses {
-        sqlx::query("UPDATE api_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $1)")
-            .bind(at)
-            .bind(address)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $1)",
+        )
+        .bind(at)
+        .bind(address)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
