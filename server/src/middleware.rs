@@ -73,6 +73,37 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Leptos answers every failed server function with 500. Refusals and bad input are the
+/// caller's doing: answer those with 400 (503 when the database is down) and keep 500 for
+/// internal errors, whose text never says more than "Something went wrong.".
+pub async fn server_function_status(req: Request, next: Next) -> Response {
+    let is_server_fn = req.method() == Method::POST
+        && req.uri().path().starts_with("/api/")
+        && !req.uri().path().starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let internal = app::ssr::error::AppError::Internal(String::new()).to_string();
+    let unavailable = app::ssr::error::AppError::Unavailable.to_string();
+    parts.status = match text.split_once('|') {
+        Some((_, message)) if message == internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Some((_, message)) if message == unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Some((kind, _))
+            if matches!(kind, "ServerError" | "Args" | "Deserialization" | "Request") =>
+        {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Pages anyone may open.
 fn is_public(path: &str) -> bool {
     matches!(

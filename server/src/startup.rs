@@ -130,6 +130,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
             state.clone(),
             middleware::console_guard,
         ))
+        .layer(axum::middleware::from_fn(
+            middleware::server_function_status,
+        ))
         .layer(axum::middleware::from_fn(middleware::reject_cross_site))
         .with_state(state.clone());
 
