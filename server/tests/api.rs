@@ -1425,26 +1425,8 @@ async fn who_sees_and_revokes_whose_keys() {
 async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    app.call_fn_with(&owner, "create_application", &[("name", "web")])
-        .await;
-    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications")
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
-    app.call_fn_with(
-        &owner,
-        "create_agent",
-        &[
-            ("application_id", &web),
-            ("name", "runner"),
-            ("description", ""),
-        ],
-    )
-    .await;
-    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+    let web = app.create_application(&owner, "web").await;
+    let agent = app.create_agent(&owner, &web, "runner").await;
     let agent_key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read", "applications:write"]})).await;
     let report: Value = app
         .call_fn_as(&owner, "test_credential", &[("secret", &agent_key)])
@@ -1667,12 +1649,7 @@ async fn keys_limited_to_one_application_reach_only_it() {
 async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    app.call_fn_with(&owner, "create_application", &[("name", "web")])
-        .await;
-    let (web,): (String,) = sqlx::query_as("SELECT id FROM applications")
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+    let web = app.create_application(&owner, "web").await;
     let renamed = app
         .call_fn_with(
             &owner,
@@ -1681,20 +1658,7 @@ async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
         )
         .await;
     assert!(renamed.status().is_success());
-    app.call_fn_with(
-        &owner,
-        "create_agent",
-        &[
-            ("application_id", &web),
-            ("name", "runner"),
-            ("description", ""),
-        ],
-    )
-    .await;
-    let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+    let agent = app.create_agent(&owner, &web, "runner").await;
     let key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read"]})).await;
     assert_eq!(
         app.api_get("/api/v1/me", &key).await.status(),

@@ -281,6 +281,39 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Creates an application through the console; returns its id.
+    pub async fn create_application(&self, client: &Client, name: &str) -> String {
+        let res = self
+            .call_fn_with(client, "create_application", &[("name", name)])
+            .await;
+        assert!(res.status().is_success(), "create_application failed");
+        let (id,): (String,) = sqlx::query_as("SELECT id FROM applications WHERE name = $1")
+            .bind(name)
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Registers an agent of an application through the console; returns its id.
+    pub async fn create_agent(&self, client: &Client, application: &str, name: &str) -> String {
+        let form = [
+            ("application_id", application),
+            ("name", name),
+            ("description", ""),
+        ];
+        let res = self.call_fn_with(client, "create_agent", &form).await;
+        assert!(res.status().is_success(), "create_agent failed");
+        let (id,): (String,) =
+            sqlx::query_as("SELECT id FROM agents WHERE application_id = $1 AND name = $2")
+                .bind(application)
+                .bind(name)
+                .fetch_one(self.state.db.pool())
+                .await
+                .unwrap();
+        id
+    }
+
     /// Submits the create-key form (defaults: service key, custom permissions, 30 days).
     pub async fn create_key_as(&self, client: &Client, fields: Value) -> Response {
         let mut form = json!({
