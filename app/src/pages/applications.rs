@@ -121,12 +121,12 @@ pub fn ApplicationsPage() -> impl IntoView {
                                     <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
                                     <button type="button" class="danger" on:click=move |_| { delete.dispatch(DeleteApplication { id: id_del.clone() }); }>"Delete"</button>
                                 </div>
-                                <h3>"Agents"</h3>
                                 <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
                                     <input type="hidden" name="id" value=id_rename />
                                     <label>"Rename to" <input type="text" name="name" maxlength="100" required /></label>
                                     <button type="submit" class="secondary">"Rename"</button>
                                 </ActionForm>
+                                <h3>"Agents"</h3>
                                 <ul>{a.agents.iter().map(|g| {
                                     let agent_id = g.id.clone();
                                     view! {
