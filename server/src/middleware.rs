@@ -94,9 +94,7 @@ pub async fn server_function_status(req: Request, next: Next) -> Response {
     parts.status = match text.split_once('|') {
         Some((_, message)) if message == internal => StatusCode::INTERNAL_SERVER_ERROR,
         Some((_, message)) if message == unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Some((kind, _))
-            if matches!(kind, "ServerError" | "Args" | "Deserialization" | "Request") =>
-        {
+        Some(("ServerError" | "Args" | "Deserialization" | "Request", _)) => {
             StatusCode::BAD_REQUEST
         }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
