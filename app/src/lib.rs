@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::shell::Home />
                     <Route path=path!("/settings/api-keys") view=pages::api_keys::ApiKeysPage />
                     <Route path=path!("/settings/api-keys/test") view=pages::tester::TesterPage />
+                    <Route path=path!("/settings/api-keys/activity") view=pages::key_activity::KeyActivityPage />
                     <Route path=path!("/settings/members") view=pages::members::MembersPage />
                     <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage />
                     <Route path=path!("/settings/security") view=pages::security::SecurityPage />

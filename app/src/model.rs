@@ -115,6 +115,25 @@ pub struct KeyRow {
     /// After a rotation: when the previous secret was last used.
     pub previous_last_used_at: Option<i64>,
     pub rotated_at: Option<i64>,
+    /// Request and response bodies made with this key are logged.
+    pub log_bodies: bool,
+}
+
+/// One request made with a key, from its access log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AccessEntry {
+    pub at: i64,
+    pub method: String,
+    /// The route template, never the raw path.
+    pub route: String,
+    pub status: i64,
+    pub latency_ms: i64,
+    pub address: String,
+    pub user_agent: String,
+    /// Only while body logging is on: redacted and capped.
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
 }
 
 /// The plaintext secret of a new or rotated key: returned once, never stored. Its `Debug`
@@ -169,7 +188,8 @@ mod tests {
             "kind": "Service", "owner_email": "a@b.c", "owner_id": "u", "application": null,
             "application_id": null, "agent": null, "permissions": [], "created_at": 0, "expires_at": null,
             "last_used_at": null, "last_used_ip": null, "status": "Active", "revoked_at": null,
-            "revoked_reason": null, "previous_grace_until": null, "previous_last_used_at": null, "rotated_at": null
+            "revoked_reason": null, "previous_grace_until": null, "previous_last_used_at": null, "rotated_at": null,
+            "log_bodies": false
         }))
         .unwrap();
         let s = NewSecret::new(row, "kw_svc_AbCd1234_supersecretvalue".into());

@@ -89,3 +89,34 @@ test("revoke asks for confirmation and takes effect at once", async ({ page }) =
   expect(res.status()).toBe(401);
   expect((await res.json()).message).toBe("The key has been revoked.");
 });
+
+test("a key's activity lists its requests and, once switched on, redacted bodies", async ({ page }) => {
+  await signIn(page);
+  const secret = await createKey(page, "Audited key");
+  const token = { "X-Keyward-Api-Token": secret };
+  expect((await page.request.get("/api/v1/me", { headers: token })).status()).toBe(200);
+  await page.getByRole("row", { name: /Audited key/ }).getByRole("link", { name: "Activity" }).click();
+  await expect(page.getByRole("heading", { name: 'Activity of "Audited key"' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByText("Bodies are not logged.")).toBeVisible();
+  await expect(page.getByRole("row", { name: /GET \/api\/v1\/me/ })).toContainText("200");
+
+  await page.getByRole("button", { name: "Turn on body logging" }).click();
+  await expect(page.getByText(/Request and response bodies are logged/)).toBeVisible();
+  const verify = await page.request.post("/api/v1/keys/verify", {
+    headers: token,
+    data: { key: secret, permissions: ["applications:read"] },
+  });
+  expect((await verify.json()).code).toBe("VALID");
+  // The access log is written in batches: reload until the request shows.
+  const row = page.getByRole("row", { name: /POST \/api\/v1\/keys\/verify/ });
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await row.getByText("Request body").click();
+  await expect(row).toContainText("[redacted]");
+  await row.getByText("Response body").click();
+  await expect(row).toContainText('"code":"VALID"');
+  expect(await page.content()).not.toContain(secret.slice(16));
+});

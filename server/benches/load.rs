@@ -147,6 +147,7 @@ async fn main() {
         agent: None,
         permissions: Role::Owner.permissions(),
         expires_at: None,
+        log_bodies: false,
     };
     sqlx::query("UPDATE workspaces SET allow_never_expiring = 1")
         .execute(db.pool())

@@ -21,6 +21,9 @@ pub struct Access {
     pub latency_ms: u64,
     pub address: String,
     pub user_agent: String,
+    /// Only for keys that log bodies: already redacted and capped.
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +63,7 @@ impl UsageRecorder {
     }
 }
 
-/// Rows per INSERT statement: 9 parameters each stays far below both databases' limits.
+/// Rows per INSERT statement: 10 parameters each stays far below both databases' limits.
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
@@ -69,30 +72,21 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
     let mut tx = db.write().await?;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
-            "INSERT INTO key_access_log (id, key_row_id, at, method, route, status, latency_ms, address, user_agent) VALUES ",
+            "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent, request_body, response_body) VALUES ",
         );
         for i in 0..chunk.len() {
-            let p = i * 9;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7,
-                p + 8,
-                p + 9
-            ));
+            let p = i * 10;
+            let placeholders: Vec<String> = (1..=10).map(|n| format!("${}", p + n)).collect();
+            sql.push('(');
+            sql.push_str(&placeholders.join(", "));
+            sql.push(')');
         }
         let mut query = sqlx::query(&sql);
         for a in chunk {
             query = query
-                .bind(uuid::Uuid::new_v4().to_string())
                 .bind(&a.key_row_id)
                 .bind(a.at)
                 .bind(a.method)
@@ -100,7 +94,9 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
                 .bind(i64::from(a.status))
                 .bind(a.latency_ms as i64)
                 .bind(&a.address)
-                .bind(&a.user_agent);
+                .bind(&a.user_agent)
+                .bind(&a.request_body)
+                .bind(&a.response_body);
         }
         query.execute(&mut *tx).await?;
     }

@@ -657,7 +657,7 @@ async fn key_verification_answers_with_codes_not_401s() {
 }
 
 #[tokio::test]
-async fn a_revocation_on_one_instance_is_honoured_by_another_at_once() {
+async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
     let a = spawn_app().await;
     let owner = a.setup_owner().await;
     let b = spawn_app_on(a.database_url.clone()).await;
@@ -667,17 +667,35 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_at_once() {
             json!({"name": "shared", "permissions": ["applications:read"]}),
         )
         .await;
-    assert_eq!(
-        b.api_get("/api/v1/me", &secret).await.status(),
-        StatusCode::OK
-    );
+    // Both instances have verified (and remember) the key.
+    for instance in [&a, &b] {
+        assert_eq!(
+            instance.api_get("/api/v1/me", &secret).await.status(),
+            StatusCode::OK
+        );
+    }
     let id = a.key_row_id(&secret).await;
     a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
         .await;
+    let revoked = std::time::Instant::now();
+    // The instance that revoked refuses at once.
     assert_eq!(
-        b.api_get("/api/v1/me", &secret).await.status(),
+        a.api_get("/api/v1/me", &secret).await.status(),
         StatusCode::UNAUTHORIZED
     );
+    // The other learns of it through the change feed, well within a second.
+    loop {
+        let status = b.api_get("/api/v1/me", &secret).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(1),
+            "the other instance still accepted a revoked key after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -830,6 +848,8 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("rotate_key", Access::Member),
     ("test_credential", Access::Member),
     ("inspect_key", Access::Member),
+    ("key_activity", Access::Member),
+    ("set_body_logging", Access::Member),
     ("get_policy", Access::Member),
     ("save_policy", Access::Needs("members:write")),
     ("members_page", Access::Needs("members:read")),
@@ -1310,6 +1330,8 @@ async fn hostile_requests_get_clear_errors_and_change_nothing() {
         .execute(app.state.db.pool())
         .await
         .unwrap();
+    // Edited behind the application's back: tell it, as an audited change would.
+    app.state.db.changes().bump();
     let res = with_key(c.get(app.url("/api/v1/me"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -1744,4 +1766,266 @@ async fn browsers_may_call_the_api_only_from_allowed_origins() {
         res.headers()["access-control-allow-origin"],
         "https://ci.example"
     );
+}
+
+/// Turns on the legacy credential transports for the owner's workspace.
+async fn allow_legacy_transports(app: &helpers::TestApp, owner: &reqwest::Client) {
+    let form = [
+        ("max_lifetime_days", "90"),
+        ("allow_service_keys", "on"),
+        ("allow_agent_keys", "on"),
+        ("legacy_transports", "on"),
+        ("rate_limit_per_minute", "600"),
+    ];
+    let res = app.call_fn_with(owner, "save_policy", &form).await;
+    assert!(res.status().is_success());
+}
+
+#[tokio::test]
+async fn legacy_body_transports_work_only_where_policy_allows() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "legacy", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let c = app.fresh_client();
+    let in_json = || {
+        c.post(app.url("/api/v1/applications"))
+            .json(&json!({"API_Key": key, "name": "web"}))
+    };
+    // Off by default: refused, nothing created, and the secret is not echoed.
+    let res = in_json().send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("API_Key") && !body.contains(&key), "{body}");
+    assert_eq!(app.count("applications").await, 0);
+
+    allow_legacy_transports(&app, &owner).await;
+    // The property authenticates and is taken out before the handler reads the body.
+    let res = in_json().send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["name"], "web");
+    let id = created["id"].as_str().unwrap().to_string();
+    // The form field, on a route without a JSON body.
+    let read = c
+        .get(app.url(&format!("/api/v1/applications/{id}")))
+        .form(&[("key", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    // Two different credentials, one in the body: 400, nothing changed.
+    let other = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "other", "permissions": ["applications:write"]}),
+        )
+        .await;
+    let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
+        (
+            c.post(app.url("/api/v1/applications"))
+                .header("x-keyward-api-token", &other)
+                .json(&json!({"API_Key": key, "name": "two"})),
+            400,
+        ),
+        (
+            c.delete(app.url(&format!("/api/v1/applications/{id}")))
+                .header("x-keyward-api-token", &other)
+                .form(&[("key", key.as_str())]),
+            400,
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .json(&json!({"API_Key": 42, "name": "not a string"})),
+            400,
+        ),
+        (
+            c.delete(app.url(&format!("/api/v1/applications/{id}")))
+                .form(&[("key", key.as_str()), ("key", other.as_str())]),
+            400,
+        ),
+        (
+            c.post(app.url("/api/v1/applications"))
+                .json(&json!({"API_Key": "kw_svc_truncated", "name": "bad"})),
+            401,
+        ),
+    ];
+    for (i, (req, status)) in cases.into_iter().enumerate() {
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "case {i}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["request_id"].is_string(), "case {i}");
+    }
+    assert_eq!(app.count("applications").await, 1);
+    // The same secret in the header and the body is one credential.
+    let res = c
+        .post(app.url("/api/v1/applications"))
+        .header("x-keyward-api-token", &key)
+        .json(&json!({"API_Key": key, "name": "same"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let perms = json!(["applications:read", "applications:write", "keys:read"]);
+    let quiet = app
+        .create_key_secret(&owner, json!({"name": "quiet", "permissions": perms}))
+        .await;
+    let loud = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "loud", "permissions": perms, "log_bodies": true}),
+        )
+        .await;
+    for key in [&quiet, &loud] {
+        let res = app
+            .api_post(
+                "/api/v1/applications",
+                key,
+                json!({"name": format!("app {}", &key[7..15])}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        // A body holding a secret: the verify call names the key it checks.
+        let res = app
+            .api_post(
+                "/api/v1/keys/verify",
+                key,
+                json!({"key": quiet, "permissions": []}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let entries = |secret: String| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let id = app.key_row_id(&secret).await;
+            for _ in 0..50 {
+                let v: Value = app
+                    .call_json(owner, "key_activity", json!({"id": id}))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                let entries = v["entries"].as_array().cloned().unwrap_or_default();
+                if entries.len() >= 2 {
+                    return (v, entries);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the access log was not written");
+        }
+    };
+    let (_, quiet_entries) = entries(quiet.clone()).await;
+    assert!(quiet_entries
+        .iter()
+        .all(|e| e["request_body"].is_null() && e["response_body"].is_null()));
+    let (loud_page, loud_entries) = entries(loud.clone()).await;
+    assert_eq!(loud_page["key"]["log_bodies"], true);
+    let create = loud_entries
+        .iter()
+        .find(|e| e["route"] == "/api/v1/applications")
+        .unwrap();
+    assert!(create["request_body"].as_str().unwrap().contains("app "));
+    assert!(create["response_body"]
+        .as_str()
+        .unwrap()
+        .contains("\"id\""));
+    let verify = loud_entries
+        .iter()
+        .find(|e| e["route"] == "/api/v1/keys/verify")
+        .unwrap();
+    assert!(verify["request_body"]
+        .as_str()
+        .unwrap()
+        .contains("[redacted]"));
+    let stored = app.all_text_columns().await;
+    for secret in [&quiet, &loud] {
+        assert!(!stored.contains(&secret[16..]), "a secret was stored");
+    }
+    // Turned off: later requests keep no bodies. Audited.
+    let id = app.key_row_id(&loud).await;
+    let res = app
+        .call_fn_with(&owner, "set_body_logging", &[("id", &id), ("enabled", "false")])
+        .await;
+    assert!(res.status().is_success());
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"key.body_logging".to_string()));
+    app.api_get("/api/v1/me", &loud).await;
+    let mut latest = entries(loud.clone()).await;
+    for _ in 0..50 {
+        if latest.1.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        latest = entries(loud.clone()).await;
+    }
+    let (page, entries) = latest;
+    assert_eq!(page["key"]["log_bodies"], false);
+    assert_eq!(entries[0]["route"], "/api/v1/me");
+    assert!(entries[0]["request_body"].is_null());
+}
+
+#[tokio::test]
+async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let viewer = app.add_member("viewer@example.com", "viewer").await;
+    let owner_key = app
+        .create_key_secret(&owner, json!({"name": "owner's", "permissions": ["keys:read"]}))
+        .await;
+    let id = app.key_row_id(&owner_key).await;
+    // Others' keys are not found for members without keys:read; changing needs keys:write.
+    for client in [&dev, &viewer] {
+        let body = app
+            .call_json(client, "key_activity", json!({"id": id}))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Not found"), "{body}");
+        let body = app
+            .call_fn_with(client, "set_body_logging", &[("id", &id), ("enabled", "true")])
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Not found"), "{body}");
+    }
+    let (on,): (i64,) = sqlx::query_as("SELECT log_bodies FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(on, 0);
+    // A developer switches their own key.
+    let dev_key = app
+        .create_key_secret(&dev, json!({"name": "dev's", "permissions": ["applications:read"]}))
+        .await;
+    let dev_id = app.key_row_id(&dev_key).await;
+    let res = app
+        .call_fn_with(&dev, "set_body_logging", &[("id", &dev_id), ("enabled", "true")])
+        .await;
+    assert!(res.status().is_success());
+    let v: Value = app
+        .call_json(&owner, "key_activity", json!({"id": dev_id}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["key"]["log_bodies"], true);
+    assert_eq!(v["may_change"], true);
 }

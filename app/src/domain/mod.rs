@@ -4,6 +4,7 @@ pub mod access;
 pub mod coverage;
 pub mod dates;
 pub mod permissions;
+pub mod redact;
 pub mod roles;
 pub mod routes;
 pub mod secret;

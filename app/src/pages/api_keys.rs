@@ -41,6 +41,8 @@ pub struct CreateKeyForm {
     /// `7`, `30`, `60`, `90`, `custom` or `never`.
     pub expiration: String,
     pub expires_on: String,
+    /// Log request and response bodies made with the key (off unless asked for).
+    pub log_bodies: bool,
 }
 
 #[server]
@@ -114,6 +116,7 @@ pub fn parse_create_form(
         },
         permissions,
         expires_at: expiration.at(crate::ssr::now()),
+        log_bodies: form.log_bodies,
     })
 }
 
@@ -325,6 +328,7 @@ fn KeyTable(
                         let usable = k.status.usable();
                         let (k_revoke, k_rotate) = (k.clone(), k.clone());
                         let test_href = format!("/settings/api-keys/test?key={}", k.id);
+                        let activity_href = format!("/settings/api-keys/activity?key={}", k.id);
                         view! {
                             <tr data-key-id=k.key_id.clone()>
                                 <th scope="row">{k.name.clone()}
@@ -345,9 +349,11 @@ fn KeyTable(
                                     })}
                                 </td>
                                 <td><span class=format!("status status-{}", k.status.id())>{k.status.label()}</span>
-                                    {k.revoked_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="sub">{r}</span> })}</td>
+                                    {k.revoked_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="sub">{r}</span> })}
+                                    {k.log_bodies.then(|| view! { <span class="sub">"Bodies logged"</span> })}</td>
                                 <td class="actions">
                                     <a href=test_href>"Test"</a>
+                                    <a href=activity_href>"Activity"</a>
                                     <Show when=move || usable>
                                         <button type="button" class="secondary" on:click={let k = k_rotate.clone(); move |_| rotating.set(Some(k.clone()))}>"Rotate"</button>
                                         <button type="button" class="danger" on:click={let k = k_revoke.clone(); move |_| revoking.set(Some(k.clone()))}>"Revoke"</button>
@@ -380,6 +386,7 @@ fn CreateKeyFormView(
         RwSignal::new(role_perms.intersect(PermissionSet::all_reads()));
     let expiration = RwSignal::new("30".to_string());
     let expires_on = RwSignal::new(String::new());
+    let log_bodies = RwSignal::new(false);
     let apps = StoredValue::new(page.applications.clone());
     let policy = page.policy.clone();
     let chosen = move || match preset.get().as_str() {
@@ -400,6 +407,7 @@ fn CreateKeyFormView(
                 permissions: chosen().ids(),
                 expiration: expiration.get_untracked(),
                 expires_on: expires_on.get_untracked(),
+                log_bodies: log_bodies.get_untracked(),
             },
         });
     };
@@ -484,6 +492,9 @@ fn CreateKeyFormView(
                 <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
             </Show>
             {policy.max_lifetime_days.map(|d| view! { <p class="hint">{format!("Workspace policy: keys live at most {d} days.")}</p> })}
+            <label class="choice"><input type="checkbox" prop:checked=move || log_bodies.get()
+                on:change=move |ev| log_bodies.set(event_target_checked(&ev)) />"Log request and response bodies"</label>
+            <p class="hint">"For debugging an integration: bodies are kept in the key's activity log, capped at 4 KiB, with credentials redacted. Off by default."</p>
             <ActionError action />
             <div class="row">
                 <button type="submit">"Create key"</button>

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod key_activity;
 pub mod login;
 pub mod members;
 pub mod reference;

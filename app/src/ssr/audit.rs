@@ -17,7 +17,10 @@ pub struct Event<'a> {
     pub address: &'a str,
 }
 
+/// Records `e` in the transaction of the change it describes. Every audited change may alter
+/// what a credential can do, so it also invalidates verified keys on every instance.
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> Result<(), AppError> {
+    tx.touches_credentials().await?;
     sqlx::query(
         "INSERT INTO audit_events (id, workspace_id, actor_user_id, actor_key_id, action, target, detail, address, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -1,8 +1,10 @@
 //! The one storage seam: SQLite (embedded default) or PostgreSQL, behind sqlx's `Any` driver
 //! so each query is written once (`$n` placeholders, integer times, text ids).
 
+use super::changes::Changes;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database is behind the pool.
@@ -12,14 +14,63 @@ pub enum Backend {
     Postgres,
 }
 
-/// A write transaction.
-pub type Tx = Transaction<'static, Any>;
+/// A write transaction. Dereferences to the connection (`&mut *tx` runs a query in it);
+/// [`Tx::commit`] also tells [`Changes`] when the transaction changed what credentials may do.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    changes: Arc<Changes>,
+    backend: Backend,
+    touches_credentials: bool,
+}
+
+impl Tx {
+    /// Marks this transaction as changing what some credential may do: once it commits, every
+    /// instance drops what it remembers of verified keys. On PostgreSQL the notification is
+    /// sent inside the transaction, so it is delivered exactly when the change is visible.
+    pub async fn touches_credentials(&mut self) -> Result<(), sqlx::Error> {
+        if !self.touches_credentials {
+            let sql = match self.backend {
+                Backend::Postgres => {
+                    format!("SELECT pg_notify('{}', '')", super::changes::CHANNEL)
+                }
+                Backend::Sqlite => {
+                    "UPDATE credential_changes SET counter = counter + 1 WHERE id = 1".into()
+                }
+            };
+            sqlx::query(&sql).execute(&mut *self.inner).await?;
+        }
+        self.touches_credentials = true;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        if self.touches_credentials {
+            self.changes.bump();
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
 
 /// A handle on the database.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    changes: Arc<Changes>,
 }
 
 impl Db {
@@ -62,8 +113,17 @@ impl Db {
             }
         };
         let pool = options.connect(&url).await?;
-        let db = Db { pool, backend };
+        let changes = Arc::new(Changes::default());
+        let db = Db {
+            pool,
+            backend,
+            changes: changes.clone(),
+        };
         db.migrate().await?;
+        match backend {
+            Backend::Postgres => super::changes::listen_postgres(url, changes, db.pool.clone()),
+            Backend::Sqlite => super::changes::poll_sqlite(changes, db.pool.clone()),
+        }
         Ok(db)
     }
 
@@ -89,10 +149,21 @@ impl Db {
     /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction
     /// that reads then writes fails at once under contention, whatever the busy timeout.
     pub async fn write(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx {
+            inner,
+            changes: self.changes.clone(),
+            backend: self.backend,
+            touches_credentials: false,
+        })
+    }
+
+    /// Changes to what credentials may do, on this instance and (PostgreSQL) every other.
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
     }
 
     /// Whether the database answers (for `/readyz`).

@@ -12,6 +12,8 @@ use crate::domain::roles::Role;
 use crate::domain::secret::{self, display_prefix, KeyId, KeyKind, MalformedSecret};
 use crate::domain::validate::Name;
 use crate::model::{KeyRow, KeyStatus, NewSecret};
+use super::key_cache::KeyCache;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Keys expiring within this many seconds show as "expiring soon".
@@ -60,6 +62,8 @@ pub struct NewKey {
     pub agent: Option<Uuid>,
     pub permissions: PermissionSet,
     pub expires_at: Option<i64>,
+    /// Log request and response bodies made with the key (redacted, capped).
+    pub log_bodies: bool,
 }
 
 /// How long a new key lives, as chosen in the form.
@@ -95,7 +99,7 @@ impl Expiration {
 }
 
 /// A stored key, with the names lists show.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct KeyRecord {
     pub id: String,
     pub key_id: String,
@@ -124,6 +128,8 @@ pub struct KeyRecord {
     pub rate_limit_per_minute: Option<i64>,
     pub workspace_rate_limit: i64,
     pub workspace_legacy_transports: i64,
+    /// Whether request and response bodies made with this key are logged.
+    pub log_bodies: i64,
     /// The owner's current role in the key's workspace; `None` once they left it.
     pub owner_role: Option<String>,
 }
@@ -134,7 +140,7 @@ const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name
     k.revoked_reason, k.rotated_at, k.grace_until, p.grace_until AS previous_grace_until, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
     w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
-    m.role AS owner_role \
+    k.log_bodies, m.role AS owner_role \
     FROM api_keys k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
     LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
     LEFT JOIN applications a ON a.id = k.application_id \
@@ -209,6 +215,7 @@ impl KeyRecord {
             previous_grace_until: self.previous_grace_until.filter(|g| *g > now),
             previous_last_used_at: self.previous_last_used_at,
             rotated_at: self.rotated_at,
+            log_bodies: self.log_bodies != 0,
         }
     }
 }
@@ -344,8 +351,8 @@ async fn insert_key(
     let plaintext = secret::assemble(new.kind, &key_id, &random);
     sqlx::query(
         "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, agent_id, \
-         permissions, digest, created_at, expires_at, rotated_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         permissions, digest, created_at, expires_at, rotated_from, log_bodies) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id.to_string())
     .bind(key_id.as_str())
@@ -361,6 +368,7 @@ async fn insert_key(
     .bind(now)
     .bind(new.expires_at)
     .bind(rotated_from)
+    .bind(i64::from(new.log_bodies))
     .execute(&mut **tx)
     .await?;
     Ok((id, key_id.to_string(), plaintext))
@@ -443,6 +451,64 @@ pub async fn revoke(db: &Db, by: &KeyActor<'_>, id: Uuid, reason: String) -> App
     Ok(())
 }
 
+/// Turns body logging on or off for a key: one's own, or anyone's with `keys:write`.
+pub async fn set_body_logging(
+    db: &Db,
+    by: &KeyActor<'_>,
+    id: Uuid,
+    enabled: bool,
+) -> AppResult<()> {
+    let may_change_any = by
+        .role
+        .permissions()
+        .contains(crate::domain::permissions::Permission::KEYS_WRITE);
+    let key = actionable(db, by, id, may_change_any).await?;
+    let mut tx = db.write().await?;
+    let result = sqlx::query(
+        "UPDATE api_keys SET log_bodies = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(i64::from(enabled))
+    .bind(&key.id)
+    .bind(by.workspace.to_string())
+    .execute(&mut *tx)
+    .await?;
+    super::db::changed(result)?;
+    let detail = if enabled { "on" } else { "off" };
+    audit::record(
+        &mut tx,
+        by.event("key.body_logging", &key.key_id, detail.into()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Entries of a key's access log shown at most.
+pub const ACTIVITY_LIMIT: i64 = 100;
+
+/// The newest uses of a key `viewer` may see (their own, or any with `keys:read`).
+pub async fn activity(
+    db: &Db,
+    viewer: Uuid,
+    role: Role,
+    ws: Uuid,
+    id: Uuid,
+) -> AppResult<(KeyRecord, Vec<crate::model::AccessEntry>)> {
+    let key = get(db, ws, id).await?;
+    if !may_see(viewer, role, &key) {
+        return Err(AppError::NotFound);
+    }
+    let entries = sqlx::query_as(
+        "SELECT at, method, route, status, latency_ms, address, user_agent, request_body, response_body \
+         FROM key_access_log WHERE key_row_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(&key.id)
+    .bind(ACTIVITY_LIMIT)
+    .fetch_all(db.pool())
+    .await?;
+    Ok((key, entries))
+}
+
 /// Grace periods a rotation may leave the old secret working for.
 pub const GRACE_CHOICES: [i64; 4] = [0, 3600, 24 * 3600, 7 * DAY];
 
@@ -488,6 +554,7 @@ pub async fn rotate(
             .and_then(|a| Uuid::parse_str(a).ok()),
         permissions: key.permissions(),
         expires_at,
+        log_bodies: key.log_bodies != 0,
     };
     // The successor belongs to the original owner, whoever rotates it.
     let owner_role = super::accounts::role_in(db, key.owner(), by.workspace)
@@ -569,7 +636,7 @@ impl AuthFailure {
 /// A secret that matched a stored key, with what it may do right now.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub key: KeyRecord,
+    pub key: Arc<KeyRecord>,
     /// The owner's current role in the key's workspace.
     pub owner_role: Role,
     pub grant: Grant,
@@ -580,27 +647,53 @@ pub struct Authenticated {
 /// Where an authentication attempt stands after the lookup: the key when the digest matched.
 pub enum Lookup {
     Ok(Authenticated),
-    Refused(AuthFailure, Option<KeyRecord>),
+    Refused(AuthFailure, Option<Arc<KeyRecord>>),
 }
 
-/// Authenticates a presented secret. Malformed secrets are refused before any lookup; the
-/// specific reason (expired, revoked, rotated out) is given only once the digest matched.
+/// Authenticates a presented secret against the database. Malformed secrets are refused
+/// before any lookup; the specific reason (expired, revoked, rotated out) is given only once
+/// the digest matched.
 pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> AppResult<Lookup> {
+    authenticate_with(db, None, pepper, presented).await
+}
+
+/// [`authenticate`], reading the stored key through `cache` when one is given.
+pub async fn authenticate_with(
+    db: &Db,
+    cache: Option<&KeyCache>,
+    pepper: &ServerSecret,
+    presented: &str,
+) -> AppResult<Lookup> {
     let parts = match secret::parse(presented) {
         Ok(parts) => parts,
         Err(m) => return Ok(Lookup::Refused(AuthFailure::Malformed(m), None)),
     };
-    let key: Option<KeyRecord> = sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.key_id = $1"))
-        .bind(parts.key_id.as_str())
-        .fetch_optional(db.pool())
-        .await?;
+    let fetch = || by_key_id(db, parts.key_id.as_str());
+    let key = match cache {
+        Some(cache) => cache.get_or_fetch(parts.key_id.as_str(), fetch).await?,
+        None => fetch().await?.map(Arc::new),
+    };
     let Some(key) = key else {
         return Ok(Lookup::Refused(AuthFailure::Unknown, None));
     };
-    if !digests_match(&pepper.digest(presented), &key.digest) || key.kind() != parts.kind {
-        return Ok(Lookup::Refused(AuthFailure::Unknown, None));
+    Ok(evaluate(key, &pepper.digest(presented), parts.kind, super::now()))
+}
+
+/// The stored key with this public key id, with its owner's current role.
+async fn by_key_id(db: &Db, key_id: &str) -> AppResult<Option<KeyRecord>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.key_id = $1"))
+            .bind(key_id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// What a presented secret (by its digest and kind) may do with a stored key at `now`.
+fn evaluate(key: Arc<KeyRecord>, digest: &str, kind: KeyKind, now: i64) -> Lookup {
+    if !digests_match(digest, &key.digest) || key.kind() != kind {
+        return Lookup::Refused(AuthFailure::Unknown, None);
     }
-    let now = super::now();
     let failure = if key.revoked_at.is_some() {
         Some(AuthFailure::Revoked)
     } else if key.expires_at.is_some_and(|e| e <= now) {
@@ -611,12 +704,12 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
         None
     };
     if let Some(f) = failure {
-        return Ok(Lookup::Refused(f, Some(key)));
+        return Lookup::Refused(f, Some(key));
     }
     // Read in the same query as the key: the owner's role as of this request.
     let Some(owner_role) = key.owner_role.as_deref().and_then(|r| Role::parse(r).ok()) else {
         // The owner left the workspace; their keys were revoked with them.
-        return Ok(Lookup::Refused(AuthFailure::Revoked, Some(key)));
+        return Lookup::Refused(AuthFailure::Revoked, Some(key));
     };
     let attached = key.permissions();
     let effective = attached.intersect(owner_role.permissions());
@@ -628,12 +721,12 @@ pub async fn authenticate(db: &Db, pepper: &ServerSecret, presented: &str) -> Ap
         permissions: effective,
         application: key.application(),
     };
-    Ok(Lookup::Ok(Authenticated {
+    Lookup::Ok(Authenticated {
         dropped: attached.minus(effective),
         owner_role,
         grant,
         key,
-    }))
+    })
 }
 
 /// Records when and from where keys were last used (the bookkeeping queue calls this with a

@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod key_cache;
 pub mod keys;
 pub mod passwords;
 pub mod session_store;

@@ -2,6 +2,7 @@
 
 use super::crypto::ServerSecret;
 use super::db::Db;
+use super::key_cache::KeyCache;
 use super::passwords::Hasher;
 use super::throttle::Throttle;
 use axum::extract::FromRef;
@@ -11,6 +12,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Stored keys recently verified by the machine API.
+    pub key_cache: Arc<KeyCache>,
     pub secret: Arc<ServerSecret>,
     pub hasher: Hasher,
     /// Failed sign-ins per account and per address.
@@ -30,6 +33,7 @@ impl AppState {
         self_url: String,
     ) -> AppState {
         AppState {
+            key_cache: Arc::new(KeyCache::new(db.changes().clone())),
             db,
             secret: Arc::new(secret),
             hasher: Hasher::new(2),

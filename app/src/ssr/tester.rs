@@ -38,7 +38,7 @@ pub async fn test_secret(
             }
             report
         }
-        Lookup::Refused(failure, key) => refused(failure, key, prefix),
+        Lookup::Refused(failure, key) => refused(failure, key.as_deref(), prefix),
     };
     Ok(report)
 }
@@ -71,7 +71,7 @@ pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
                 dropped: attached.minus(effective),
                 owner_role,
                 grant,
-                key: key.clone(),
+                key: std::sync::Arc::new(key.clone()),
             })
         }
         _ => {
@@ -80,7 +80,7 @@ pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
                 crate::model::KeyStatus::RotatedOut => AuthFailure::RotatedOut,
                 _ => AuthFailure::Revoked,
             };
-            refused(failure, Some(key.clone()), None)
+            refused(failure, Some(&key), None)
         }
     };
     report.prefix =
@@ -142,7 +142,7 @@ fn report_for_valid(auth: &Authenticated) -> CredentialReport {
 
 fn refused(
     failure: AuthFailure,
-    key: Option<KeyRecord>,
+    key: Option<&KeyRecord>,
     prefix: Option<String>,
 ) -> CredentialReport {
     CredentialReport {
@@ -150,7 +150,7 @@ fn refused(
         code: failure.code().into(),
         message: failure.explain().into(),
         prefix,
-        principal: key.as_ref().map(|k| principal(k, None)),
+        principal: key.map(|k| principal(k, None)),
         permissions: key
             .map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY))
             .unwrap_or_default(),

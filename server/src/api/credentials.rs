@@ -32,8 +32,13 @@ fn header_str(
     }
 }
 
-/// Finds the request's credential. Two different credentials in one request are refused.
-pub fn extract(headers: &HeaderMap, uri: &Uri) -> Result<Option<Presented>, ApiError> {
+/// Finds the request's credential: in the headers, the `key` query parameter, or (`body`)
+/// the legacy body transports. Two different credentials in one request are refused.
+pub fn extract(
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Option<String>,
+) -> Result<Option<Presented>, ApiError> {
     let mut found: Vec<Presented> = Vec::new();
     if let Some(v) = header_str(headers, "x-keyward-api-token")? {
         found.push(Presented::Secret {
@@ -74,7 +79,18 @@ pub fn extract(headers: &HeaderMap, uri: &Uri) -> Result<Option<Presented>, ApiE
             }
         }
     }
-    found.dedup();
+    if let Some(value) = body {
+        found.push(Presented::Secret {
+            value,
+            legacy: true,
+        });
+    }
+    // The same secret in several places is one credential, legacy only if it is nowhere else.
+    found.sort_by_key(|p| matches!(p, Presented::Secret { legacy: true, .. }));
+    found.dedup_by(|later, kept| match (later, kept) {
+        (Presented::Secret { value: a, .. }, Presented::Secret { value: b, .. }) => a == b,
+        (a, b) => a == b,
+    });
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
@@ -84,7 +100,8 @@ pub fn extract(headers: &HeaderMap, uri: &Uri) -> Result<Option<Presented>, ApiE
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` and `+` as in a query string or form.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -131,23 +148,23 @@ mod tests {
     #[test]
     fn transports() {
         let uri: Uri = "/api/v1/me".parse().unwrap();
-        assert_eq!(extract(&h(&[]), &uri).unwrap(), None);
+        assert_eq!(extract(&h(&[]), &uri, None).unwrap(), None);
         assert_eq!(
-            extract(&h(&[("x-keyward-api-token", "kw_x")]), &uri).unwrap(),
+            extract(&h(&[("x-keyward-api-token", "kw_x")]), &uri, None).unwrap(),
             Some(Presented::Secret {
                 value: "kw_x".into(),
                 legacy: false
             })
         );
         assert_eq!(
-            extract(&h(&[("authorization", "bEaReR kw_x")]), &uri).unwrap(),
+            extract(&h(&[("authorization", "bEaReR kw_x")]), &uri, None).unwrap(),
             Some(Presented::Secret {
                 value: "kw_x".into(),
                 legacy: false
             })
         );
         assert_eq!(
-            extract(&h(&[("authorization", "Bearer eyJa.eyJb.c")]), &uri).unwrap(),
+            extract(&h(&[("authorization", "Bearer eyJa.eyJb.c")]), &uri, None).unwrap(),
             Some(Presented::UserToken("eyJa.eyJb.c".into()))
         );
         // The same secret twice is one credential; two different ones are refused.
@@ -156,7 +173,8 @@ mod tests {
                 ("x-keyward-api-token", "kw_x"),
                 ("authorization", "Bearer kw_x")
             ]),
-            &uri
+            &uri,
+            None
         )
         .unwrap()
         .is_some());
@@ -166,25 +184,50 @@ mod tests {
                     ("x-keyward-api-token", "kw_x"),
                     ("authorization", "Bearer kw_y")
                 ]),
-                &uri
+                &uri,
+                None
             )
             .unwrap_err()
             .status,
             400
         );
         assert_eq!(
-            extract(&h(&[("authorization", "Basic abc")]), &uri)
+            extract(&h(&[("authorization", "Basic abc")]), &uri, None)
                 .unwrap_err()
                 .status,
             401
         );
         let q: Uri = "/api/v1/me?key=kw%5Fx".parse().unwrap();
         assert_eq!(
-            extract(&h(&[]), &q).unwrap(),
+            extract(&h(&[]), &q, None).unwrap(),
             Some(Presented::Secret {
                 value: "kw_x".into(),
                 legacy: true
             })
+        );
+        // The same secret by a legacy transport too is still one, modern, credential.
+        assert_eq!(
+            extract(
+                &h(&[("x-apikey", "kw_x"), ("x-keyward-api-token", "kw_x")]),
+                &uri,
+                Some("kw_x".into())
+            )
+            .unwrap(),
+            Some(Presented::Secret {
+                value: "kw_x".into(),
+                legacy: false
+            })
+        );
+        // A body credential counts like any other.
+        assert_eq!(
+            extract(
+                &h(&[("x-keyward-api-token", "kw_x")]),
+                &uri,
+                Some("kw_y".into())
+            )
+            .unwrap_err()
+            .status,
+            400
         );
     }
 }

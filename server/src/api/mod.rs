@@ -1,6 +1,7 @@
 //! The machine API under `/api/v1`, built from the route table: every declared route gets
 //! its handler and the gate; nothing else is routed.
 
+pub mod bodies;
 pub mod credentials;
 pub mod error;
 pub mod handlers;
@@ -36,7 +37,7 @@ pub struct Caller {
     pub workspace: Uuid,
     /// The person: the user of a user token or session, the owner of a key.
     pub user: Uuid,
-    pub key: Option<keys::KeyRecord>,
+    pub key: Option<Arc<keys::KeyRecord>>,
     /// The application the path names, when it names one.
     pub target: Option<Uuid>,
     pub address: String,
@@ -202,7 +203,7 @@ async fn render_error(res: Response, request_id: &str) -> Response {
 
 /// The gate: authenticates the credential, authorizes it against the route's declaration
 /// with the one authorization function, applies the rate limit, then calls the handler.
-async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let route = gate.route;
     let api = &gate.api;
     let address = req
@@ -210,12 +211,31 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
-    if route.json_body && !is_json(req.headers()) {
+    if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Send a JSON body with Content-Type: application/json.",
         )
         .into_response();
+    }
+    let (mut req, buffered) = match bodies::buffer(req).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let body_credential = match &buffered {
+        Some((encoding, bytes)) => match bodies::credential(*encoding, bytes) {
+            Ok(c) => c,
+            Err(e) => return e.into_response(),
+        },
+        None => bodies::BodyCredential::default(),
+    };
+    // What the handler reads, and what the body log may keep: never the credential.
+    let handed_on = body_credential
+        .rewritten
+        .clone()
+        .or_else(|| buffered.map(|(_, bytes)| bytes));
+    if let Some(bytes) = &body_credential.rewritten {
+        req = bodies::replace(req, bytes.clone());
     }
     // Inside the nested router the URI lacks `/api/v1`; the table's paths have it.
     let full_path = req
@@ -228,8 +248,11 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         Err(e) => return e.into_response(),
     };
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let (headers, uri) = (req.headers().clone(), req.uri().clone());
-    let caller = match authenticate(api, route, &headers, &uri, session, target, address).await {
+    let presented = match credentials::extract(req.headers(), req.uri(), body_credential.secret) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let caller = match authenticate(api, route, presented, session, target, address).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -279,6 +302,13 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
                 latency_ms: 0,
                 address: caller.address.clone(),
                 user_agent: user_agent.chars().take(200).collect(),
+                request_body: (key.log_bodies != 0).then(|| {
+                    handed_on
+                        .as_deref()
+                        .map(app::domain::redact::body_for_log)
+                        .unwrap_or_default()
+                }),
+                response_body: None,
             });
         }
     }
@@ -291,17 +321,14 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     if let Some(mut a) = access {
         a.status = res.status().as_u16();
         a.latency_ms = started.elapsed().as_millis() as u64;
+        if a.request_body.is_some() {
+            let (r, logged) = bodies::response_for_log(res).await;
+            res = r;
+            a.response_body = Some(logged);
+        }
         api.usage.record(a);
     }
     res
-}
-
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The application id in the path of routes that target one; not a UUID is a 404.
@@ -340,13 +367,11 @@ fn refused(refusal: Refusal) -> ApiError {
 async fn authenticate(
     api: &ApiState,
     route: &MachineRoute,
-    headers: &axum::http::HeaderMap,
-    uri: &axum::http::Uri,
+    presented: Option<Presented>,
     session: Option<tower_sessions::Session>,
     target: Option<Uuid>,
     address: String,
 ) -> Result<Caller, ApiError> {
-    let presented = credentials::extract(headers, uri)?;
     let db = &api.app.db;
     match presented {
         None => {
@@ -368,11 +393,13 @@ async fn authenticate(
             user_tokens::verify(&api.app, &token, target, address).await
         }
         Some(Presented::Secret { value, legacy }) => {
-            match keys::authenticate(db, &api.app.secret, &value).await? {
+            match keys::authenticate_with(db, Some(&api.app.key_cache), &api.app.secret, &value)
+                .await?
+            {
                 Lookup::Refused(failure, _) => Err(ApiError::unauthorized(failure.explain())),
                 Lookup::Ok(auth) => {
                     if legacy && auth.key.workspace_legacy_transports == 0 {
-                        return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey or the key parameter; use X-Keyward-Api-Token."));
+                        return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey, the key parameter or field, or API_Key; use X-Keyward-Api-Token."));
                     }
                     Ok(Caller {
                         workspace: auth.key.workspace(),

@@ -16,7 +16,7 @@ pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
-pub const EVERY_ARGUMENT: [(&str, &str); 14] = [
+pub const EVERY_ARGUMENT: [(&str, &str); 15] = [
     ("id", "00000000-0000-0000-0000-000000000000"),
     ("reason", "r"),
     ("grace_seconds", "0"),
@@ -31,6 +31,7 @@ pub const EVERY_ARGUMENT: [(&str, &str); 14] = [
     ("max_lifetime_days", "30"),
     ("rate_limit_per_minute", "60"),
     ("token", "t"),
+    ("enabled", "true"),
 ];
 
 pub struct TestApp {
@@ -459,6 +460,7 @@ impl TestApp {
             agent: None,
             permissions: Role::Owner.permissions(),
             expires_at: Some(app::ssr::now() + 3600),
+            log_bodies: false,
         };
         app::ssr::keys::create(db, &self.state.secret, &by, new)
             .await
