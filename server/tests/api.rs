@@ -1937,10 +1937,7 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
         .find(|e| e["route"] == "/api/v1/applications")
         .unwrap();
     assert!(create["request_body"].as_str().unwrap().contains("app "));
-    assert!(create["response_body"]
-        .as_str()
-        .unwrap()
-        .contains("\"id\""));
+    assert!(create["response_body"].as_str().unwrap().contains("\"id\""));
     let verify = loud_entries
         .iter()
         .find(|e| e["route"] == "/api/v1/keys/verify")
@@ -1956,7 +1953,11 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
     // Turned off: later requests keep no bodies. Audited.
     let id = app.key_row_id(&loud).await;
     let res = app
-        .call_fn_with(&owner, "set_body_logging", &[("id", &id), ("enabled", "false")])
+        .call_fn_with(
+            &owner,
+            "set_body_logging",
+            &[("id", &id), ("enabled", "false")],
+        )
         .await;
     assert!(res.status().is_success());
     assert!(app
@@ -1985,7 +1986,10 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     let dev = app.add_member("dev@example.com", "developer").await;
     let viewer = app.add_member("viewer@example.com", "viewer").await;
     let owner_key = app
-        .create_key_secret(&owner, json!({"name": "owner's", "permissions": ["keys:read"]}))
+        .create_key_secret(
+            &owner,
+            json!({"name": "owner's", "permissions": ["keys:read"]}),
+        )
         .await;
     let id = app.key_row_id(&owner_key).await;
     // Others' keys are not found for members without keys:read; changing needs keys:write.
@@ -1998,7 +2002,11 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
             .unwrap();
         assert!(body.contains("Not found"), "{body}");
         let body = app
-            .call_fn_with(client, "set_body_logging", &[("id", &id), ("enabled", "true")])
+            .call_fn_with(
+                client,
+                "set_body_logging",
+                &[("id", &id), ("enabled", "true")],
+            )
             .await
             .text()
             .await
@@ -2013,11 +2021,18 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     assert_eq!(on, 0);
     // A developer switches their own key.
     let dev_key = app
-        .create_key_secret(&dev, json!({"name": "dev's", "permissions": ["applications:read"]}))
+        .create_key_secret(
+            &dev,
+            json!({"name": "dev's", "permissions": ["applications:read"]}),
+        )
         .await;
     let dev_id = app.key_row_id(&dev_key).await;
     let res = app
-        .call_fn_with(&dev, "set_body_logging", &[("id", &dev_id), ("enabled", "true")])
+        .call_fn_with(
+            &dev,
+            "set_body_logging",
+            &[("id", &dev_id), ("enabled", "true")],
+        )
         .await;
     assert!(res.status().is_success());
     let v: Value = app

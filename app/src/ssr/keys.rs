@@ -5,6 +5,7 @@ use super::audit::{self, Event};
 use super::crypto::{digests_match, random_bytes, ServerSecret};
 use super::db::Db;
 use super::error::{AppError, AppResult};
+use super::key_cache::KeyCache;
 use crate::domain::access::{Grant, PrincipalKind};
 use crate::domain::dates::DAY;
 use crate::domain::permissions::PermissionSet;
@@ -12,7 +13,6 @@ use crate::domain::roles::Role;
 use crate::domain::secret::{self, display_prefix, KeyId, KeyKind, MalformedSecret};
 use crate::domain::validate::Name;
 use crate::model::{KeyRow, KeyStatus, NewSecret};
-use super::key_cache::KeyCache;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -676,7 +676,12 @@ pub async fn authenticate_with(
     let Some(key) = key else {
         return Ok(Lookup::Refused(AuthFailure::Unknown, None));
     };
-    Ok(evaluate(key, &pepper.digest(presented), parts.kind, super::now()))
+    Ok(evaluate(
+        key,
+        &pepper.digest(presented),
+        parts.kind,
+        super::now(),
+    ))
 }
 
 /// The stored key with this public key id, with its owner's current role.

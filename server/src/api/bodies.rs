@@ -129,7 +129,10 @@ pub fn replace(req: Request, bytes: Bytes) -> Request {
 pub async fn response_for_log(res: Response) -> (Response, String) {
     if let Some(e) = res.extensions().get::<ApiError>() {
         let shown = serde_json::json!({"error": ApiError::title(e.status), "message": e.message});
-        return (res, app::domain::redact::body_for_log(shown.to_string().as_bytes()));
+        return (
+            res,
+            app::domain::redact::body_for_log(shown.to_string().as_bytes()),
+        );
     }
     let (parts, body) = res.into_parts();
     // Our handlers answer small JSON documents; anything larger is cut at the log cap.

@@ -288,7 +288,9 @@ async fn keys_verify(
             format!("permissions: {e}"),
         )
     })?;
-    let lookup = keys::authenticate_with(&s.app.db, Some(&s.app.key_cache), &s.app.secret, &body.key).await?;
+    let lookup =
+        keys::authenticate_with(&s.app.db, Some(&s.app.key_cache), &s.app.secret, &body.key)
+            .await?;
     let answer = match lookup {
         // Keys of other workspaces do not exist for this caller.
         Lookup::Ok(auth) if auth.key.workspace() != c.workspace => {
