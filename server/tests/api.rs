@@ -2044,3 +2044,42 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     assert_eq!(v["key"]["log_bodies"], true);
     assert_eq!(v["may_change"], true);
 }
+
+#[tokio::test]
+async fn losing_the_change_feed_drops_remembered_keys() {
+    use app::ssr::db::Backend;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let wait_for = |what: &'static str, sql: &'static str| async move {
+        for _ in 0..100 {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await.unwrap();
+            if n > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{what} never appeared");
+    };
+    let cut = match db.backend() {
+        Backend::Postgres => {
+            wait_for(
+                "the listener",
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .await;
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+        }
+        Backend::Sqlite => "ALTER TABLE credential_changes RENAME TO credential_changes_gone",
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = db.changes().epoch();
+    sqlx::query(cut).execute(db.pool()).await.unwrap();
+    for _ in 0..100 {
+        if db.changes().epoch() != before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("remembered keys outlived a lost change feed");
+}

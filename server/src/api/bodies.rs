@@ -39,7 +39,7 @@ pub fn encoding(headers: &HeaderMap) -> Option<Encoding> {
 
 /// Reads a JSON or form body into memory (it is at most [`BODY_LIMIT`]) and puts it back,
 /// so the gate can look inside and the handler still gets it.
-pub async fn buffer(req: Request) -> Result<(Request, Option<(Encoding, Bytes)>), ApiError> {
+async fn buffer(req: Request) -> Result<(Request, Option<(Encoding, Bytes)>), ApiError> {
     let Some(encoding) = encoding(req.headers()) else {
         return Ok((req, None));
     };
@@ -117,8 +117,29 @@ pub fn credential(encoding: Encoding, bytes: &[u8]) -> Result<BodyCredential, Ap
     }
 }
 
+/// Reads a JSON or form body and takes a legacy credential out of it. Gives back the request
+/// as the handler should see it, the credential, and the body the handler reads (which never
+/// holds the credential; the body log keeps a redacted copy of it).
+pub async fn take_credential(
+    req: Request,
+) -> Result<(Request, Option<String>, Option<Bytes>), ApiError> {
+    let (req, buffered) = buffer(req).await?;
+    let Some((encoding, bytes)) = buffered else {
+        return Ok((req, None, None));
+    };
+    let found = credential(encoding, &bytes)?;
+    match found.rewritten {
+        Some(rewritten) => Ok((
+            replace(req, rewritten.clone()),
+            found.secret,
+            Some(rewritten),
+        )),
+        None => Ok((req, found.secret, Some(bytes))),
+    }
+}
+
 /// Puts a rewritten body in place of the original.
-pub fn replace(req: Request, bytes: Bytes) -> Request {
+fn replace(req: Request, bytes: Bytes) -> Request {
     let (mut parts, _) = req.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     Request::from_parts(parts, Body::from(bytes))

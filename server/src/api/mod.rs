@@ -218,25 +218,11 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         )
         .into_response();
     }
-    let (mut req, buffered) = match bodies::buffer(req).await {
+    // `logged_body`: what the handler reads and the body log may keep, never the credential.
+    let (mut req, body_secret, logged_body) = match bodies::take_credential(req).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let body_credential = match &buffered {
-        Some((encoding, bytes)) => match bodies::credential(*encoding, bytes) {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        },
-        None => bodies::BodyCredential::default(),
-    };
-    // What the handler reads, and what the body log may keep: never the credential.
-    let handed_on = body_credential
-        .rewritten
-        .clone()
-        .or_else(|| buffered.map(|(_, bytes)| bytes));
-    if let Some(bytes) = &body_credential.rewritten {
-        req = bodies::replace(req, bytes.clone());
-    }
     // Inside the nested router the URI lacks `/api/v1`; the table's paths have it.
     let full_path = req
         .extensions()
@@ -248,7 +234,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         Err(e) => return e.into_response(),
     };
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let presented = match credentials::extract(req.headers(), req.uri(), body_credential.secret) {
+    let presented = match credentials::extract(req.headers(), req.uri(), body_secret) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
@@ -303,7 +289,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
                 address: caller.address.clone(),
                 user_agent: user_agent.chars().take(200).collect(),
                 request_body: (key.log_bodies != 0).then(|| {
-                    handed_on
+                    logged_body
                         .as_deref()
                         .map(app::domain::redact::body_for_log)
                         .unwrap_or_default()
