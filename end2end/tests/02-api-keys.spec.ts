@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Locator } from "@playwright/test";
 import { createKey, hydrated, signIn } from "./helpers";
 
 test("a new secret is revealed once, copies to the clipboard and is gone after Done", async ({ page }) => {
@@ -99,7 +99,16 @@ test("a key's activity lists its requests and, once switched on, redacted bodies
   await expect(page.getByRole("heading", { name: 'Activity of "Audited key"' })).toBeVisible();
   await hydrated(page);
   await expect(page.getByText("Bodies are not logged.")).toBeVisible();
-  await expect(page.getByRole("row", { name: /GET \/api\/v1\/me/ })).toContainText("200");
+  // The access log is written in batches: reload until a request shows.
+  const reloadUntilVisible = async (row: Locator) =>
+    expect(async () => {
+      await page.reload();
+      await expect(row).toBeVisible({ timeout: 500 });
+    }).toPass({ timeout: 10_000 });
+  const me = page.getByRole("row", { name: /GET \/api\/v1\/me/ });
+  await reloadUntilVisible(me);
+  await expect(me).toContainText("200");
+  await hydrated(page);
 
   await page.getByRole("button", { name: "Turn on body logging" }).click();
   await expect(page.getByText(/Request and response bodies are logged/)).toBeVisible();
@@ -108,12 +117,8 @@ test("a key's activity lists its requests and, once switched on, redacted bodies
     data: { key: secret, permissions: ["applications:read"] },
   });
   expect((await verify.json()).code).toBe("VALID");
-  // The access log is written in batches: reload until the request shows.
   const row = page.getByRole("row", { name: /POST \/api\/v1\/keys\/verify/ });
-  await expect(async () => {
-    await page.reload();
-    await expect(row).toBeVisible({ timeout: 500 });
-  }).toPass({ timeout: 10_000 });
+  await reloadUntilVisible(row);
   await row.getByText("Request body").click();
   await expect(row).toContainText("[redacted]");
   await row.getByText("Response body").click();

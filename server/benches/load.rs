@@ -3,6 +3,9 @@
 //! 1. `GET /api/v1/me` with a valid key against `GET /healthz` (no credential), 1,000 keys stored;
 //! 2. the same authenticated route with 1,000,000 keys stored, against (1).
 //!
+//! A third column splits the cost: the same authenticated request marked as a credential-tester
+//! smoke test, which skips the access log and last-use bookkeeping (and nothing else).
+//!
 //! Run: `cargo bench -p server --bench load` (optional: `KEYWARD_BENCH_KEYS=1000000`,
 //! `KEYWARD_BENCH_SECONDS=3`, `KEYWARD_BENCH_ROUNDS=3`, `KEYWARD_BENCH_CONCURRENCY=32`,
 //! `DATABASE_URL=postgres://…` for PostgreSQL). Rounds alternate between the two routes so
@@ -23,8 +26,13 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Requests per second over `seconds` with `concurrency` clients.
-async fn throughput(url: &str, key: Option<&str>, seconds: u64, concurrency: usize) -> f64 {
+/// Requests per second over `seconds` with `concurrency` clients, sending `headers`.
+async fn throughput(
+    url: &str,
+    headers: &[(&str, String)],
+    seconds: u64,
+    concurrency: usize,
+) -> f64 {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -35,18 +43,21 @@ async fn throughput(url: &str, key: Option<&str>, seconds: u64, concurrency: usi
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, key, done, failed) = (
+        let (client, url, done, failed) = (
             client.clone(),
             url.to_string(),
-            key.map(str::to_string),
             done.clone(),
             failed.clone(),
         );
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let mut req = client.get(&url);
-                if let Some(k) = &key {
-                    req = req.header("x-keyward-api-token", k);
+                for (k, v) in &headers {
+                    req = req.header(k, v);
                 }
                 match req.send().await {
                     Ok(r) if r.status().is_success() => {
@@ -167,44 +178,56 @@ async fn main() {
     add_keys(db, &ws_s, &user_s, 0, 999).await;
     let me = format!("{base}/api/v1/me");
     let bare = format!("{base}/healthz");
-    // Warm up both paths.
-    throughput(&bare, None, 1, concurrency).await;
-    throughput(&me, Some(&secret), 1, concurrency).await;
+    let with_key = [("x-keyward-api-token", secret.clone())];
+    let unrecorded = [
+        ("x-keyward-api-token", secret.clone()),
+        (
+            app::ssr::tester::SMOKE_HEADER,
+            app::ssr::tester::smoke_token(&state),
+        ),
+    ];
+    // Warm up every path.
+    throughput(&bare, &[], 1, concurrency).await;
+    throughput(&me, &with_key, 1, concurrency).await;
+    throughput(&me, &unrecorded, 1, concurrency).await;
 
-    let (mut bare_1k, mut auth_1k) = (vec![], vec![]);
-    for _ in 0..rounds {
-        bare_1k.push(throughput(&bare, None, seconds, concurrency).await);
-        auth_1k.push(throughput(&me, Some(&secret), seconds, concurrency).await);
-    }
+    // One round: the three cells side by side, so a noisy neighbour touches all alike.
+    let measure = |rounds: usize| {
+        let (bare, me, with_key, unrecorded) = (&bare, &me, &with_key, &unrecorded);
+        async move {
+            let (mut b, mut a, mut u) = (vec![], vec![], vec![]);
+            for _ in 0..rounds {
+                b.push(throughput(bare, &[], seconds, concurrency).await);
+                a.push(throughput(me, with_key, seconds, concurrency).await);
+                u.push(throughput(me, unrecorded, seconds, concurrency).await);
+            }
+            (median(b), median(a), median(u))
+        }
+    };
+    let (b1, a1, u1) = measure(rounds).await;
     let started = Instant::now();
     add_keys(db, &ws_s, &user_s, 999, target_keys - 1).await;
     let fill = started.elapsed();
-    let (mut bare_1m, mut auth_1m) = (vec![], vec![]);
-    for _ in 0..rounds {
-        bare_1m.push(throughput(&bare, None, seconds, concurrency).await);
-        auth_1m.push(throughput(&me, Some(&secret), seconds, concurrency).await);
-    }
-    let (b1, a1, b2, a2) = (
-        median(bare_1k),
-        median(auth_1k),
-        median(bare_1m),
-        median(auth_1m),
-    );
+    let (b2, a2, u2) = measure(rounds).await;
     println!(
-        "Keyward load benchmark ({:?}, {concurrency} clients, {rounds} × {seconds} s per cell)",
+        "Keyward load benchmark ({:?}, {concurrency} clients, {rounds} × {seconds} s per cell, medians)",
         db.backend()
     );
     println!(
-        "  keys stored     GET /healthz (req/s)   GET /api/v1/me (req/s)   authenticated / bare"
+        "  keys stored   GET /healthz   GET /api/v1/me   authenticated / bare   without bookkeeping / bare"
     );
-    println!(
-        "  1,000           {b1:>18.0}   {a1:>22.0}   {:>20.2}",
-        a1 / b1
-    );
-    println!(
-        "  {target_keys:<15} {b2:>18.0}   {a2:>22.0}   {:>20.2}",
-        a2 / b2
-    );
+    println!("               (req/s)        (req/s)");
+    let rows = [
+        ("1,000".to_string(), b1, a1, u1),
+        (target_keys.to_string(), b2, a2, u2),
+    ];
+    for (label, b, a, u) in rows {
+        println!(
+            "  {label:<13} {b:>12.0}   {a:>14.0}   {:>20.2}   {:>26.2}",
+            a / b,
+            u / b
+        );
+    }
     println!(
         "  authenticated with {target_keys} keys / with 1,000 keys: {:.2}",
         a2 / a1
