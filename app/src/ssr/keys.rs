@@ -716,22 +716,29 @@ fn evaluate(key: Arc<KeyRecord>, digest: &str, kind: KeyKind, now: i64) -> Looku
         // The owner left the workspace; their keys were revoked with them.
         return Lookup::Refused(AuthFailure::Revoked, Some(key));
     };
-    let attached = key.permissions();
-    let effective = attached.intersect(owner_role.permissions());
-    let grant = Grant {
-        kind: match key.kind() {
-            KeyKind::Service => PrincipalKind::Service,
-            KeyKind::Agent => PrincipalKind::Agent,
-        },
-        permissions: effective,
-        application: key.application(),
-    };
-    Lookup::Ok(Authenticated {
-        dropped: attached.minus(effective),
-        owner_role,
-        grant,
-        key,
-    })
+    Lookup::Ok(Authenticated::new(key, owner_role))
+}
+
+impl Authenticated {
+    /// What `key` may do while its owner holds `owner_role`: its permissions ∩ the role's.
+    pub fn new(key: Arc<KeyRecord>, owner_role: Role) -> Authenticated {
+        let attached = key.permissions();
+        let effective = attached.intersect(owner_role.permissions());
+        let grant = Grant {
+            kind: match key.kind() {
+                KeyKind::Service => PrincipalKind::Service,
+                KeyKind::Agent => PrincipalKind::Agent,
+            },
+            permissions: effective,
+            application: key.application(),
+        };
+        Authenticated {
+            dropped: attached.minus(effective),
+            owner_role,
+            grant,
+            key,
+        }
+    }
 }
 
 /// Records when and from where keys were last used (the bookkeeping queue calls this with a

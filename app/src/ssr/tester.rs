@@ -57,22 +57,10 @@ pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
                 || status == crate::model::KeyStatus::RotatedOut
                     && key.grace_until.is_some_and(|g| g > now) =>
         {
-            let attached = key.permissions();
-            let effective = attached.intersect(owner_role.permissions());
-            let grant = Grant {
-                kind: match key.kind() {
-                    secret::KeyKind::Service => crate::domain::access::PrincipalKind::Service,
-                    secret::KeyKind::Agent => crate::domain::access::PrincipalKind::Agent,
-                },
-                permissions: effective,
-                application: key.application(),
-            };
-            report_for_valid(&Authenticated {
-                dropped: attached.minus(effective),
+            report_for_valid(&Authenticated::new(
+                std::sync::Arc::new(key.clone()),
                 owner_role,
-                grant,
-                key: std::sync::Arc::new(key.clone()),
-            })
+            ))
         }
         _ => {
             let failure = match status {

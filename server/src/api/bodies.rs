@@ -20,20 +20,21 @@ pub enum Encoding {
     Form,
 }
 
-fn media_type(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-}
-
-/// The body's encoding when it is one the gate reads.
+/// The body's encoding when it is one the gate reads (media types compare case-insensitively).
 pub fn encoding(headers: &HeaderMap) -> Option<Encoding> {
-    match media_type(headers).as_deref() {
-        Some("application/json") => Some(Encoding::Json),
-        Some("application/x-www-form-urlencoded") => Some(Encoding::Form),
-        _ => None,
+    let media_type = headers
+        .get(header::CONTENT_TYPE)?
+        .to_str()
+        .ok()?
+        .split(';')
+        .next()?
+        .trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        Some(Encoding::Json)
+    } else if media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        Some(Encoding::Form)
+    } else {
+        None
     }
 }
 
