@@ -65,6 +65,8 @@ test("sign-in returns to the page asked for, never off-site", async ({ page }) =
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/settings\/members$/);
   await page.getByRole("button", { name: "Sign out" }).click();
+  // Signed out for sure before asking for the login page again (signed in, it redirects).
+  await expect(page).toHaveURL(/\/login$/);
   await page.goto("/login?next=//evil.example/");
   await hydrated(page);
   await page.getByLabel("Email").fill(OWNER.email);
