@@ -46,6 +46,14 @@ pub struct Config {
     /// The console is served over HTTPS (behind a TLS proxy): secure `__Host-` session cookie.
     #[arg(long, env = "KEYWARD_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+    /// Days a key's access-log rows (and logged bodies) are kept; 0 keeps them forever.
+    #[arg(
+        long,
+        env = "KEYWARD_ACCESS_LOG_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub access_log_days: u32,
     /// The compiled site (wasm, JS, CSS).
     #[arg(
         long,
@@ -65,6 +73,7 @@ impl fmt::Debug for Config {
             .field("secret_file", &self.secret_file)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("secure_cookies", &self.secure_cookies)
+            .field("access_log_days", &self.access_log_days)
             .field("site_root", &self.site_root)
             .finish()
     }
@@ -97,6 +106,7 @@ impl Config {
             secret_file: PathBuf::from("unused"),
             cors_allowed_origins: vec![],
             secure_cookies: false,
+            access_log_days: 30,
             site_root: "target/site".into(),
         }
     }

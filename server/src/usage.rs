@@ -1,25 +1,35 @@
 //! Key bookkeeping off the hot path: each authenticated request becomes an access-log row
 //! and a "last used" update, queued in a bounded channel and written in batches. When the
-//! queue is full an entry is dropped rather than slowing a request.
+//! queue is full an entry is dropped rather than slowing a request. Rows older than the
+//! retention period are pruned hourly.
 
-use app::ssr::db::Db;
+use app::ssr::db::{Backend, Db};
+use app::ssr::keys::KeyRecord;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-const QUEUE: usize = 10_000;
-const BATCH: usize = 500;
+/// Entries waiting to be written (a few megabytes); beyond this they are dropped.
+const QUEUE: usize = 50_000;
+/// Entries written per transaction. Each commit costs an fsync and wakes the database
+/// thread, so the writer commits a few times a second, not per request.
+const BATCH: usize = 5_000;
+/// How long entries gather before a write.
+const WINDOW: Duration = Duration::from_millis(200);
 
 /// One request made with a key. Holds no header values but the user agent (truncated).
 #[derive(Clone, Debug)]
 pub struct Access {
-    pub key_row_id: String,
+    pub key: Arc<KeyRecord>,
     pub at: i64,
     pub method: &'static str,
     /// The route template, never the raw path (which may carry a `key` parameter).
     pub route: &'static str,
     pub status: u16,
     pub latency_ms: u64,
-    pub address: String,
+    pub address: Option<IpAddr>,
     pub user_agent: String,
     /// Only for keys that log bodies: already redacted and capped.
     pub request_body: Option<String>,
@@ -32,27 +42,31 @@ pub struct UsageRecorder {
 }
 
 impl UsageRecorder {
-    /// Starts the writer task.
-    pub fn start(db: Db) -> UsageRecorder {
+    /// Starts the writer task, and the pruner when `retention_days` is not 0.
+    pub fn start(db: Db, retention_days: u32) -> UsageRecorder {
+        if retention_days > 0 {
+            tokio::spawn(prune_periodically(db.clone(), retention_days));
+        }
         let (tx, mut rx) = mpsc::channel::<Access>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
-            loop {
-                let Some(first) = rx.recv().await else { break };
-                batch.push(first);
-                // Gather what else arrives shortly, then write once.
-                let deadline = tokio::time::sleep(Duration::from_millis(100));
-                tokio::pin!(deadline);
-                while batch.len() < BATCH {
-                    tokio::select! {
-                        item = rx.recv() => match item { Some(i) => batch.push(i), None => break },
-                        _ = &mut deadline => break,
+            // Woken by the first entry after a quiet spell; then the window lets the queue
+            // fill without waking this task for every request.
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                tokio::time::sleep(WINDOW).await;
+                loop {
+                    let room = BATCH - batch.len();
+                    if room > 0 && !rx.is_empty() {
+                        rx.recv_many(&mut batch, room).await;
+                    }
+                    if let Err(e) = write(&db, &batch).await {
+                        tracing::warn!(error = %e, entries = batch.len(), "could not record key use");
+                    }
+                    batch.clear();
+                    if rx.is_empty() {
+                        break;
                     }
                 }
-                if let Err(e) = write(&db, &batch).await {
-                    tracing::warn!(error = %e, entries = batch.len(), "could not record key use");
-                }
-                batch.clear();
             }
         });
         UsageRecorder { tx }
@@ -63,51 +77,132 @@ impl UsageRecorder {
     }
 }
 
-/// Rows per INSERT statement: 10 parameters each stays far below both databases' limits.
-const ROWS_PER_STATEMENT: usize = 100;
+/// Rows per INSERT statement: 5,000 parameters stays below both databases' limits
+/// (32,766 and 65,535).
+const ROWS_PER_STATEMENT: usize = 500;
+const COLUMNS: usize = 10;
+
+/// The text of an address as the log stores it.
+fn address_text(address: Option<IpAddr>) -> String {
+    address.map(|a| a.to_string()).unwrap_or_default()
+}
+
+/// A multi-row INSERT of `rows` access-log rows. SQLite gets anonymous `?` parameters: it
+/// looks a numbered one up in a list as long as the statement's parameters, which would
+/// make binding a long insert quadratic.
+fn insert_sql(backend: Backend, rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent, request_body, response_body) VALUES ",
+    );
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    let _ = write!(sql, "${}", row * COLUMNS + column + 1);
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
 
 /// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
 /// transaction.
 async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
+    let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
     let mut tx = db.write().await?;
-    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
-            "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent, request_body, response_body) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            let p = i * 10;
-            let placeholders: Vec<String> = (1..=10).map(|n| format!("${}", p + n)).collect();
-            sql.push('(');
-            sql.push_str(&placeholders.join(", "));
-            sql.push(')');
-        }
+    for (chunk, addresses) in batch
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(addresses.chunks(ROWS_PER_STATEMENT))
+    {
+        let sql = insert_sql(db.backend(), chunk.len());
         let mut query = sqlx::query(&sql);
-        for a in chunk {
+        for (a, address) in chunk.iter().zip(addresses) {
             query = query
-                .bind(&a.key_row_id)
+                .bind(a.key.id.as_str())
                 .bind(a.at)
                 .bind(a.method)
                 .bind(a.route)
                 .bind(i64::from(a.status))
                 .bind(a.latency_ms as i64)
-                .bind(&a.address)
-                .bind(&a.user_agent)
-                .bind(&a.request_body)
-                .bind(&a.response_body);
+                .bind(address.as_str())
+                .bind(a.user_agent.as_str())
+                .bind(a.request_body.as_deref())
+                .bind(a.response_body.as_deref());
         }
         query.execute(&mut *tx).await?;
     }
     // The latest use of each key.
     let mut latest: Vec<(String, i64, String)> = batch
         .iter()
-        .map(|a| (a.key_row_id.clone(), a.at, a.address.clone()))
+        .zip(&addresses)
+        .map(|(a, address)| (a.key.id.clone(), a.at, address.clone()))
         .collect();
     latest.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     latest.dedup_by(|a, b| a.0 == b.0);
     app::ssr::keys::record_use(&mut tx, &latest).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// How often old access-log rows are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+/// Rows deleted per transaction, so the log writer is never held up for long.
+const PRUNE_CHUNK: i64 = 5_000;
+
+async fn prune_periodically(db: Db, retention_days: u32) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let before = app::ssr::now() - i64::from(retention_days) * 86_400;
+        match prune(&db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "pruned the key access log"),
+            Err(e) => tracing::warn!(error = %e, "could not prune the key access log"),
+        }
+    }
+}
+
+/// Deletes access-log rows (and their bodies) recorded before `before` (Unix seconds);
+/// returns how many went.
+///
+/// Rows are appended in time order, so the first row still to keep, in id order, bounds
+/// what goes: finding it reads only the rows about to be deleted, and needs no index on
+/// the time column that every append would pay for.
+pub async fn prune(db: &Db, before: i64) -> Result<u64, app::ssr::error::AppError> {
+    use sqlx::Row;
+    let keep_from: i64 = sqlx::query(
+        "SELECT COALESCE(
+            (SELECT id FROM key_access_log WHERE at >= $1 ORDER BY id LIMIT 1),
+            (SELECT MAX(id) + 1 FROM key_access_log),
+            0)",
+    )
+    .bind(before)
+    .fetch_one(db.pool())
+    .await?
+    .try_get(0)?;
+    let mut deleted = 0;
+    loop {
+        let mut tx = db.write().await?;
+        let n = sqlx::query(
+            "DELETE FROM key_access_log WHERE id IN
+                (SELECT id FROM key_access_log WHERE id < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(keep_from)
+        .bind(PRUNE_CHUNK)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        deleted += n;
+        if n < PRUNE_CHUNK as u64 {
+            return Ok(deleted);
+        }
+    }
 }

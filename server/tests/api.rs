@@ -745,6 +745,93 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
     assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
 }
 
+/// Access-log rows per status, waiting for the batch writer to catch up to `expected` rows.
+async fn access_log_rows(app: &helpers::TestApp, expected: usize) -> Vec<i64> {
+    let mut at = Vec::new();
+    for _ in 0..50 {
+        at = sqlx::query_scalar::<_, i64>("SELECT at FROM key_access_log ORDER BY id")
+            .fetch_all(app.state.db.pool())
+            .await
+            .unwrap();
+        if at.len() >= expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    at
+}
+
+#[tokio::test]
+async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "old and new", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let key_row: String = sqlx::query_scalar("SELECT id FROM api_keys")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let now = app::ssr::now();
+    let cutoff = now - 30 * 86_400;
+    // Older than the cutoff: more rows than one pruning chunk, then one exactly at it.
+    sqlx::query(
+        "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent, request_body)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+         SELECT $1, $2 - 12001 + i, 'GET', '/api/v1/me', 200, 1, '127.0.0.1', 'old', 'old body' FROM n",
+    )
+    .bind(&key_row)
+    .bind(cutoff)
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent)
+         VALUES ($1, $2, 'GET', '/api/v1/me', 200, 1, '127.0.0.1', 'at the cutoff')",
+    )
+    .bind(&key_row)
+    .bind(cutoff)
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            app.api_get("/api/v1/me", &secret).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(access_log_rows(&app, 12_003).await.len(), 12_003);
+
+    let pruned = server::usage::prune(&app.state.db, cutoff).await.unwrap();
+    assert_eq!(pruned, 12_000);
+    let left = access_log_rows(&app, 3).await;
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert_eq!(left[0], cutoff);
+    assert!(left[1..].iter().all(|&t| t >= now), "{left:?}");
+    let bodies: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM key_access_log WHERE request_body IS NOT NULL")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(bodies, 0, "logged bodies go with their rows");
+    // Nothing more is old enough; pruning an empty log is a no-op too.
+    assert_eq!(
+        server::usage::prune(&app.state.db, cutoff).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        server::usage::prune(&app.state.db, now + 10).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        server::usage::prune(&app.state.db, now + 10).await.unwrap(),
+        0
+    );
+}
+
 #[tokio::test]
 async fn per_key_rate_limits_answer_429_with_headers() {
     let app = spawn_app().await;

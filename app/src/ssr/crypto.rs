@@ -5,23 +5,29 @@ use sha2::Sha256;
 use std::fmt;
 
 /// The server secret: peppers key digests and signs user tokens. `Debug` shows nothing.
-pub struct ServerSecret(Vec<u8>);
+pub struct ServerSecret {
+    /// The HMAC keyed with the secret, ready for data: every key check clones it rather
+    /// than hashing the key again.
+    keyed: Hmac<Sha256>,
+}
 
 impl ServerSecret {
     pub fn new(bytes: Vec<u8>) -> ServerSecret {
-        ServerSecret(bytes)
+        ServerSecret {
+            keyed: Hmac::<Sha256>::new_from_slice(&bytes).expect("HMAC takes any key length"),
+        }
     }
 
     /// HMAC-SHA-256 of `data`, hex: the stored form of API key secrets and invitation tokens.
     pub fn digest(&self, data: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(data.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
 
     /// Key material for signing user tokens, derived so it never equals the pepper.
     pub fn jwt_key(&self) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(b"keyward user token signing key");
         mac.finalize().into_bytes().to_vec()
     }
@@ -48,7 +54,13 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 #[cfg(test)]

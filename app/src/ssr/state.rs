@@ -9,8 +9,14 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
+/// Cloned for every request (extractors, middleware, the Leptos context), so a clone is
+/// one reference count: the fields live in [`Shared`].
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The fields of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     pub db: Db,
     /// Stored keys recently verified by the machine API.
     pub key_cache: Arc<KeyCache>,
@@ -32,7 +38,7 @@ impl AppState {
         leptos_options: LeptosOptions,
         self_url: String,
     ) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             key_cache: Arc::new(KeyCache::new(db.changes().clone())),
             db,
             secret: Arc::new(secret),
@@ -41,7 +47,15 @@ impl AppState {
             tester_throttle: Arc::new(Throttle::new(30, 60)),
             leptos_options,
             self_url,
-        }
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

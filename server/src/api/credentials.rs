@@ -1,7 +1,7 @@
 //! Reading the credential of a machine request. Values are never logged.
 
 use super::error::ApiError;
-use axum::http::{header, HeaderMap, Uri};
+use axum::http::{header, HeaderMap, HeaderName, Uri};
 
 /// A presented credential, by transport.
 #[derive(PartialEq, Eq)]
@@ -17,6 +17,11 @@ impl std::fmt::Debug for Presented {
         f.write_str("Presented(<redacted>)")
     }
 }
+
+/// The preferred credential header.
+pub const TOKEN_HEADER: HeaderName = HeaderName::from_static("x-keyward-api-token");
+/// The legacy credential header, honoured only where workspace policy allows.
+pub const LEGACY_HEADER: HeaderName = HeaderName::from_static("x-apikey");
 
 fn header_str(
     headers: &HeaderMap,
@@ -40,7 +45,7 @@ pub fn extract(
     body: Option<String>,
 ) -> Result<Option<Presented>, ApiError> {
     let mut found: Vec<Presented> = Vec::new();
-    if let Some(v) = header_str(headers, "x-keyward-api-token")? {
+    if let Some(v) = header_str(headers, &TOKEN_HEADER)? {
         found.push(Presented::Secret {
             value: v,
             legacy: false,
@@ -63,7 +68,7 @@ pub fn extract(
             });
         }
     }
-    if let Some(v) = header_str(headers, "x-apikey")? {
+    if let Some(v) = header_str(headers, &LEGACY_HEADER)? {
         found.push(Presented::Secret {
             value: v,
             legacy: true,

@@ -2,7 +2,11 @@
 //! `{"error", "message", "request_id"}` with the right status and headers.
 
 use app::ssr::error::AppError;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+
+/// Names the permissions a 403 lacked.
+pub const MISSING_PERMISSIONS: HeaderName =
+    HeaderName::from_static("x-keyward-missing-permissions");
 use axum::response::{IntoResponse, Response};
 
 /// An API failure, rendered by [`super::envelope`] with the request id.
@@ -99,7 +103,7 @@ impl IntoResponse for ApiError {
         }
         if !self.missing.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&self.missing.join(", ")) {
-                h.insert("x-keyward-missing-permissions", v);
+                h.insert(MISSING_PERMISSIONS, v);
             }
         }
         if let Some(secs) = self.retry_after {

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Extension, Json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -47,28 +47,53 @@ fn ok(v: Value) -> ApiResult {
     Ok(Json(v).into_response())
 }
 
-fn principal_json(c: &Caller) -> Value {
-    json!({
-        "principal": c.grant.kind.id(),
-        "user_id": c.user,
-        "workspace_id": c.workspace,
-        "key_id": c.key.as_ref().map(|k| &k.key_id),
-        "key_name": c.key.as_ref().map(|k| &k.name),
-        "application_id": c.grant.application,
-        "agent": c.key.as_ref().and_then(|k| k.agent_name.clone()),
-        "permissions": c.grant.permissions,
-        "expires_at": c.key.as_ref().and_then(|k| k.expires_at),
+/// What `GET /api/v1/me` answers: who is calling, with what.
+#[derive(Serialize)]
+struct Principal<'a> {
+    principal: &'static str,
+    user_id: Uuid,
+    workspace_id: Uuid,
+    key_id: Option<&'a str>,
+    key_name: Option<&'a str>,
+    application_id: Option<Uuid>,
+    agent: Option<&'a str>,
+    permissions: &'a app::domain::permissions::PermissionSet,
+    expires_at: Option<i64>,
+}
+
+impl<'a> Principal<'a> {
+    fn of(c: &'a Caller) -> Principal<'a> {
+        let key = c.key.as_deref();
+        Principal {
+            principal: c.grant.kind.id(),
+            user_id: c.user,
+            workspace_id: c.workspace,
+            key_id: key.map(|k| k.key_id.as_str()),
+            key_name: key.map(|k| k.name.as_str()),
+            application_id: c.grant.application,
+            agent: key.and_then(|k| k.agent_name.as_deref()),
+            permissions: &c.grant.permissions,
+            expires_at: key.and_then(|k| k.expires_at),
+        }
+    }
+}
+
+async fn me(Extension(c): Extension<Caller>) -> Response {
+    Json(Principal::of(&c)).into_response()
+}
+
+async fn me_coverage(Extension(c): Extension<Caller>) -> Response {
+    #[derive(Serialize)]
+    struct WithCoverage<'a> {
+        #[serde(flatten)]
+        principal: Principal<'a>,
+        coverage: Vec<app::domain::coverage::CoverageLine>,
+    }
+    Json(WithCoverage {
+        principal: Principal::of(&c),
+        coverage: coverage(&c.grant),
     })
-}
-
-async fn me(Extension(c): Extension<Caller>) -> ApiResult {
-    ok(principal_json(&c))
-}
-
-async fn me_coverage(Extension(c): Extension<Caller>) -> ApiResult {
-    let mut v = principal_json(&c);
-    v["coverage"] = serde_json::to_value(coverage(&c.grant)).unwrap_or_default();
-    ok(v)
+    .into_response()
 }
 
 fn application_json(a: &app::model::ApplicationRow) -> Value {

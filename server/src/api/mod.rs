@@ -17,7 +17,7 @@ use app::ssr::keys::{self, Lookup};
 use app::ssr::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
@@ -26,6 +26,11 @@ use credentials::Presented;
 use error::ApiError;
 use std::sync::Arc;
 use uuid::Uuid;
+
+/// The id every API response carries, also in the error body.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Marks the credential tester's own requests, which skip the bookkeeping.
+const SMOKE_TEST: HeaderName = HeaderName::from_static(app::ssr::tester::SMOKE_HEADER);
 
 /// Largest request body the machine API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -54,13 +59,24 @@ impl Caller {
     }
 }
 
-/// Shared by the gate of every route.
+/// Shared by the gate of every route; a clone is one reference count.
 #[derive(Clone)]
-pub struct ApiState {
+pub struct ApiState(Arc<Api>);
+
+/// The fields of [`ApiState`].
+pub struct Api {
     pub app: AppState,
     pub usage: UsageRecorder,
-    pub limiter: Arc<rate_limit::RateLimiter>,
-    pub cors_origins: Arc<Vec<String>>,
+    pub limiter: rate_limit::RateLimiter,
+    pub cors_origins: Vec<String>,
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.0
+    }
 }
 
 #[derive(Clone)]
@@ -81,12 +97,12 @@ fn method_filter(m: RouteMethod) -> MethodFilter {
 
 /// The `/api/v1` router.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let api = ApiState {
-        usage: UsageRecorder::start(state.db.clone()),
-        limiter: Arc::new(rate_limit::RateLimiter::default()),
-        cors_origins: Arc::new(config.cors_allowed_origins.clone()),
+    let api = ApiState(Arc::new(Api {
+        usage: UsageRecorder::start(state.db.clone(), config.access_log_days),
+        limiter: rate_limit::RateLimiter::default(),
+        cors_origins: config.cors_allowed_origins.clone(),
         app: state,
-    };
+    }));
     let mut router: Router<ApiState> = Router::new();
     for route in ROUTES {
         let path = route
@@ -115,7 +131,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
 /// Gives every API response a request id, answers CORS, and turns every failure — ours or
 /// the framework's (404, 405, 413, 415, 422) — into the JSON error body.
 async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Response {
-    let request_id = Uuid::new_v4().to_string();
+    let request_id = new_request_id();
     let origin = req.headers().get(header::ORIGIN).cloned();
     let allowed_origin = origin.filter(|o| {
         o.to_str()
@@ -138,26 +154,28 @@ async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Resp
                 HeaderValue::from_static("600"),
             );
         }
-        res.headers_mut().insert(
-            "x-request-id",
-            HeaderValue::from_str(&request_id).expect("uuid"),
-        );
+        res.headers_mut().insert(REQUEST_ID, request_id);
         return res;
     }
     let res = next.run(req).await;
     let mut res = if res.status().is_client_error() || res.status().is_server_error() {
-        render_error(res, &request_id).await
+        render_error(res, request_id.to_str().unwrap_or_default()).await
     } else {
         res
     };
     if let Some(o) = allowed_origin {
         cors_headers(&mut res, o);
     }
-    res.headers_mut().insert(
-        "x-request-id",
-        HeaderValue::from_str(&request_id).expect("uuid"),
-    );
+    res.headers_mut().insert(REQUEST_ID, request_id);
     res
+}
+
+/// A fresh request id. It is not a secret, so it comes from the thread-local generator
+/// rather than from a system call per request.
+fn new_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).expect("a UUID is ASCII")
 }
 
 fn cors_headers(res: &mut Response, origin: HeaderValue) {
@@ -206,11 +224,11 @@ async fn render_error(res: Response, request_id: &str) -> Response {
 async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let route = gate.route;
     let api = &gate.api;
-    let address = req
+    let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|c| c.0.ip());
+    let address = peer.map(|a| a.to_string()).unwrap_or_default();
     if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -227,9 +245,8 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let full_path = req
         .extensions()
         .get::<axum::extract::OriginalUri>()
-        .map(|u| u.0.path().to_string())
-        .unwrap_or_else(|| req.uri().path().to_string());
-    let target = match application_target(route, &full_path) {
+        .map_or(req.uri().path(), |u| u.0.path());
+    let target = match application_target(route, full_path) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -268,7 +285,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         limit_headers = Some(decision);
         let smoke = req
             .headers()
-            .get(app::ssr::tester::SMOKE_HEADER)
+            .get(SMOKE_TEST)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
                 app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app))
@@ -280,14 +297,14 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             access = Some(Access {
-                key_row_id: key.id.clone(),
+                key: key.clone(),
                 at: app::ssr::now(),
                 method: route.method.as_str(),
                 route: route.path,
                 status: 0,
                 latency_ms: 0,
-                address: caller.address.clone(),
-                user_agent: user_agent.chars().take(200).collect(),
+                address: peer,
+                user_agent: truncate(user_agent, 200).to_owned(),
                 request_body: (key.log_bodies != 0).then(|| {
                     logged_body
                         .as_deref()
@@ -315,6 +332,11 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         api.usage.record(a);
     }
     res
+}
+
+/// At most `chars` characters of `s`.
+fn truncate(s: &str, chars: usize) -> &str {
+    s.char_indices().nth(chars).map_or(s, |(end, _)| &s[..end])
 }
 
 /// The application id in the path of routes that target one; not a UUID is a 404.

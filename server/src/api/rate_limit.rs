@@ -1,6 +1,6 @@
 //! Per-key rate limits in fixed one-minute windows, with `RateLimit-*` headers.
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -21,9 +21,12 @@ pub struct Decision {
 
 impl Decision {
     pub fn write_headers(&self, h: &mut HeaderMap) {
-        h.insert("ratelimit-limit", HeaderValue::from(self.limit));
-        h.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
-        h.insert("ratelimit-reset", HeaderValue::from(self.reset));
+        const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+        const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+        const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+        h.insert(LIMIT, HeaderValue::from(self.limit));
+        h.insert(REMAINING, HeaderValue::from(self.remaining));
+        h.insert(RESET, HeaderValue::from(self.reset));
     }
 }
 
@@ -35,7 +38,11 @@ impl RateLimiter {
         if map.len() > 100_000 {
             map.retain(|_, (w, _)| *w == window);
         }
-        let entry = map.entry(key.to_string()).or_insert((window, 0));
+        // Looked up by `&str` first: the common case allocates nothing.
+        if !map.contains_key(key) {
+            map.insert(key.to_string(), (window, 0));
+        }
+        let entry = map.get_mut(key).expect("inserted above");
         if entry.0 != window {
             *entry = (window, 0);
         }

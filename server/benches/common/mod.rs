@@ -1,0 +1,132 @@
+//! Setup shared by the benchmarks: a served application with one owner and one key.
+
+use app::domain::roles::Role;
+use app::domain::validate::{Email, Name, Password};
+use app::ssr::state::AppState;
+use server::config::Config;
+use server::startup::Application;
+
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// A served application on a temporary SQLite file (or `DATABASE_URL`), its owner's
+/// workspace, and a valid key with every permission and a rate limit no benchmark reaches.
+#[allow(dead_code)] // each benchmark uses some of it
+pub struct Bench {
+    pub config: Config,
+    pub state: AppState,
+    pub base: String,
+    pub secret: String,
+    pub workspace: String,
+    pub owner: String,
+}
+
+impl Bench {
+    pub async fn start() -> Bench {
+        let dir = std::env::temp_dir().join(format!("keyward-bench-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite:{}", dir.join("bench.db").display()));
+        let config = Config::for_tests(url);
+        let app = Application::build(config.clone()).await.unwrap();
+        let base = format!("http://{}", app.address());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+
+        let db = &state.db;
+        let (user, ws) = app::ssr::accounts::setup(
+            db,
+            &state.hasher,
+            Name::parse("Workspace name", "Bench").unwrap(),
+            Email::parse("bench@example.com").unwrap(),
+            Password::parse("bench password 123".into()).unwrap(),
+            "bench",
+        )
+        .await
+        .unwrap();
+        let by = app::ssr::keys::KeyActor {
+            user,
+            workspace: ws,
+            role: Role::Owner,
+            address: "bench",
+        };
+        let new = app::ssr::keys::NewKey {
+            name: Name::parse("Name", "bench").unwrap(),
+            purpose: String::new(),
+            kind: app::domain::secret::KeyKind::Service,
+            application: None,
+            agent: None,
+            permissions: Role::Owner.permissions(),
+            expires_at: None,
+            log_bodies: false,
+        };
+        sqlx::query("UPDATE workspaces SET allow_never_expiring = 1")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let secret = app::ssr::keys::create(db, &state.secret, &by, new)
+            .await
+            .unwrap()
+            .expose()
+            .to_string();
+        // The benchmarks measure authentication, not refusals.
+        sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        Bench {
+            config,
+            state,
+            base,
+            secret,
+            workspace: ws.to_string(),
+            owner: user.to_string(),
+        }
+    }
+
+    /// Another router over the same state, to call in process.
+    #[allow(dead_code)]
+    pub fn router(&self) -> axum::Router {
+        server::startup::router(self.state.clone(), &self.config)
+    }
+
+    /// Adds keys numbered `from..to`, in large multi-row inserts.
+    #[allow(dead_code)]
+    pub async fn add_keys(&self, from: usize, to: usize) {
+        let batch = 500;
+        let mut added = from;
+        while added < to {
+            let rows = batch.min(to - added);
+            let mut tx = self.state.db.write().await.unwrap();
+            let mut sql = String::from(
+                "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, permissions, digest, created_at) VALUES ",
+            );
+            for i in 0..rows {
+                let n = added + i;
+                let id = uuid::Uuid::new_v4();
+                // Key ids are 8 base62 characters; these never collide with a generated one
+                // in practice.
+                let key_id = format!("b{:07}", n);
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "('{id}', '{key_id}', '{}', '{}', 'service', 'bench {n}', '', 'applications:read', '{:064x}', 0)",
+                    self.workspace, self.owner, n
+                ));
+            }
+            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+            added += rows;
+        }
+    }
+}
