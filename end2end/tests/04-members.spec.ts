@@ -29,7 +29,10 @@ test("an invited member signs in, and a role change applies on the next request"
   // The owner makes the developer a viewer; the member's next request sees it.
   await page.reload();
   await hydrated(page);
+  // The select shows the new value at once; the change has happened once the server answers.
+  const changed = page.waitForResponse((r) => r.url().includes("/api/change_member_role") && r.ok());
   await page.getByRole("row", { name: /dev@example.com/ }).getByLabel("Role").selectOption({ label: "Viewer" });
+  await changed;
   await expect(page.getByRole("row", { name: /dev@example.com/ }).getByLabel("Role")).toHaveValue("viewer");
   await mpage.reload();
   await expect(mpage.getByRole("alert")).toContainText("Missing permission members:read.");
