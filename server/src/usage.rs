@@ -1,7 +1,8 @@
 //! Key bookkeeping off the hot path: each authenticated request becomes an access-log row
 //! and a "last used" update, queued in a bounded channel and written in batches. When the
 //! queue is full an entry is dropped rather than slowing a request. Rows older than the
-//! retention period are pruned hourly.
+//! retention period are pruned hourly. Bookkeeping commits do not wait for the disk
+//! ([`Db::write_bookkeeping`]): a power cut may take its last moments, never a revocation.
 
 use app::ssr::db::{Backend, Db};
 use app::ssr::keys::KeyRecord;
@@ -116,7 +117,7 @@ fn insert_sql(backend: Backend, rows: usize) -> String {
 /// transaction.
 async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
     let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
-    let mut tx = db.write().await?;
+    let mut tx = db.write_bookkeeping().await?;
     for (chunk, addresses) in batch
         .chunks(ROWS_PER_STATEMENT)
         .zip(addresses.chunks(ROWS_PER_STATEMENT))
@@ -189,7 +190,7 @@ pub async fn prune(db: &Db, before: i64) -> Result<u64, app::ssr::error::AppErro
     .try_get(0)?;
     let mut deleted = 0;
     loop {
-        let mut tx = db.write().await?;
+        let mut tx = db.write_bookkeeping().await?;
         let n = sqlx::query(
             "DELETE FROM key_access_log WHERE id IN
                 (SELECT id FROM key_access_log WHERE id < $1 ORDER BY id LIMIT $2)",

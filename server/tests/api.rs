@@ -745,6 +745,45 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
     assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
 }
 
+#[tokio::test]
+async fn only_bookkeeping_commits_without_waiting_for_the_disk() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let sqlite = db.backend() == app::ssr::db::Backend::Sqlite;
+    let setting = if sqlite {
+        "PRAGMA synchronous"
+    } else {
+        "SELECT current_setting('synchronous_commit')"
+    };
+    // SQLite answers a number (2 = FULL, 1 = NORMAL), PostgreSQL a word.
+    let read = |v: sqlx::any::AnyRow| {
+        use sqlx::Row;
+        if sqlite {
+            v.try_get::<i64, _>(0).unwrap().to_string()
+        } else {
+            v.try_get::<String, _>(0).unwrap()
+        }
+    };
+    let mut ordinary = db.write().await.unwrap();
+    let row = sqlx::query(setting)
+        .fetch_one(&mut *ordinary)
+        .await
+        .unwrap();
+    assert_eq!(read(row), if sqlite { "2" } else { "on" });
+    ordinary.commit().await.unwrap();
+    let mut bookkeeping = db.write_bookkeeping().await.unwrap();
+    let row = sqlx::query(setting)
+        .fetch_one(&mut *bookkeeping)
+        .await
+        .unwrap();
+    assert_eq!(read(row), if sqlite { "1" } else { "off" });
+    bookkeeping.commit().await.unwrap();
+    // The relaxed setting does not leak back into the ordinary connections.
+    let mut again = db.write().await.unwrap();
+    let row = sqlx::query(setting).fetch_one(&mut *again).await.unwrap();
+    assert_eq!(read(row), if sqlite { "2" } else { "on" });
+}
+
 /// Access-log rows per status, waiting for the batch writer to catch up to `expected` rows.
 async fn access_log_rows(app: &helpers::TestApp, expected: usize) -> Vec<i64> {
     let mut at = Vec::new();

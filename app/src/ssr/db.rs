@@ -69,8 +69,33 @@ impl std::ops::DerefMut for Tx {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Where bookkeeping is written: on SQLite one connection of its own whose commits skip
+    /// the fsync; otherwise the main pool.
+    bookkeeping: AnyPool,
     backend: Backend,
     changes: Arc<Changes>,
+}
+
+/// SQLite connection settings: WAL for concurrent readers, foreign keys, and writers that
+/// wait for the lock instead of failing at once. `synchronous` decides what a power cut
+/// may take: `FULL` loses no commit (a revocation, an audit row); `NORMAL`, in WAL mode,
+/// may lose the last commits but never corrupts.
+fn sqlite_pool(synchronous: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok(())
+            })
+        })
 }
 
 impl Db {
@@ -86,42 +111,45 @@ impl Db {
                 "DATABASE_URL must start with sqlite: or postgres://".into(),
             ));
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
-        let url = match backend {
+        let (pool, bookkeeping) = match backend {
             Backend::Sqlite => {
-                options = options.max_connections(8).after_connect(|conn, _| {
-                    Box::pin(async move {
-                        // WAL for concurrent readers; FULL so a commit (a revocation, an audit
-                        // row) survives a power cut; writers wait instead of failing at once.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                });
-                if url.contains('?') {
+                let url = if url.contains('?') {
                     url.to_string()
                 } else {
                     format!("{url}?mode=rwc")
-                }
+                };
+                let pool = sqlite_pool("FULL").max_connections(8).connect(&url).await?;
+                // An in-memory database exists only on the connections that opened it.
+                let bookkeeping = if url.contains(":memory:") || url.contains("mode=memory") {
+                    pool.clone()
+                } else {
+                    sqlite_pool("NORMAL")
+                        .max_connections(1)
+                        .connect_lazy(&url)?
+                };
+                (pool, bookkeeping)
             }
             Backend::Postgres => {
-                options = options.max_connections(16);
-                url.to_string()
+                let pool = AnyPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(5))
+                    .max_connections(16)
+                    .connect(url)
+                    .await?;
+                (pool.clone(), pool)
             }
         };
-        let pool = options.connect(&url).await?;
         let changes = Arc::new(Changes::default());
         let db = Db {
             pool,
+            bookkeeping,
             backend,
             changes: changes.clone(),
         };
         db.migrate().await?;
         match backend {
-            Backend::Postgres => super::changes::listen_postgres(url, changes, db.pool.clone()),
+            Backend::Postgres => {
+                super::changes::listen_postgres(url.to_string(), changes, db.pool.clone())
+            }
             Backend::Sqlite => super::changes::poll_sqlite(changes, db.pool.clone()),
         }
         Ok(db)
@@ -161,6 +189,28 @@ impl Db {
         })
     }
 
+    /// Begins a write of bookkeeping (access-log rows, last-use times), which a power cut
+    /// may take the last moments of: it commits without waiting for the disk (SQLite:
+    /// its own `synchronous = NORMAL` connection; PostgreSQL: `synchronous_commit = off`).
+    /// Never for anything that changes what a credential may do.
+    pub async fn write_bookkeeping(&self) -> Result<Tx, sqlx::Error> {
+        let mut inner = match self.backend {
+            Backend::Sqlite => self.bookkeeping.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.bookkeeping.begin().await?,
+        };
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *inner)
+                .await?;
+        }
+        Ok(Tx {
+            inner,
+            changes: self.changes.clone(),
+            backend: self.backend,
+            touches_credentials: false,
+        })
+    }
+
     /// Changes to what credentials may do, on this instance and (PostgreSQL) every other.
     pub fn changes(&self) -> &Arc<Changes> {
         &self.changes
@@ -172,6 +222,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.bookkeeping.close().await;
         self.pool.close().await
     }
 }
