@@ -745,43 +745,40 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
     assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
 }
 
+/// How durably a connection commits: SQLite's `synchronous` (2 = FULL, 1 = NORMAL) or
+/// PostgreSQL's `synchronous_commit`.
+async fn durability(conn: &mut sqlx::AnyConnection, sqlite: bool) -> String {
+    use sqlx::Row;
+    if sqlite {
+        let row = sqlx::query("PRAGMA synchronous")
+            .fetch_one(conn)
+            .await
+            .unwrap();
+        row.try_get::<i64, _>(0).unwrap().to_string()
+    } else {
+        let row = sqlx::query("SELECT current_setting('synchronous_commit')")
+            .fetch_one(conn)
+            .await
+            .unwrap();
+        row.try_get::<String, _>(0).unwrap()
+    }
+}
+
 #[tokio::test]
 async fn only_bookkeeping_commits_without_waiting_for_the_disk() {
     let app = spawn_app().await;
     let db = &app.state.db;
     let sqlite = db.backend() == app::ssr::db::Backend::Sqlite;
-    let setting = if sqlite {
-        "PRAGMA synchronous"
-    } else {
-        "SELECT current_setting('synchronous_commit')"
-    };
-    // SQLite answers a number (2 = FULL, 1 = NORMAL), PostgreSQL a word.
-    let read = |v: sqlx::any::AnyRow| {
-        use sqlx::Row;
-        if sqlite {
-            v.try_get::<i64, _>(0).unwrap().to_string()
-        } else {
-            v.try_get::<String, _>(0).unwrap()
-        }
-    };
+    let (full, relaxed) = if sqlite { ("2", "1") } else { ("on", "off") };
     let mut ordinary = db.write().await.unwrap();
-    let row = sqlx::query(setting)
-        .fetch_one(&mut *ordinary)
-        .await
-        .unwrap();
-    assert_eq!(read(row), if sqlite { "2" } else { "on" });
+    assert_eq!(durability(&mut ordinary, sqlite).await, full);
     ordinary.commit().await.unwrap();
     let mut bookkeeping = db.write_bookkeeping().await.unwrap();
-    let row = sqlx::query(setting)
-        .fetch_one(&mut *bookkeeping)
-        .await
-        .unwrap();
-    assert_eq!(read(row), if sqlite { "1" } else { "off" });
+    assert_eq!(durability(&mut bookkeeping, sqlite).await, relaxed);
     bookkeeping.commit().await.unwrap();
     // The relaxed setting does not leak back into the ordinary connections.
     let mut again = db.write().await.unwrap();
-    let row = sqlx::query(setting).fetch_one(&mut *again).await.unwrap();
-    assert_eq!(read(row), if sqlite { "2" } else { "on" });
+    assert_eq!(durability(&mut again, sqlite).await, full);
 }
 
 /// Access-log rows per status, waiting for the batch writer to catch up to `expected` rows.
