@@ -799,7 +799,12 @@ async fn access_log_rows(app: &helpers::TestApp, expected: usize) -> Vec<i64> {
 
 #[tokio::test]
 async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
-    let app = spawn_app().await;
+    // The hourly pruner is off, so only the calls below prune.
+    let app = helpers::spawn_app_with(server::config::Config {
+        access_log_days: 0,
+        ..server::config::Config::for_tests(helpers::test_database_url().await)
+    })
+    .await;
     let owner = app.setup_owner().await;
     let secret = app
         .create_key_secret(
@@ -866,6 +871,41 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
         server::usage::prune(&app.state.db, now + 10).await.unwrap(),
         0
     );
+}
+
+#[tokio::test]
+async fn an_instance_prunes_the_access_log_when_it_starts() {
+    let config = |url: String, days| server::config::Config {
+        access_log_days: days,
+        ..server::config::Config::for_tests(url)
+    };
+    let first = helpers::spawn_app_with(config(helpers::test_database_url().await, 0)).await;
+    let owner = first.setup_owner().await;
+    first
+        .create_key_secret(
+            &owner,
+            json!({"name": "old", "permissions": ["applications:read"]}),
+        )
+        .await;
+    sqlx::query(
+        "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent)
+         SELECT id, $1, 'GET', '/api/v1/me', 200, 1, '127.0.0.1', 'old' FROM api_keys",
+    )
+    .bind(app::ssr::now() - 8 * 86_400)
+    .execute(first.state.db.pool())
+    .await
+    .unwrap();
+    // A second instance keeping a week of log: its first pruning pass runs at start.
+    let second = helpers::spawn_app_with(config(first.database_url.clone(), 7)).await;
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        left = access_log_rows(&second, 0).await.len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the week-old row is still there");
 }
 
 #[tokio::test]
