@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 
 /// Entries waiting to be written (a few megabytes); beyond this they are dropped.
 const QUEUE: usize = 50_000;
-/// Entries written per transaction. Each commit costs an fsync and wakes the database
-/// thread, so the writer commits a few times a second, not per request.
+/// Entries written per transaction. Each commit wakes the database thread and writes the
+/// log, so the writer commits a few times a second, not per request.
 const BATCH: usize = 5_000;
 /// How long entries gather before a write.
 const WINDOW: Duration = Duration::from_millis(200);
@@ -140,13 +140,19 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
         query.execute(&mut *tx).await?;
     }
     // The latest use of each key.
-    let mut latest: Vec<(String, i64, String)> = batch
-        .iter()
-        .zip(&addresses)
-        .map(|(a, address)| (a.key.id.clone(), a.at, address.clone()))
+    let mut latest = std::collections::HashMap::new();
+    for (a, address) in batch.iter().zip(&addresses) {
+        let seen = latest
+            .entry(a.key.id.as_str())
+            .or_insert((a.at, address.as_str()));
+        if a.at >= seen.0 {
+            *seen = (a.at, address.as_str());
+        }
+    }
+    let latest: Vec<(&str, i64, &str)> = latest
+        .into_iter()
+        .map(|(id, (at, address))| (id, at, address))
         .collect();
-    latest.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    latest.dedup_by(|a, b| a.0 == b.0);
     app::ssr::keys::record_use(&mut tx, &latest).await?;
     tx.commit().await?;
     Ok(())

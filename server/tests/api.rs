@@ -781,7 +781,8 @@ async fn only_bookkeeping_commits_without_waiting_for_the_disk() {
     assert_eq!(durability(&mut again, sqlite).await, full);
 }
 
-/// Access-log rows per status, waiting for the batch writer to catch up to `expected` rows.
+/// The access log's times in id order, waiting for the batch writer to catch up to
+/// `expected` rows.
 async fn access_log_rows(app: &helpers::TestApp, expected: usize) -> Vec<i64> {
     let mut at = Vec::new();
     for _ in 0..50 {
@@ -797,14 +798,19 @@ async fn access_log_rows(app: &helpers::TestApp, expected: usize) -> Vec<i64> {
     at
 }
 
+/// A test configuration keeping `days` of access log (0: the pruner is off).
+fn keeping_log_days(database_url: String, days: u32) -> server::config::Config {
+    server::config::Config {
+        access_log_days: days,
+        ..server::config::Config::for_tests(database_url)
+    }
+}
+
 #[tokio::test]
 async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
     // The hourly pruner is off, so only the calls below prune.
-    let app = helpers::spawn_app_with(server::config::Config {
-        access_log_days: 0,
-        ..server::config::Config::for_tests(helpers::test_database_url().await)
-    })
-    .await;
+    let app =
+        helpers::spawn_app_with(keeping_log_days(helpers::test_database_url().await, 0)).await;
     let owner = app.setup_owner().await;
     let secret = app
         .create_key_secret(
@@ -875,11 +881,8 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
 
 #[tokio::test]
 async fn an_instance_prunes_the_access_log_when_it_starts() {
-    let config = |url: String, days| server::config::Config {
-        access_log_days: days,
-        ..server::config::Config::for_tests(url)
-    };
-    let first = helpers::spawn_app_with(config(helpers::test_database_url().await, 0)).await;
+    let first =
+        helpers::spawn_app_with(keeping_log_days(helpers::test_database_url().await, 0)).await;
     let owner = first.setup_owner().await;
     first
         .create_key_secret(
@@ -896,7 +899,7 @@ async fn an_instance_prunes_the_access_log_when_it_starts() {
     .await
     .unwrap();
     // A second instance keeping a week of log: its first pruning pass runs at start.
-    let second = helpers::spawn_app_with(config(first.database_url.clone(), 7)).await;
+    let second = helpers::spawn_app_with(keeping_log_days(first.database_url.clone(), 7)).await;
     let mut left = usize::MAX;
     for _ in 0..50 {
         left = access_log_rows(&second, 0).await.len();

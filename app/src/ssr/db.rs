@@ -194,15 +194,16 @@ impl Db {
     /// its own `synchronous = NORMAL` connection; PostgreSQL: `synchronous_commit = off`).
     /// Never for anything that changes what a credential may do.
     pub async fn write_bookkeeping(&self) -> Result<Tx, sqlx::Error> {
-        let mut inner = match self.backend {
+        let inner = match self.backend {
             Backend::Sqlite => self.bookkeeping.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.bookkeeping.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.bookkeeping.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
         };
-        if self.backend == Backend::Postgres {
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut *inner)
-                .await?;
-        }
         Ok(Tx {
             inner,
             changes: self.changes.clone(),

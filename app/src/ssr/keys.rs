@@ -743,7 +743,7 @@ impl Authenticated {
 
 /// Records when and from where keys were last used (the bookkeeping queue calls this with a
 /// batch, inside its transaction).
-pub async fn record_use(tx: &mut super::db::Tx, uses: &[(String, i64, String)]) -> AppResult<()> {
+pub async fn record_use(tx: &mut super::db::Tx, uses: &[(&str, i64, &str)]) -> AppResult<()> {
     for (id, at, address) in uses {
         sqlx::query(
             "UPDATE api_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND (last_used_at IS NULL OR last_used_at <= $1)",

@@ -3,11 +3,11 @@
 
 use app::ssr::error::AppError;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 /// Names the permissions a 403 lacked.
 pub const MISSING_PERMISSIONS: HeaderName =
     HeaderName::from_static("x-keyward-missing-permissions");
-use axum::response::{IntoResponse, Response};
 
 /// An API failure, rendered by [`super::envelope`] with the request id.
 #[derive(Debug, Clone)]
