@@ -8,12 +8,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-/// Headers every response carries. Pages set their own nonce-based CSP; everything else
-/// gets one that allows nothing.
+/// Headers every console response carries. Pages set their own nonce-based CSP; everything
+/// else gets one that allows nothing.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    set_security_headers(res.headers_mut(), static_asset);
+    res
+}
+
+/// The security headers of every response, console or machine API: the one place they are
+/// decided.
+pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool) {
+    const COOP: header::HeaderName = header::HeaderName::from_static("cross-origin-opener-policy");
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -23,10 +30,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(COOP, HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -37,7 +41,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     if !static_asset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 /// Whether a browser says this request comes from another site. Requests without these

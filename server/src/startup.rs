@@ -134,13 +134,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
             middleware::server_function_status,
         ))
         .layer(axum::middleware::from_fn(middleware::reject_cross_site))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(sessions.clone())
+        .layer(axum::middleware::from_fn(middleware::security_headers));
 
-    Router::new()
-        .nest("/api/v1", api::router(state.clone(), config))
-        .merge(console)
-        .layer(sessions)
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+    // The machine API is routed first and stands outside the console's layers: it reads no
+    // session (but for the token exchange, which has the session layer of its own) and its
+    // gate sets the same security headers itself.
+    api::router(state, config, sessions)
+        .fallback_service(console)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

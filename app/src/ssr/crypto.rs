@@ -20,9 +20,16 @@ impl ServerSecret {
 
     /// HMAC-SHA-256 of `data`, hex: the stored form of API key secrets and invitation tokens.
     pub fn digest(&self, data: &str) -> String {
+        self.digest_hex(data).as_str().to_owned()
+    }
+
+    /// The same digest on the stack, for the per-request key check.
+    pub fn digest_hex(&self, data: &str) -> DigestHex {
         let mut mac = self.keyed.clone();
         mac.update(data.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        let mut out = [0u8; 64];
+        hex_into(&mac.finalize().into_bytes(), &mut out);
+        DigestHex(out)
     }
 
     /// Key material for signing user tokens, derived so it never equals the pepper.
@@ -30,6 +37,15 @@ impl ServerSecret {
         let mut mac = self.keyed.clone();
         mac.update(b"keyward user token signing key");
         mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// A digest in lowercase hex, as [`ServerSecret::digest`] gives it.
+pub struct DigestHex([u8; 64]);
+
+impl DigestHex {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
     }
 }
 
@@ -54,13 +70,18 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Lowercase hex of `bytes` into `out`, which is twice as long.
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0xf)];
     }
-    out
 }
 
 #[cfg(test)]
@@ -72,6 +93,8 @@ mod tests {
         let a = ServerSecret::new(vec![1; 32]);
         let b = ServerSecret::new(vec![2; 32]);
         assert_ne!(a.digest("x"), b.digest("x"));
+        assert_eq!(a.digest("x"), a.digest_hex("x").as_str());
+        assert_eq!(a.digest("x").len(), 64);
         assert!(digests_match(&a.digest("x"), &a.digest("x")));
         assert!(!digests_match(&a.digest("x"), &a.digest("y")));
         assert_eq!(format!("{a:?}"), "ServerSecret(<redacted>)");

@@ -132,6 +132,9 @@ pub struct KeyRecord {
     pub log_bodies: i64,
     /// The owner's current role in the key's workspace; `None` once they left it.
     pub owner_role: Option<String>,
+    /// `permissions` parsed, once per record: a remembered key is checked on every request.
+    #[sqlx(skip)]
+    pub(crate) parsed_permissions: std::sync::OnceLock<PermissionSet>,
 }
 
 const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
@@ -153,7 +156,9 @@ impl KeyRecord {
     }
 
     pub fn permissions(&self) -> PermissionSet {
-        PermissionSet::from_storage(&self.permissions)
+        *self
+            .parsed_permissions
+            .get_or_init(|| PermissionSet::from_storage(&self.permissions))
     }
 
     pub fn uuid(&self) -> Uuid {
@@ -678,7 +683,7 @@ pub async fn authenticate_with(
     };
     Ok(evaluate(
         key,
-        &pepper.digest(presented),
+        pepper.digest_hex(presented).as_str(),
         parts.kind,
         super::now(),
     ))

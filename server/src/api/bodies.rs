@@ -147,7 +147,7 @@ fn replace(req: Request, bytes: Bytes) -> Request {
 }
 
 /// The response as it will be logged (credentials redacted, capped), and the response
-/// itself, unchanged. Errors are logged as the envelope will render them.
+/// itself, unchanged. Errors are logged as the gate will render them.
 pub async fn response_for_log(res: Response) -> (Response, String) {
     if let Some(e) = res.extensions().get::<ApiError>() {
         let shown = serde_json::json!({"error": ApiError::title(e.status), "message": e.message});

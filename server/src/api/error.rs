@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 pub const MISSING_PERMISSIONS: HeaderName =
     HeaderName::from_static("x-keyward-missing-permissions");
 
-/// An API failure, rendered by [`super::envelope`] with the request id.
+/// An API failure, rendered by the gate with the request id.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,

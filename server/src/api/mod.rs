@@ -12,7 +12,7 @@ pub mod user_tokens;
 use crate::config::Config;
 use crate::usage::{Access, UsageRecorder};
 use app::domain::access::{authorize, Grant, PrincipalKind, Refusal};
-use app::domain::routes::{MachineRoute, Method as RouteMethod, ROUTES};
+use app::domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
 use app::ssr::keys::{self, Lookup};
 use app::ssr::state::AppState;
 use axum::body::Body;
@@ -79,10 +79,17 @@ impl std::ops::Deref for ApiState {
     }
 }
 
+/// The session layer of the one route that reads the browser session (the token exchange).
+pub type SessionLayer =
+    tower_sessions::SessionManagerLayer<app::ssr::session_store::DbSessionStore>;
+
+/// What each route's gate knows: the shared state and the route's declaration.
 #[derive(Clone)]
 struct Gate {
     api: ApiState,
-    route: &'static MachineRoute,
+    /// `None` for the two answers outside the table that need no credential: the OpenAPI
+    /// document and the JSON 404.
+    route: Option<&'static MachineRoute>,
 }
 
 fn method_filter(m: RouteMethod) -> MethodFilter {
@@ -95,78 +102,94 @@ fn method_filter(m: RouteMethod) -> MethodFilter {
     }
 }
 
-/// The `/api/v1` router.
-pub fn router(state: AppState, config: &Config) -> Router {
+/// The `/api/v1` router: every route of the table with its handler behind the gate, the
+/// OpenAPI document, and a JSON 404 for any other path under `/api/v1`.
+pub fn router(state: AppState, config: &Config, sessions: SessionLayer) -> Router {
     let api = ApiState(Arc::new(Api {
         usage: UsageRecorder::start(state.db.clone(), config.access_log_days),
         limiter: rate_limit::RateLimiter::default(),
         cors_origins: config.cors_allowed_origins.clone(),
         app: state,
     }));
+    let gated = |route: Option<&'static MachineRoute>| {
+        axum::middleware::from_fn_with_state(
+            Gate {
+                api: api.clone(),
+                route,
+            },
+            gate,
+        )
+    };
     let mut router: Router<ApiState> = Router::new();
     for route in ROUTES {
-        let path = route
-            .path
-            .strip_prefix("/api/v1")
-            .expect("table paths start with /api/v1");
-        let gated = handlers::method_router(route.id, method_filter(route.method)).layer(
-            axum::middleware::from_fn_with_state(
-                Gate {
-                    api: api.clone(),
-                    route,
-                },
-                gate,
-            ),
-        );
-        router = router.route(path, gated);
+        let mut handler = handlers::method_router(route.id, method_filter(route.method))
+            .layer(gated(Some(route)));
+        if route.id == RouteId::AuthToken {
+            handler = handler.layer(sessions.clone());
+        }
+        router = router.route(route.path, handler);
     }
+    let not_found =
+        axum::routing::any(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such route.") })
+            .layer(gated(None));
     router
-        .route("/openapi.json", axum::routing::get(openapi::document))
-        .fallback(|| async { ApiError::not_found() })
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(api.clone(), envelope))
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(openapi::document).layer(gated(None)),
+        )
+        .route("/api/v1", not_found.clone())
+        .route("/api/v1/", not_found.clone())
+        .route("/api/v1/{*rest}", not_found)
         .with_state(api)
 }
 
-/// Gives every API response a request id, answers CORS, and turns every failure — ours or
-/// the framework's (404, 405, 413, 415, 422) — into the JSON error body.
-async fn envelope(State(api): State<ApiState>, req: Request, next: Next) -> Response {
+/// The gate of every API answer: gives it a request id, the security headers and CORS,
+/// answers preflights, turns every failure — ours or the framework's (404, 405, 413, 415,
+/// 422) — into the JSON error body, and on declared routes checks the credential first.
+async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let request_id = new_request_id();
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let allowed_origin = origin.filter(|o| {
+    let origin = req.headers().get(header::ORIGIN).filter(|o| {
         o.to_str()
-            .is_ok_and(|o| api.cors_origins.iter().any(|a| a == o))
+            .is_ok_and(|o| gate.api.cors_origins.iter().any(|a| a == o))
     });
-    if req.method() == Method::OPTIONS {
-        let mut res = StatusCode::NO_CONTENT.into_response();
-        if let Some(o) = &allowed_origin {
-            cors_headers(&mut res, o.clone());
-            res.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
-            );
-            res.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("x-keyward-api-token, authorization, content-type"),
-            );
-            res.headers_mut().insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-        }
-        res.headers_mut().insert(REQUEST_ID, request_id);
-        return res;
-    }
-    let res = next.run(req).await;
-    let mut res = if res.status().is_client_error() || res.status().is_server_error() {
-        render_error(res, request_id.to_str().unwrap_or_default()).await
+    let origin = origin.cloned();
+    let mut res = if req.method() == Method::OPTIONS {
+        preflight(origin.is_some())
+    } else if let Some(route) = gate.route {
+        guard(&gate.api, route, req, next).await
     } else {
-        res
+        next.run(req).await
     };
-    if let Some(o) = allowed_origin {
-        cors_headers(&mut res, o);
+    if res.status().is_client_error() || res.status().is_server_error() {
+        res = render_error(res, request_id.to_str().unwrap_or_default()).await;
     }
-    res.headers_mut().insert(REQUEST_ID, request_id);
+    let h = res.headers_mut();
+    if let Some(o) = origin {
+        cors_headers(h, o);
+    }
+    h.insert(REQUEST_ID, request_id);
+    crate::middleware::set_security_headers(h, false);
+    res
+}
+
+/// The answer to a CORS preflight: the allowances only for a listed origin.
+fn preflight(allowed: bool) -> Response {
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if allowed {
+        let h = res.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("x-keyward-api-token, authorization, content-type"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
     res
 }
 
@@ -178,13 +201,11 @@ fn new_request_id() -> HeaderValue {
     HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).expect("a UUID is ASCII")
 }
 
-fn cors_headers(res: &mut Response, origin: HeaderValue) {
+fn cors_headers(h: &mut axum::http::HeaderMap, origin: HeaderValue) {
     // Exactly the listed origin, never `*`, never credentials.
-    res.headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("origin"));
-    res.headers_mut().insert(
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(header::VARY, HeaderValue::from_static("origin"));
+    h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-keyward-missing-permissions"),
     );
@@ -219,11 +240,10 @@ async fn render_error(res: Response, request_id: &str) -> Response {
     Response::from_parts(parts, Body::from(body.to_string()))
 }
 
-/// The gate: authenticates the credential, authorizes it against the route's declaration
-/// with the one authorization function, applies the rate limit, then calls the handler.
-async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
-    let route = gate.route;
-    let api = &gate.api;
+/// The credential check of a declared route: authenticates the credential, authorizes it
+/// against the route's declaration with the one authorization function, applies the rate
+/// limit, then calls the handler and queues the key's bookkeeping.
+async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -241,12 +261,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    // Inside the nested router the URI lacks `/api/v1`; the table's paths have it.
-    let full_path = req
-        .extensions()
-        .get::<axum::extract::OriginalUri>()
-        .map_or(req.uri().path(), |u| u.0.path());
-    let target = match application_target(route, full_path) {
+    let target = match application_target(route, req.uri().path()) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
