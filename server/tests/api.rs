@@ -2249,3 +2249,82 @@ async fn losing_the_change_feed_drops_remembered_keys() {
     }
     panic!("remembered keys outlived a lost change feed");
 }
+
+#[tokio::test]
+async fn every_api_answer_carries_a_request_id_and_the_security_headers_and_no_session() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "headers", "permissions": ["applications:read"]}),
+        )
+        .await;
+    // The signed-in client sends its session cookie along: the API must not touch it.
+    let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
+        (
+            owner
+                .get(app.url("/api/v1/me"))
+                .header("x-keyward-api-token", &key),
+            200,
+        ),
+        (owner.get(app.url("/api/v1/me")), 401),
+        (owner.get(app.url("/api/v1/openapi.json")), 200),
+        (
+            owner
+                .get(app.url("/api/v1/nope"))
+                .header("x-keyward-api-token", &key),
+            404,
+        ),
+        (owner.get(app.url("/api/v1")), 404),
+        (
+            owner
+                .put(app.url("/api/v1/me"))
+                .header("x-keyward-api-token", &key),
+            405,
+        ),
+        (
+            owner
+                .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+                .header("origin", "https://elsewhere.example"),
+            204,
+        ),
+    ];
+    let mut ids = std::collections::HashSet::new();
+    for (req, status) in cases {
+        let res = req.send().await.unwrap();
+        let what = format!("{} {}", res.url(), res.status());
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        let h = res.headers().clone();
+        let id = h["x-request-id"].to_str().unwrap().to_string();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{what}: {id}");
+        assert!(ids.insert(id.clone()), "{what}: request id {id} repeated");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(h["cache-control"], "no-store", "{what}");
+        assert_eq!(h["x-frame-options"], "DENY", "{what}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("default-src 'none'"),
+            "{what}"
+        );
+        assert!(!h.contains_key("set-cookie"), "{what}");
+        assert!(!h.contains_key("access-control-allow-origin"), "{what}");
+        if status >= 400 {
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["request_id"], id.as_str(), "{what}");
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+    // The one route that reads the session still does: the token exchange.
+    let token = owner
+        .post(app.url("/api/v1/auth/token"))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::OK);
+    assert!(token.headers().contains_key("x-request-id"));
+}
