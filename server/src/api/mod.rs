@@ -1,5 +1,6 @@
 //! The machine API under `/api/v1`, built from the route table: every declared route gets
-//! its handler and the gate; nothing else is routed.
+//! its handler and the gate; besides them only the OpenAPI document and the JSON 404 are
+//! routed, through the same gate without a credential check.
 
 pub mod bodies;
 pub mod credentials;
@@ -148,11 +149,14 @@ pub fn router(state: AppState, config: &Config, sessions: SessionLayer) -> Route
 /// 422) — into the JSON error body, and on declared routes checks the credential first.
 async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let request_id = new_request_id();
-    let origin = req.headers().get(header::ORIGIN).filter(|o| {
-        o.to_str()
-            .is_ok_and(|o| gate.api.cors_origins.iter().any(|a| a == o))
-    });
-    let origin = origin.cloned();
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| {
+            o.to_str()
+                .is_ok_and(|o| gate.api.cors_origins.iter().any(|a| a == o))
+        })
+        .cloned();
     let mut res = if req.method() == Method::OPTIONS {
         preflight(origin.is_some())
     } else if let Some(route) = gate.route {
