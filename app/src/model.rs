@@ -117,6 +117,38 @@ pub struct KeyRow {
     pub rotated_at: Option<i64>,
     /// Request and response bodies made with this key are logged.
     pub log_bodies: bool,
+    /// After a rotation, while the previous secret still works: the predecessor's row id,
+    /// so it can be revoked on its own ("Revoke now").
+    #[serde(default)]
+    pub previous_id: Option<String>,
+    /// What the viewer may do to this key, decided by the server.
+    #[serde(default)]
+    pub abilities: crate::domain::authorization::KeyAbilities,
+}
+
+/// What deleting an application or agent would revoke, shown before anyone confirms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletionPreview {
+    /// The live keys the viewer may see.
+    pub keys: Vec<DependentKey>,
+    /// Live keys of other members the viewer may not see, counted.
+    pub others: u64,
+    /// Why the viewer may not delete it, when they may not.
+    pub refusal: Option<String>,
+}
+
+impl DeletionPreview {
+    pub fn live_keys(&self) -> u64 {
+        self.keys.len() as u64 + self.others
+    }
+}
+
+/// A live key that deleting an application or agent would revoke.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DependentKey {
+    pub key_id: String,
+    pub name: String,
+    pub owner_email: String,
 }
 
 /// One request made with a key, from its access log.
@@ -134,6 +166,21 @@ pub struct AccessEntry {
     /// Only while body logging is on: redacted and capped.
     pub request_body: Option<String>,
     pub response_body: Option<String>,
+}
+
+/// Refused requests of a key in one minute from one address, for one reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct RefusalEntry {
+    /// The start of the minute (Unix seconds).
+    pub minute: i64,
+    pub method: String,
+    pub route: String,
+    pub status: i64,
+    /// `EXPIRED`, `REVOKED`, `ROTATED_OUT`, `INVALID_SECRET`, `FORBIDDEN`, `RATE_LIMITED`, …
+    pub reason: String,
+    pub address: String,
+    pub count: i64,
 }
 
 /// The plaintext secret of a new or rotated key: returned once, never stored. Its `Debug`
@@ -164,18 +211,7 @@ impl fmt::Debug for NewSecret {
     }
 }
 
-/// Workspace policy for keys.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Policy {
-    /// Longest allowed key lifetime in days; `None` for no maximum.
-    pub max_lifetime_days: Option<i64>,
-    pub allow_never_expiring: bool,
-    pub allow_service_keys: bool,
-    pub allow_agent_keys: bool,
-    /// `X-ApiKey`, `key` query or form field, `API_Key` JSON property.
-    pub legacy_transports: bool,
-    pub rate_limit_per_minute: i64,
-}
+pub use crate::domain::issuance::Policy;
 
 #[cfg(test)]
 mod tests {

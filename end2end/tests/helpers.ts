@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Browser, type Page } from "@playwright/test";
 
 export const OWNER = {
   workspace: "Acme",
@@ -38,4 +38,27 @@ export async function createKey(page: Page, name: string, preset: "Full access" 
   await dialog.getByRole("button", { name: "Done" }).click();
   await expect(dialog).toBeHidden();
   return secret;
+}
+
+/**
+ * The signed-in page invites `email` as `role` from the members page; the invitee opens the
+ * one-time link in a browser context of their own and sets a password. Returns their page.
+ */
+export async function inviteMember(page: Page, browser: Browser, email: string, role: string, password: string) {
+  await page.goto("/settings/members");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Invite member" }).click();
+  const invite = page.getByRole("form", { name: "Invite member" });
+  await invite.getByLabel("Email").fill(email);
+  await invite.getByLabel("Role").selectOption({ label: role });
+  await invite.getByRole("button", { name: "Send invitation" }).click();
+  const link = await page.getByLabel("Invitation link").inputValue();
+  const member = await (await browser.newContext()).newPage();
+  await member.goto(link);
+  await hydrated(member);
+  await member.getByLabel("Password").fill(password);
+  await member.getByRole("button", { name: "Set password" }).click();
+  await expect(member).toHaveURL(/\/settings\/api-keys$/);
+  await hydrated(member);
+  return member;
 }

@@ -1,5 +1,5 @@
 //! Key bookkeeping off the hot path: each authenticated request becomes an access-log row
-//! and a "last used" update, queued in a bounded channel and written in batches. When the
+//! and a "last used" update, each refused request of a stored key a coalesced refusal row, queued in a bounded channel and written in batches. When the
 //! queue is full an entry is dropped rather than slowing a request. Rows older than the
 //! retention period are pruned hourly. Bookkeeping commits do not wait for the disk
 //! ([`Db::write_bookkeeping`]): a power cut may take its last moments, never a revocation.
@@ -37,9 +37,27 @@ pub struct Access {
     pub response_body: Option<String>,
 }
 
+/// One refused request of a stored key (named by its public key id: the writer resolves it,
+/// so the request path does no lookup for it). Never the secret.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub key_id: String,
+    pub at: i64,
+    /// `EXPIRED`, `REVOKED`, `ROTATED_OUT`, `INVALID_SECRET`, `FORBIDDEN`, `RATE_LIMITED`, …
+    pub reason: &'static str,
+    pub status: u16,
+    pub method: &'static str,
+    pub route: &'static str,
+    pub address: Option<IpAddr>,
+}
+
+/// Refusals waiting to be written; beyond this they are dropped.
+const REFUSAL_QUEUE: usize = 10_000;
+
 #[derive(Clone, Debug)]
 pub struct UsageRecorder {
     tx: mpsc::Sender<Access>,
+    refusals: mpsc::Sender<Refusal>,
 }
 
 impl UsageRecorder {
@@ -48,6 +66,7 @@ impl UsageRecorder {
         if retention_days > 0 {
             tokio::spawn(prune_periodically(db.clone(), retention_days));
         }
+        let refusals = start_refusal_writer(db.clone());
         let (tx, mut rx) = mpsc::channel::<Access>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
@@ -70,12 +89,78 @@ impl UsageRecorder {
                 }
             }
         });
-        UsageRecorder { tx }
+        UsageRecorder { tx, refusals }
     }
 
     pub fn record(&self, access: Access) {
         let _ = self.tx.try_send(access);
     }
+
+    /// Queues a refused request for its key's log; dropped when the queue is full, so a flood
+    /// never slows the requests it refuses.
+    pub fn record_refusal(&self, refusal: Refusal) {
+        let _ = self.refusals.try_send(refusal);
+    }
+}
+
+/// Writes refusals every batch window, coalesced per key, minute, reason and address.
+fn start_refusal_writer(db: Db) -> mpsc::Sender<Refusal> {
+    let (tx, mut rx) = mpsc::channel::<Refusal>(REFUSAL_QUEUE);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(REFUSAL_QUEUE);
+        while rx.recv_many(&mut batch, REFUSAL_QUEUE).await > 0 {
+            tokio::time::sleep(WINDOW).await;
+            let room = REFUSAL_QUEUE - batch.len();
+            if room > 0 && !rx.is_empty() {
+                rx.recv_many(&mut batch, room).await;
+            }
+            if let Err(e) = write_refusals(&db, &batch).await {
+                tracing::warn!(error = %e, entries = batch.len(), "could not record refusals");
+            }
+            batch.clear();
+        }
+    });
+    tx
+}
+
+/// One coalesced refusal row: (key id, minute, reason, address).
+type RefusalKey<'a> = (&'a str, i64, &'static str, String);
+
+async fn write_refusals(db: &Db, batch: &[Refusal]) -> Result<(), app::ssr::error::AppError> {
+    let mut rows: std::collections::HashMap<RefusalKey<'_>, (i64, &Refusal)> =
+        std::collections::HashMap::new();
+    for r in batch {
+        let key = (
+            r.key_id.as_str(),
+            r.at - r.at.rem_euclid(60),
+            r.reason,
+            address_text(r.address),
+        );
+        rows.entry(key).or_insert((0, r)).0 += 1;
+    }
+    let mut tx = db.write_bookkeeping().await?;
+    for ((key_id, minute, reason, address), (count, r)) in &rows {
+        // Resolved here, off the request path; an unknown key id inserts nothing.
+        sqlx::query(
+            "INSERT INTO key_refusals (key_row_id, minute, reason, address, method, route, status, count) \
+             SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM api_keys WHERE key_id = $1 \
+             ON CONFLICT (key_row_id, minute, reason, address) DO UPDATE SET \
+             count = key_refusals.count + excluded.count, method = excluded.method, \
+             route = excluded.route, status = excluded.status",
+        )
+        .bind(*key_id)
+        .bind(*minute)
+        .bind(*reason)
+        .bind(address.as_str())
+        .bind(r.method)
+        .bind(r.route)
+        .bind(i64::from(r.status))
+        .bind(*count)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Rows per INSERT statement: 5,000 parameters stays below both databases' limits
@@ -176,8 +261,8 @@ async fn prune_periodically(db: Db, retention_days: u32) {
     }
 }
 
-/// Deletes access-log rows (and their bodies) recorded before `before` (Unix seconds);
-/// returns how many went.
+/// Deletes access-log rows (and their bodies) and refusals recorded before `before` (Unix
+/// seconds); returns how many access-log rows went.
 ///
 /// Rows are appended in time order, so the first row still to keep, in id order, bounds
 /// what goes: finding it reads only the rows about to be deleted, and needs no index on
@@ -209,6 +294,13 @@ pub async fn prune(db: &Db, before: i64) -> Result<u64, app::ssr::error::AppErro
         tx.commit().await?;
         deleted += n;
         if n < PRUNE_CHUNK as u64 {
+            // Refusals go with them; coalesced per minute, they are few: one statement.
+            let mut tx = db.write_bookkeeping().await?;
+            sqlx::query("DELETE FROM key_refusals WHERE minute < $1")
+                .bind(before)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             return Ok(deleted);
         }
     }

@@ -1028,6 +1028,7 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("delete_application", Access::Needs("applications:write")),
     ("create_agent", Access::Needs("agents:write")),
     ("delete_agent", Access::Needs("agents:write")),
+    ("preview_deletion", Access::Needs("applications:read")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1755,10 +1756,11 @@ async fn owners_set_the_key_policy_and_others_cannot() {
 async fn keys_limited_to_one_application_reach_only_it() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
+    // keys:write too: deleting an application revokes the keys that depend on it.
     let admin = app
         .create_key_secret(
             &owner,
-            json!({"name": "admin", "permissions": ["applications:read", "applications:write"]}),
+            json!({"name": "admin", "permissions": ["applications:read", "applications:write", "keys:write"]}),
         )
         .await;
     let a: Value = app

@@ -36,6 +36,46 @@ pub struct Grant {
     pub application: Option<Uuid>,
 }
 
+/// Who acts, as every service sees it: a member (browser session or user token) or a key
+/// acting for its owner. Built only by the authentication code (console sessions, the
+/// machine API's gate); services take it and never read a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The person: the signed-in member, or the owner of the key.
+    pub user: Uuid,
+    pub workspace: Uuid,
+    /// The member's role as of this request; `None` when a key acts (it has its grant only).
+    pub role: Option<super::roles::Role>,
+    pub grant: Grant,
+    /// The public key id of the key that acts, when a key does.
+    pub key_id: Option<String>,
+    /// The client address, for the audit log.
+    pub address: String,
+}
+
+impl Principal {
+    /// A member acting with the permissions of `role`.
+    pub fn member(
+        user: Uuid,
+        workspace: Uuid,
+        role: super::roles::Role,
+        address: String,
+    ) -> Principal {
+        Principal {
+            user,
+            workspace,
+            role: Some(role),
+            grant: Grant {
+                kind: PrincipalKind::User,
+                permissions: role.permissions(),
+                application: None,
+            },
+            key_id: None,
+            address,
+        }
+    }
+}
+
 /// What a route or server function demands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requirement {

@@ -1,8 +1,10 @@
 //! Domain types shared by the server and the browser: no I/O here.
 
 pub mod access;
+pub mod authorization;
 pub mod coverage;
 pub mod dates;
+pub mod issuance;
 pub mod permissions;
 pub mod redact;
 pub mod roles;

@@ -16,9 +16,6 @@ use serde::{Deserialize, Serialize};
 pub struct KeysPageData {
     pub keys: Vec<KeyRow>,
     pub role: Role,
-    /// `keys:read`: the list holds every key of the workspace, not only one's own.
-    pub sees_all: bool,
-    pub my_user_id: String,
     pub applications: Vec<ApplicationRow>,
     pub policy: Policy,
     pub now: i64,
@@ -51,12 +48,11 @@ pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
     let actor = auth::require_member().await?;
     let state = app_state();
     let now = crate::ssr::now();
-    let keys = keys::visible(&state.db, actor.user_id, actor.role, actor.workspace_id).await?;
+    let viewer = actor.principal();
+    let keys = keys::visible(&state.db, &viewer).await?;
     Ok(KeysPageData {
-        keys: keys.iter().map(|k| k.to_row(now)).collect(),
+        keys: keys.iter().map(|k| k.to_row_for(&viewer, now)).collect(),
         role: actor.role,
-        sees_all: actor.role.permissions().contains(Permission::KEYS_READ),
-        my_user_id: actor.user_id.to_string(),
         applications: workspaces::applications(&state.db, actor.workspace_id).await?,
         policy: workspaces::policy(&state.db, actor.workspace_id).await?,
         now,
@@ -71,8 +67,7 @@ pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError>
     let actor = auth::require_member().await?;
     let state = app_state();
     let new = parse_create_form(&form, actor.role)?;
-    let by = keys::KeyActor::of(&actor);
-    Ok(keys::create(&state.db, &state.secret, &by, new).await?)
+    Ok(keys::create(&state.db, &state.secret, &actor.principal(), new).await?)
 }
 
 /// Parses the create form into a validated request.
@@ -120,7 +115,9 @@ pub fn parse_create_form(
     })
 }
 
-/// Revokes a key: one's own, or anyone's with `keys:write` (auditors too).
+/// Revokes a key: one's own, or anyone's with `keys:write` (auditors too). Revoking a key
+/// ends every secret of its lineage; given a rotated-out predecessor, it ends that secret's
+/// grace at once ("Revoke now").
 #[server]
 pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError> {
     use crate::domain::validate::optional_text;
@@ -128,22 +125,34 @@ pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError>
     let actor = auth::require_member().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let reason = optional_text("Reason", &reason).map_err(AppError::from)?;
-    Ok(keys::revoke(&app_state().db, &keys::KeyActor::of(&actor), id, reason).await?)
+    Ok(keys::revoke(&app_state().db, &actor.principal(), id, reason).await?)
 }
 
-/// Rotates a key; the old secret keeps working for `grace_seconds`.
+/// Rotates one's own key; the old secret keeps working for `grace_seconds`. `expiration`
+/// (as in the create form; absent or empty: the old lifetime's length from now) and
+/// `expires_on` set the new secret's expiry.
 #[server]
-pub async fn rotate_key(id: String, grace_seconds: i64) -> Result<NewSecret, ServerFnError> {
+pub async fn rotate_key(
+    id: String,
+    grace_seconds: i64,
+    expiration: Option<String>,
+    expires_on: Option<String>,
+) -> Result<NewSecret, ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
     let actor = auth::require_member().await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let expiration = keys::Expiration::parse_optional(
+        expiration.as_deref().unwrap_or(""),
+        expires_on.as_deref().unwrap_or(""),
+    )?;
     Ok(keys::rotate(
         &state.db,
         &state.secret,
-        &keys::KeyActor::of(&actor),
+        &actor.principal(),
         id,
         grace_seconds,
+        expiration,
     )
     .await?)
 }
@@ -204,8 +213,11 @@ pub fn ApiKeysPage() -> impl IntoView {
             rotate.value().set(None);
         }
     });
-    let revoking: RwSignal<Option<KeyRow>> = RwSignal::new(None);
+    // The key to revoke, and whether it is the rotated-out previous secret of the row.
+    let revoking: RwSignal<Option<(KeyRow, bool)>> = RwSignal::new(None);
     let rotating: RwSignal<Option<KeyRow>> = RwSignal::new(None);
+    // The workspace policy, for the rotate dialog's expiration choices.
+    let policy: RwSignal<Option<Policy>> = RwSignal::new(None);
     let search = RwSignal::new(String::new());
     let status_filter = RwSignal::new(String::new());
     let owner_filter = RwSignal::new(String::new());
@@ -223,6 +235,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                 match page.await {
                     Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                     Ok(p) => {
+                        policy.set(Some(p.policy.clone()));
                         let p = StoredValue::new(p);
                         view! {
                             <Show when=move || form_open.get()>
@@ -236,8 +249,8 @@ pub fn ApiKeysPage() -> impl IntoView {
             })}
         </Transition>
         {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || revealed.set(None) /> })}
-        {move || revoking.get().map(|key| view! { <RevokeDialog key action=revoke on_close=move || revoking.set(None) /> })}
-        {move || rotating.get().map(|key| view! { <RotateDialog key action=rotate on_close=move || rotating.set(None) /> })}
+        {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
+        {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=policy.get_untracked().is_some_and(|p| p.allow_never_expiring) action=rotate on_close=move || rotating.set(None) /> })}
     }
 }
 
@@ -287,7 +300,7 @@ fn KeyTable(
     status_filter: RwSignal<String>,
     owner_filter: RwSignal<String>,
     app_filter: RwSignal<String>,
-    revoking: RwSignal<Option<KeyRow>>,
+    revoking: RwSignal<Option<(KeyRow, bool)>>,
     rotating: RwSignal<Option<KeyRow>>,
 ) -> impl IntoView {
     let rows = move || {
@@ -343,9 +356,16 @@ fn KeyTable(
                                 <td>
                                     {k.last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "Never".into())}
                                     {k.last_used_ip.clone().map(|ip| view! { <span class="sub">{ip}</span> })}
-                                    {k.previous_grace_until.map(|g| view! {
-                                        <span class="sub">"Previous secret works until " {when(Some(g))} "; last used "
-                                            {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}</span>
+                                    {k.previous_grace_until.map(|g| {
+                                        // The rotated-out secret still works: visible, and revocable on its own.
+                                        let previous = k.previous_id.clone().filter(|_| k.abilities.revoke).map(|id| KeyRow { id, ..k.clone() });
+                                        view! {
+                                            <span class="sub previous-secret">"Previous secret works until " {when(Some(g))} "; last used "
+                                                {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
+                                                {previous.map(|p| view! {
+                                                    " " <button type="button" class="link danger" on:click=move |_| revoking.set(Some((p.clone(), true)))>"Revoke now"</button>
+                                                })}</span>
+                                        }
                                     })}
                                 </td>
                                 <td><span class=format!("status status-{}", k.status.id())>{k.status.label()}</span>
@@ -354,10 +374,13 @@ fn KeyTable(
                                 <td class="actions">
                                     <a href=test_href>"Test"</a>
                                     <a href=activity_href>"Activity"</a>
-                                    <Show when=move || usable>
+                                    // Offered where the server's decision allows it: "Rotate" on one's own keys only.
+                                    {(usable && k.abilities.rotate).then(|| view! {
                                         <button type="button" class="secondary" on:click={let k = k_rotate.clone(); move |_| rotating.set(Some(k.clone()))}>"Rotate"</button>
-                                        <button type="button" class="danger" on:click={let k = k_revoke.clone(); move |_| revoking.set(Some(k.clone()))}>"Revoke"</button>
-                                    </Show>
+                                    })}
+                                    {(usable && k.abilities.revoke).then(|| view! {
+                                        <button type="button" class="danger" on:click={let k = k_revoke.clone(); move |_| revoking.set(Some((k.clone(), false)))}>"Revoke"</button>
+                                    })}
                                 </td>
                             </tr>
                         }
@@ -544,6 +567,8 @@ fn RevealDialog(
 #[component]
 fn RevokeDialog(
     key: KeyRow,
+    /// Revoking the rotated-out previous secret only (its grace ends now).
+    previous: bool,
     action: ServerAction<RevokeKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
@@ -559,8 +584,12 @@ fn RevokeDialog(
         <div class="backdrop">
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="revoke-title"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
-                <h2 id="revoke-title">{format!("Revoke \"{}\"?", key.name)}</h2>
-                <p>"Requests with this key will be refused at once. This cannot be undone."</p>
+                <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
+                <p>{if previous {
+                    "The secret this key replaced stops working at once; the current secret keeps working. This cannot be undone."
+                } else {
+                    "Requests with this key will be refused at once, with any previous secret still in its grace period. This cannot be undone."
+                }}</p>
                 <label>"Reason" <input type="text" maxlength="500" placeholder="Optional" on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
                 <ActionError action />
                 <div class="row">
@@ -575,10 +604,14 @@ fn RevokeDialog(
 #[component]
 fn RotateDialog(
     key: KeyRow,
+    /// The workspace policy allows keys that never expire.
+    allow_never: bool,
     action: ServerAction<RotateKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let grace = RwSignal::new(3600i64);
+    let expiration = RwSignal::new(String::new());
+    let expires_on = RwSignal::new(String::new());
     let id = key.id.clone();
     let version = action.version().get_untracked();
     Effect::new(move |_| {
@@ -589,7 +622,12 @@ fn RotateDialog(
     view! {
         <div class="backdrop">
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="rotate-title"
-                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey { id: id.clone(), grace_seconds: grace.get_untracked() }); }>
+                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
+                    id: id.clone(),
+                    grace_seconds: grace.get_untracked(),
+                    expiration: Some(expiration.get_untracked()),
+                    expires_on: Some(expires_on.get_untracked()),
+                }); }>
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>
@@ -600,6 +638,21 @@ fn RotateDialog(
                         <option value="604800">"7 days"</option>
                     </select>
                 </div>
+                <div class="field"><label for="field-rotate-expiration">"Expiration"</label>
+                    <select id="field-rotate-expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
+                        <option value="" selected=true>"Same lifetime as before"</option>
+                        <option value="7">"7 days"</option>
+                        <option value="30">"30 days"</option>
+                        <option value="60">"60 days"</option>
+                        <option value="90">"90 days"</option>
+                        <option value="custom">"Custom date"</option>
+                        {allow_never.then(|| view! { <option value="never">"Never"</option> })}
+                    </select>
+                </div>
+                <Show when=move || expiration.get() == "custom">
+                    <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
+                </Show>
+                <p class="hint">"The new secret must fit the workspace policy as it is now."</p>
                 <ActionError action />
                 <div class="row">
                     <button type="submit">"Rotate key"</button>

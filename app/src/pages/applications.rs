@@ -3,7 +3,7 @@
 use crate::components::{error_text, when, ActionError};
 #[cfg(feature = "ssr")]
 use crate::domain::permissions::Permission;
-use crate::model::ApplicationRow;
+use crate::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,7 +20,7 @@ pub async fn create_application(name: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
-    workspaces::create_application(&app_state().db, actor.as_ref(), name).await?;
+    workspaces::create_application(&app_state().db, &actor.principal(), name).await?;
     Ok(())
 }
 
@@ -31,7 +31,7 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ServerFn
     let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
-    Ok(workspaces::rename_application(&app_state().db, actor.as_ref(), id, name).await?)
+    Ok(workspaces::rename_application(&app_state().db, &actor.principal(), id, name).await?)
 }
 
 #[server]
@@ -39,7 +39,7 @@ pub async fn delete_application(id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    Ok(workspaces::delete_application(&app_state().db, actor.as_ref(), id).await?)
+    Ok(workspaces::delete_application(&app_state().db, &actor.principal(), id).await?)
 }
 
 #[server]
@@ -54,8 +54,30 @@ pub async fn create_agent(
     let app = uuid::Uuid::parse_str(&application_id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let description = optional_text("Description", &description).map_err(AppError::from)?;
-    workspaces::create_agent(&app_state().db, actor.as_ref(), app, name, description).await?;
+    workspaces::create_agent(&app_state().db, &actor.principal(), app, name, description).await?;
     Ok(())
+}
+
+/// What deleting application `application_id` (or its agent `id`, when given) would revoke,
+/// and whether the member may delete it: what the confirmation shows.
+#[server]
+pub async fn preview_deletion(
+    application_id: String,
+    id: String,
+) -> Result<DeletionPreview, ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::APPLICATIONS_READ]).await?;
+    let parse = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound);
+    let application = parse(&application_id)?;
+    let agent = if id.trim().is_empty() {
+        None
+    } else {
+        Some(parse(&id)?)
+    };
+    Ok(
+        workspaces::deletion_preview(&app_state().db, &actor.principal(), application, agent)
+            .await?,
+    )
 }
 
 /// Deletes an agent and revokes the keys bound to it.
@@ -64,7 +86,7 @@ pub async fn delete_agent(id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_permissions(&[Permission::AGENTS_WRITE]).await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    Ok(workspaces::delete_agent(&app_state().db, actor.as_ref(), id).await?)
+    Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)
 }
 
 #[component]
@@ -87,6 +109,8 @@ pub fn ApplicationsPage() -> impl IntoView {
         |_| list_applications(),
     );
     let (creating, set_creating) = signal(false);
+    // The deletion being confirmed: (application id, agent id, name); no agent: the application.
+    let confirming: RwSignal<Option<(String, Option<String>, String)>> = RwSignal::new(None);
     view! {
         <Title text="Applications" />
         <div class="page-head">
@@ -100,10 +124,8 @@ pub fn ApplicationsPage() -> impl IntoView {
             </ActionForm>
         </Show>
         <ActionError action=create />
-        <ActionError action=delete />
         <ActionError action=new_agent />
         <ActionError action=rename />
-        <ActionError action=delete_agent />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
@@ -119,7 +141,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 <div class="page-head">
                                     <h2>{a.name.clone()}</h2>
                                     <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
-                                    <button type="button" class="danger" on:click=move |_| { delete.dispatch(DeleteApplication { id: id_del.clone() }); }>"Delete"</button>
+                                    <button type="button" class="danger" on:click={let name = a.name.clone(); move |_| confirming.set(Some((id_del.clone(), None, name.clone())))}>"Delete"</button>
                                 </div>
                                 <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
                                     <input type="hidden" name="id" value=id_rename />
@@ -129,10 +151,12 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 <h3>"Agents"</h3>
                                 <ul>{a.agents.iter().map(|g| {
                                     let agent_id = g.id.clone();
+                                    let app_id = g.application_id.clone();
+                                    let agent_name = g.name.clone();
                                     view! {
                                         <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
                                             <button type="button" class="danger" aria-label=format!("Delete agent {}", g.name)
-                                                on:click=move |_| { delete_agent.dispatch(DeleteAgent { id: agent_id.clone() }); }>"Delete agent"</button>
+                                                on:click=move |_| confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone())))>"Delete agent"</button>
                                         </li>
                                     }
                                 }).collect_view()}</ul>
@@ -151,5 +175,97 @@ pub fn ApplicationsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        {move || confirming.get().map(|(application, agent, name)| view! {
+            <ConfirmDeletion application agent name delete delete_agent on_close=move || confirming.set(None) />
+        })}
+    }
+}
+
+/// Confirms deleting an application or agent, naming the live keys it would revoke first.
+#[component]
+fn ConfirmDeletion(
+    application: String,
+    agent: Option<String>,
+    name: String,
+    delete: ServerAction<DeleteApplication>,
+    delete_agent: ServerAction<DeleteAgent>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let what = if agent.is_some() {
+        "agent"
+    } else {
+        "application"
+    };
+    let preview = {
+        let (application, agent) = (application.clone(), agent.clone());
+        Resource::new(
+            || (),
+            move |_| preview_deletion(application.clone(), agent.clone().unwrap_or_default()),
+        )
+    };
+    let versions = (
+        delete.version().get_untracked(),
+        delete_agent.version().get_untracked(),
+    );
+    Effect::new(move |_| {
+        let done = |v, value: Option<Result<(), ServerFnError>>| v && matches!(value, Some(Ok(())));
+        if done(delete.version().get() > versions.0, delete.value().get())
+            || done(
+                delete_agent.version().get() > versions.1,
+                delete_agent.value().get(),
+            )
+        {
+            on_close();
+        }
+    });
+    let target = StoredValue::new((application, agent));
+    let confirm = move |_| match target.get_value() {
+        (_, Some(agent)) => {
+            delete_agent.dispatch(DeleteAgent { id: agent });
+        }
+        (application, None) => {
+            delete.dispatch(DeleteApplication { id: application });
+        }
+    };
+    view! {
+        <div class="backdrop">
+            <div class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="delete-title">
+                <h2 id="delete-title">{format!("Delete {what} \"{name}\"?")}</h2>
+                <Transition fallback=|| view! { <p>"Checking which keys depend on it…"</p> }>
+                    {move || Suspend::new(async move {
+                        match preview.await {
+                            Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                            Ok(p) => {
+                                let allowed = p.refusal.is_none();
+                                view! {
+                                    {if p.live_keys() == 0 {
+                                        view! { <p>"No live key depends on it."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <p>{format!("These live keys will be revoked with it ({}):", p.live_keys())}</p>
+                                            <ul class="dependents">
+                                                {p.keys.iter().map(|k| view! {
+                                                    <li>{k.name.clone()} " " <code>{k.key_id.clone()}</code> " " <span class="sub">{k.owner_email.clone()}</span></li>
+                                                }).collect_view()}
+                                                {(p.others > 0).then(|| view! { <li>{format!("and {} key(s) of other members", p.others)}</li> })}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                    {p.refusal.clone().map(|why| view! { <p class="error" role="alert">{why}</p> })}
+                                    <div class="row">
+                                        {allowed.then(|| view! {
+                                            <button type="button" class="danger" on:click=confirm>{format!("Delete {what}")}</button>
+                                        })}
+                                        <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                                    </div>
+                                }.into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+                <ActionError action=delete />
+                <ActionError action=delete_agent />
+            </div>
+        </div>
     }
 }

@@ -2,7 +2,7 @@
 //! logging is on), with the switch for body logging.
 
 use crate::components::{error_text, when, ActionError};
-use crate::model::{AccessEntry, KeyRow};
+use crate::model::{AccessEntry, KeyRow, RefusalEntry};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,42 +14,48 @@ use serde::{Deserialize, Serialize};
 pub struct KeyActivityData {
     pub key: KeyRow,
     pub entries: Vec<AccessEntry>,
-    /// Whether the viewer may switch body logging (their key, or `keys:write`).
+    /// Refused requests made with the key's id (coalesced per minute, reason and address).
+    pub refusals: Vec<RefusalEntry>,
+    /// Whether the viewer may flip body logging: on is the owner's decision, off also
+    /// anyone's with `keys:write`.
     pub may_change: bool,
 }
 
 /// The newest requests made with a key the member may see.
 #[server]
 pub async fn key_activity(id: String) -> Result<KeyActivityData, ServerFnError> {
-    use crate::domain::permissions::Permission;
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
     let actor = auth::require_member().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let (key, entries) = keys::activity(
-        &app_state().db,
-        actor.user_id,
-        actor.role,
-        actor.workspace_id,
-        id,
-    )
-    .await?;
-    let may_change = key.revoked_at.is_none()
-        && (key.owner() == actor.user_id
-            || actor.role.permissions().contains(Permission::KEYS_WRITE));
-    Ok(KeyActivityData {
-        key: key.to_row(crate::ssr::now()),
+    let viewer = actor.principal();
+    let keys::Activity {
+        key,
         entries,
+        refusals,
+    } = keys::activity(&app_state().db, &viewer, id).await?;
+    let row = key.to_row_for(&viewer, crate::ssr::now());
+    // The switch flips the current setting: may the viewer flip it that way?
+    let may_change = key.revoked_at.is_none()
+        && if row.log_bodies {
+            row.abilities.disable_body_logging
+        } else {
+            row.abilities.enable_body_logging
+        };
+    Ok(KeyActivityData {
+        key: row,
+        entries,
+        refusals,
         may_change,
     })
 }
 
-/// Turns body logging on or off for a key: one's own, or anyone's with `keys:write`.
+/// Turns body logging on (one's own keys) or off (also anyone's with `keys:write`).
 #[server]
 pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
     let actor = auth::require_member().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    Ok(keys::set_body_logging(&app_state().db, &keys::KeyActor::of(&actor), id, enabled).await?)
+    Ok(keys::set_body_logging(&app_state().db, &actor.principal(), id, enabled).await?)
 }
 
 #[component]
@@ -57,6 +63,8 @@ pub fn KeyActivityPage() -> impl IntoView {
     let toggle = ServerAction::<SetBodyLogging>::new();
     let query = use_query_map();
     let key = move || query.read().get("key").unwrap_or_default();
+    // `outcome` in the URL (`allowed`, `refused`, or all) so a filtered view can be shared.
+    let outcome = move || query.read().get("outcome").unwrap_or_default();
     let page = Resource::new(
         move || (key(), toggle.version().get()),
         |(key, _)| key_activity(key),
@@ -68,7 +76,7 @@ pub fn KeyActivityPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Err(e) => view! { <h1>"Key activity"</h1><p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(a) => view! { <ActivityView activity=a toggle /> }.into_any(),
+                    Ok(a) => view! { <ActivityView activity=a toggle outcome=outcome() /> }.into_any(),
                 }
             })}
         </Transition>
@@ -76,12 +84,33 @@ pub fn KeyActivityPage() -> impl IntoView {
 }
 
 #[component]
-fn ActivityView(activity: KeyActivityData, toggle: ServerAction<SetBodyLogging>) -> impl IntoView {
+fn ActivityView(
+    activity: KeyActivityData,
+    toggle: ServerAction<SetBodyLogging>,
+    outcome: String,
+) -> impl IntoView {
     let KeyActivityData {
         key,
         entries,
+        refusals,
         may_change,
     } = activity;
+    let show_allowed = outcome != "refused";
+    let show_refused = outcome != "allowed";
+    let filter_link = |value: &str, label: &'static str| {
+        let href = if value.is_empty() {
+            format!("/settings/api-keys/activity?key={}", key.id)
+        } else {
+            format!("/settings/api-keys/activity?key={}&outcome={value}", key.id)
+        };
+        let current = (outcome == value).then_some("page");
+        view! { <a href=href aria-current=current>{label}</a> }
+    };
+    let filters = view! {
+        <nav class="filters" aria-label="Outcome">
+            {filter_link("", "All requests")} " · " {filter_link("allowed", "Allowed")} " · " {filter_link("refused", "Refused")}
+        </nav>
+    };
     let logging = key.log_bodies;
     let switch = may_change.then(|| {
         view! {
@@ -107,6 +136,9 @@ fn ActivityView(activity: KeyActivityData, toggle: ServerAction<SetBodyLogging>)
             }}
         </p>
         {switch}
+        {filters}
+        {show_refused.then(|| view! { <RefusalTable refusals=refusals.clone() /> })}
+        {show_allowed.then(|| view! {
         <div class="table-wrap">
         <table class="activity">
             <caption class="visually-hidden">"Requests made with this key"</caption>
@@ -133,6 +165,40 @@ fn ActivityView(activity: KeyActivityData, toggle: ServerAction<SetBodyLogging>)
                         <td>{format!("{} ms", e.latency_ms)}</td>
                         <td>{e.address.clone()}</td>
                         <td class="sub">{e.user_agent.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+        })}
+    }
+}
+
+/// Refused requests of the key: probing with a stolen or revoked secret shows here.
+#[component]
+fn RefusalTable(refusals: Vec<RefusalEntry>) -> impl IntoView {
+    let empty = refusals.is_empty();
+    view! {
+        <h2>"Refused requests"</h2>
+        <div class="table-wrap">
+        <table class="activity refusals">
+            <caption class="visually-hidden">"Requests refused for this key"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Minute"</th><th scope="col">"Request"</th><th scope="col">"Status"</th>
+                    <th scope="col">"Reason"</th><th scope="col">"Count"</th><th scope="col">"Address"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {empty.then(|| view! { <tr><td colspan="6" class="empty">"No refused requests recorded."</td></tr> })}
+                {refusals.into_iter().map(|r| view! {
+                    <tr>
+                        <td>{when(Some(r.minute))}</td>
+                        <td><code>{format!("{} {}", r.method, r.route)}</code></td>
+                        <td>{r.status}</td>
+                        <td>{r.reason}</td>
+                        <td>{r.count}</td>
+                        <td>{r.address}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -14,7 +14,7 @@ const MAX_INPUT: usize = 4096;
 /// rate limited per user, audited by key id, never stored or echoed.
 #[server]
 pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerFnError> {
-    use crate::ssr::{audit, auth, error::AppError, state::app_state, tester};
+    use crate::ssr::{auth, error::AppError, state::app_state, tester};
     let actor = auth::require_member().await?;
     let state = app_state();
     let now = crate::ssr::now();
@@ -35,25 +35,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
     } else {
         tester::test_secret(&state, &secret, true).await?
     };
-    let mut tx = state.db.write().await.map_err(AppError::from)?;
-    audit::record(
-        &mut tx,
-        audit::Event {
-            workspace: Some(actor.workspace_id),
-            actor_user: Some(actor.user_id),
-            action: "credential.tested",
-            target: report
-                .prefix
-                .clone()
-                .map(|p| format!("key:{p}"))
-                .unwrap_or_default(),
-            detail: report.code.clone(),
-            address: &actor.address,
-            ..Default::default()
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    tester::audit_test(&state.db, &actor.principal(), &secret, &report).await?;
     Ok(report)
 }
 
@@ -64,10 +46,13 @@ pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> 
     let actor = auth::require_member().await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let key = keys::get(&state.db, actor.workspace_id, id).await?;
-    if !keys::may_see(actor.user_id, actor.role, &key) {
-        return Err(AppError::NotFound.into());
-    }
+    let key = keys::authorized(
+        &state.db,
+        &actor.principal(),
+        id,
+        crate::domain::authorization::Action::SeeKey,
+    )
+    .await?;
     Ok(tester::inspect_key(key).await?)
 }
 

@@ -2,6 +2,7 @@
 
 use super::db::Tx;
 use super::error::AppError;
+use crate::domain::access::Principal;
 use uuid::Uuid;
 
 /// One event. Never holds a secret: keys are named by their public key id.
@@ -17,10 +18,25 @@ pub struct Event<'a> {
     pub address: &'a str,
 }
 
-/// Records `e` in the transaction of the change it describes. Every audited change may alter
-/// what a credential can do, so it also invalidates verified keys on every instance.
+impl Principal {
+    /// An event done by this principal in its workspace: the member, and the key when one acted.
+    pub fn event<'a>(&'a self, action: &'a str, target: String, detail: String) -> Event<'a> {
+        Event {
+            workspace: Some(self.workspace),
+            actor_user: Some(self.user),
+            actor_key: self.key_id.as_deref(),
+            action,
+            target,
+            detail,
+            address: &self.address,
+        }
+    }
+}
+
+/// Records `e` in the transaction of the change it describes. Recording an event invalidates
+/// nothing: a change to what a credential may do says so when it opens its transaction
+/// ([`super::db::Db::write_credentials`]).
 pub async fn record(tx: &mut Tx, e: Event<'_>) -> Result<(), AppError> {
-    tx.touches_credentials().await?;
     sqlx::query(
         "INSERT INTO audit_events (id, workspace_id, actor_user_id, actor_key_id, action, target, detail, address, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

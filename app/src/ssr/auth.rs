@@ -1,11 +1,9 @@
 //! The console's request context: who is signed in, in which workspace, with what role,
 //! and the gate every server function passes before it does anything.
 
-use super::audit::Event;
 use super::error::{AppError, AppResult};
 use super::state::app_state;
-use super::workspaces::ActorRef;
-use crate::domain::access::{authorize, Grant, PrincipalKind, Requirement, USERS_ONLY};
+use crate::domain::access::{authorize, Grant, Principal, Requirement, USERS_ONLY};
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use tower_sessions::Session;
@@ -30,39 +28,18 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The member as every service sees them.
+    pub fn principal(&self) -> Principal {
+        Principal::member(
+            self.user_id,
+            self.workspace_id,
+            self.role,
+            self.address.clone(),
+        )
+    }
+
     pub fn grant(&self) -> Grant {
-        Grant {
-            kind: PrincipalKind::User,
-            permissions: self.role.permissions(),
-            application: None,
-        }
-    }
-
-    pub fn event(
-        &self,
-        ws: Uuid,
-        action: &'static str,
-        target: String,
-        detail: String,
-    ) -> Event<'_> {
-        Event {
-            workspace: Some(ws),
-            actor_user: Some(self.user_id),
-            actor_key: None,
-            action,
-            target,
-            detail,
-            address: &self.address,
-        }
-    }
-
-    pub fn as_ref(&self) -> ActorRef<'_> {
-        ActorRef {
-            workspace: self.workspace_id,
-            user: self.user_id,
-            key_id: None,
-            address: &self.address,
-        }
+        self.principal().grant
     }
 }
 

@@ -1,7 +1,8 @@
 //! Changes to what credentials may do, as one counter every instance watches.
 //!
-//! Every audited state change (a revocation, a rotation, a role change, a removed member, a
-//! policy change, …) marks its transaction with [`super::db::Tx::touches_credentials`]. When it
+//! Every write that changes what a credential may do (a revocation, a rotation, a role change,
+//! a removed member, a policy change, …) opens its transaction with
+//! [`super::db::Db::write_credentials`]; no other write invalidates anything. When it
 //! commits, this instance's counter moves at once; other instances learn of it from
 //! PostgreSQL's `LISTEN/NOTIFY` (delivered at commit) or, on a shared SQLite file, by reading
 //! a counter row a few times a second. Caches of verified keys are valid for one value of

@@ -24,10 +24,11 @@ pub struct Tx {
 }
 
 impl Tx {
-    /// Marks this transaction as changing what some credential may do: once it commits, every
+    /// Marks this transaction (opened by [`Db::write_credentials`]) as changing what some
+    /// credential may do: once it commits, every
     /// instance drops what it remembers of verified keys. On PostgreSQL the notification is
     /// sent inside the transaction, so it is delivered exactly when the change is visible.
-    pub async fn touches_credentials(&mut self) -> Result<(), sqlx::Error> {
+    async fn touches_credentials(&mut self) -> Result<(), sqlx::Error> {
         if !self.touches_credentials {
             let sql = match self.backend {
                 Backend::Postgres => {
@@ -187,6 +188,16 @@ impl Db {
             backend: self.backend,
             touches_credentials: false,
         })
+    }
+
+    /// Begins a write that changes what some credential may do (a revocation, a rotation, a
+    /// role change, a policy change, …): once it commits, every instance drops what it
+    /// remembers of verified keys. Only such writes invalidate; everything else uses
+    /// [`Db::write`], so sign-ins and credential tests flush no cache.
+    pub async fn write_credentials(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.write().await?;
+        tx.touches_credentials().await?;
+        Ok(tx)
     }
 
     /// Begins a write of bookkeeping (access-log rows, last-use times), which a power cut

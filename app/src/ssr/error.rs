@@ -60,4 +60,23 @@ impl From<crate::domain::validate::InvalidInput> for AppError {
     }
 }
 
+impl From<crate::domain::authorization::Denial> for AppError {
+    fn from(d: crate::domain::authorization::Denial) -> AppError {
+        match d {
+            crate::domain::authorization::Denial::Hidden => AppError::NotFound,
+            crate::domain::authorization::Denial::Forbidden(why) => AppError::Forbidden(why),
+        }
+    }
+}
+
+impl From<crate::domain::issuance::IssuanceRefusal> for AppError {
+    fn from(r: crate::domain::issuance::IssuanceRefusal) -> AppError {
+        use crate::domain::issuance::IssuanceRefusal as R;
+        match r {
+            R::PrincipalNotAllowed(why) => AppError::Forbidden(why.into()),
+            R::Expiry(why) => AppError::Invalid(why),
+        }
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;

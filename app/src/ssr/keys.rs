@@ -1,12 +1,13 @@
 //! API keys: create (capped at the creator's role), list, revoke, rotate, and authenticate a
 //! presented secret. Only the peppered digest of a secret is stored.
 
-use super::audit::{self, Event};
+use super::audit;
 use super::crypto::{digests_match, random_bytes, ServerSecret};
 use super::db::Db;
 use super::error::{AppError, AppResult};
 use super::key_cache::KeyCache;
-use crate::domain::access::{Grant, PrincipalKind};
+use crate::domain::access::{Grant, Principal, PrincipalKind};
+use crate::domain::authorization::{decide, Action, KeyAbilities, KeyFacts};
 use crate::domain::dates::DAY;
 use crate::domain::permissions::PermissionSet;
 use crate::domain::roles::Role;
@@ -18,38 +19,6 @@ use uuid::Uuid;
 
 /// Keys expiring within this many seconds show as "expiring soon".
 pub const EXPIRING_SOON: i64 = 7 * DAY;
-
-/// Who creates, rotates or revokes: a person in a workspace with their current role.
-#[derive(Clone, Debug)]
-pub struct KeyActor<'a> {
-    pub user: Uuid,
-    pub workspace: Uuid,
-    pub role: Role,
-    pub address: &'a str,
-}
-
-impl<'a> KeyActor<'a> {
-    pub fn of(actor: &'a super::auth::Actor) -> KeyActor<'a> {
-        KeyActor {
-            user: actor.user_id,
-            workspace: actor.workspace_id,
-            role: actor.role,
-            address: &actor.address,
-        }
-    }
-
-    fn event(&self, action: &'a str, key_id: &str, detail: String) -> Event<'a> {
-        Event {
-            workspace: Some(self.workspace),
-            actor_user: Some(self.user),
-            actor_key: None,
-            action,
-            target: format!("key:{key_id}"),
-            detail,
-            address: self.address,
-        }
-    }
-}
 
 /// A validated request for a new key.
 #[derive(Clone, Debug)]
@@ -89,6 +58,14 @@ impl Expiration {
         }
     }
 
+    /// [`Expiration::parse`], where an empty or `keep` choice means "keep what it was".
+    pub fn parse_optional(choice: &str, custom_date: &str) -> AppResult<Option<Expiration>> {
+        match choice.trim() {
+            "" | "keep" => Ok(None),
+            _ => Expiration::parse(choice, custom_date).map(Some),
+        }
+    }
+
     pub fn at(self, now: i64) -> Option<i64> {
         match self {
             Expiration::Days(d) => Some(now + d * DAY),
@@ -123,6 +100,9 @@ pub struct KeyRecord {
     pub revoked_reason: Option<String>,
     pub rotated_at: Option<i64>,
     pub grace_until: Option<i64>,
+    /// The predecessor this key replaced by rotation.
+    pub rotated_from: Option<String>,
+    /// While the predecessor's secret still works (not revoked, inside its grace).
     pub previous_grace_until: Option<i64>,
     pub previous_last_used_at: Option<i64>,
     pub rate_limit_per_minute: Option<i64>,
@@ -140,7 +120,8 @@ pub struct KeyRecord {
 const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
     u.email AS owner_email, k.application_id, a.name AS application_name, k.agent_id, g.name AS agent_name, \
     k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
-    k.revoked_reason, k.rotated_at, k.grace_until, p.grace_until AS previous_grace_until, \
+    k.revoked_reason, k.rotated_at, k.grace_until, k.rotated_from, \
+    CASE WHEN p.revoked_at IS NULL THEN p.grace_until END AS previous_grace_until, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
     w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
     k.log_bodies, m.role AS owner_role \
@@ -177,6 +158,21 @@ impl KeyRecord {
         self.application_id
             .as_deref()
             .and_then(|a| Uuid::parse_str(a).ok())
+    }
+
+    /// What the authorization rules need to know of this key.
+    pub fn facts(&self) -> KeyFacts {
+        KeyFacts {
+            owner: self.owner(),
+            application: self.application(),
+        }
+    }
+
+    /// [`Self::to_row`] with what `viewer` may do to the key, decided in one place.
+    pub fn to_row_for(&self, viewer: &Principal, now: i64) -> KeyRow {
+        let mut row = self.to_row(now);
+        row.abilities = KeyAbilities::of(viewer, self.facts());
+        row
     }
 
     pub fn status(&self, now: i64) -> KeyStatus {
@@ -218,30 +214,35 @@ impl KeyRecord {
             revoked_at: self.revoked_at,
             revoked_reason: self.revoked_reason.clone(),
             previous_grace_until: self.previous_grace_until.filter(|g| *g > now),
+            previous_id: self
+                .rotated_from
+                .clone()
+                .filter(|_| self.previous_grace_until.is_some_and(|g| g > now)),
             previous_last_used_at: self.previous_last_used_at,
             rotated_at: self.rotated_at,
             log_bodies: self.log_bodies != 0,
+            abilities: KeyAbilities::default(),
         }
     }
 }
 
-/// Creates a key for `by`. Refuses permissions above the creator's role, agents and
-/// applications of other workspaces, and expirations the workspace policy forbids.
+/// Creates a key owned by `by`. Refuses permissions above the creator's role, agents and
+/// applications of other workspaces, and what the workspace policy forbids.
 pub async fn create(
     db: &Db,
     pepper: &ServerSecret,
-    by: &KeyActor<'_>,
+    by: &Principal,
     new: NewKey,
 ) -> AppResult<NewSecret> {
     let now = super::now();
     check_new_key(db, by, &new, now).await?;
-    let mut tx = db.write().await?;
+    let mut tx = db.write_credentials().await?;
     let (id, key_id, plaintext) = insert_key(&mut tx, pepper, by, &new, None, now).await?;
     audit::record(
         &mut tx,
         by.event(
             "key.created",
-            key_id.as_str(),
+            format!("key:{key_id}"),
             format!(
                 "{} key \"{}\" with {}",
                 new.kind.id(),
@@ -253,52 +254,26 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok(NewSecret::new(
-        get(db, by.workspace, id).await?.to_row(now),
+        get(db, by.workspace, id).await?.to_row_for(by, now),
         plaintext,
     ))
 }
 
-async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> AppResult<()> {
-    let above = new.permissions.minus(by.role.permissions());
+async fn check_new_key(db: &Db, by: &Principal, new: &NewKey, now: i64) -> AppResult<()> {
+    let above = new.permissions.minus(by.grant.permissions);
     if !above.is_empty() {
         return Err(AppError::Forbidden(format!(
             "Your role ({}) does not hold {}; a key cannot exceed the account that makes it.",
-            by.role,
+            by.role.map(|r| r.id()).unwrap_or("key"),
             above.ids().join(", ")
         )));
     }
     if new.permissions.is_empty() {
         return Err(AppError::invalid("Choose at least one permission."));
     }
-    let policy = super::workspaces::policy(db, by.workspace).await?;
-    match new.kind {
-        KeyKind::Service if !policy.allow_service_keys => {
-            return Err(AppError::Forbidden(
-                "This workspace does not allow service keys.".into(),
-            ))
-        }
-        KeyKind::Agent if !policy.allow_agent_keys => {
-            return Err(AppError::Forbidden(
-                "This workspace does not allow agent keys.".into(),
-            ))
-        }
-        _ => {}
-    }
-    match new.expires_at {
-        None if !policy.allow_never_expiring => {
-            return Err(AppError::invalid("This workspace requires keys to expire."));
-        }
-        Some(t) if t <= now => {
-            return Err(AppError::invalid("The expiration must be in the future."))
-        }
-        Some(t) if policy.max_lifetime_days.is_some_and(|d| t > now + d * DAY) => {
-            return Err(AppError::invalid(format!(
-                "This workspace allows keys to live at most {} days.",
-                policy.max_lifetime_days.unwrap_or_default()
-            )));
-        }
-        _ => {}
-    }
+    super::workspaces::policy(db, by.workspace)
+        .await?
+        .check_issuance(new.kind, new.expires_at, now)?;
     if let Some(app) = new.application {
         super::workspaces::application(db, by.workspace, app)
             .await
@@ -333,11 +308,11 @@ async fn check_new_key(db: &Db, by: &KeyActor<'_>, new: &NewKey, now: i64) -> Ap
     Ok(())
 }
 
-/// Inserts a key row with a fresh secret; returns (row id, key id, plaintext).
+/// Inserts a key row owned by `owner` with a fresh secret; returns (row id, key id, plaintext).
 async fn insert_key(
     tx: &mut super::db::Tx,
     pepper: &ServerSecret,
-    by: &KeyActor<'_>,
+    owner: &Principal,
     new: &NewKey,
     rotated_from: Option<&str>,
     now: i64,
@@ -361,8 +336,8 @@ async fn insert_key(
     )
     .bind(id.to_string())
     .bind(key_id.as_str())
-    .bind(by.workspace.to_string())
-    .bind(by.user.to_string())
+    .bind(owner.workspace.to_string())
+    .bind(owner.user.to_string())
     .bind(new.kind.id())
     .bind(new.name.as_str())
     .bind(&new.purpose)
@@ -391,6 +366,18 @@ pub async fn get(db: &Db, ws: Uuid, id: Uuid) -> AppResult<KeyRecord> {
     .ok_or(AppError::NotFound)
 }
 
+/// One key of a workspace by its public key id (one indexed read).
+pub async fn get_by_key_id(db: &Db, ws: Uuid, key_id: &str) -> AppResult<KeyRecord> {
+    sqlx::query_as(&format!(
+        "{SELECT_KEYS} WHERE k.key_id = $1 AND k.workspace_id = $2"
+    ))
+    .bind(key_id)
+    .bind(ws.to_string())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
 /// Every key of a workspace, newest first.
 pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
     Ok(sqlx::query_as(&format!(
@@ -401,74 +388,82 @@ pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
     .await?)
 }
 
-/// Whether `viewer` may see `key`: their own, or any with `keys:read`.
-pub fn may_see(viewer: Uuid, role: Role, key: &KeyRecord) -> bool {
-    key.owner() == viewer
-        || role
-            .permissions()
-            .contains(crate::domain::permissions::Permission::KEYS_READ)
-}
-
 /// The keys `viewer` may see. Keys replaced by a rotation are shown through their successor.
-pub async fn visible(db: &Db, viewer: Uuid, role: Role, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
-    Ok(all_in_workspace(db, ws)
+pub async fn visible(db: &Db, viewer: &Principal) -> AppResult<Vec<KeyRecord>> {
+    Ok(all_in_workspace(db, viewer.workspace)
         .await?
         .into_iter()
-        .filter(|k| k.rotated_at.is_none() && may_see(viewer, role, k))
+        .filter(|k| k.rotated_at.is_none() && decide(viewer, Action::SeeKey(k.facts())).is_ok())
         .collect())
 }
 
-/// A key `by` may act on (their own, or any when `any` is allowed by their role).
-async fn actionable(db: &Db, by: &KeyActor<'_>, id: Uuid, any: bool) -> AppResult<KeyRecord> {
+/// The key `id` of `by`'s workspace, once [`decide`] allows `action` on it.
+pub async fn authorized(
+    db: &Db,
+    by: &Principal,
+    id: Uuid,
+    action: impl FnOnce(KeyFacts) -> Action,
+) -> AppResult<KeyRecord> {
     let key = get(db, by.workspace, id).await?;
-    if !may_see(by.user, by.role, &key) {
-        return Err(AppError::NotFound);
-    }
-    if key.owner() != by.user && !any {
-        return Err(AppError::Forbidden(
-            "You may only change your own keys.".into(),
-        ));
-    }
+    decide(by, action(key.facts()))?;
     Ok(key)
 }
 
-/// Revokes a key at once, durably, with its audit event in the same transaction.
-pub async fn revoke(db: &Db, by: &KeyActor<'_>, id: Uuid, reason: String) -> AppResult<()> {
-    let key = actionable(db, by, id, by.role.may_revoke_any_key()).await?;
-    let mut tx = db.write().await?;
-    // Owner-scoped in the same statement: the row must still be in this workspace and live.
-    let result = sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-         WHERE id = $4 AND workspace_id = $5 AND revoked_at IS NULL",
+/// Revokes a key at once, durably, with its audit event in the same transaction, and with it
+/// every predecessor of its lineage whose secret still works (inside its rotation grace): a
+/// revocation ends every secret of the key, not only the newest.
+pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppResult<()> {
+    let key = authorized(db, by, id, Action::RevokeKey).await?;
+    let now = super::now();
+    let mut tx = db.write_credentials().await?;
+    // Owner-scoped in the same statement: the rows must still be in this workspace and live.
+    let revoked: Vec<(String, String)> = sqlx::query_as(
+        "WITH RECURSIVE lineage(id, rotated_from) AS ( \
+           SELECT id, rotated_from FROM api_keys WHERE id = $1 AND workspace_id = $2 \
+           UNION ALL \
+           SELECT k.id, k.rotated_from FROM api_keys k JOIN lineage l ON k.id = l.rotated_from \
+         ) \
+         UPDATE api_keys SET revoked_at = $3, revoked_by = $4, revoked_reason = $5 \
+         WHERE workspace_id = $2 AND revoked_at IS NULL AND id IN (SELECT id FROM lineage) \
+           AND (id = $1 OR grace_until > $3) \
+         RETURNING id, key_id",
     )
-    .bind(super::now())
-    .bind(by.user.to_string())
-    .bind(&reason)
     .bind(&key.id)
     .bind(by.workspace.to_string())
-    .execute(&mut *tx)
+    .bind(now)
+    .bind(by.user.to_string())
+    .bind(&reason)
+    .fetch_all(&mut *tx)
     .await?;
-    if result.rows_affected() == 0 {
+    if revoked.is_empty() {
         return Err(AppError::Conflict("This key is already revoked.".into()));
     }
-    audit::record(&mut tx, by.event("key.revoked", &key.key_id, reason)).await?;
+    for (row, key_id) in &revoked {
+        let detail = if *row == key.id {
+            reason.clone()
+        } else {
+            format!("{reason} (previous secret of key:{})", key.key_id)
+                .trim_start()
+                .to_string()
+        };
+        audit::record(
+            &mut tx,
+            by.event("key.revoked", format!("key:{key_id}"), detail),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
 
-/// Turns body logging on or off for a key: one's own, or anyone's with `keys:write`.
-pub async fn set_body_logging(
-    db: &Db,
-    by: &KeyActor<'_>,
-    id: Uuid,
-    enabled: bool,
-) -> AppResult<()> {
-    let may_change_any = by
-        .role
-        .permissions()
-        .contains(crate::domain::permissions::Permission::KEYS_WRITE);
-    let key = actionable(db, by, id, may_change_any).await?;
-    let mut tx = db.write().await?;
+/// Turns body logging on (the owner's decision) or off (also anyone with `keys:write`).
+pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) -> AppResult<()> {
+    let key = authorized(db, by, id, |key| Action::SetBodyLogging {
+        key,
+        enable: enabled,
+    })
+    .await?;
+    let mut tx = db.write_credentials().await?;
     let result = sqlx::query(
         "UPDATE api_keys SET log_bodies = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
     )
@@ -481,7 +476,11 @@ pub async fn set_body_logging(
     let detail = if enabled { "on" } else { "off" };
     audit::record(
         &mut tx,
-        by.event("key.body_logging", &key.key_id, detail.into()),
+        by.event(
+            "key.body_logging",
+            format!("key:{}", key.key_id),
+            detail.into(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -491,18 +490,24 @@ pub async fn set_body_logging(
 /// Entries of a key's access log shown at most.
 pub const ACTIVITY_LIMIT: i64 = 100;
 
-/// The newest uses of a key `viewer` may see (their own, or any with `keys:read`).
-pub async fn activity(
-    db: &Db,
-    viewer: Uuid,
-    role: Role,
-    ws: Uuid,
-    id: Uuid,
-) -> AppResult<(KeyRecord, Vec<crate::model::AccessEntry>)> {
-    let key = get(db, ws, id).await?;
-    if !may_see(viewer, role, &key) {
-        return Err(AppError::NotFound);
-    }
+/// A key's activity: its newest uses and its newest refused requests.
+pub struct Activity {
+    pub key: KeyRecord,
+    pub entries: Vec<crate::model::AccessEntry>,
+    pub refusals: Vec<crate::model::RefusalEntry>,
+}
+
+/// The newest uses and refusals of a key `viewer` may see (their own, or any with `keys:read`).
+pub async fn activity(db: &Db, viewer: &Principal, id: Uuid) -> AppResult<Activity> {
+    let key = authorized(db, viewer, id, Action::SeeKey).await?;
+    let refusals = sqlx::query_as(
+        "SELECT minute, method, route, status, reason, address, count FROM key_refusals \
+         WHERE key_row_id = $1 ORDER BY minute DESC, reason, address LIMIT $2",
+    )
+    .bind(&key.id)
+    .bind(ACTIVITY_LIMIT)
+    .fetch_all(db.pool())
+    .await?;
     let entries = sqlx::query_as(
         "SELECT at, method, route, status, latency_ms, address, user_agent, request_body, response_body \
          FROM key_access_log WHERE key_row_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
@@ -511,34 +516,35 @@ pub async fn activity(
     .bind(ACTIVITY_LIMIT)
     .fetch_all(db.pool())
     .await?;
-    Ok((key, entries))
+    Ok(Activity {
+        key,
+        entries,
+        refusals,
+    })
 }
 
 /// Grace periods a rotation may leave the old secret working for.
 pub const GRACE_CHOICES: [i64; 4] = [0, 3600, 24 * 3600, 7 * DAY];
 
 /// Issues a new secret with the same settings; the old one works for `grace` more seconds.
+/// Only the key's owner may rotate it (it reveals a secret). The successor is an issuance
+/// like any other: it must fit the workspace policy as it is now. Its expiry is `expiration`
+/// when given, else the old lifetime's length counted from now; when that no longer fits,
+/// the refusal names the latest expiry the policy allows.
 pub async fn rotate(
     db: &Db,
     pepper: &ServerSecret,
-    by: &KeyActor<'_>,
+    by: &Principal,
     id: Uuid,
     grace: i64,
+    expiration: Option<Expiration>,
 ) -> AppResult<NewSecret> {
     if !GRACE_CHOICES.contains(&grace) {
         return Err(AppError::invalid(
             "Choose a grace period: now, 1 hour, 24 hours or 7 days.",
         ));
     }
-    let key = actionable(
-        db,
-        by,
-        id,
-        by.role
-            .permissions()
-            .contains(crate::domain::permissions::Permission::KEYS_WRITE),
-    )
-    .await?;
+    let key = authorized(db, by, id, Action::RotateKey).await?;
     let now = super::now();
     if !key.status(now).usable() {
         return Err(AppError::Conflict(format!(
@@ -546,8 +552,10 @@ pub async fn rotate(
             key.status(now).label().to_lowercase()
         )));
     }
-    // The new secret keeps the old one's lifetime length, counted from now.
-    let expires_at = key.expires_at.map(|e| now + (e - key.created_at).max(DAY));
+    let expires_at = match expiration {
+        Some(e) => e.at(now),
+        None => key.expires_at.map(|e| now + (e - key.created_at).max(DAY)),
+    };
     let new = NewKey {
         name: Name::parse("Name", &key.name)?,
         purpose: key.purpose.clone(),
@@ -561,17 +569,16 @@ pub async fn rotate(
         expires_at,
         log_bodies: key.log_bodies != 0,
     };
-    // The successor belongs to the original owner, whoever rotates it.
-    let owner_role = super::accounts::role_in(db, key.owner(), by.workspace)
+    super::workspaces::policy(db, by.workspace)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let owner = KeyActor {
-        user: key.owner(),
-        workspace: by.workspace,
-        role: owner_role,
-        address: by.address,
-    };
-    let mut tx = db.write().await?;
+        .check_issuance(new.kind, new.expires_at, now)
+        .map_err(|refusal| match refusal {
+            crate::domain::issuance::IssuanceRefusal::Expiry(m) => AppError::invalid(format!(
+                "The new secret would not fit the workspace policy. {m}"
+            )),
+            other => other.into(),
+        })?;
+    let mut tx = db.write_credentials().await?;
     let result = sqlx::query(
         "UPDATE api_keys SET rotated_at = $1, grace_until = $2 WHERE id = $3 AND workspace_id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
     )
@@ -587,19 +594,19 @@ pub async fn rotate(
         ));
     }
     let (new_id, new_key_id, plaintext) =
-        insert_key(&mut tx, pepper, &owner, &new, Some(&key.id), now).await?;
+        insert_key(&mut tx, pepper, by, &new, Some(&key.id), now).await?;
     audit::record(
         &mut tx,
         by.event(
             "key.rotated",
-            &key.key_id,
+            format!("key:{}", key.key_id),
             format!("replaced by key:{new_key_id}; old secret works for {grace} s"),
         ),
     )
     .await?;
     tx.commit().await?;
     Ok(NewSecret::new(
-        get(db, by.workspace, new_id).await?.to_row(now),
+        get(db, by.workspace, new_id).await?.to_row_for(by, now),
         plaintext,
     ))
 }

@@ -43,6 +43,48 @@ pub async fn test_secret(
     Ok(report)
 }
 
+/// Audits a credential test in the tester's workspace and, when the secret names a stored
+/// key of another workspace, in the key's workspace too ("tested from another workspace"),
+/// so a key's owners see who probed it. Never records the secret, only its public prefix.
+pub async fn audit_test(
+    db: &super::db::Db,
+    by: &crate::domain::access::Principal,
+    presented: &str,
+    report: &CredentialReport,
+) -> AppResult<()> {
+    let target = report
+        .prefix
+        .clone()
+        .map(|p| format!("key:{p}"))
+        .unwrap_or_default();
+    let mut tx = db.write().await?;
+    super::audit::record(
+        &mut tx,
+        by.event("credential.tested", target.clone(), report.code.clone()),
+    )
+    .await?;
+    if let Ok(parts) = secret::parse(presented) {
+        let home: Option<(String,)> =
+            sqlx::query_as("SELECT workspace_id FROM api_keys WHERE key_id = $1")
+                .bind(parts.key_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(home) = home.and_then(|(w,)| uuid::Uuid::parse_str(&w).ok()) {
+            if home != by.workspace {
+                let mut event = by.event(
+                    "credential.tested",
+                    target,
+                    format!("{}; tested from another workspace", report.code),
+                );
+                event.workspace = Some(home);
+                super::audit::record(&mut tx, event).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Describes a key without its secret (from the keys list): no smoke tests.
 pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
     let now = super::now();

@@ -1,10 +1,12 @@
 //! Workspaces, members, roles, applications, agents and key policy.
 
-use super::audit::{self, Event};
+use super::audit;
 use super::auth::Actor;
 use super::crypto::ServerSecret;
 use super::db::{changed, Db, Tx};
 use super::error::{AppError, AppResult};
+use crate::domain::access::Principal;
+use crate::domain::authorization::{decide, Action};
 use crate::domain::roles::Role;
 use crate::domain::validate::{Email, Name};
 use crate::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary};
@@ -41,10 +43,13 @@ pub async fn create_workspace(db: &Db, actor: &Actor, name: Name) -> AppResult<U
     let ws = Uuid::new_v4();
     let mut tx = db.write().await?;
     insert_workspace(&mut tx, ws, &name, actor.user_id, super::now()).await?;
+    let by = Principal {
+        workspace: ws,
+        ..actor.principal()
+    };
     audit::record(
         &mut tx,
-        actor.event(
-            ws,
+        by.event(
             "workspace.created",
             format!("workspace:{ws}"),
             name.into_string(),
@@ -160,8 +165,7 @@ pub async fn invite(
     }
     audit::record(
         &mut tx,
-        actor.event(
-            actor.workspace_id,
+        actor.principal().event(
             "member.added",
             format!("user:{user}"),
             format!("{email} as {role}"),
@@ -196,7 +200,7 @@ async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
 
 /// Changes a member's role. Only owners touch owners; the last owner stays an owner.
 pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppResult<()> {
-    let mut tx = db.write().await?;
+    let mut tx = db.write_credentials().await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(role) || !actor.role.may_assign(current) {
         return Err(AppError::Forbidden(
@@ -219,8 +223,7 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
         .await?;
     audit::record(
         &mut tx,
-        actor.event(
-            actor.workspace_id,
+        actor.principal().event(
             "member.role_changed",
             format!("user:{user}"),
             format!("{current} -> {role}"),
@@ -233,7 +236,7 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
 
 /// Removes a member and revokes every key they own in the workspace, in one transaction.
 pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
-    let mut tx = db.write().await?;
+    let mut tx = db.write_credentials().await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(current) {
         return Err(AppError::Forbidden(
@@ -252,8 +255,7 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
         .await?;
     audit::record(
         &mut tx,
-        actor.event(
-            actor.workspace_id,
+        actor.principal().event(
             "member.removed",
             format!("user:{user}"),
             format!("was {current}"),
@@ -262,7 +264,7 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
     .await?;
     revoke_keys(
         &mut tx,
-        actor.as_ref(),
+        &actor.principal(),
         KeysOf::Owner(user),
         "owner removed from workspace",
     )
@@ -272,19 +274,27 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
 }
 
 /// Whose keys a bulk revocation takes.
+#[derive(Clone, Copy)]
 enum KeysOf {
     Owner(Uuid),
     Application(Uuid),
     Agent(Uuid),
 }
 
+impl KeysOf {
+    /// The `api_keys` column that says whose a key is, and the value it must hold.
+    fn column(self) -> (&'static str, Uuid) {
+        match self {
+            KeysOf::Owner(user) => ("owner_id", user),
+            KeysOf::Application(app) => ("application_id", app),
+            KeysOf::Agent(agent) => ("agent_id", agent),
+        }
+    }
+}
+
 /// Revokes every live key of `whose` in the workspace, each with its audit event, in `tx`.
-async fn revoke_keys(tx: &mut Tx, by: ActorRef<'_>, whose: KeysOf, reason: &str) -> AppResult<()> {
-    let (column, id) = match whose {
-        KeysOf::Owner(user) => ("owner_id", user),
-        KeysOf::Application(app) => ("application_id", app),
-        KeysOf::Agent(agent) => ("agent_id", agent),
-    };
+async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -> AppResult<()> {
+    let (column, id) = whose.column();
     let revoked: Vec<(String,)> = sqlx::query_as(&format!(
         "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
          WHERE workspace_id = $4 AND {column} = $5 AND revoked_at IS NULL RETURNING key_id"
@@ -348,30 +358,7 @@ pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRo
         .ok_or(AppError::NotFound)
 }
 
-/// Who acts on applications: a person or a key (named by its public key id).
-#[derive(Clone, Copy, Debug)]
-pub struct ActorRef<'a> {
-    pub workspace: Uuid,
-    pub user: Uuid,
-    pub key_id: Option<&'a str>,
-    pub address: &'a str,
-}
-
-impl ActorRef<'_> {
-    fn event<'b>(&'b self, action: &'b str, target: String, detail: String) -> Event<'b> {
-        Event {
-            workspace: Some(self.workspace),
-            actor_user: Some(self.user),
-            actor_key: self.key_id,
-            action,
-            target,
-            detail,
-            address: self.address,
-        }
-    }
-}
-
-pub async fn create_application(db: &Db, by: ActorRef<'_>, name: Name) -> AppResult<Uuid> {
+pub async fn create_application(db: &Db, by: &Principal, name: Name) -> AppResult<Uuid> {
     let id = Uuid::new_v4();
     let mut tx = db.write().await?;
     sqlx::query(
@@ -406,7 +393,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
     }
 }
 
-pub async fn rename_application(db: &Db, by: ActorRef<'_>, id: Uuid, name: Name) -> AppResult<()> {
+pub async fn rename_application(db: &Db, by: &Principal, id: Uuid, name: Name) -> AppResult<()> {
     let mut tx = db.write().await?;
     let result =
         sqlx::query("UPDATE applications SET name = $1 WHERE id = $2 AND workspace_id = $3")
@@ -432,7 +419,7 @@ pub async fn rename_application(db: &Db, by: ActorRef<'_>, id: Uuid, name: Name)
 
 pub async fn set_application_content(
     db: &Db,
-    by: ActorRef<'_>,
+    by: &Principal,
     id: Uuid,
     content: String,
 ) -> AppResult<()> {
@@ -469,8 +456,27 @@ pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<Strin
     Ok(content)
 }
 
-pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResult<()> {
-    let mut tx = db.write().await?;
+/// Deletes an application. The keys limited to it are revoked (audited) and kept for the
+/// record; with live keys among them this needs `keys:write` too ([`decide`]).
+pub async fn delete_application(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
+    let mut tx = db.write_credentials().await?;
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
+            .bind(id.to_string())
+            .bind(by.workspace.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let live_keys = count_live_keys(&mut tx, by.workspace, KeysOf::Application(id)).await?;
+    decide(
+        by,
+        Action::DeleteApplication {
+            application: id,
+            live_keys,
+        },
+    )?;
     // Keys limited to the application go with it: revoke them first so the audit says so,
     // then detach them so their history outlives the application.
     revoke_keys(&mut tx, by, KeysOf::Application(id), "application deleted").await?;
@@ -498,9 +504,116 @@ pub async fn delete_application(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResul
     Ok(())
 }
 
+/// Keys whose secrets still work at `$1`: not revoked, not expired, not past a rotation's
+/// grace. `t` is the table's alias with its dot, or nothing.
+fn live_key(t: &str) -> String {
+    format!(
+        "{t}revoked_at IS NULL AND ({t}expires_at IS NULL OR {t}expires_at > $1) \
+         AND ({t}rotated_at IS NULL OR {t}grace_until > $1)"
+    )
+}
+
+async fn count_live_keys(tx: &mut Tx, ws: Uuid, whose: KeysOf) -> AppResult<u64> {
+    let (column, id) = whose.column();
+    let (n,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM api_keys WHERE {} AND workspace_id = $2 AND {column} = $3",
+        live_key("")
+    ))
+    .bind(super::now())
+    .bind(ws.to_string())
+    .bind(id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n.max(0) as u64)
+}
+
+/// What deleting an application (or one `agent` of it) would revoke, as the confirmation
+/// shows it before anyone confirms: the live keys `viewer` may see by name, the others
+/// counted, and whether `viewer` may delete it at all ([`decide`]).
+pub async fn deletion_preview(
+    db: &Db,
+    viewer: &Principal,
+    application: Uuid,
+    agent: Option<Uuid>,
+) -> AppResult<crate::model::DeletionPreview> {
+    let (column, id) = match agent {
+        Some(agent) => KeysOf::Agent(agent).column(),
+        None => KeysOf::Application(application).column(),
+    };
+    let ws = viewer.workspace.to_string();
+    let known: Option<(String,)> =
+        match agent {
+            Some(agent) => sqlx::query_as(
+                "SELECT id FROM agents WHERE id = $1 AND application_id = $2 AND workspace_id = $3",
+            )
+            .bind(agent.to_string())
+            .bind(application.to_string())
+            .bind(&ws)
+            .fetch_optional(db.pool())
+            .await?,
+            None => {
+                sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
+                    .bind(application.to_string())
+                    .bind(&ws)
+                    .fetch_optional(db.pool())
+                    .await?
+            }
+        };
+    if known.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT k.key_id, k.name, u.email, k.owner_id FROM api_keys k JOIN users u ON u.id = k.owner_id \
+         WHERE {} AND k.workspace_id = $2 AND k.{column} = $3 ORDER BY k.created_at, k.key_id",
+        live_key("k.")
+    ))
+    .bind(super::now())
+    .bind(&ws)
+    .bind(id.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    let live_keys = rows.len() as u64;
+    let action = match agent {
+        Some(_) => Action::DeleteAgent {
+            application,
+            live_keys,
+        },
+        None => Action::DeleteApplication {
+            application,
+            live_keys,
+        },
+    };
+    let refusal = match decide(viewer, action) {
+        Ok(()) => None,
+        Err(crate::domain::authorization::Denial::Hidden) => return Err(AppError::NotFound),
+        Err(crate::domain::authorization::Denial::Forbidden(why)) => Some(why),
+    };
+    let mut preview = crate::model::DeletionPreview {
+        keys: Vec::new(),
+        others: 0,
+        refusal,
+    };
+    for (key_id, name, owner_email, owner) in rows {
+        let facts = crate::domain::authorization::KeyFacts {
+            owner: Uuid::parse_str(&owner).map_err(|e| AppError::Internal(e.to_string()))?,
+            application: Some(application),
+        };
+        if decide(viewer, Action::SeeKey(facts)).is_ok() {
+            preview.keys.push(crate::model::DependentKey {
+                key_id,
+                name,
+                owner_email,
+            });
+        } else {
+            preview.others += 1;
+        }
+    }
+    Ok(preview)
+}
+
 pub async fn create_agent(
     db: &Db,
-    by: ActorRef<'_>,
+    by: &Principal,
     application: Uuid,
     name: Name,
     description: String,
@@ -576,7 +689,7 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
             "Rate limit must be between 1 and 100000 requests per minute.",
         ));
     }
-    let mut tx = db.write().await?;
+    let mut tx = db.write_credentials().await?;
     sqlx::query(
         "UPDATE workspaces SET max_key_lifetime_days = $1, allow_never_expiring = $2, allow_service_keys = $3, \
          allow_agent_keys = $4, legacy_transports = $5, rate_limit_per_minute = $6 WHERE id = $7",
@@ -592,8 +705,7 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
     .await?;
     audit::record(
         &mut tx,
-        actor.event(
-            actor.workspace_id,
+        actor.principal().event(
             "policy.changed",
             format!("workspace:{}", actor.workspace_id),
             format!("{p:?}"),
@@ -604,18 +716,29 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
     Ok(())
 }
 
-/// Deletes an agent; the keys bound to it are revoked (audited) and kept for the record.
-pub async fn delete_agent(db: &Db, by: ActorRef<'_>, id: Uuid) -> AppResult<()> {
-    let mut tx = db.write().await?;
-    let exists: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM agents WHERE id = $1 AND workspace_id = $2")
-            .bind(id.to_string())
-            .bind(by.workspace.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((name,)) = exists else {
+/// Deletes an agent; the keys bound to it are revoked (audited) and kept for the record. With
+/// live keys among them this needs `keys:write` too ([`decide`]).
+pub async fn delete_agent(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
+    let mut tx = db.write_credentials().await?;
+    let exists: Option<(String, String)> = sqlx::query_as(
+        "SELECT name, application_id FROM agents WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(by.workspace.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((name, application)) = exists else {
         return Err(AppError::NotFound);
     };
+    let live_keys = count_live_keys(&mut tx, by.workspace, KeysOf::Agent(id)).await?;
+    decide(
+        by,
+        Action::DeleteAgent {
+            application: Uuid::parse_str(&application)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            live_keys,
+        },
+    )?;
     revoke_keys(&mut tx, by, KeysOf::Agent(id), "agent deleted").await?;
     sqlx::query("UPDATE api_keys SET agent_id = NULL WHERE workspace_id = $1 AND agent_id = $2")
         .bind(by.workspace.to_string())

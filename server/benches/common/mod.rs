@@ -53,12 +53,7 @@ impl Bench {
         )
         .await
         .unwrap();
-        let by = app::ssr::keys::KeyActor {
-            user,
-            workspace: ws,
-            role: Role::Owner,
-            address: "bench",
-        };
+        let by = app::domain::access::Principal::member(user, ws, Role::Owner, "bench".into());
         let new = app::ssr::keys::NewKey {
             name: Name::parse("Name", "bench").unwrap(),
             purpose: String::new(),

@@ -153,14 +153,21 @@ pub async fn response_for_log(res: Response) -> (Response, String) {
         let shown = serde_json::json!({"error": ApiError::title(e.status), "message": e.message});
         return (
             res,
-            app::domain::redact::body_for_log(shown.to_string().as_bytes()),
+            app::domain::redact::body_for_log(
+                shown.to_string().as_bytes(),
+                Some("application/json"),
+            ),
         );
     }
     let (parts, body) = res.into_parts();
     // Our handlers answer small JSON documents; anything larger is cut at the log cap.
     match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
         Ok(bytes) => {
-            let logged = app::domain::redact::body_for_log(&bytes);
+            let content_type = parts
+                .headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            let logged = app::domain::redact::body_for_log(&bytes, content_type);
             (Response::from_parts(parts, Body::from(bytes)), logged)
         }
         Err(_) => (

@@ -3,10 +3,11 @@
 
 use super::error::ApiError;
 use super::{ApiState, Caller};
+use app::domain::access::Principal;
 use app::domain::coverage::coverage;
 use app::domain::routes::RouteId;
 use app::domain::validate::Name;
-use app::ssr::keys::{self, KeyActor, Lookup};
+use app::ssr::keys::{self, Lookup};
 use app::ssr::workspaces;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -65,7 +66,7 @@ fn json_response<T: Serialize>(value: &T) -> Response {
 
 /// What `GET /api/v1/me` answers: who is calling, with what.
 #[derive(Serialize)]
-struct Principal<'a> {
+struct WhoAmI<'a> {
     principal: &'static str,
     user_id: Uuid,
     workspace_id: Uuid,
@@ -77,10 +78,10 @@ struct Principal<'a> {
     expires_at: Option<i64>,
 }
 
-impl<'a> Principal<'a> {
-    fn of(c: &'a Caller) -> Principal<'a> {
+impl<'a> WhoAmI<'a> {
+    fn of(c: &'a Caller) -> WhoAmI<'a> {
         let key = c.key.as_deref();
-        Principal {
+        WhoAmI {
             principal: c.grant.kind.id(),
             user_id: c.user,
             workspace_id: c.workspace,
@@ -95,18 +96,18 @@ impl<'a> Principal<'a> {
 }
 
 async fn me(Extension(c): Extension<Caller>) -> Response {
-    json_response(&Principal::of(&c))
+    json_response(&WhoAmI::of(&c))
 }
 
 async fn me_coverage(Extension(c): Extension<Caller>) -> Response {
     #[derive(Serialize)]
     struct WithCoverage<'a> {
         #[serde(flatten)]
-        principal: Principal<'a>,
+        principal: WhoAmI<'a>,
         coverage: Vec<app::domain::coverage::CoverageLine>,
     }
     json_response(&WithCoverage {
-        principal: Principal::of(&c),
+        principal: WhoAmI::of(&c),
         coverage: coverage(&c.grant),
     })
 }
@@ -158,7 +159,7 @@ async fn applications_create(
         ));
     }
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
-    let id = workspaces::create_application(&s.app.db, c.actor(), name).await?;
+    let id = workspaces::create_application(&s.app.db, &c.principal(), name).await?;
     let app_row = workspaces::application(&s.app.db, c.workspace, id).await?;
     Ok((StatusCode::CREATED, Json(application_json(&app_row))).into_response())
 }
@@ -181,7 +182,7 @@ async fn application_update(
     Json(body): Json<NameBody>,
 ) -> ApiResult {
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
-    workspaces::rename_application(&s.app.db, c.actor(), target(&c)?, name).await?;
+    workspaces::rename_application(&s.app.db, &c.principal(), target(&c)?, name).await?;
     ok(application_json(
         &workspaces::application(&s.app.db, c.workspace, target(&c)?).await?,
     ))
@@ -191,7 +192,7 @@ async fn application_delete(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult {
-    workspaces::delete_application(&s.app.db, c.actor(), target(&c)?).await?;
+    workspaces::delete_application(&s.app.db, &c.principal(), target(&c)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -206,7 +207,8 @@ async fn application_content_put(
     Extension(c): Extension<Caller>,
     Json(body): Json<ContentBody>,
 ) -> ApiResult {
-    workspaces::set_application_content(&s.app.db, c.actor(), target(&c)?, body.content).await?;
+    workspaces::set_application_content(&s.app.db, &c.principal(), target(&c)?, body.content)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -296,7 +298,8 @@ async fn agents_create(
     let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
     let description = app::domain::validate::optional_text("description", &body.description)
         .map_err(app::ssr::error::AppError::from)?;
-    let id = workspaces::create_agent(&s.app.db, c.actor(), target(&c)?, name, description).await?;
+    let id =
+        workspaces::create_agent(&s.app.db, &c.principal(), target(&c)?, name, description).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "application_id": target(&c)?, "name": body.name.trim() })),
@@ -376,19 +379,27 @@ async fn auth_token(
     ok(json!({ "token": token, "token_type": "Bearer", "expires_at": exp }))
 }
 
-async fn user_actor(s: &ApiState, c: &Caller) -> Result<app::domain::roles::Role, ApiError> {
-    app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace)
+/// The calling member's role as of now (a user token names a member, not a role).
+async fn user_actor(s: &ApiState, c: &Caller) -> Result<Principal, ApiError> {
+    let role = app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Principal::member(
+        c.user,
+        c.workspace,
+        role,
+        c.address.clone(),
+    ))
 }
 
 async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
     let now = app::ssr::now();
+    let by = user_actor(&s, &c).await?;
     let mine: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
         .await?
         .into_iter()
         .filter(|k| k.owner() == c.user && k.rotated_at.is_none())
-        .map(|k| k.to_row(now))
+        .map(|k| k.to_row_for(&by, now))
         .collect();
     ok(json!({ "keys": mine }))
 }
@@ -398,14 +409,9 @@ async fn user_keys_create(
     Extension(c): Extension<Caller>,
     Json(form): Json<app::pages::api_keys::CreateKeyForm>,
 ) -> ApiResult {
-    let role = user_actor(&s, &c).await?;
+    let by = user_actor(&s, &c).await?;
+    let role = by.role.ok_or_else(ApiError::not_found)?;
     let new = app::pages::api_keys::parse_create_form(&form, role)?;
-    let by = KeyActor {
-        user: c.user,
-        workspace: c.workspace,
-        role,
-        address: &c.address,
-    };
     let created = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
     Ok((
         StatusCode::CREATED,
@@ -414,14 +420,14 @@ async fn user_keys_create(
         .into_response())
 }
 
-/// The caller's own key by public key id.
+/// The caller's own key by public key id: these routes manage one's own keys only, so
+/// others' keys do not exist here (one indexed read).
 async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiError> {
-    keys::all_in_workspace(&s.app.db, c.workspace)
-        .await?
-        .into_iter()
-        .find(|k| k.key_id == key_id && k.owner() == c.user)
-        .map(|k| k.uuid())
-        .ok_or_else(ApiError::not_found)
+    match keys::get_by_key_id(&s.app.db, c.workspace, key_id).await {
+        Ok(k) if k.owner() == c.user => Ok(k.uuid()),
+        Ok(_) | Err(app::ssr::error::AppError::NotFound) => Err(ApiError::not_found()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -429,6 +435,11 @@ async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiErro
 struct RotateBody {
     #[serde(default)]
     grace_seconds: i64,
+    /// As in the create form; absent: the old lifetime's length from now.
+    #[serde(default)]
+    expiration: String,
+    #[serde(default)]
+    expires_on: String,
 }
 
 async fn user_key_rotate(
@@ -437,15 +448,18 @@ async fn user_key_rotate(
     Path(key_id): Path<String>,
     Json(body): Json<RotateBody>,
 ) -> ApiResult {
-    let role = user_actor(&s, &c).await?;
+    let by = user_actor(&s, &c).await?;
     let id = own_key(&s, &c, &key_id).await?;
-    let by = KeyActor {
-        user: c.user,
-        workspace: c.workspace,
-        role,
-        address: &c.address,
-    };
-    let rotated = keys::rotate(&s.app.db, &s.app.secret, &by, id, body.grace_seconds).await?;
+    let expiration = keys::Expiration::parse_optional(&body.expiration, &body.expires_on)?;
+    let rotated = keys::rotate(
+        &s.app.db,
+        &s.app.secret,
+        &by,
+        id,
+        body.grace_seconds,
+        expiration,
+    )
+    .await?;
     ok(json!({ "key": rotated.key, "secret": rotated.expose() }))
 }
 
@@ -454,14 +468,8 @@ async fn user_key_revoke(
     Extension(c): Extension<Caller>,
     Path(key_id): Path<String>,
 ) -> ApiResult {
-    let role = user_actor(&s, &c).await?;
+    let by = user_actor(&s, &c).await?;
     let id = own_key(&s, &c, &key_id).await?;
-    let by = KeyActor {
-        user: c.user,
-        workspace: c.workspace,
-        role,
-        address: &c.address,
-    };
     keys::revoke(&s.app.db, &by, id, "revoked through the API".into()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -11,10 +11,10 @@ pub mod rate_limit;
 pub mod user_tokens;
 
 use crate::config::Config;
-use crate::usage::{Access, UsageRecorder};
-use app::domain::access::{authorize, Grant, PrincipalKind, Refusal};
+use crate::usage::{Access, Refusal as RefusedUse, UsageRecorder};
+use app::domain::access::{authorize, Grant, Principal, PrincipalKind, Refusal};
 use app::domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
-use app::ssr::keys::{self, Lookup};
+use app::ssr::keys::{self, AuthFailure, Lookup};
 use app::ssr::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -44,18 +44,23 @@ pub struct Caller {
     /// The person: the user of a user token or session, the owner of a key.
     pub user: Uuid,
     pub key: Option<Arc<keys::KeyRecord>>,
+    /// A user principal's role in the workspace; `None` when a key calls.
+    pub role: Option<app::domain::roles::Role>,
     /// The application the path names, when it names one.
     pub target: Option<Uuid>,
     pub address: String,
 }
 
 impl Caller {
-    pub fn actor(&self) -> app::ssr::workspaces::ActorRef<'_> {
-        app::ssr::workspaces::ActorRef {
-            workspace: self.workspace,
+    /// The caller as every service sees it.
+    pub fn principal(&self) -> Principal {
+        Principal {
             user: self.user,
-            key_id: self.key.as_ref().map(|k| k.key_id.as_str()),
-            address: &self.address,
+            workspace: self.workspace,
+            role: self.role,
+            grant: self.grant.clone(),
+            key_id: self.key.as_ref().map(|k| k.key_id.clone()),
+            address: self.address.clone(),
         }
     }
 }
@@ -274,11 +279,29 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    let refuse = |key_id: &str, reason: &'static str, status: StatusCode| {
+        api.usage.record_refusal(RefusedUse {
+            key_id: key_id.to_owned(),
+            at: app::ssr::now(),
+            reason,
+            status: status.as_u16(),
+            method: route.method.as_str(),
+            route: route.path,
+            address: peer,
+        })
+    };
     let caller = match authenticate(api, route, presented, session, target, address).await {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err((e, Some((key_id, reason)))) => {
+            refuse(key_id.as_str(), reason, e.status);
+            return e.into_response();
+        }
+        Err((e, None)) => return e.into_response(),
     };
     if let Err(refusal) = authorize(&caller.grant, &route.requirement, target) {
+        if let Some(key) = &caller.key {
+            refuse(&key.key_id, "FORBIDDEN", StatusCode::FORBIDDEN);
+        }
         return refused(refusal).into_response();
     }
     let mut limit_headers = None;
@@ -290,6 +313,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
             .max(1) as u32;
         let decision = api.limiter.check(&key.key_id, limit, app::ssr::now());
         if !decision.allowed {
+            refuse(&key.key_id, "RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS);
             let mut res = ApiError {
                 retry_after: Some(decision.reset),
                 ..ApiError::new(
@@ -327,7 +351,13 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
                 request_body: (key.log_bodies != 0).then(|| {
                     logged_body
                         .as_deref()
-                        .map(app::domain::redact::body_for_log)
+                        .map(|b| {
+                            let content_type = req
+                                .headers()
+                                .get(header::CONTENT_TYPE)
+                                .and_then(|v| v.to_str().ok());
+                            app::domain::redact::body_for_log(b, content_type)
+                        })
                         .unwrap_or_default()
                 }),
                 response_body: None,
@@ -391,6 +421,11 @@ fn refused(refusal: Refusal) -> ApiError {
     }
 }
 
+/// A refusal of a stored key's secret: its public key id and the reason for its access log.
+type KeyRefusal = (app::domain::secret::KeyId, &'static str);
+
+/// Authenticates the presented credential. A refusal names the key when the secret was well
+/// formed (so its key id is the one it claims), for that key's access log.
 async fn authenticate(
     api: &ApiState,
     route: &MachineRoute,
@@ -398,7 +433,8 @@ async fn authenticate(
     session: Option<tower_sessions::Session>,
     target: Option<Uuid>,
     address: String,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, (ApiError, Option<KeyRefusal>)> {
+    let unnamed = |e: ApiError| (e, None);
     let db = &api.app.db;
     match presented {
         None => {
@@ -406,27 +442,46 @@ async fn authenticate(
             if route.id == app::domain::routes::RouteId::AuthToken {
                 if let Some(session) = &session {
                     if let Some(caller) =
-                        user_tokens::caller_from_session(&api.app, session, address.clone()).await?
+                        user_tokens::caller_from_session(&api.app, session, address.clone())
+                            .await
+                            .map_err(unnamed)?
                     {
                         return Ok(caller);
                     }
                 }
             }
-            Err(ApiError::unauthorized(
+            Err(unnamed(ApiError::unauthorized(
                 "No credential: send your key in the X-Keyward-Api-Token header.",
-            ))
+            )))
         }
-        Some(Presented::UserToken(token)) => {
-            user_tokens::verify(&api.app, &token, target, address).await
-        }
+        Some(Presented::UserToken(token)) => user_tokens::verify(&api.app, &token, target, address)
+            .await
+            .map_err(unnamed),
         Some(Presented::Secret { value, legacy }) => {
             match keys::authenticate_with(db, Some(&api.app.key_cache), &api.app.secret, &value)
-                .await?
+                .await
+                .map_err(|e| unnamed(e.into()))?
             {
-                Lookup::Refused(failure, _) => Err(ApiError::unauthorized(failure.explain())),
+                Lookup::Refused(AuthFailure::Malformed(m), _) => {
+                    Err(unnamed(ApiError::unauthorized(m.explain())))
+                }
+                Lookup::Refused(failure, _) => {
+                    // Well formed: the key id is the one the secret claims. An unknown secret
+                    // for a stored key id is logged as such, never with what was sent.
+                    let reason = match failure {
+                        AuthFailure::Unknown => "INVALID_SECRET",
+                        other => other.code(),
+                    };
+                    let key_id = app::domain::secret::parse(&value)
+                        .ok()
+                        .map(|p| (p.key_id, reason));
+                    Err((ApiError::unauthorized(failure.explain()), key_id))
+                }
                 Lookup::Ok(auth) => {
                     if legacy && auth.key.workspace_legacy_transports == 0 {
-                        return Err(ApiError::unauthorized("This workspace does not accept keys in X-ApiKey, the key parameter or field, or API_Key; use X-Keyward-Api-Token."));
+                        let key_id = app::domain::secret::KeyId::parse(&auth.key.key_id)
+                            .map(|k| (k, "TRANSPORT_NOT_ALLOWED"));
+                        return Err((ApiError::unauthorized("This workspace does not accept keys in X-ApiKey, the key parameter or field, or API_Key; use X-Keyward-Api-Token."), key_id));
                     }
                     Ok(Caller {
                         workspace: auth.key.workspace(),
@@ -435,6 +490,7 @@ async fn authenticate(
                         target,
                         address,
                         key: Some(auth.key),
+                        role: None,
                     })
                 }
             }

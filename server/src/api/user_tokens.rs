@@ -52,6 +52,7 @@ pub async fn caller_from_session(
         workspace: Uuid::parse_str(&ws.id).map_err(|_| ApiError::not_found())?,
         user,
         key: None,
+        role: Some(ws.role),
         target: None,
         address,
     }))
@@ -140,6 +141,7 @@ pub async fn verify(
         workspace: ws,
         user,
         key: None,
+        role: Some(role),
         target,
         address,
     })

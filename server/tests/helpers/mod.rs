@@ -34,6 +34,21 @@ pub const EVERY_ARGUMENT: [(&str, &str); 15] = [
     ("enabled", "true"),
 ];
 
+/// Polls `check` until it holds (bookkeeping is written in batches), at most five seconds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..50 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within five seconds");
+}
+
 pub struct TestApp {
     pub address: String,
     /// A browser-like client: keeps cookies, does not follow redirects.
@@ -388,6 +403,78 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A user token for a signed-in member's session.
+    pub async fn user_token(&self, member: &Client) -> String {
+        let res = member
+            .post(self.url("/api/v1/auth/token"))
+            .header("origin", &self.address)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "token exchange: {}",
+            res.status()
+        );
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Calls the machine API with a user token (JSON body when given).
+    pub async fn user_api(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let req = self
+            .fresh_client()
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        req.send().await.unwrap()
+    }
+
+    /// Rotates a key through the console as `member`.
+    pub async fn rotate_key(&self, member: &Client, id: &str, fields: Value) -> Response {
+        let mut form = json!({"id": id, "grace_seconds": 0});
+        for (k, v) in fields.as_object().unwrap() {
+            form[k] = v.clone();
+        }
+        self.call_json(member, "rotate_key", form).await
+    }
+
+    /// The keys page as `member` sees it.
+    pub async fn keys_page(&self, member: &Client) -> Value {
+        let res = self.call_json(member, "keys_page", json!({})).await;
+        assert!(res.status().is_success(), "keys_page: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// Whether a secret authenticates right now (`GET /api/v1/me`).
+    pub async fn works(&self, secret: &str) -> bool {
+        let status = self.api_get("/api/v1/me", secret).await.status();
+        assert!(
+            status == reqwest::StatusCode::OK || status == reqwest::StatusCode::UNAUTHORIZED,
+            "unexpected {status}"
+        );
+        status == reqwest::StatusCode::OK
+    }
+
+    /// `(action, target, detail)` of every audit event, oldest first.
+    pub async fn audit_events(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as("SELECT action, target, detail FROM audit_events ORDER BY created_at, id")
+            .fetch_all(self.state.db.pool())
+            .await
+            .unwrap()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(self.state.db.pool())
@@ -451,7 +538,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let by = app::ssr::keys::KeyActor::of(&actor);
+        let by = actor.principal();
         let new = app::ssr::keys::NewKey {
             name: Name::parse("Name", "other").unwrap(),
             purpose: String::new(),

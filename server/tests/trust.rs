@@ -1,0 +1,603 @@
+//! Trust rules of DESIGN.md, each proven end to end on the real application: a secret reaches
+//! only its owner, a revocation ends a key's whole lineage, every issuance obeys the policy,
+//! and deleting what keys depend on is no back door to revoking others' keys. The same suite
+//! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
+
+mod helpers;
+
+use helpers::spawn_app;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const WEEK: &str = "604800";
+
+/// Creates a read-only key named `name` as `member`: (secret, row id).
+async fn read_only_key(
+    app: &helpers::TestApp,
+    member: &reqwest::Client,
+    name: &str,
+) -> (String, String) {
+    let secret = app
+        .create_key_secret(
+            member,
+            json!({"name": name, "permissions": ["applications:read"]}),
+        )
+        .await;
+    let id = app.key_row_id(&secret).await;
+    (secret, id)
+}
+
+/// Rotates key `id` leaving the old secret working for a week: the new (secret, row id).
+async fn rotate_with_a_week_of_grace(
+    app: &helpers::TestApp,
+    member: &reqwest::Client,
+    id: &str,
+) -> (String, String) {
+    let res = app
+        .rotate_key(member, id, json!({"grace_seconds": WEEK}))
+        .await;
+    assert!(res.status().is_success(), "rotation: {}", res.status());
+    let rotated: Value = res.json().await.unwrap();
+    (
+        rotated["secret"].as_str().unwrap().to_string(),
+        rotated["key"]["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// What deleting `application` would revoke, as `member`'s confirmation shows it.
+async fn preview_deletion(
+    app: &helpers::TestApp,
+    member: &reqwest::Client,
+    application: &str,
+) -> Value {
+    let res = app
+        .call_fn_with(
+            member,
+            "preview_deletion",
+            &[("application_id", application), ("id", "")],
+        )
+        .await;
+    assert!(res.status().is_success(), "preview: {}", res.status());
+    res.json().await.unwrap()
+}
+
+/// The row of the keys page named `name`.
+fn row<'a>(page: &'a Value, name: &str) -> &'a Value {
+    page["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .unwrap_or_else(|| panic!("no key {name} in {page}"))
+}
+
+#[tokio::test]
+async fn only_the_owner_ever_sees_a_secret_of_their_key() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let admin = app.add_member("admin@example.com", "admin").await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let (dev_secret, id) = read_only_key(&app, &dev, "dev key").await;
+    let keys_before = app.count("api_keys").await;
+
+    // Neither an admin nor the workspace owner may rotate it: the answer holds no secret.
+    for other in [&admin, &owner] {
+        let res = app.rotate_key(other, &id, json!({})).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(!status.is_success(), "{status} {body}");
+        assert!(body.contains("only a key's owner ever sees"), "{body}");
+        assert!(!body.contains("kw_"), "a secret leaked: {body}");
+    }
+    assert_eq!(app.count("api_keys").await, keys_before);
+    assert!(app.works(&dev_secret).await);
+
+    // The console offers what the server allows: revoke yes, rotate no, on others' keys.
+    let page = app.keys_page(&admin).await;
+    let abilities = &row(&page, "dev key")["abilities"];
+    assert_eq!(abilities["rotate"], false);
+    assert_eq!(abilities["revoke"], true);
+    assert_eq!(abilities["enable_body_logging"], false);
+    assert_eq!(abilities["disable_body_logging"], true);
+    let own = app.keys_page(&dev).await;
+    assert_eq!(row(&own, "dev key")["abilities"]["rotate"], true);
+
+    // Turning body logging on is the owner's decision; others with keys:write may turn it off.
+    let on = app
+        .call_fn_with(
+            &admin,
+            "set_body_logging",
+            &[("id", &id), ("enabled", "true")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        on.contains("Only the key's owner may turn body logging on"),
+        "{on}"
+    );
+    let (logging,): (i64,) = sqlx::query_as("SELECT log_bodies FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(logging, 0);
+    for (who, enabled) in [(&dev, "true"), (&admin, "false")] {
+        let res = app
+            .call_fn_with(
+                who,
+                "set_body_logging",
+                &[("id", &id), ("enabled", enabled)],
+            )
+            .await;
+        assert!(res.status().is_success(), "{enabled}");
+    }
+
+    // The user API's rotation is the owner's own keys only.
+    let key_id = app::domain::secret::parse(&dev_secret)
+        .unwrap()
+        .key_id
+        .to_string();
+    let admin_token = app.user_token(&admin).await;
+    let res = app
+        .user_api(
+            &admin_token,
+            Method::POST,
+            &format!("/api/v1/user/keys/{key_id}/rotate"),
+            Some(json!({"grace_seconds": 0})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!res.text().await.unwrap().contains("kw_"));
+    assert_eq!(app.count("api_keys").await, keys_before);
+
+    // The admin may still revoke it (and that ends it).
+    let res = app
+        .call_json(&admin, "revoke_key", json!({"id": id, "reason": "left"}))
+        .await;
+    assert!(res.status().is_success());
+    assert!(!app.works(&dev_secret).await);
+}
+
+#[tokio::test]
+async fn revoking_a_key_ends_every_secret_of_its_lineage() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (first, first_id) = read_only_key(&app, &owner, "ci").await;
+    // Two rotations, each leaving the old secret working for a week.
+    let (second, second_id) = rotate_with_a_week_of_grace(&app, &owner, &first_id).await;
+    let (third, third_id) = rotate_with_a_week_of_grace(&app, &owner, &second_id).await;
+    for s in [&first, &second, &third] {
+        assert!(app.works(s).await);
+    }
+    // The list shows the rotated-out secret that still works, revocable on its own.
+    let page = app.keys_page(&owner).await;
+    assert_eq!(row(&page, "ci")["previous_id"], json!(second_id));
+
+    // Revoking the newest ends the whole lineage at once, audited per key id.
+    let res = app
+        .call_json(
+            &owner,
+            "revoke_key",
+            json!({"id": third_id, "reason": "leaked"}),
+        )
+        .await;
+    assert!(res.status().is_success());
+    for s in [&first, &second, &third] {
+        assert!(!app.works(s).await, "a secret of the lineage still works");
+    }
+    let revoked: Vec<String> = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|(action, _, _)| action == "key.revoked")
+        .map(|(_, target, _)| target)
+        .collect();
+    for s in [&first, &second, &third] {
+        let key_id = app::domain::secret::parse(s).unwrap().key_id.to_string();
+        assert!(
+            revoked.contains(&format!("key:{key_id}")),
+            "{key_id} not audited in {revoked:?}"
+        );
+    }
+    let page = app.keys_page(&owner).await;
+    assert!(row(&page, "ci")["previous_id"].is_null());
+    assert!(row(&page, "ci")["previous_grace_until"].is_null());
+}
+
+#[tokio::test]
+async fn revoke_now_ends_only_the_previous_secret() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (old, old_id) = read_only_key(&app, &owner, "deploy").await;
+    let (new, _) = rotate_with_a_week_of_grace(&app, &owner, &old_id).await;
+    let page = app.keys_page(&owner).await;
+    let previous = row(&page, "deploy")["previous_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(previous, old_id);
+    let res = app
+        .call_json(&owner, "revoke_key", json!({"id": previous, "reason": ""}))
+        .await;
+    assert!(res.status().is_success());
+    assert!(!app.works(&old).await);
+    assert!(app.works(&new).await);
+    // A second "Revoke now" changes nothing and says so.
+    let again = app
+        .call_json(&owner, "revoke_key", json!({"id": previous, "reason": ""}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("already revoked"), "{again}");
+    assert!(app.works(&new).await);
+}
+
+#[tokio::test]
+async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let allow_never = [
+        ("max_lifetime_days", ""),
+        ("allow_never_expiring", "on"),
+        ("allow_service_keys", "on"),
+        ("rate_limit_per_minute", "120"),
+    ];
+    assert!(app
+        .call_fn_with(&owner, "save_policy", &allow_never)
+        .await
+        .status()
+        .is_success());
+    let forever = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "forever", "permissions": ["applications:read"], "expiration": "never"}),
+        )
+        .await;
+    let ninety = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "ninety", "permissions": ["applications:read"], "expiration": "90"}),
+        )
+        .await;
+    // Policy tightens: keys must expire within 30 days.
+    let strict = [
+        ("max_lifetime_days", "30"),
+        ("allow_service_keys", "on"),
+        ("rate_limit_per_minute", "120"),
+    ];
+    assert!(app
+        .call_fn_with(&owner, "save_policy", &strict)
+        .await
+        .status()
+        .is_success());
+    let keys_before = app.count("api_keys").await;
+    let latest = app::domain::dates::format_date(app::ssr::now() + 30 * 86_400);
+
+    let forever_id = app.key_row_id(&forever).await;
+    let body = app
+        .rotate_key(&owner, &forever_id, json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("requires keys to expire"), "{body}");
+    assert!(
+        body.contains(&latest),
+        "no nearest allowed expiry in {body}"
+    );
+    let ninety_id = app.key_row_id(&ninety).await;
+    let body = app
+        .rotate_key(&owner, &ninety_id, json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("at most 30 days"), "{body}");
+    // Nothing changed: no successor, both secrets still work and are not rotated out.
+    assert_eq!(app.count("api_keys").await, keys_before);
+    assert!(app.works(&forever).await && app.works(&ninety).await);
+
+    // "Never" is no longer offered to a rotation either.
+    let body = app
+        .rotate_key(&owner, &forever_id, json!({"expiration": "never"}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("requires keys to expire"), "{body}");
+
+    // With an expiry that fits, the rotation goes through, capped by the policy.
+    let rotated: Value = app
+        .rotate_key(&owner, &forever_id, json!({"expiration": "30"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expires = rotated["key"]["expires_at"].as_i64().unwrap();
+    assert!(expires <= app::ssr::now() + 30 * 86_400);
+
+    // The user API follows the same rule.
+    let token = app.user_token(&owner).await;
+    let key_id = app::domain::secret::parse(&ninety)
+        .unwrap()
+        .key_id
+        .to_string();
+    let path = format!("/api/v1/user/keys/{key_id}/rotate");
+    let res = app
+        .user_api(
+            &token,
+            Method::POST,
+            &path,
+            Some(json!({"grace_seconds": 0})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("at most 30 days"));
+    let res = app
+        .user_api(
+            &token,
+            Method::POST,
+            &path,
+            Some(json!({"grace_seconds": 0, "expiration": "7"})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn deleting_an_application_with_live_keys_needs_keys_write() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let web = app.create_application(&owner, "web").await;
+    let owner_key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "owner web", "application_id": web, "permissions": ["applications:read"]}),
+        )
+        .await;
+    let dev_key = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "dev web", "application_id": web, "permissions": ["applications:read"]}),
+        )
+        .await;
+
+    // The confirmation names what would be revoked: the developer's own key by name, the
+    // owner's key only counted, and why the developer may not go ahead.
+    let preview = preview_deletion(&app, &dev, &web).await;
+    assert_eq!(preview["keys"][0]["name"], "dev web");
+    assert_eq!(preview["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(preview["others"], 1);
+    assert!(preview["refusal"]
+        .as_str()
+        .unwrap()
+        .contains("2 live keys depend on this application"));
+
+    // A developer (applications:write, no keys:write) is refused, naming the count.
+    let body = app
+        .call_fn_with(&dev, "delete_application", &[("id", &web)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("2 live keys depend"), "{body}");
+    // So is a service key with applications:write.
+    let writer = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "writer", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let res = app
+        .fresh_client()
+        .delete(app.url(&format!("/api/v1/applications/{web}")))
+        .header("x-keyward-api-token", &writer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("keys:write"));
+    assert_eq!(app.count("applications").await, 1);
+    assert!(app.works(&owner_key).await && app.works(&dev_key).await);
+
+    // An application nobody depends on is the developer's to delete.
+    let spare = app.create_application(&owner, "spare").await;
+    let res = app
+        .call_fn_with(&dev, "delete_application", &[("id", &spare)])
+        .await;
+    assert!(res.status().is_success());
+
+    // An admin may delete it, and its keys go with it.
+    let admin_preview = preview_deletion(&app, &owner, &web).await;
+    assert_eq!(admin_preview["keys"].as_array().unwrap().len(), 2);
+    assert!(admin_preview["refusal"].is_null());
+    let res = app
+        .call_fn_with(&owner, "delete_application", &[("id", &web)])
+        .await;
+    assert!(res.status().is_success());
+    assert!(!app.works(&owner_key).await && !app.works(&dev_key).await);
+}
+
+#[tokio::test]
+async fn deleting_an_agent_with_live_keys_needs_keys_write() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let web = app.create_application(&owner, "web").await;
+    let agent = app.create_agent(&owner, &web, "runner").await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent,
+                   "permissions": ["applications:read"]}),
+        )
+        .await;
+    let body = app
+        .call_fn_with(&dev, "delete_agent", &[("id", &agent)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("1 live key depends on this agent"), "{body}");
+    assert_eq!(app.count("agents").await, 1);
+    assert!(app.works(&key).await);
+    let res = app
+        .call_fn_with(&owner, "delete_agent", &[("id", &agent)])
+        .await;
+    assert!(res.status().is_success());
+    assert!(!app.works(&key).await);
+}
+
+#[tokio::test]
+async fn audit_events_alone_do_not_flush_verified_keys() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read"]}),
+        )
+        .await;
+    assert!(app.works(&secret).await);
+    let changes = app.state.db.changes().clone();
+    // The change feed counts its own (re)connection as a change: start once it is quiet.
+    let mut before = changes.epoch();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        if changes.epoch() == before {
+            break;
+        }
+        before = changes.epoch();
+    }
+    // A failed sign-in and a credential test are audited, and change no credential.
+    let _ = app
+        .call_fn_with(
+            &app.fresh_client(),
+            "login",
+            &[
+                ("email", helpers::OWNER_EMAIL),
+                ("password", "wrong password"),
+            ],
+        )
+        .await;
+    let res = app
+        .call_fn_with(&owner, "test_credential", &[("secret", &secret)])
+        .await;
+    assert!(res.status().is_success());
+    assert_eq!(changes.epoch(), before);
+    // A revocation does.
+    let id = app.key_row_id(&secret).await;
+    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    assert_ne!(changes.epoch(), before);
+}
+
+#[tokio::test]
+async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (secret, id) = read_only_key(&app, &owner, "probed").await;
+    let parts = app::domain::secret::parse(&secret).unwrap();
+    // Well-formed secrets for the public key id, with the wrong random part.
+    let forged = app::domain::secret::assemble(
+        parts.kind,
+        &parts.key_id,
+        &"F".repeat(app::domain::secret::RANDOM_LEN),
+    );
+    for _ in 0..5 {
+        assert!(!app.works(&forged).await);
+    }
+    // Valid, but lacking a permission.
+    let res = app
+        .api_post("/api/v1/applications", &secret, json!({"name": "x"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Revoked, then used.
+    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    assert!(!app.works(&secret).await);
+
+    let activity = || async {
+        app.call_json(&owner, "key_activity", json!({"id": id}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    helpers::eventually("three refusal rows", || async {
+        activity().await["refusals"].as_array().unwrap().len() == 3
+    })
+    .await;
+    let page = activity().await;
+    let refusals = page["refusals"].as_array().unwrap();
+    let count = |reason: &str| {
+        refusals
+            .iter()
+            .filter(|r| r["reason"] == reason)
+            .map(|r| r["count"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    assert_eq!(count("INVALID_SECRET"), 5, "{refusals:?}");
+    assert_eq!(count("FORBIDDEN"), 1, "{refusals:?}");
+    assert_eq!(count("REVOKED"), 1, "{refusals:?}");
+    let forbidden = refusals
+        .iter()
+        .find(|r| r["reason"] == "FORBIDDEN")
+        .unwrap();
+    assert_eq!(forbidden["route"], "/api/v1/applications");
+    assert_eq!(forbidden["status"], 403);
+    let text = page.to_string();
+    assert!(!text.contains(&secret[16..]) && !text.contains(&forged[16..]));
+    // Other keys' forged secrets and unknown key ids leave no row anywhere.
+    let unknown = app::domain::secret::assemble(
+        parts.kind,
+        &app::domain::secret::KeyId::parse("ZZZZZZZZ").unwrap(),
+        &"F".repeat(app::domain::secret::RANDOM_LEN),
+    );
+    assert!(!app.works(&unknown).await);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.count("key_refusals").await, 3);
+}
+
+#[tokio::test]
+async fn a_credential_test_is_audited_where_the_key_lives() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let foreign = app.second_workspace_key().await;
+    let res = app
+        .call_fn_with(&owner, "test_credential", &[("secret", &foreign)])
+        .await;
+    assert!(res.status().is_success());
+    let key_id = app::domain::secret::parse(&foreign)
+        .unwrap()
+        .key_id
+        .to_string();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.action, e.detail FROM audit_events e JOIN api_keys k ON k.workspace_id = e.workspace_id \
+         WHERE k.key_id = $1 AND e.action = 'credential.tested'",
+    )
+    .bind(&key_id)
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].1.contains("tested from another workspace"),
+        "{rows:?}"
+    );
+    // And in the tester's own workspace, as before.
+    let own: Vec<(String,)> = sqlx::query_as(
+        "SELECT detail FROM audit_events WHERE action = 'credential.tested' AND workspace_id <> \
+         (SELECT workspace_id FROM api_keys WHERE key_id = $1)",
+    )
+    .bind(&key_id)
+    .fetch_all(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(own.len(), 1);
+    assert!(!format!("{rows:?}{own:?}").contains(&foreign[16..]));
+}
