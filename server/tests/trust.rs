@@ -171,6 +171,29 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
     for s in [&first, &second, &third] {
         assert!(app.works(s).await);
     }
+    // The tester says what still works: this rotated-out secret, and the newest's predecessor.
+    let tested = |secret: String| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            let report: Value = app
+                .call_fn_with(owner, "test_credential", &[("secret", &secret)])
+                .await
+                .json()
+                .await
+                .unwrap();
+            report["message"].as_str().unwrap().to_string()
+        }
+    };
+    let message = tested(first.clone()).await;
+    assert!(
+        message.contains("This secret was rotated out: it works until"),
+        "{message}"
+    );
+    let message = tested(third.clone()).await;
+    assert!(
+        message.contains("The previous secret of this key still works until"),
+        "{message}"
+    );
     // The list shows the rotated-out secret that still works, revocable on its own.
     let page = app.keys_page(&owner).await;
     assert_eq!(row(&page, "ci")["previous_id"], json!(second_id));
@@ -600,4 +623,68 @@ async fn a_credential_test_is_audited_where_the_key_lives() {
     .unwrap();
     assert_eq!(own.len(), 1);
     assert!(!format!("{rows:?}{own:?}").contains(&foreign[16..]));
+}
+
+#[tokio::test]
+async fn logged_bodies_keep_no_credential_of_any_product_and_nothing_unparsed() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "loud", "permissions": ["applications:read", "applications:write"], "log_bodies": true}),
+        )
+        .await;
+    let id = app.key_row_id(&secret).await;
+    let github = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+    let aws = "AKIAIOSFODNN7EXAMPLE";
+    let res = app
+        .api_post(
+            "/api/v1/applications",
+            &secret,
+            json!({"name": format!("web {github}"), "Client-Secret": "hunter2hunter2"}),
+        )
+        .await;
+    assert!(res.status().is_client_error());
+    let raw = format!(r#"{{"name": "broken {aws}""#);
+    let res = app
+        .fresh_client()
+        .post(app.url("/api/v1/applications"))
+        .header("x-keyward-api-token", &secret)
+        .header("content-type", "application/json")
+        .body(raw.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    let activity = || async {
+        app.call_json(&owner, "key_activity", json!({"id": id}))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    helpers::eventually("two logged requests", || async {
+        activity().await["entries"].as_array().unwrap().len() == 2
+    })
+    .await;
+    let page = activity().await;
+    let bodies: Vec<String> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request_body"].as_str().unwrap_or("").to_string())
+        .collect();
+    let text = bodies.join("\n");
+    for needle in [github, aws, "hunter2hunter2", &secret[16..]] {
+        assert!(!text.contains(needle), "{needle} stored: {text}");
+    }
+    assert!(text.contains("web [redacted]"), "{text}");
+    assert!(
+        bodies.contains(&format!(
+            "[{} bytes, application/json, not stored]",
+            raw.len()
+        )),
+        "{bodies:?}"
+    );
 }

@@ -161,13 +161,40 @@ fn report_for_valid(auth: &Authenticated) -> CredentialReport {
             )
         } else {
             "Valid.".into()
-        },
+        } + &rotation_note(&auth.key, super::now()),
         prefix: None,
         principal: Some(principal(&auth.key, Some(auth.owner_role))),
         permissions: permission_lines(auth.key.permissions(), auth.grant.permissions),
         coverage: coverage(&auth.grant),
         smoke: vec![],
     }
+}
+
+/// What a rotation leaves working: this secret inside its grace period, or the previous
+/// secret of this key (DESIGN.md: a rotated-out secret that still works is visible).
+fn rotation_note(key: &KeyRecord, now: i64) -> String {
+    use crate::domain::dates::format_utc;
+    let mut note = String::new();
+    if let Some(grace) = key
+        .grace_until
+        .filter(|g| key.rotated_at.is_some() && *g > now)
+    {
+        note.push_str(&format!(
+            " This secret was rotated out: it works until {} (grace period). Switch to the new \
+             secret, or revoke this one now from the key list.",
+            format_utc(grace)
+        ));
+    }
+    if let Some(grace) = key.previous_grace_until.filter(|g| *g > now) {
+        note.push_str(&format!(
+            " The previous secret of this key still works until {}; last used {}.",
+            format_utc(grace),
+            key.previous_last_used_at
+                .map(format_utc)
+                .unwrap_or_else(|| "never".into())
+        ));
+    }
+    note
 }
 
 fn refused(
