@@ -15,6 +15,9 @@ pub struct Viewer {
     pub workspace_name: String,
     pub role: Role,
     pub workspaces: Vec<WorkspaceSummary>,
+    /// Failed sign-ins on the account before this session began (0: none to report).
+    #[serde(default)]
+    pub failed_sign_ins_before: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -43,6 +43,16 @@ pub struct Config {
         global = true
     )]
     pub cors_allowed_origins: Vec<String>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers are believed (comma-separated
+    /// CIDR ranges or addresses; none by default): the client is the rightmost hop that is
+    /// not one of them.
+    #[arg(
+        long,
+        env = "KEYWARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
     /// The console is served over HTTPS (behind a TLS proxy): secure `__Host-` session cookie.
     #[arg(long, env = "KEYWARD_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
@@ -72,6 +82,7 @@ impl fmt::Debug for Config {
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("secret_file", &self.secret_file)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
             .field("site_root", &self.site_root)
@@ -105,6 +116,7 @@ impl Config {
             secret: Some("test-secret-test-secret-test-secret-0123".into()),
             secret_file: PathBuf::from("unused"),
             cors_allowed_origins: vec![],
+            trusted_proxies: vec![],
             secure_cookies: false,
             access_log_days: 30,
             site_root: "target/site".into(),

@@ -44,7 +44,17 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(address)
             .build();
-        let state = AppState::new(db, secret, leptos_options, format!("http://{address}"));
+        let trusted_proxies = app::domain::network::TrustedProxies::parse(
+            config.trusted_proxies.iter().map(String::as_str),
+        )
+        .map_err(|e| format!("KEYWARD_TRUSTED_PROXIES: {e}"))?;
+        let state = AppState::new(
+            db,
+            secret,
+            leptos_options,
+            format!("http://{address}"),
+            trusted_proxies,
+        );
         let router = router(state.clone(), &config);
         Ok(Application {
             listener,

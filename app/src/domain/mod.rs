@@ -5,6 +5,7 @@ pub mod authorization;
 pub mod coverage;
 pub mod dates;
 pub mod issuance;
+pub mod network;
 pub mod permissions;
 pub mod redact;
 pub mod roles;

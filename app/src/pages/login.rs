@@ -30,16 +30,15 @@ pub async fn login(
     use crate::ssr::{accounts, auth, state::app_state};
     let state = app_state();
     let address = auth::client_address().await;
-    let user = accounts::sign_in(
-        &state.db,
-        &state.hasher,
-        &state.login_throttle,
-        &email,
-        password,
-        &address,
-    )
-    .await?;
-    auth::start_session(&auth::session().await?, user).await?;
+    let signed_in = accounts::sign_in(&state.db, &state.hasher, &email, password, &address).await?;
+    let session = auth::session().await?;
+    auth::start_session(&session, signed_in.user).await?;
+    if signed_in.failed_before > 0 {
+        session
+            .insert(auth::SESSION_FAILED_BEFORE, signed_in.failed_before)
+            .await
+            .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+    }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

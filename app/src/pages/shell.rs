@@ -16,12 +16,20 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
         .iter()
         .find(|w| w.id == actor.workspace_id.to_string())
         .cloned();
+    let failed_sign_ins_before: i64 = auth::session()
+        .await?
+        .get(auth::SESSION_FAILED_BEFORE)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
     Ok(Viewer {
         email: actor.email,
         workspace_id: actor.workspace_id.to_string(),
         workspace_name: current.map(|w| w.name).unwrap_or_default(),
         role: actor.role,
         workspaces: all,
+        failed_sign_ins_before,
     })
 }
 
@@ -95,6 +103,12 @@ pub fn Shell() -> impl IntoView {
                                     </ActionForm>
                                     <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>
                                     <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
+                                    {(v.failed_sign_ins_before > 0).then(|| view! {
+                                        <p class="notice" role="status">{match v.failed_sign_ins_before {
+                                            1 => "1 failed sign-in attempt on your account since your last sign-in.".to_string(),
+                                            n => format!("{n} failed sign-in attempts on your account since your last sign-in."),
+                                        }}</p>
+                                    })}
                                 }.into_any()
                             }
                             Err(e) => view! { <span class="error" role="alert">{error_text(&e)}</span> }.into_any(),

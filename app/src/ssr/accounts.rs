@@ -4,7 +4,6 @@ use super::audit::{self, Event};
 use super::db::{Backend, Db};
 use super::error::{AppError, AppResult};
 use super::passwords::Hasher;
-use super::throttle::Throttle;
 use crate::domain::roles::Role;
 use crate::domain::validate::{Email, Name, Password};
 use uuid::Uuid;
@@ -78,16 +77,30 @@ fn already_set_up() -> AppError {
     AppError::Conflict("Keyward is already set up. Sign in instead.".into())
 }
 
-/// Checks a sign-in. Throttled per account and per address; one generic failure message;
-/// argon2 runs even for unknown emails so timing tells nothing.
+/// A successful sign-in.
+#[derive(Clone, Copy, Debug)]
+pub struct SignedIn {
+    pub user: Uuid,
+    /// Failed attempts on the account since its previous successful sign-in.
+    pub failed_before: i64,
+}
+
+/// Checks a sign-in. One generic failure message, and the same work whether the account
+/// exists or not (argon2 runs against a dummy hash for unknown emails).
+///
+/// The throttle holds under concurrency and across instances: the attempt is counted in the
+/// database, per account and per client address, and committed *before* the password is
+/// checked. A locked account is refused without a check and told when to retry. A locked
+/// address never blocks a correct password for an account that is not itself locked: it
+/// turns failures into "too many attempts", and a success is not charged to it.
 pub async fn sign_in(
     db: &Db,
     hasher: &Hasher,
-    throttle: &Throttle,
     email_raw: &str,
     password: String,
     address: &str,
-) -> AppResult<Uuid> {
+) -> AppResult<SignedIn> {
+    use super::throttle::{Reserved, SignInThrottle, PER_ACCOUNT, PER_ADDRESS};
     let now = super::now();
     let email = Email::parse(email_raw).ok();
     let account_key = format!(
@@ -95,10 +108,17 @@ pub async fn sign_in(
         email.as_ref().map(Email::as_str).unwrap_or("")
     );
     let address_key = format!("address:{address}");
-    for key in [&account_key, &address_key] {
-        if let Some(retry_after) = throttle.retry_after(key, now) {
-            return Err(AppError::TooManyRequests { retry_after });
+    let mut tx = db.write().await?;
+    let account = SignInThrottle::reserve(&mut tx, &account_key, PER_ACCOUNT, now).await?;
+    let address_state = match account {
+        Reserved::Within => {
+            SignInThrottle::reserve(&mut tx, &address_key, PER_ADDRESS, now).await?
         }
+        locked => locked,
+    };
+    tx.commit().await?;
+    if let Reserved::Locked { retry_after } = account {
+        return Err(AppError::TooManyRequests { retry_after });
     }
     let row: Option<(String, Option<String>)> = match &email {
         Some(email) => {
@@ -137,18 +157,38 @@ pub async fn sign_in(
         )
         .await?;
     }
-    tx.commit().await?;
-    match (ok, user_id) {
+    let outcome = match (ok, user_id) {
         (true, Some(user)) => {
-            throttle.clear(&account_key);
-            Ok(user)
+            SignInThrottle::settle_success(&mut tx, &account_key, &address_key).await?;
+            let (failed_before,): (i64,) =
+                sqlx::query_as("SELECT failed_sign_ins FROM users WHERE id = $1")
+                    .bind(user.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query("UPDATE users SET failed_sign_ins = 0 WHERE id = $1")
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+            Ok(SignedIn {
+                user,
+                failed_before,
+            })
         }
-        _ => {
-            throttle.record_failure(&account_key, now);
-            throttle.record_failure(&address_key, now);
-            Err(AppError::Invalid(SIGN_IN_FAILED.into()))
+        (_, user) => {
+            if let Some(user) = user {
+                sqlx::query("UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1")
+                    .bind(user.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Err(match address_state {
+                Reserved::Locked { retry_after } => AppError::TooManyRequests { retry_after },
+                Reserved::Within => AppError::Invalid(SIGN_IN_FAILED.into()),
+            })
         }
-    }
+    };
+    tx.commit().await?;
+    outcome
 }
 
 async fn user_workspace_ids(tx: &mut super::db::Tx, user: Option<Uuid>) -> AppResult<Vec<Uuid>> {
@@ -186,28 +226,30 @@ pub async fn accept_invitation(
 ) -> AppResult<Uuid> {
     let hash = hasher.hash(&password).await?;
     let mut tx = db.write().await?;
+    // Single use inside the writing statement: of two concurrent acceptances one wins.
     let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT id, workspace_id, user_id FROM invitations WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2",
+        "UPDATE invitations SET used_at = $2 \
+         WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2 \
+         RETURNING id, workspace_id, user_id",
     )
     .bind(digest)
     .bind(super::now())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, ws, user)) = row else {
-        return Err(AppError::Invalid(
-            "This invitation link is invalid, used or expired.".into(),
-        ));
+    let Some((_, ws, user)) = row else {
+        return Err(invitation_unusable());
     };
-    sqlx::query("UPDATE invitations SET used_at = $1 WHERE id = $2")
-        .bind(super::now())
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(&user)
-        .execute(&mut *tx)
-        .await?;
+    // A link sets the password of an account that never had one, never resets one that has
+    // signed in.
+    let set =
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash IS NULL")
+            .bind(hash)
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+    if set.rows_affected() == 0 {
+        return Err(invitation_unusable());
+    }
     let user = Uuid::parse_str(&user).map_err(|e| AppError::Internal(e.to_string()))?;
     audit::record(
         &mut tx,
@@ -223,6 +265,10 @@ pub async fn accept_invitation(
     .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+fn invitation_unusable() -> AppError {
+    AppError::Invalid("This invitation link is invalid, used or expired.".into())
 }
 
 /// The role a user holds in a workspace, if a member.

@@ -12,6 +12,8 @@ use uuid::Uuid;
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_WORKSPACE: &str = "workspace_id";
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+/// Failed sign-ins on the account before this session began, shown in the shell.
+pub const SESSION_FAILED_BEFORE: &str = "failed_sign_ins_before";
 /// A session ends this long after sign-in, however active.
 pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 3600;
 /// A session ends after this long without a request.
@@ -50,13 +52,17 @@ pub async fn session() -> AppResult<Session> {
         .map_err(|e| AppError::Internal(format!("session: {e}")))
 }
 
-/// The client's address (the TCP peer).
+/// The client's address: the TCP peer, or the client a trusted proxy forwarded for.
 pub async fn client_address() -> String {
     use axum::extract::ConnectInfo;
-    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+    let Ok(ConnectInfo(peer)) = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await
+    else {
+        return String::new();
+    };
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    app_state().client_address(peer.ip(), &headers).to_string()
 }
 
 /// The signed-in user of a session, enforcing the absolute timeout.

@@ -5,6 +5,7 @@ use super::db::Db;
 use super::key_cache::KeyCache;
 use super::passwords::Hasher;
 use super::throttle::Throttle;
+use crate::domain::network::TrustedProxies;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -22,13 +23,13 @@ pub struct Shared {
     pub key_cache: Arc<KeyCache>,
     pub secret: Arc<ServerSecret>,
     pub hasher: Hasher,
-    /// Failed sign-ins per account and per address.
-    pub login_throttle: Arc<Throttle>,
     /// Credential tests per user.
     pub tester_throttle: Arc<Throttle>,
     pub leptos_options: LeptosOptions,
     /// Where this instance's machine API answers, for the credential tester's smoke tests.
     pub self_url: String,
+    /// Proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -37,17 +38,35 @@ impl AppState {
         secret: ServerSecret,
         leptos_options: LeptosOptions,
         self_url: String,
+        trusted_proxies: TrustedProxies,
     ) -> AppState {
         AppState(Arc::new(Shared {
             key_cache: Arc::new(KeyCache::new(db.changes().clone())),
             db,
             secret: Arc::new(secret),
             hasher: Hasher::new(2),
-            login_throttle: Arc::new(Throttle::new(5, 15 * 60)),
             tester_throttle: Arc::new(Throttle::new(30, 60)),
             leptos_options,
             self_url,
+            trusted_proxies,
         }))
+    }
+}
+
+impl Shared {
+    /// The client's address for a request from `peer` with these headers (see
+    /// [`TrustedProxies::client_address`]).
+    pub fn client_address(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        if self.trusted_proxies.is_empty() {
+            return peer;
+        }
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        self.trusted_proxies
+            .client_address(peer, header("forwarded"), header("x-forwarded-for"))
     }
 }
 

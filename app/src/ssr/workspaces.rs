@@ -176,6 +176,17 @@ pub async fn invite(
     Ok(token)
 }
 
+/// Takes the workspace's row lock for the rest of `tx`, so checks of its members (the last
+/// owner) and the change they guard cannot interleave with another transaction's. (SQLite
+/// write transactions are serial already; PostgreSQL waits here.)
+async fn lock_workspace(tx: &mut Tx, ws: Uuid) -> AppResult<()> {
+    sqlx::query("UPDATE workspaces SET id = id WHERE id = $1")
+        .bind(ws.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The member's current role, or `NotFound` (also for other workspaces' users).
 async fn member_role(tx: &mut Tx, ws: Uuid, user: Uuid) -> AppResult<Role> {
     let (role,): (String,) =
@@ -201,6 +212,7 @@ async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
 /// Changes a member's role. Only owners touch owners; the last owner stays an owner.
 pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
+    lock_workspace(&mut tx, actor.workspace_id).await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(role) || !actor.role.may_assign(current) {
         return Err(AppError::Forbidden(
@@ -237,6 +249,7 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
 /// Removes a member and revokes every key they own in the workspace, in one transaction.
 pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
+    lock_workspace(&mut tx, actor.workspace_id).await?;
     let current = member_role(&mut tx, actor.workspace_id, user).await?;
     if !actor.role.may_assign(current) {
         return Err(AppError::Forbidden(

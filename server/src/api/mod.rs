@@ -256,7 +256,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| api.app.client_address(c.0.ip(), req.headers()));
     let address = peer.map(|a| a.to_string()).unwrap_or_default();
     if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(

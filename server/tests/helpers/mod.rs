@@ -229,7 +229,7 @@ impl TestApp {
         c
     }
 
-    async fn user_id(&self, email: &str) -> Uuid {
+    pub async fn user_id(&self, email: &str) -> Uuid {
         let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(self.state.db.pool())
@@ -253,10 +253,10 @@ impl TestApp {
         }
     }
 
-    /// The owner invites `email` with `role`; the invitee sets a password and signs in.
-    pub async fn add_member(&self, email: &str, role: &str) -> Client {
+    /// The owner invites the new address `email` with `role`: the one-time token of the link.
+    pub async fn invitation_token(&self, email: &str, role: &str) -> String {
         let owner = self.owner_actor().await;
-        let token = app::ssr::workspaces::invite(
+        app::ssr::workspaces::invite(
             &self.state.db,
             &self.state.secret,
             &owner,
@@ -265,7 +265,12 @@ impl TestApp {
         )
         .await
         .unwrap()
-        .expect("a new account gets an invitation");
+        .expect("a new account gets an invitation")
+    }
+
+    /// The owner invites `email` with `role`; the invitee sets a password and signs in.
+    pub async fn add_member(&self, email: &str, role: &str) -> Client {
+        let token = self.invitation_token(email, role).await;
         let password = "member password 123";
         let res = self
             .call_fn_with(

@@ -1,0 +1,235 @@
+//! Client addresses behind proxies. The address every throttle and audit row uses is the TCP
+//! peer, unless the peer is a trusted proxy (`KEYWARD_TRUSTED_PROXIES`): then the forwarding
+//! headers are read from the right, and the first hop that is not itself a trusted proxy is
+//! the client. A client can prepend anything it likes to those headers, so nothing left of
+//! the rightmost untrusted hop is ever believed.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// An IP network: `10.0.0.0/8`, `2001:db8::/32`, or one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Cidr, String> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let network: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IP address or CIDR range"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{s}` has an invalid prefix length"))?,
+        };
+        Ok(Cidr {
+            network: canonical(network),
+            prefix,
+        })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are their IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    ip.to_canonical()
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |a: IpAddr| -> u128 {
+            match a {
+                IpAddr::V4(v4) => u128::from(u32::from(v4)) << 96,
+                IpAddr::V6(v6) => u128::from(v6),
+            }
+        };
+        let ip = canonical(ip);
+        if ip.is_ipv4() != self.network.is_ipv4() {
+            return false;
+        }
+        if self.prefix == 0 {
+            return true;
+        }
+        // IPv4 sits in the top 32 bits, so one mask of the top `prefix` bits serves both.
+        let mask = u128::MAX << (128 - u32::from(self.prefix));
+        bits(ip) & mask == bits(self.network) & mask
+    }
+}
+
+/// The proxies whose forwarding headers are believed. Empty (the default): none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<Cidr>);
+
+impl TrustedProxies {
+    /// Parses a list of CIDR ranges or addresses; the first bad entry is the error.
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<TrustedProxies, String> {
+        entries
+            .into_iter()
+            .filter(|e| !e.trim().is_empty())
+            .map(Cidr::from_str)
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|c| c.contains(ip))
+    }
+
+    /// The client's address: `peer`, or, when `peer` is trusted, the rightmost hop of
+    /// `Forwarded` (else `X-Forwarded-For`) that is not trusted. A hop that does not parse
+    /// stops the walk at the trusted hop after it.
+    pub fn client_address(
+        &self,
+        peer: IpAddr,
+        forwarded: Option<&str>,
+        forwarded_for: Option<&str>,
+    ) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops: Vec<Option<IpAddr>> = match (forwarded, forwarded_for) {
+            (Some(f), _) => f.split(',').map(forwarded_for_param).collect(),
+            (None, Some(x)) => x.split(',').map(|h| parse_hop(h.trim())).collect(),
+            (None, None) => return peer,
+        };
+        let mut client = peer;
+        for hop in hops.into_iter().rev() {
+            match hop {
+                Some(ip) if self.trusts(ip) => client = ip,
+                Some(ip) => return ip,
+                None => return client,
+            }
+        }
+        client
+    }
+}
+
+/// The `for=` address of one `Forwarded` element (RFC 7239).
+fn forwarded_for_param(element: &str) -> Option<IpAddr> {
+    element.split(';').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| parse_hop(v.trim().trim_matches('"')))
+            .flatten()
+    })
+}
+
+/// `192.0.2.1`, `192.0.2.1:443`, `2001:db8::1`, `[2001:db8::1]:443`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok().map(canonical);
+    }
+    let (host, port) = hop.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges_contain_what_they_say() {
+        let ten: Cidr = "10.0.0.0/8".parse().unwrap();
+        assert!(ten.contains(ip("10.1.2.3")));
+        assert!(ten.contains(ip("::ffff:10.1.2.3")));
+        assert!(!ten.contains(ip("11.0.0.1")));
+        assert!(!ten.contains(ip("::1")));
+        let v6: Cidr = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains(ip("2001:db8:1::5")));
+        assert!(!v6.contains(ip("2001:db9::1")));
+        let one: Cidr = "127.0.0.1".parse().unwrap();
+        assert!(one.contains(ip("127.0.0.1")) && !one.contains(ip("127.0.0.2")));
+        let all: Cidr = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains(ip("8.8.8.8")));
+        for bad in ["10.0.0.0/33", "nonsense", "::/129", "10.0.0.0/x"] {
+            assert!(bad.parse::<Cidr>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let trusted = TrustedProxies::parse(["10.0.0.0/8", "192.168.1.1"]).unwrap();
+        let proxy = ip("10.0.0.5");
+        // (peer, Forwarded, X-Forwarded-For, expected client)
+        let cases: [(IpAddr, Option<&str>, Option<&str>, &str); 9] = [
+            // Not from a trusted proxy: headers are ignored.
+            (ip("203.0.113.7"), None, Some("198.51.100.1"), "203.0.113.7"),
+            (proxy, None, Some("198.51.100.1"), "198.51.100.1"),
+            // A client-supplied prefix is not believed.
+            (proxy, None, Some("1.1.1.1, 198.51.100.1"), "198.51.100.1"),
+            // Several trusted hops are skipped.
+            (
+                proxy,
+                None,
+                Some("198.51.100.1, 192.168.1.1, 10.9.9.9"),
+                "198.51.100.1",
+            ),
+            (
+                proxy,
+                Some("for=198.51.100.2;proto=https"),
+                Some("1.1.1.1"),
+                "198.51.100.2",
+            ),
+            (
+                proxy,
+                Some(r#"for="[2001:db8::7]:4711""#),
+                None,
+                "2001:db8::7",
+            ),
+            (
+                proxy,
+                Some("for=192.0.2.60:8080, for=10.0.0.9"),
+                None,
+                "192.0.2.60",
+            ),
+            // An unparseable hop stops at the trusted hop after it.
+            (proxy, None, Some("garbage, 10.0.0.9"), "10.0.0.9"),
+            (proxy, None, None, "10.0.0.5"),
+        ];
+        for (peer, forwarded, xff, expected) in cases {
+            assert_eq!(
+                trusted.client_address(peer, forwarded, xff),
+                ip(expected),
+                "{peer} {forwarded:?} {xff:?}"
+            );
+        }
+        let none = TrustedProxies::default();
+        assert_eq!(
+            none.client_address(proxy, None, Some("198.51.100.1")),
+            proxy
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! Sign-in, accounts and sessions under attack: a throttle that counts before it checks and is
+//! shared by every instance, client addresses behind trusted proxies, and invariants that no
+//! race can break. The same suite runs on SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
+
+mod helpers;
+
+use helpers::{spawn_app, spawn_app_on, spawn_app_with, OWNER_EMAIL, OWNER_PASSWORD};
+use reqwest::Client;
+use serde_json::{json, Value};
+
+const WRONG: &str = "wrong password!!";
+const LOCKED: &str = "Too many attempts";
+const FAILED: &str = "Invalid email or password.";
+
+/// Signs in from `client`: the body of the answer.
+async fn attempt(app: &helpers::TestApp, client: &Client, email: &str, password: &str) -> String {
+    app.call_fn_with(client, "login", &[("email", email), ("password", password)])
+        .await
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn failed_sign_ins_audited(app: &helpers::TestApp) -> usize {
+    app.audit_actions()
+        .await
+        .iter()
+        .filter(|a| *a == "session.sign_in_failed")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_get_no_more_checks_than_the_limit() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let guesses = (0..40).map(|_| {
+        let (app, client) = (&app, app.fresh_client());
+        async move { attempt(app, &client, OWNER_EMAIL, WRONG).await }
+    });
+    let answers = futures_join_all(guesses).await;
+    let failed = answers.iter().filter(|a| a.contains(FAILED)).count();
+    let locked = answers.iter().filter(|a| a.contains(LOCKED)).count();
+    assert_eq!((failed, locked), (5, 35), "{answers:?}");
+    // Only the reserved five were checked (each checked attempt is audited).
+    assert_eq!(failed_sign_ins_audited(&app).await, 5);
+    // The account stays locked, even for the right password, and says when to retry.
+    let body = attempt(&app, &app.fresh_client(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert!(body.contains(LOCKED) && body.contains("seconds"), "{body}");
+}
+
+/// Runs the futures at once, on this task (no runtime spawn needed).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("ready")).collect()
+}
+
+#[tokio::test]
+async fn every_instance_shares_the_throttle() {
+    let first = spawn_app().await;
+    first.setup_owner().await;
+    let second = spawn_app_on(first.database_url.clone()).await;
+    for app in [&first, &second, &first, &second, &first] {
+        let body = attempt(app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
+        assert!(body.contains(FAILED), "{body}");
+    }
+    for app in [&second, &first] {
+        let body = attempt(app, &app.fresh_client(), OWNER_EMAIL, OWNER_PASSWORD).await;
+        assert!(body.contains(LOCKED), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_locked_address_never_blocks_a_correct_password() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    // Twenty failures from this address, each for another (unknown) account.
+    for i in 0..20 {
+        let body = attempt(
+            &app,
+            &app.fresh_client(),
+            &format!("nobody{i}@example.com"),
+            WRONG,
+        )
+        .await;
+        assert!(body.contains(FAILED), "{i}: {body}");
+    }
+    let body = attempt(&app, &app.fresh_client(), "nobody-more@example.com", WRONG).await;
+    assert!(body.contains(LOCKED), "{body}");
+    // The owner's account is not locked: the right password still works from here.
+    let res = app
+        .call_fn_with(
+            &app.fresh_client(),
+            "login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_account_holder_sees_failed_attempts_at_the_next_sign_in() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    for _ in 0..2 {
+        attempt(&app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
+    }
+    let owner = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let viewer: Value = app
+        .call_json(&owner, "current_viewer", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(viewer["failed_sign_ins_before"], 2);
+    // Counted from the last success: the next session starts clean.
+    let again = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let viewer: Value = app
+        .call_json(&again, "current_viewer", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(viewer["failed_sign_ins_before"], 0);
+}
+
+/// The address of the newest audited failed sign-in.
+async fn last_failed_address(app: &helpers::TestApp) -> String {
+    let (address,): (String,) = sqlx::query_as(
+        "SELECT address FROM audit_events WHERE action = 'session.sign_in_failed' \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    address
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let untrusting = spawn_app().await;
+    untrusting.setup_owner().await;
+    let forged = untrusting
+        .fresh_client()
+        .post(untrusting.url(&helpers::fn_path("login")))
+        .header("x-forwarded-for", "198.51.100.7")
+        .form(&[("email", OWNER_EMAIL), ("password", WRONG)])
+        .send()
+        .await
+        .unwrap();
+    assert!(forged.text().await.unwrap().contains(FAILED));
+    assert_eq!(last_failed_address(&untrusting).await, "127.0.0.1");
+
+    let mut config = server::config::Config::for_tests(helpers::test_database_url().await);
+    config.trusted_proxies = vec!["127.0.0.0/8".into()];
+    let proxied = spawn_app_with(config).await;
+    proxied.setup_owner().await;
+    let res = proxied
+        .fresh_client()
+        .post(proxied.url(&helpers::fn_path("login")))
+        .header("x-forwarded-for", "1.1.1.1, 198.51.100.7")
+        .form(&[("email", OWNER_EMAIL), ("password", WRONG)])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains(FAILED));
+    // The rightmost hop the trusted proxy added; the client's own prefix is ignored.
+    assert_eq!(last_failed_address(&proxied).await, "198.51.100.7");
+    // The machine API's access log uses the same rule.
+    let owner = proxied.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let secret = proxied
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let res = proxied
+        .fresh_client()
+        .get(proxied.url("/api/v1/me"))
+        .header("x-keyward-api-token", &secret)
+        .header("forwarded", "for=203.0.113.50;proto=https")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let id = proxied.key_row_id(&secret).await;
+    helpers::eventually("the access log row", || async {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT address FROM key_access_log WHERE key_row_id = $1")
+                .bind(&id)
+                .fetch_all(proxied.state.db.pool())
+                .await
+                .unwrap();
+        rows.first().is_some_and(|(a,)| a == "203.0.113.50")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let token = app.invitation_token("new@example.com", "developer").await;
+    let accept = |password: &'static str| {
+        let (app, token, client) = (&app, token.clone(), app.fresh_client());
+        async move {
+            app.call_fn_with(
+                &client,
+                "accept_invitation",
+                &[("token", &token), ("password", password)],
+            )
+            .await
+            .status()
+        }
+    };
+    let answers =
+        futures_join_all([accept("first password 123"), accept("second password 123")]).await;
+    let won = answers
+        .iter()
+        .filter(|s| s.is_success() || s.is_redirection())
+        .count();
+    assert_eq!(won, 1, "{answers:?}");
+    // Used: the link sets no password any more.
+    let again = app
+        .call_fn_with(
+            &app.fresh_client(),
+            "accept_invitation",
+            &[("token", &token), ("password", "third password 123")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(again.contains("invalid, used or expired"), "{again}");
+}
+
+#[tokio::test]
+async fn an_invitation_link_never_resets_a_password_in_use() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    // A link pointing at the owner's account, which has signed in.
+    let token = "a".repeat(48);
+    let owner = app.user_id(OWNER_EMAIL).await;
+    sqlx::query(
+        "INSERT INTO invitations (id, workspace_id, user_id, token_digest, created_by, expires_at) \
+         SELECT $1, workspace_id, $2, $3, $2, $4 FROM memberships WHERE user_id = $2",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(owner.to_string())
+    .bind(app.state.secret.digest(&token))
+    .bind(app::ssr::now() + 3600)
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let body = app
+        .call_fn_with(
+            &app.fresh_client(),
+            "accept_invitation",
+            &[("token", &token), ("password", "taken over 12345")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("invalid, used or expired"), "{body}");
+    // The holder's password still works; the attacker's does not.
+    assert!(
+        attempt(&app, &app.fresh_client(), OWNER_EMAIL, "taken over 12345")
+            .await
+            .contains(FAILED)
+    );
+    app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
+    let app = spawn_app().await;
+    let first = app.setup_owner().await;
+    let second = app.add_member("second@example.com", "owner").await;
+    let first_id = app.user_id(OWNER_EMAIL).await.to_string();
+    let second_id = app.user_id("second@example.com").await.to_string();
+    for _ in 0..5 {
+        let demote = |client: &Client, user: &str| {
+            let (app, client, user) = (&app, client.clone(), user.to_string());
+            async move {
+                app.call_fn_with(
+                    &client,
+                    "change_member_role",
+                    &[("user_id", &user), ("role", "admin")],
+                )
+                .await
+                .status()
+            }
+        };
+        futures_join_all([demote(&first, &second_id), demote(&second, &first_id)]).await;
+        let (owners,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE role = 'owner'")
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(owners, 1, "the workspace must keep exactly one owner here");
+        // Restore both owners for the next round.
+        sqlx::query("UPDATE memberships SET role = 'owner'")
+            .execute(app.state.db.pool())
+            .await
+            .unwrap();
+    }
+}
