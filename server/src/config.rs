@@ -53,9 +53,20 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: Vec<String>,
-    /// The console is served over HTTPS (behind a TLS proxy): secure `__Host-` session cookie.
+    /// The console is served over HTTPS (behind a TLS proxy): secure `__Host-` session cookie
+    /// and `Strict-Transport-Security`. Implied unless serving on a loopback address without
+    /// trusted proxies, or `--insecure-http`.
     #[arg(long, env = "KEYWARD_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+    /// Served over plain HTTP on purpose (local use): no `Secure` cookie, even when listening
+    /// on a non-loopback address.
+    #[arg(
+        long,
+        env = "KEYWARD_INSECURE_HTTP",
+        global = true,
+        conflicts_with = "secure_cookies"
+    )]
+    pub insecure_http: bool,
     /// Days a key's access-log rows (and logged bodies) are kept; 0 keeps them forever.
     #[arg(
         long,
@@ -84,6 +95,7 @@ impl fmt::Debug for Config {
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("secure_cookies", &self.secure_cookies)
+            .field("insecure_http", &self.insecure_http)
             .field("access_log_days", &self.access_log_days)
             .field("site_root", &self.site_root)
             .finish()
@@ -118,9 +130,21 @@ impl Config {
             cors_allowed_origins: vec![],
             trusted_proxies: vec![],
             secure_cookies: false,
+            insecure_http: false,
             access_log_days: 30,
             site_root: "target/site".into(),
         }
+    }
+
+    /// Whether browsers reach this server over HTTPS, listening on `bound`: secure by default.
+    /// Only a loopback address without trusted proxies in front (a local run), or an explicit
+    /// `--insecure-http`, means plain HTTP.
+    pub fn served_over_https(&self, bound: std::net::SocketAddr) -> bool {
+        if self.secure_cookies {
+            return true;
+        }
+        let local = bound.ip().is_loopback() && self.trusted_proxies.is_empty();
+        !(self.insecure_http || local)
     }
 
     /// The server secret: given, or read from (or generated into) the secret file.
@@ -150,6 +174,23 @@ impl Config {
     }
 }
 
+/// Creates the SQLite file of `database_url`, readable by its owner only (0600), when it
+/// does not exist yet; SQLite gives its journal files the same mode.
+pub fn create_private_sqlite_file(database_url: &str) -> std::io::Result<()> {
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return Ok(());
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or("");
+    if path.is_empty() || path.contains(":memory:") || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    match write_private(std::path::Path::new(path), "") {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -165,6 +206,43 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secure_unless_local_or_told_otherwise() {
+        let loopback: std::net::SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let public: std::net::SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        let mut c = Config::for_tests("sqlite:x".into());
+        assert!(!c.served_over_https(loopback));
+        assert!(c.served_over_https(public));
+        c.insecure_http = true;
+        assert!(!c.served_over_https(public));
+        c.insecure_http = false;
+        c.trusted_proxies = vec!["10.0.0.0/8".into()];
+        assert!(c.served_over_https(loopback));
+        c.trusted_proxies = vec![];
+        c.secure_cookies = true;
+        assert!(c.served_over_https(loopback));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn generated_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("keyward-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = Config::for_tests(format!("sqlite:{}", dir.join("k.db").display()));
+        c.secret = None;
+        c.secret_file = dir.join("secret");
+        c.server_secret().unwrap();
+        create_private_sqlite_file(&c.database_url).unwrap();
+        for file in ["secret", "k.db"] {
+            let mode = std::fs::metadata(dir.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
 
     #[test]
     fn debug_never_shows_secrets() {

@@ -8,19 +8,30 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+/// Whether the console is served over HTTPS (decided once, at start, from the configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct Https(pub bool);
+
 /// Headers every console response carries. Pages set their own nonce-based CSP; everything
 /// else gets one that allows nothing.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
     let static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
     let mut res = next.run(req).await;
-    set_security_headers(res.headers_mut(), static_asset);
+    set_security_headers(res.headers_mut(), static_asset, https);
     res
 }
 
 /// The security headers of every response, console or machine API: the one place they are
 /// decided.
-pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool) {
+pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool, https: Https) {
     const COOP: header::HeaderName = header::HeaderName::from_static("cross-origin-opener-policy");
+    if https.0 {
+        // Browsers that once reached us over HTTPS never try plain HTTP again.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

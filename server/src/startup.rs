@@ -27,6 +27,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
+        crate::config::create_private_sqlite_file(&config.database_url)?;
         let db = Db::connect(&config.database_url).await.map_err(|e| {
             format!(
                 "cannot open the database {}: {e}",
@@ -55,7 +56,8 @@ impl Application {
             format!("http://{address}"),
             trusted_proxies,
         );
-        let router = router(state.clone(), &config);
+        let https = middleware::Https(config.served_over_https(address));
+        let router = router(state.clone(), &config, https);
         Ok(Application {
             listener,
             address,
@@ -104,19 +106,19 @@ async fn shutdown_signal() {
 }
 
 /// The whole router: console pages, server functions, machine API, health checks.
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     let context = move || provide_context(context_state.clone());
     let site = state.leptos_options.site_root.to_string();
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(if config.secure_cookies {
+        .with_name(if https.0 {
             "__Host-keyward_session"
         } else {
             "keyward_session"
         })
-        .with_secure(config.secure_cookies)
+        .with_secure(https.0)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
@@ -146,12 +148,15 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(middleware::reject_cross_site))
         .with_state(state.clone())
         .layer(sessions.clone())
-        .layer(axum::middleware::from_fn(middleware::security_headers));
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            middleware::security_headers,
+        ));
 
     // The machine API is routed first and stands outside the console's layers: it reads no
     // session (but for the token exchange, which has the session layer of its own) and its
     // gate sets the same security headers itself.
-    api::router(state, config, sessions)
+    api::router(state, config, sessions, https)
         .fallback_service(console)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -333,3 +333,116 @@ async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn behind_a_proxy_cookies_are_secure_and_browsers_keep_to_https() {
+    let local = spawn_app().await;
+    let res = local.get("/login").await;
+    assert!(res.headers().get("strict-transport-security").is_none());
+    let mut config = server::config::Config::for_tests(helpers::test_database_url().await);
+    config.trusted_proxies = vec!["127.0.0.1".into()];
+    let proxied = spawn_app_with(config).await;
+    proxied.setup_owner().await;
+    let res = proxied
+        .fresh_client()
+        .post(proxied.url(&helpers::fn_path("login")))
+        .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(cookie.starts_with("__Host-keyward_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    for path in ["/login", "/api/v1/me"] {
+        let res = proxied.get(path).await;
+        assert_eq!(
+            res.headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=63072000; includeSubDomains"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_takes_as_long_for_an_unknown_email_as_for_a_known_one() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    // Known accounts with real hashes, members of the workspace, each tried at most once so
+    // that no account lock short-cuts the work.
+    const SAMPLES: usize = 31;
+    let hash = app
+        .state
+        .hasher
+        .hash(&app::domain::validate::Password::parse("a real password 123".into()).unwrap())
+        .await
+        .unwrap();
+    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    for i in 0..SAMPLES {
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(&id)
+        .bind(format!("known{i}@example.com"))
+        .bind(&hash)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'viewer', 0)",
+        )
+        .bind(&ws)
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    }
+    let timed = |email: String| {
+        let app = &app;
+        async move {
+            let client = app.fresh_client();
+            let started = std::time::Instant::now();
+            let body = attempt(app, &client, &email, WRONG).await;
+            assert!(body.contains(FAILED) || body.contains(LOCKED), "{body}");
+            started.elapsed()
+        }
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    // Alternating, so a noisy neighbour slows both alike.
+    for i in 0..SAMPLES {
+        known.push(timed(format!("known{i}@example.com")).await);
+        unknown.push(timed(format!("unknown{i}@example.com")).await);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let secs = |v: &[std::time::Duration]| v.iter().map(|d| d.as_secs_f64()).collect::<Vec<_>>();
+    let (k, u) = (median(secs(&known)), median(secs(&unknown)));
+    // Each known attempt against the unknown one made right after it: drift cancels out.
+    let ratio = median(
+        known
+            .iter()
+            .zip(&unknown)
+            .map(|(k, u)| k.as_secs_f64() / u.as_secs_f64())
+            .collect(),
+    );
+    eprintln!("failed sign-in medians: known {k:.4} s, unknown {u:.4} s; paired ratio {ratio:.3}");
+    assert!(
+        (k - u).abs() / k.max(u) < 0.10 || (0.9..1.1).contains(&ratio),
+        "known {k:.4} s vs unknown {u:.4} s (paired ratio {ratio:.3})"
+    );
+}

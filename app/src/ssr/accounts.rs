@@ -136,11 +136,21 @@ pub async fn sign_in(
     let ok = password.len() <= 1024 && hasher.verify(password, stored).await?;
     let user_id = user_id.and_then(|id| Uuid::parse_str(&id).ok());
     let mut tx = db.write().await?;
-    for ws in user_workspace_ids(&mut tx, user_id).await? {
+    // The same writes whether or not the account exists, so timing tells nothing: unknown
+    // accounts' failures are audited at the instance level.
+    let workspaces = match user_id {
+        Some(_) => user_workspace_ids(&mut tx, user_id)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    for ws in workspaces {
         audit::record(
             &mut tx,
             Event {
-                workspace: Some(ws),
+                workspace: ws,
                 actor_user: user_id,
                 action: if ok {
                     "session.signed_in"
@@ -174,13 +184,11 @@ pub async fn sign_in(
                 failed_before,
             })
         }
-        (_, user) => {
-            if let Some(user) = user {
-                sqlx::query("UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1")
-                    .bind(user.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+        _ => {
+            sqlx::query("UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE email = $1")
+                .bind(email.as_ref().map(Email::as_str).unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
             Err(match address_state {
                 Reserved::Locked { retry_after } => AppError::TooManyRequests { retry_after },
                 Reserved::Within => AppError::Invalid(SIGN_IN_FAILED.into()),

@@ -91,7 +91,11 @@ impl Bench {
     /// Another router over the same state, to call in process.
     #[allow(dead_code)]
     pub fn router(&self) -> axum::Router {
-        server::startup::router(self.state.clone(), &self.config)
+        server::startup::router(
+            self.state.clone(),
+            &self.config,
+            server::middleware::Https(false),
+        )
     }
 
     /// Adds keys numbered `from..to`, in large multi-row inserts.

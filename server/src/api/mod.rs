@@ -75,6 +75,8 @@ pub struct Api {
     pub usage: UsageRecorder,
     pub limiter: rate_limit::RateLimiter,
     pub cors_origins: Vec<String>,
+    /// Served over HTTPS: answers carry `Strict-Transport-Security`.
+    pub https: crate::middleware::Https,
 }
 
 impl std::ops::Deref for ApiState {
@@ -110,11 +112,17 @@ fn method_filter(m: RouteMethod) -> MethodFilter {
 
 /// The `/api/v1` router: every route of the table with its handler behind the gate, the
 /// OpenAPI document, and a JSON 404 for any other path under `/api/v1`.
-pub fn router(state: AppState, config: &Config, sessions: SessionLayer) -> Router {
+pub fn router(
+    state: AppState,
+    config: &Config,
+    sessions: SessionLayer,
+    https: crate::middleware::Https,
+) -> Router {
     let api = ApiState(Arc::new(Api {
         usage: UsageRecorder::start(state.db.clone(), config.access_log_days),
         limiter: rate_limit::RateLimiter::default(),
         cors_origins: config.cors_allowed_origins.clone(),
+        https,
         app: state,
     }));
     let gated = |route: Option<&'static MachineRoute>| {
@@ -177,7 +185,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         cors_headers(h, o);
     }
     h.insert(REQUEST_ID, request_id);
-    crate::middleware::set_security_headers(h, false);
+    crate::middleware::set_security_headers(h, false, gate.api.https);
     res
 }
 
