@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/members") view=pages::members::MembersPage />
                     <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage />
                     <Route path=path!("/settings/security") view=pages::security::SecurityPage />
+                    <Route path=path!("/settings/account") view=pages::account::AccountPage />
                     <Route path=path!("/settings/api-reference") view=pages::reference::ReferencePage />
                 </ParentRoute>
             </Routes>

@@ -146,6 +146,18 @@ impl DeletionPreview {
     }
 }
 
+/// One of a member's own sessions, named by its public handle (never its id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub handle: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub address: String,
+    pub user_agent: String,
+    /// The session this list was asked from.
+    pub current: bool,
+}
+
 /// A live key that deleting an application or agent would revoke.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DependentKey {

@@ -45,6 +45,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(address)
             .build();
+        tokio::spawn(housekeeping(db.clone()));
         let trusted_proxies = app::domain::network::TrustedProxies::parse(
             config.trusted_proxies.iter().map(String::as_str),
         )
@@ -86,6 +87,25 @@ impl Application {
         .await?;
         db.close().await;
         Ok(())
+    }
+}
+
+/// How often expired sessions, user tokens, invitations and throttle windows are deleted.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes what has expired, at start and then hourly, until the database closes.
+async fn housekeeping(db: Db) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = db.closed() => return,
+        }
+        match app::ssr::sessions::prune_expired(&db, app::ssr::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "pruned expired sessions, tokens and invitations"),
+            Err(e) => tracing::warn!(error = %e, "could not prune expired sessions"),
+        }
     }
 }
 

@@ -258,10 +258,6 @@ async fn prune_periodically(db: Db, retention_days: u32) {
             Ok(n) => tracing::info!(rows = n, "pruned the key access log"),
             Err(e) => tracing::warn!(error = %e, "could not prune the key access log"),
         }
-        let now = app::ssr::now();
-        if let Err(e) = app::ssr::throttle::SignInThrottle::prune(&db, now).await {
-            tracing::warn!(error = %e, "could not prune the sign-in throttle");
-        }
     }
 }
 

@@ -1029,6 +1029,10 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("create_agent", Access::Needs("agents:write")),
     ("delete_agent", Access::Needs("agents:write")),
     ("preview_deletion", Access::Needs("applications:read")),
+    ("account_sessions", Access::Member),
+    ("change_password", Access::Member),
+    ("sign_out_session", Access::Member),
+    ("sign_out_other_sessions", Access::Member),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

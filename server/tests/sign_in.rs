@@ -446,3 +446,225 @@ async fn a_failed_sign_in_takes_as_long_for_an_unknown_email_as_for_a_known_one(
         "known {k:.4} s vs unknown {u:.4} s (paired ratio {ratio:.3})"
     );
 }
+
+async fn sessions_of(app: &helpers::TestApp, member: &Client) -> Vec<Value> {
+    let res = app.call_json(member, "account_sessions", json!({})).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json::<Vec<Value>>().await.unwrap()
+}
+
+async fn signed_in(app: &helpers::TestApp, member: &Client) -> bool {
+    let body = app
+        .call_json(member, "current_viewer", json!({}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    !body.contains("Sign in to continue.")
+}
+
+#[tokio::test]
+async fn a_member_sees_their_sessions_and_signs_them_out() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let laptop = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let phone = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let tablet = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let listed = sessions_of(&app, &laptop).await;
+    // setup's own session, and the three above.
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert_eq!(listed.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(listed.iter().all(|s| s["address"] == "127.0.0.1"));
+    let text = serde_json::to_string(&listed).unwrap();
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM sessions")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        ids.iter().all(|(id,)| !text.contains(id.as_str())),
+        "a session id was shown"
+    );
+
+    // Sign out the phone by its handle, as seen from the phone itself.
+    let phone_handle = sessions_of(&app, &phone)
+        .await
+        .into_iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .call_fn_with(&laptop, "sign_out_session", &[("handle", &phone_handle)])
+        .await;
+    assert!(res.status().is_success());
+    assert!(!signed_in(&app, &phone).await);
+    // Another member cannot end the owner's sessions.
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let laptop_handle = sessions_of(&app, &laptop)
+        .await
+        .into_iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = app
+        .call_fn_with(&dev, "sign_out_session", &[("handle", &laptop_handle)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Not found"), "{body}");
+    assert!(signed_in(&app, &laptop).await);
+    // "Sign out other sessions" keeps only the asking one.
+    let res = app
+        .call_json(&laptop, "sign_out_other_sessions", json!({}))
+        .await;
+    assert!(res.status().is_success());
+    assert!(!signed_in(&app, &tablet).await);
+    assert!(signed_in(&app, &laptop).await);
+    assert_eq!(sessions_of(&app, &laptop).await.len(), 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let here = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let elsewhere = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let new = "a brand new password";
+    let body = app
+        .call_fn_with(
+            &here,
+            "change_password",
+            &[
+                ("current_password", "not my password"),
+                ("new_password", new),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("current password is not right"), "{body}");
+    assert!(signed_in(&app, &elsewhere).await);
+    let body = app
+        .call_fn_with(
+            &here,
+            "change_password",
+            &[
+                ("current_password", OWNER_PASSWORD),
+                ("new_password", "short"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("at least 10 characters"), "{body}");
+    let res = app
+        .call_fn_with(
+            &here,
+            "change_password",
+            &[("current_password", OWNER_PASSWORD), ("new_password", new)],
+        )
+        .await;
+    assert!(res.status().is_success());
+    assert!(signed_in(&app, &here).await);
+    assert!(!signed_in(&app, &elsewhere).await);
+    assert!(
+        attempt(&app, &app.fresh_client(), OWNER_EMAIL, OWNER_PASSWORD)
+            .await
+            .contains(FAILED)
+    );
+    app.sign_in(OWNER_EMAIL, new).await;
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"account.password_changed".to_string()));
+}
+
+/// Rewrites one field of every session's data (as if time had passed), and its expiry.
+async fn age_sessions(app: &helpers::TestApp, field: &str, value: i64, expires_at: i64) {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, data FROM sessions")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    for (id, data) in rows {
+        let mut data: Value = serde_json::from_str(&data).unwrap();
+        data[field] = json!(value);
+        sqlx::query(
+            "UPDATE sessions SET data = $1, expires_at = $2, created_at = $3 WHERE id = $4",
+        )
+        .bind(data.to_string())
+        .bind(expires_at)
+        .bind(data["signed_in_at"].as_i64())
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_idle_timeout_slides_with_activity() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let now = app::ssr::now();
+    // Last seen two minutes ago, about to go idle.
+    age_sessions(&app, "last_seen_at", now - 120, now + 30).await;
+    assert!(signed_in(&app, &owner).await);
+    let (expires_at,): (i64,) = sqlx::query_as("SELECT MAX(expires_at) FROM sessions")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        expires_at >= now + app::ssr::auth::IDLE_TIMEOUT_SECS - 60,
+        "the idle timeout did not move: {expires_at} vs {now}"
+    );
+}
+
+#[tokio::test]
+async fn user_tokens_end_with_their_sessions_absolute_lifetime() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let now = app::ssr::now();
+    // Signed in almost twelve hours ago: one minute of the session is left.
+    let signed_in_at = now - app::ssr::auth::ABSOLUTE_TIMEOUT_SECS + 60;
+    age_sessions(&app, "signed_in_at", signed_in_at, now + 3600).await;
+    let res = owner
+        .post(app.url("/api/v1/auth/token"))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let expires_at = res.json::<Value>().await.unwrap()["expires_at"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        expires_at <= now + 61,
+        "{expires_at} outlives the session ({now})"
+    );
+}
+
+#[tokio::test]
+async fn expired_sessions_tokens_invitations_and_throttle_windows_are_pruned() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    app.user_token(&owner).await;
+    let _pending = app.invitation_token("late@example.com", "viewer").await;
+    attempt(&app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
+    let later = app::ssr::now() + 30 * 86_400;
+    for table in ["sessions", "invitations", "sign_in_throttle", "user_tokens"] {
+        assert!(app.count(table).await > 0, "{table}");
+    }
+    let pruned = app::ssr::sessions::prune_expired(&app.state.db, later)
+        .await
+        .unwrap();
+    assert!(pruned >= 4, "{pruned}");
+    for table in ["sessions", "invitations", "sign_in_throttle", "user_tokens"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+}

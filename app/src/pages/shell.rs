@@ -137,6 +137,7 @@ pub fn Shell() -> impl IntoView {
                         <li><A href="/settings/applications">"Applications"</A></li>
                         <li><A href="/settings/members">"Members"</A></li>
                         <li><A href="/settings/security">"Security"</A></li>
+                        <li><A href="/settings/account">"Account"</A></li>
                         <li><A href="/settings/api-reference">"API reference"</A></li>
                     </ul>
                 </nav>

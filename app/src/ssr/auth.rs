@@ -12,6 +12,14 @@ use uuid::Uuid;
 pub const SESSION_USER: &str = "user_id";
 pub const SESSION_WORKSPACE: &str = "workspace_id";
 pub const SESSION_SIGNED_IN_AT: &str = "signed_in_at";
+/// When the session was last used, to the minute: moving it keeps an active session alive.
+pub const SESSION_LAST_SEEN: &str = "last_seen_at";
+/// Where and with what the session was signed in, for the member's session list.
+pub const SESSION_ADDRESS: &str = "address";
+pub const SESSION_USER_AGENT: &str = "user_agent";
+/// How stale the last-seen time may get before a request refreshes it (and so the idle
+/// timeout): a session write at most once a minute, not on every request.
+const LAST_SEEN_GRANULARITY: i64 = 60;
 /// Failed sign-ins on the account before this session began, shown in the shell.
 pub const SESSION_FAILED_BEFORE: &str = "failed_sign_ins_before";
 /// A session ends this long after sign-in, however active.
@@ -80,12 +88,26 @@ pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
         .ok()
         .flatten()
         .unwrap_or(0);
-    if super::now() - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
+    let now = super::now();
+    if now - signed_in_at > ABSOLUTE_TIMEOUT_SECS {
         session
             .flush()
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         return Ok(None);
+    }
+    // The idle timeout slides with activity: a changed session is saved with a new expiry.
+    let last_seen: i64 = session
+        .get(SESSION_LAST_SEEN)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(signed_in_at);
+    if now - last_seen >= LAST_SEEN_GRANULARITY {
+        session
+            .insert(SESSION_LAST_SEEN, now)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     }
     Ok(Some(user))
 }
@@ -159,5 +181,26 @@ pub async fn start_session(session: &Session, user: Uuid) -> AppResult<()> {
         .insert(SESSION_SIGNED_IN_AT, super::now())
         .await
         .map_err(err)?;
+    session
+        .insert(SESSION_ADDRESS, client_address().await)
+        .await
+        .map_err(err)?;
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .unwrap_or_default();
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let agent: String = agent.chars().take(200).collect();
+    session
+        .insert(SESSION_USER_AGENT, agent)
+        .await
+        .map_err(err)?;
     Ok(())
+}
+
+/// The id of the current request's session, if it has one yet.
+pub async fn current_session_id() -> AppResult<Option<String>> {
+    Ok(session().await?.id().map(|id| id.to_string()))
 }

@@ -233,6 +233,11 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
+    /// Completes once the database is closed (the application stopped).
+    pub async fn closed(&self) {
+        self.pool.close_event().await
+    }
+
     pub async fn close(&self) {
         self.bookkeeping.close().await;
         self.pool.close().await

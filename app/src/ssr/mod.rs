@@ -11,6 +11,7 @@ pub mod key_cache;
 pub mod keys;
 pub mod passwords;
 pub mod session_store;
+pub mod sessions;
 pub mod state;
 pub mod tester;
 pub mod throttle;

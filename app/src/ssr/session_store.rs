@@ -21,6 +21,46 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// The public handle of a session: SHA-256 of its secret id. Lists and "Sign out" name a
+/// session by it, so the page never holds a session id.
+pub fn handle_of(id: &str) -> String {
+    use sha2::Digest;
+    super::crypto::hex(&sha2::Sha256::digest(id.as_bytes()))
+}
+
+/// The columns a member's session list shows, read from the session's data.
+struct Metadata {
+    user_id: Option<String>,
+    created_at: Option<i64>,
+    last_seen_at: Option<i64>,
+    address: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl Metadata {
+    fn of(record: &Record) -> Metadata {
+        use super::auth::{
+            SESSION_ADDRESS, SESSION_LAST_SEEN, SESSION_SIGNED_IN_AT, SESSION_USER,
+            SESSION_USER_AGENT,
+        };
+        let text = |k: &str| {
+            record
+                .data
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let number = |k: &str| record.data.get(k).and_then(|v| v.as_i64());
+        Metadata {
+            user_id: text(SESSION_USER),
+            created_at: number(SESSION_SIGNED_IN_AT),
+            last_seen_at: number(SESSION_LAST_SEEN).or(number(SESSION_SIGNED_IN_AT)),
+            address: text(SESSION_ADDRESS),
+            user_agent: text(SESSION_USER_AGENT),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -28,12 +68,20 @@ impl SessionStore for DbSessionStore {
         loop {
             let data = serde_json::to_string(&record.data)
                 .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let m = Metadata::of(record);
             let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO sessions (id, data, expires_at, handle, user_id, created_at, last_seen_at, address, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
             )
             .bind(record.id.to_string())
             .bind(data)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(handle_of(&record.id.to_string()))
+            .bind(m.user_id)
+            .bind(m.created_at)
+            .bind(m.last_seen_at)
+            .bind(m.address)
+            .bind(m.user_agent)
             .execute(self.db.pool())
             .await
             .map_err(backend)?;
@@ -47,13 +95,23 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let m = Metadata::of(record);
         sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+            "INSERT INTO sessions (id, data, expires_at, handle, user_id, created_at, last_seen_at, address, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             user_id = excluded.user_id, created_at = excluded.created_at, \
+             last_seen_at = excluded.last_seen_at, address = excluded.address, user_agent = excluded.user_agent",
         )
         .bind(record.id.to_string())
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
+        .bind(handle_of(&record.id.to_string()))
+        .bind(m.user_id)
+        .bind(m.created_at)
+        .bind(m.last_seen_at)
+        .bind(m.address)
+        .bind(m.user_agent)
         .execute(self.db.pool())
         .await
         .map_err(backend)?;

@@ -66,7 +66,19 @@ pub async fn issue(
 ) -> Result<(String, i64), ApiError> {
     let now = app::ssr::now();
     let handle = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(16));
-    let exp = now + LIFETIME_SECS;
+    // A token never outlives its session's absolute lifetime.
+    let started: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT created_at FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(state.db.pool())
+            .await
+            .map_err(app::ssr::error::AppError::from)?;
+    let exp = match started.and_then(|(c,)| c) {
+        Some(signed_in) => {
+            (now + LIFETIME_SECS).min(signed_in + app::ssr::auth::ABSOLUTE_TIMEOUT_SECS)
+        }
+        None => now + LIFETIME_SECS,
+    };
     sqlx::query("INSERT INTO user_tokens (handle, session_id, user_id, workspace_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&handle)
         .bind(session_id)

@@ -16,7 +16,7 @@ pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
-pub const EVERY_ARGUMENT: [(&str, &str); 15] = [
+pub const EVERY_ARGUMENT: [(&str, &str); 18] = [
     ("id", "00000000-0000-0000-0000-000000000000"),
     ("reason", "r"),
     ("grace_seconds", "0"),
@@ -32,6 +32,9 @@ pub const EVERY_ARGUMENT: [(&str, &str); 15] = [
     ("rate_limit_per_minute", "60"),
     ("token", "t"),
     ("enabled", "true"),
+    ("current_password", "p"),
+    ("new_password", "p"),
+    ("handle", "h"),
 ];
 
 /// Polls `check` until it holds (bookkeeping is written in batches), at most five seconds.

@@ -1,0 +1,146 @@
+//! Settings → Account: the member's own password and sessions.
+
+use crate::components::{error_text, when, ActionError};
+use crate::model::SessionRow;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// The signed-in member's live sessions.
+#[server]
+pub async fn account_sessions() -> Result<Vec<SessionRow>, ServerFnError> {
+    use crate::ssr::{auth, sessions, state::app_state};
+    let actor = auth::require_member().await?;
+    let current = auth::current_session_id().await?;
+    Ok(sessions::list(&app_state().db, actor.user_id, current.as_deref()).await?)
+}
+
+/// Changes the member's password: the current one is required; every other session ends.
+#[server]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ServerFnError> {
+    use crate::domain::validate::Password;
+    use crate::ssr::{auth, error::AppError, sessions, state::app_state};
+    let actor = auth::require_member().await?;
+    let new = Password::parse(new_password).map_err(AppError::from)?;
+    let keep = auth::current_session_id().await?.unwrap_or_default();
+    let state = app_state();
+    Ok(sessions::change_password(
+        &state.db,
+        &state.hasher,
+        actor.user_id,
+        current_password,
+        new,
+        &keep,
+        &actor.address,
+    )
+    .await?)
+}
+
+/// Signs out one of the member's sessions, named by its handle.
+#[server]
+pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, sessions, state::app_state};
+    let actor = auth::require_member().await?;
+    Ok(sessions::end(&app_state().db, actor.user_id, handle.trim()).await?)
+}
+
+/// Signs out every session of the member but this one.
+#[server]
+pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
+    use crate::ssr::{auth, sessions, state::app_state};
+    let actor = auth::require_member().await?;
+    let keep = auth::current_session_id().await?.unwrap_or_default();
+    Ok(sessions::end_others(&app_state().db, actor.user_id, &keep).await?)
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let end_one = ServerAction::<SignOutSession>::new();
+    let end_others = ServerAction::<SignOutOtherSessions>::new();
+    let sessions = Resource::new(
+        move || {
+            (
+                change.version().get(),
+                end_one.version().get(),
+                end_others.version().get(),
+            )
+        },
+        |_| account_sessions(),
+    );
+    view! {
+        <Title text="Account" />
+        <h1>"Account"</h1>
+        <section class="card stack" aria-labelledby="password-title">
+            <h2 id="password-title">"Change password"</h2>
+            <ActionForm action=change attr:class="stack" attr:aria-label="Change password">
+                <label>"Current password" <input type="password" name="current_password" autocomplete="current-password" required /></label>
+                <label>"New password" <input type="password" name="new_password" autocomplete="new-password" minlength="10" required /></label>
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+            <ActionError action=change />
+            <p role="status">{move || matches!(change.value().get(), Some(Ok(()))).then_some("Password changed. Your other sessions were signed out.")}</p>
+        </section>
+        <section class="stack" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">"Sessions"</h2>
+            <ActionError action=end_one />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(rows) => view! { <SessionTable rows end_one /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=end_others attr:class="row">
+                <button type="submit" class="secondary">"Sign out other sessions"</button>
+            </ActionForm>
+            <p role="status">{move || match end_others.value().get() {
+                Some(Ok(n)) => format!("{n} other session(s) signed out."),
+                _ => String::new(),
+            }}</p>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(rows: Vec<SessionRow>, end_one: ServerAction<SignOutSession>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+        <table class="sessions">
+            <caption class="visually-hidden">"Your sessions"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Created"</th><th scope="col">"Last seen"</th><th scope="col">"Address"</th>
+                    <th scope="col">"Browser"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|s| view! {
+                    <tr>
+                        <td>{when(Some(s.created_at))}</td>
+                        <td>{when(Some(s.last_seen_at))}</td>
+                        <td>{s.address.clone()}</td>
+                        <td class="sub">{s.user_agent.clone()}</td>
+                        <td class="actions">
+                            {if s.current {
+                                view! { <span class="status">"This session"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <ActionForm action=end_one attr:class="inline">
+                                        <input type="hidden" name="handle" value=s.handle.clone() />
+                                        <button type="submit" class="secondary">"Sign out"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
+                        </td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+}
