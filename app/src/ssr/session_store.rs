@@ -61,52 +61,21 @@ impl Metadata {
     }
 }
 
-#[async_trait::async_trait]
-impl SessionStore for DbSessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // Retry on the (astronomically unlikely) id collision rather than overwrite.
-        loop {
-            let data = serde_json::to_string(&record.data)
-                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-            let m = Metadata::of(record);
-            let inserted = sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at, handle, user_id, created_at, last_seen_at, address, user_agent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(record.id.to_string())
-            .bind(data)
-            .bind(record.expiry_date.unix_timestamp())
-            .bind(handle_of(&record.id.to_string()))
-            .bind(m.user_id)
-            .bind(m.created_at)
-            .bind(m.last_seen_at)
-            .bind(m.address)
-            .bind(m.user_agent)
-            .execute(self.db.pool())
-            .await
-            .map_err(backend)?;
-            if inserted.rows_affected() == 1 {
-                return Ok(());
-            }
-            record.id = Id::default();
-        }
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+impl DbSessionStore {
+    /// Writes `record` with its metadata; `on_conflict` says what an existing id does.
+    async fn write(&self, record: &Record, on_conflict: &str) -> session_store::Result<u64> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let m = Metadata::of(record);
-        sqlx::query(
+        let id = record.id.to_string();
+        Ok(sqlx::query(&format!(
             "INSERT INTO sessions (id, data, expires_at, handle, user_id, created_at, last_seen_at, address, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
-             user_id = excluded.user_id, created_at = excluded.created_at, \
-             last_seen_at = excluded.last_seen_at, address = excluded.address, user_agent = excluded.user_agent",
-        )
-        .bind(record.id.to_string())
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) {on_conflict}"
+        ))
+        .bind(&id)
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
-        .bind(handle_of(&record.id.to_string()))
+        .bind(handle_of(&id))
         .bind(m.user_id)
         .bind(m.created_at)
         .bind(m.last_seen_at)
@@ -114,7 +83,30 @@ impl SessionStore for DbSessionStore {
         .bind(m.user_agent)
         .execute(self.db.pool())
         .await
-        .map_err(backend)?;
+        .map_err(backend)?
+        .rows_affected())
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Retry on the (astronomically unlikely) id collision rather than overwrite.
+        while self.write(record, "DO NOTHING").await? != 1 {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(
+            record,
+            "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+             user_id = excluded.user_id, created_at = excluded.created_at, \
+             last_seen_at = excluded.last_seen_at, address = excluded.address, \
+             user_agent = excluded.user_agent",
+        )
+        .await?;
         Ok(())
     }
 
