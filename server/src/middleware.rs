@@ -15,15 +15,30 @@ pub struct Https(pub bool);
 /// Headers every console response carries. Pages set their own nonce-based CSP; everything
 /// else gets one that allows nothing.
 pub async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
-    let static_asset = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico";
+    let surface = if req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico" {
+        Surface::StaticAsset
+    } else {
+        Surface::Page
+    };
     let mut res = next.run(req).await;
-    set_security_headers(res.headers_mut(), static_asset, https);
+    set_security_headers(res.headers_mut(), surface, https);
     res
+}
+
+/// What a response is, for its security headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// Console pages and server functions.
+    Page,
+    /// The compiled site: cacheable.
+    StaticAsset,
+    /// The machine API.
+    Api,
 }
 
 /// The security headers of every response, console or machine API: the one place they are
 /// decided.
-pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool, https: Https) {
+pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {
     const COOP: header::HeaderName = header::HeaderName::from_static("cross-origin-opener-policy");
     if https.0 {
         // Browsers that once reached us over HTTPS never try plain HTTP again.
@@ -36,9 +51,15 @@ pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool, https: Https)
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // The console's own forms need a same-origin referer: without JavaScript, a server
+    // function's error is shown by sending the browser back to the page the form was on.
+    // Nothing is ever sent to another site.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static(match surface {
+            Surface::Api => "no-referrer",
+            Surface::Page | Surface::StaticAsset => "same-origin",
+        }),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(COOP, HeaderValue::from_static("same-origin"));
@@ -49,18 +70,20 @@ pub fn set_security_headers(h: &mut HeaderMap, static_asset: bool, https: Https)
         );
     }
     // Any page may show a secret or private metadata: never cache it.
-    if !static_asset {
+    if surface != Surface::StaticAsset {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 
 /// Whether a browser says this request comes from another site. Requests without these
 /// headers are not from a browser page, so they carry no victim's cookies.
+///
+/// `Sec-Fetch-Site`, when the browser sends it, decides alone: a plain form post (before
+/// hydration, or without JavaScript) carries `Origin: null` under our `no-referrer` policy,
+/// yet the browser still says `same-origin`. Otherwise the `Origin` must be our own.
 pub fn is_cross_site(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return true;
-        }
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let host = headers
@@ -78,11 +101,23 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
     false
 }
 
+/// What a refused cross-site form post shows: a page, not bare text.
+const CROSS_SITE_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Request refused · Keyward</title></head><body><main><h1>Request refused</h1>\
+<p>Cross-site request refused: this form was sent from another site, so Keyward did not act \
+on it. If you meant to do this, open Keyward and try again from there.</p>\
+<p><a href=\"/settings/api-keys\">Open Keyward</a></p></main></body></html>";
+
 /// Leptos server functions are public POST endpoints and Leptos checks no origin: refuse
 /// every state-changing request a browser says comes from another site.
 pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD && is_cross_site(req.headers()) {
-        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            CROSS_SITE_PAGE,
+        )
+            .into_response();
     }
     next.run(req).await
 }

@@ -668,3 +668,48 @@ async fn expired_sessions_tokens_invitations_and_throttle_windows_are_pruned() {
         assert_eq!(app.count(table).await, 0, "{table}");
     }
 }
+
+#[tokio::test]
+async fn plain_form_posts_pass_the_cross_site_check_and_forged_ones_get_a_page() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let post = |headers: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .fresh_client()
+                .post(app.url(&helpers::fn_path("login")))
+                .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    // What a browser may send for a plain form post (Origin null, Sec-Fetch-Site said).
+    let res = post(&[("origin", "null"), ("sec-fetch-site", "same-origin")]).await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    for forged in [
+        &[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ][..],
+        &[("origin", "null")][..],
+    ] {
+        let res = post(forged).await;
+        assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+        assert!(res
+            .headers()
+            .get("content-type")
+            .is_some_and(|c| c.to_str().unwrap().starts_with("text/html")));
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("<h1>Request refused</h1>"));
+    }
+}

@@ -185,7 +185,7 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         cors_headers(h, o);
     }
     h.insert(REQUEST_ID, request_id);
-    crate::middleware::set_security_headers(h, false, gate.api.https);
+    crate::middleware::set_security_headers(h, crate::middleware::Surface::Api, gate.api.https);
     res
 }
 
