@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage />
                     <Route path=path!("/settings/security") view=pages::security::SecurityPage />
                     <Route path=path!("/settings/account") view=pages::account::AccountPage />
+                    <Route path=path!("/settings/instance") view=pages::instance::InstancePage />
                     <Route path=path!("/settings/api-reference") view=pages::reference::ReferencePage />
                 </ParentRoute>
             </Routes>

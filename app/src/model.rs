@@ -18,6 +18,15 @@ pub struct Viewer {
     /// Failed sign-ins on the account before this session began (0: none to report).
     #[serde(default)]
     pub failed_sign_ins_before: i64,
+    /// The account administers the instance.
+    #[serde(default)]
+    pub instance_admin: bool,
+    /// The account may create workspaces.
+    #[serde(default)]
+    pub may_create_workspaces: bool,
+    /// Invitations to other workspaces waiting for this account's answer.
+    #[serde(default)]
+    pub invitations: Vec<PendingInvitation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -144,6 +153,21 @@ impl DeletionPreview {
     pub fn live_keys(&self) -> u64 {
         self.keys.len() as u64 + self.others
     }
+}
+
+/// Instance-wide settings (instance admins decide).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InstanceSettings {
+    /// Members who are not instance admins may create workspaces (off by default).
+    pub members_create_workspaces: bool,
+}
+
+/// An invitation waiting for the signed-in account to accept or decline it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingInvitation {
+    pub id: String,
+    pub workspace_name: String,
+    pub role: Role,
 }
 
 /// One of a member's own sessions, named by its public handle (never its id).

@@ -33,6 +33,17 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Instance administration without a browser.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make the account with this email an instance admin.
+    Grant { email: String },
 }
 
 #[tokio::main]
@@ -42,6 +53,11 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Setup { workspace, email } => setup(cli.config, workspace, email).await,
+        Command::Admin {
+            command: AdminCommand::Grant { email },
+        } => server::startup::grant_admin(&cli.config, &email)
+            .await
+            .map(|()| println!("{email} is now an instance admin.")),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

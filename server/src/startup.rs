@@ -207,3 +207,14 @@ pub async fn setup_headless(
     db.close().await;
     Ok(result)
 }
+
+/// `keyward admin grant EMAIL`: makes an account an instance admin, audited as "cli".
+pub async fn grant_admin(config: &Config, email: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let email = app::domain::validate::Email::parse(email)?;
+    let db = Db::connect(&config.database_url).await?;
+    let result = app::ssr::instance::grant(&db, &email, "cli")
+        .await
+        .map_err(|e| e.to_string());
+    db.close().await;
+    Ok(result?)
+}

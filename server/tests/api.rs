@@ -1033,6 +1033,10 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("change_password", Access::Member),
     ("sign_out_session", Access::Member),
     ("sign_out_other_sessions", Access::Member),
+    ("accept_workspace_invitation", Access::Member),
+    ("decline_workspace_invitation", Access::Member),
+    ("instance_page", Access::Member),
+    ("save_instance_settings", Access::Member),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

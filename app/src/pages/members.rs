@@ -27,7 +27,8 @@ pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
     })
 }
 
-/// Adds a member; returns the one-time invitation link for a new account.
+/// Invites an address; returns the one-time invitation link (whether or not the address has
+/// an account: an existing account accepts in its own console instead).
 #[server]
 pub async fn invite_member(email: String, role: String) -> Result<Option<String>, ServerFnError> {
     use crate::domain::validate::Email;
@@ -102,7 +103,7 @@ pub fn MembersPage() -> impl IntoView {
         </Show>
         {move || invite.value().get().and_then(Result::ok).flatten().map(|link| view! {
             <div class="card" role="status">
-                <p>"Send this one-time invitation link to the new member. It is shown only now and works for 7 days."</p>
+                <p>"Send this one-time invitation link to the person you invited. It is shown only now and works for 7 days. If they already have an account here, they accept the invitation after signing in."</p>
                 <input type="text" readonly aria-label="Invitation link" prop:value=link />
             </div>
         })}
@@ -122,15 +123,20 @@ pub fn MembersPage() -> impl IntoView {
                                     view! {
                                         <tr>
                                             <th scope="row">{m.email.clone()} {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}</th>
-                                            <td>
-                                                <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
-                                                <select id=format!("role-{}", m.user_id) aria-label="Role" disabled=!d.can_manage
-                                                    on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
-                                                    {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
-                                                </select>
-                                            </td>
+                                            // A pending invitation offers a role; it becomes a member's once accepted.
+                                            <td>{if m.invitation_pending {
+                                                view! { <span>{m.role.label()}</span> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
+                                                    <select id=format!("role-{}", m.user_id) aria-label="Role" disabled=!d.can_manage
+                                                        on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
+                                                        {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
+                                                    </select>
+                                                }.into_any()
+                                            }}</td>
                                             <td>{when(Some(m.joined_at))}</td>
-                                            <td>{d.can_manage.then(|| view! {
+                                            <td>{(d.can_manage && !m.invitation_pending).then(|| view! {
                                                 <button type="button" class="danger" on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
                                             })}</td>
                                         </tr>

@@ -8,10 +8,13 @@ use leptos_router::components::{Outlet, Redirect, A};
 /// The signed-in person, their current workspace and role, and their other workspaces.
 #[server]
 pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
-    use crate::ssr::{auth, state::app_state, workspaces};
+    use crate::ssr::{auth, instance, state::app_state, workspaces};
     let actor = auth::require_member().await?;
     let state = app_state();
     let all = workspaces::workspaces_of(&state.db, actor.user_id).await?;
+    let instance_admin = instance::is_admin(&state.db, actor.user_id).await?;
+    let may_create_workspaces = instance::may_create_workspace(&state.db, actor.user_id).await?;
+    let invitations = workspaces::pending_invitations(&state.db, actor.user_id).await?;
     let current = all
         .iter()
         .find(|w| w.id == actor.workspace_id.to_string())
@@ -30,6 +33,9 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
         role: actor.role,
         workspaces: all,
         failed_sign_ins_before,
+        instance_admin,
+        may_create_workspaces,
+        invitations,
     })
 }
 
@@ -47,6 +53,38 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError>
         .insert(auth::SESSION_WORKSPACE, workspace_id)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    leptos_axum::redirect("/settings/api-keys");
+    Ok(())
+}
+
+/// Accepts an invitation to another workspace (the signed-in account's own) and switches to it.
+#[server]
+pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
+    let joined =
+        workspaces::answer_invitation(&app_state().db, actor.user_id, id, true, &actor.address)
+            .await?;
+    if let Some(ws) = joined {
+        auth::session()
+            .await?
+            .insert(auth::SESSION_WORKSPACE, ws.to_string())
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+    leptos_axum::redirect("/settings/api-keys");
+    Ok(())
+}
+
+/// Declines an invitation to another workspace.
+#[server]
+pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_member().await?;
+    let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
+    workspaces::answer_invitation(&app_state().db, actor.user_id, id, false, &actor.address)
+        .await?;
     leptos_axum::redirect("/settings/api-keys");
     Ok(())
 }
@@ -73,11 +111,24 @@ pub type ViewerResource = Resource<Result<Viewer, ServerFnError>>;
 
 #[component]
 pub fn Shell() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| current_viewer());
-    provide_context(viewer);
     let logout = ServerAction::<super::login::Logout>::new();
     let switch = ServerAction::<SwitchWorkspace>::new();
     let create = ServerAction::<CreateWorkspace>::new();
+    let accept = ServerAction::<AcceptWorkspaceInvitation>::new();
+    let decline = ServerAction::<DeclineWorkspaceInvitation>::new();
+    // Whatever changes the workspaces or invitations shown here reloads the viewer.
+    let viewer = Resource::new(
+        move || {
+            (
+                switch.version().get(),
+                create.version().get(),
+                accept.version().get(),
+                decline.version().get(),
+            )
+        },
+        |_| current_viewer(),
+    );
+    provide_context(viewer);
     let (new_open, set_new_open) = signal(false);
     view! {
         <div class="layout">
@@ -101,8 +152,23 @@ pub fn Shell() -> impl IntoView {
                                         </div>
                                         <noscript><button type="submit">"Switch"</button></noscript>
                                     </ActionForm>
-                                    <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>
+                                    {v.may_create_workspaces.then(|| view! {
+                                        <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>
+                                    })}
                                     <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
+                                    {v.invitations.clone().into_iter().map(|i| { let id = i.id.clone(); view! {
+                                        <div class="notice invitation" role="status">
+                                            <p>{format!("You are invited to join {} (as {})", i.workspace_name, i.role.label())}</p>
+                                            <ActionForm action=accept attr:class="inline">
+                                                <input type="hidden" name="invitation_id" value=i.id.clone() />
+                                                <button type="submit">"Accept"</button>
+                                            </ActionForm>
+                                            <ActionForm action=decline attr:class="inline">
+                                                <input type="hidden" name="invitation_id" value=id />
+                                                <button type="submit" class="secondary">"Decline"</button>
+                                            </ActionForm>
+                                        </div>
+                                    }}).collect_view()}
                                     {(v.failed_sign_ins_before > 0).then(|| view! {
                                         <p class="notice" role="status">{match v.failed_sign_ins_before {
                                             1 => "1 failed sign-in attempt on your account since your last sign-in.".to_string(),
@@ -138,6 +204,13 @@ pub fn Shell() -> impl IntoView {
                         <li><A href="/settings/members">"Members"</A></li>
                         <li><A href="/settings/security">"Security"</A></li>
                         <li><A href="/settings/account">"Account"</A></li>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                viewer.await.ok().filter(|v| v.instance_admin).map(|_| view! {
+                                    <li><A href="/settings/instance">"Instance"</A></li>
+                                })
+                            })}
+                        </Suspense>
                         <li><A href="/settings/api-reference">"API reference"</A></li>
                     </ul>
                 </nav>

@@ -48,7 +48,8 @@ pub async fn setup(
     let user = Uuid::new_v4();
     let ws = Uuid::new_v4();
     let now = super::now();
-    sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
+    // The first owner administers the instance.
+    sqlx::query("INSERT INTO users (id, email, password_hash, created_at, instance_admin) VALUES ($1, $2, $3, $4, 1)")
         .bind(user.to_string())
         .bind(email.as_str())
         .bind(hash)

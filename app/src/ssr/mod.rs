@@ -7,6 +7,7 @@ pub mod changes;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod instance;
 pub mod key_cache;
 pub mod keys;
 pub mod passwords;

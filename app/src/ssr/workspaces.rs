@@ -38,8 +38,13 @@ pub async fn insert_workspace(
     Ok(())
 }
 
-/// A new workspace owned by the actor.
+/// A new workspace owned by the actor: an instance admin, or anyone where admins allow it.
 pub async fn create_workspace(db: &Db, actor: &Actor, name: Name) -> AppResult<Uuid> {
+    if !super::instance::may_create_workspace(db, actor.user_id).await? {
+        return Err(AppError::Forbidden(
+            "Only instance admins may create workspaces on this Keyward.".into(),
+        ));
+    }
     let ws = Uuid::new_v4();
     let mut tx = db.write().await?;
     insert_workspace(&mut tx, ws, &name, actor.user_id, super::now()).await?;
@@ -89,7 +94,7 @@ pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
     .bind(ws.to_string())
     .fetch_all(db.pool())
     .await?;
-    Ok(rows
+    let mut members: Vec<MemberRow> = rows
         .into_iter()
         .filter_map(|(user_id, email, role, joined_at, pending)| {
             Some(MemberRow {
@@ -100,11 +105,17 @@ pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
                 invitation_pending: pending == 1,
             })
         })
-        .collect())
+        .collect();
+    members.extend(invited_accounts(db, ws).await?);
+    Ok(members)
 }
 
-/// Adds a member. A new account gets a one-time invitation token (returned once, stored as a
-/// digest); an existing account is added directly.
+/// Invites `email` with `role` and returns the one-time token of the invitation link. The
+/// answer is the same whether the address has an account or not:
+/// - a new address gets an account without a password, a member of the workspace whose link
+///   sets that password (once, before the account is ever used);
+/// - an existing account is *not* added: its invitation waits until that account, signed in,
+///   accepts it (or declines); its link sets no password.
 pub async fn invite(
     db: &Db,
     secret: &ServerSecret,
@@ -124,8 +135,20 @@ pub async fn invite(
         .fetch_optional(&mut *tx)
         .await?;
     let now = super::now();
-    let (user, token) = match existing {
-        Some((id,)) => (id, None),
+    let user = match existing {
+        Some((id,)) => {
+            let member: Option<(String,)> = sqlx::query_as(
+                "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+            )
+            .bind(actor.workspace_id.to_string())
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if member.is_some() {
+                return Err(AppError::Conflict(format!("{email} is already a member.")));
+            }
+            id
+        }
         None => {
             let id = Uuid::new_v4().to_string();
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, NULL, $3)")
@@ -134,46 +157,158 @@ pub async fn invite(
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            let token = super::crypto::hex(&super::crypto::random_bytes(24));
             sqlx::query(
-                "INSERT INTO invitations (id, workspace_id, user_id, token_digest, created_by, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(Uuid::new_v4().to_string())
             .bind(actor.workspace_id.to_string())
             .bind(&id)
-            .bind(secret.digest(&token))
-            .bind(actor.user_id.to_string())
-            .bind(now + super::accounts::INVITATION_LIFETIME)
+            .bind(role.id())
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-            (id, Some(token))
+            id
         }
     };
-    let inserted = sqlx::query(
-        "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (workspace_id, user_id) DO NOTHING",
+    let token = super::crypto::hex(&super::crypto::random_bytes(24));
+    sqlx::query(
+        "INSERT INTO invitations (id, workspace_id, user_id, token_digest, created_by, expires_at, role) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
+    .bind(Uuid::new_v4().to_string())
     .bind(actor.workspace_id.to_string())
     .bind(&user)
+    .bind(secret.digest(&token))
+    .bind(actor.user_id.to_string())
+    .bind(now + super::accounts::INVITATION_LIFETIME)
     .bind(role.id())
-    .bind(now)
     .execute(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AppError::Conflict(format!("{email} is already a member.")));
-    }
     audit::record(
         &mut tx,
         actor.principal().event(
-            "member.added",
+            "member.invited",
             format!("user:{user}"),
             format!("{email} as {role}"),
         ),
     )
     .await?;
     tx.commit().await?;
-    Ok(token)
+    Ok(Some(token))
+}
+
+/// The invitations waiting for `user`'s answer (to workspaces they are not a member of).
+pub async fn pending_invitations(
+    db: &Db,
+    user: Uuid,
+) -> AppResult<Vec<crate::model::PendingInvitation>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT i.id, w.name, i.role FROM invitations i JOIN workspaces w ON w.id = i.workspace_id \
+         WHERE i.user_id = $1 AND i.used_at IS NULL AND i.expires_at > $2 AND i.role IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = i.workspace_id AND m.user_id = i.user_id) \
+         ORDER BY i.expires_at, i.id",
+    )
+    .bind(user.to_string())
+    .bind(super::now())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, workspace_name, role)| {
+            Some(crate::model::PendingInvitation {
+                id,
+                workspace_name,
+                role: Role::parse(&role).ok()?,
+            })
+        })
+        .collect())
+}
+
+/// `user` answers one of their pending invitations: joining with the offered role, or not.
+/// Single use inside the writing statement; someone else's invitation is not found.
+pub async fn answer_invitation(
+    db: &Db,
+    user: Uuid,
+    invitation: Uuid,
+    accept: bool,
+    address: &str,
+) -> AppResult<Option<Uuid>> {
+    let now = super::now();
+    let mut tx = db.write().await?;
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "UPDATE invitations SET used_at = $3 \
+         WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 \
+         RETURNING workspace_id, role",
+    )
+    .bind(invitation.to_string())
+    .bind(user.to_string())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((ws, role)) = row else {
+        return Err(AppError::NotFound);
+    };
+    let role = role
+        .as_deref()
+        .and_then(|r| Role::parse(r).ok())
+        .ok_or(AppError::NotFound)?;
+    let ws = Uuid::parse_str(&ws).map_err(|e| AppError::Internal(e.to_string()))?;
+    if accept {
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id, user_id) DO NOTHING",
+        )
+        .bind(ws.to_string())
+        .bind(user.to_string())
+        .bind(role.id())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        audit::Event {
+            workspace: Some(ws),
+            actor_user: Some(user),
+            action: if accept {
+                "member.invitation_accepted"
+            } else {
+                "member.invitation_declined"
+            },
+            target: format!("user:{user}"),
+            detail: format!("as {role}"),
+            address,
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(accept.then_some(ws))
+}
+
+/// The pending invitations of existing accounts, shown with the members.
+async fn invited_accounts(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.email, i.role, i.expires_at FROM invitations i JOIN users u ON u.id = i.user_id \
+         WHERE i.workspace_id = $1 AND i.used_at IS NULL AND i.expires_at > $2 AND i.role IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = i.workspace_id AND m.user_id = i.user_id) \
+         ORDER BY i.expires_at",
+    )
+    .bind(ws.to_string())
+    .bind(super::now())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user_id, email, role, expires_at)| {
+            Some(MemberRow {
+                user_id,
+                email,
+                role: Role::parse(&role).ok()?,
+                joined_at: expires_at - super::accounts::INVITATION_LIFETIME,
+                invitation_pending: true,
+            })
+        })
+        .collect())
 }
 
 /// Takes the workspace's row lock for the rest of `tx`, so checks of its members (the last

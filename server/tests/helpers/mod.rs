@@ -16,7 +16,7 @@ pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
-pub const EVERY_ARGUMENT: [(&str, &str); 18] = [
+pub const EVERY_ARGUMENT: [(&str, &str); 20] = [
     ("id", "00000000-0000-0000-0000-000000000000"),
     ("reason", "r"),
     ("grace_seconds", "0"),
@@ -35,6 +35,8 @@ pub const EVERY_ARGUMENT: [(&str, &str); 18] = [
     ("current_password", "p"),
     ("new_password", "p"),
     ("handle", "h"),
+    ("invitation_id", "00000000-0000-0000-0000-000000000000"),
+    ("members_create_workspaces", "on"),
 ];
 
 /// Polls `check` until it holds (bookkeeping is written in batches), at most five seconds.
@@ -523,8 +525,9 @@ impl TestApp {
             .hash(&Password::parse("other password 123".into()).unwrap())
             .await
             .unwrap();
+        // An instance admin: only they may create workspaces by default.
         sqlx::query(
-            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, 0)",
+            "INSERT INTO users (id, email, password_hash, created_at, instance_admin) VALUES ($1, $2, $3, 0, 1)",
         )
         .bind(user.to_string())
         .bind(format!("{user}@example.com"))
