@@ -13,7 +13,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server. It sets the
 /// Content-Security-Policy with this response's nonce, so hydration scripts may run.
@@ -55,7 +55,9 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-/// The application: routes of the console.
+/// The application: routes of the console. Signed-in pages render their data into the HTML
+/// before sending it (`SsrMode::Async`), so they work without JavaScript: out-of-order
+/// streaming would leave "Loading…" in place for a browser that runs no script.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -74,17 +76,17 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=pages::setup::SetupPage />
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/invite/:token") view=pages::login::InvitePage />
-                <ParentRoute path=path!("") view=pages::shell::Shell>
-                    <Route path=path!("") view=pages::shell::Home />
-                    <Route path=path!("/settings/api-keys") view=pages::api_keys::ApiKeysPage />
-                    <Route path=path!("/settings/api-keys/test") view=pages::tester::TesterPage />
-                    <Route path=path!("/settings/api-keys/activity") view=pages::key_activity::KeyActivityPage />
-                    <Route path=path!("/settings/members") view=pages::members::MembersPage />
-                    <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage />
-                    <Route path=path!("/settings/security") view=pages::security::SecurityPage />
-                    <Route path=path!("/settings/account") view=pages::account::AccountPage />
-                    <Route path=path!("/settings/instance") view=pages::instance::InstancePage />
-                    <Route path=path!("/settings/api-reference") view=pages::reference::ReferencePage />
+                <ParentRoute path=path!("") view=pages::shell::Shell ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::shell::Home ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys/test") view=pages::tester::TesterPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys/activity") view=pages::key_activity::KeyActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/members") view=pages::members::MembersPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/security") view=pages::security::SecurityPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/instance") view=pages::instance::InstancePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-reference") view=pages::reference::ReferencePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod console_forms;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;

@@ -151,6 +151,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
+        .route(
+            crate::console_forms::CREATE_KEY_PATH,
+            axum::routing::post(crate::console_forms::create_key),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(middleware::readyz))
         .nest_service("/pkg", ServeDir::new(format!("{site}/pkg")))

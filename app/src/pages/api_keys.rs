@@ -197,7 +197,9 @@ pub fn ApiKeysPage() -> impl IntoView {
         },
         |_| keys_page(),
     );
-    let (form_open, set_form_open) = signal(false);
+    // `?new=1` opens the form: how "Create API key" works before (or without) hydration.
+    let query = leptos_router::hooks::use_query_map();
+    let (form_open, set_form_open) = signal(query.get_untracked().get("new").is_some());
     // The secret lives only here, in memory, until "Done".
     let revealed: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     Effect::new(move |_| {
@@ -227,7 +229,8 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Title text="API Keys" />
         <div class="page-head">
             <h1>"API Keys"</h1>
-            <button type="button" on:click=move |_| set_form_open.update(|o| *o = !*o)>"Create API key"</button>
+            <a class="button" role="button" href="/settings/api-keys?new=1"
+                on:click=move |ev| { ev.prevent_default(); set_form_open.update(|o| *o = !*o); }>"Create API key"</a>
         </div>
         <p class="hint">"Keys let machines call the Keyward API. A key can never do more than the member who made it."</p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -442,26 +445,28 @@ fn CreateKeyFormView(
             .unwrap_or_default()
     };
     view! {
-        <form class="card stack" on:submit=submit aria-label="Create API key">
+        // Without JavaScript the form posts to a plain handler that answers with the reveal
+        // page; hydrated, `submit` sends it to the server function instead.
+        <form class="card stack" on:submit=submit aria-label="Create API key" method="post" action="/settings/api-keys/new">
             <h2>"New API key"</h2>
-            <label>"Name" <input type="text" maxlength="100" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
-            <label>"Purpose" <input type="text" maxlength="500" placeholder="What will use this key?" prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
+            <label>"Name" <input type="text" name="name" maxlength="100" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <label>"Purpose" <input type="text" name="purpose" maxlength="500" placeholder="What will use this key?" prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
             <fieldset>
                 <legend>"Principal"</legend>
-                <label class="choice"><input type="radio" name="principal" value="service" disabled=!policy.allow_service_keys
+                <label class="choice"><input type="radio" name="principal" value="service" disabled=!policy.allow_service_keys checked=true
                     prop:checked=move || principal.get() == "service" on:change=move |_| principal.set("service".into()) />"Service"</label>
                 <label class="choice"><input type="radio" name="principal" value="agent" disabled=!policy.allow_agent_keys
                     prop:checked=move || principal.get() == "agent" on:change=move |_| principal.set("agent".into()) />"Agent"</label>
             </fieldset>
             <div class="field"><label for="field-scope">"Scope"</label>
-                <select id="field-scope" on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
+                <select id="field-scope" name="application_id" on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
                     <option value="">"Whole workspace"</option>
                     {apps.get_value().into_iter().map(|a| view! { <option value=a.id.clone()>{format!("Application: {}", a.name)}</option> }).collect_view()}
                 </select>
             </div>
             <Show when=move || principal.get() == "agent">
                 <div class="field"><label for="field-agent">"Agent"</label>
-                    <select id="field-agent" on:change=move |ev| agent.set(event_target_value(&ev))>
+                    <select id="field-agent" name="agent_id" on:change=move |ev| agent.set(event_target_value(&ev))>
                         <option value="">"Choose an agent"</option>
                         {move || agents_of_app().into_iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
                     </select>
@@ -472,18 +477,20 @@ fn CreateKeyFormView(
                 <legend>"Permissions"</legend>
                 <div class="presets">
                     {[("full", "Full access"), ("read", "Read only"), ("custom", "Custom")].into_iter().map(|(id, label)| view! {
-                        <label class="choice"><input type="radio" name="preset" value=id prop:checked=move || preset.get() == id
+                        <label class="choice"><input type="radio" name="preset" value=id checked=id == "read" prop:checked=move || preset.get() == id
                             on:change=move |_| { if id == "custom" { custom.set(chosen()); } preset.set(id.into()); } />{label}</label>
                     }).collect_view()}
                 </div>
                 <ul class="perm-grid">
                     {Permission::all().map(|p| {
                         let allowed = role_perms.contains(p);
+                        // As the "Read only" preset starts.
+                        let initially = allowed && PermissionSet::all_reads().contains(p);
                         let reason = (!allowed).then(|| format!("Your role ({}) does not grant this.", page.role.label()));
                         view! {
                             <li>
                                 <label class="choice" title=p.description()>
-                                    <input type="checkbox" value=p.id() disabled=!allowed
+                                    <input type="checkbox" name="permissions" value=p.id() disabled=!allowed checked=initially
                                         prop:checked=move || chosen().contains(p)
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
@@ -502,7 +509,7 @@ fn CreateKeyFormView(
                 <p class="hint">{move || format!("{} of {} permissions selected", chosen().len(), Permission::all().count())}</p>
             </fieldset>
             <div class="field"><label for="field-expiration">"Expiration"</label>
-                <select id="field-expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
+                <select id="field-expiration" name="expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
                     <option value="7">"7 days"</option>
                     <option value="30" selected=true>"30 days"</option>
                     <option value="60">"60 days"</option>
@@ -512,10 +519,10 @@ fn CreateKeyFormView(
                 </select>
             </div>
             <Show when=move || expiration.get() == "custom">
-                <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
+                <label>"Expires on" <input type="date" name="expires_on" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
             </Show>
             {policy.max_lifetime_days.map(|d| view! { <p class="hint">{format!("Workspace policy: keys live at most {d} days.")}</p> })}
-            <label class="choice"><input type="checkbox" prop:checked=move || log_bodies.get()
+            <label class="choice"><input type="checkbox" name="log_bodies" value="true" prop:checked=move || log_bodies.get()
                 on:change=move |ev| log_bodies.set(event_target_checked(&ev)) />"Log request and response bodies"</label>
             <p class="hint">"For debugging an integration: bodies are kept in the key's activity log, capped at 4 KiB, with credentials redacted. Off by default."</p>
             <ActionError action />

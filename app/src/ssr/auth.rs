@@ -115,10 +115,18 @@ pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
 /// Resolves the actor of a session: the user, their current workspace and role there. A
 /// workspace they were removed from falls back to another of theirs.
 pub async fn actor_of(session: &Session, address: String) -> AppResult<Option<Actor>> {
+    resolve_actor(&app_state(), session, address).await
+}
+
+/// [`actor_of`] with the state given, for handlers outside the Leptos context.
+pub async fn resolve_actor(
+    state: &super::state::AppState,
+    session: &Session,
+    address: String,
+) -> AppResult<Option<Actor>> {
     let Some(user) = session_user(session).await? else {
         return Ok(None);
     };
-    let state = app_state();
     let wanted: Option<String> = session.get(SESSION_WORKSPACE).await.ok().flatten();
     let workspaces = super::workspaces::workspaces_of(&state.db, user).await?;
     let current = workspaces
