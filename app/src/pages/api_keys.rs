@@ -8,6 +8,7 @@ use crate::domain::roles::Role;
 use crate::model::{ApplicationRow, KeyRow, KeyStatus, NewSecret, Policy};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -246,6 +247,9 @@ pub fn ApiKeysPage() -> impl IntoView {
                             </Show>
                             <KeyFilters page=p.get_value() search status_filter owner_filter app_filter />
                             <KeyTable page=p search status_filter owner_filter app_filter revoking rotating />
+                            // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
+                            {revoke_target(&p.get_value(), &query.get_untracked().get("revoke").unwrap_or_default())
+                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} /> })}
                         }.into_any()
                     }
                 }
@@ -255,6 +259,30 @@ pub fn ApiKeysPage() -> impl IntoView {
         {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
         {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=policy.get_untracked().is_some_and(|p| p.allow_never_expiring) action=rotate on_close=move || rotating.set(None) /> })}
     }
+}
+
+/// The key a `?revoke=ID` link names, if the viewer may revoke it now: a row, or the
+/// rotated-out previous secret of one (`true`).
+fn revoke_target(page: &KeysPageData, id: &str) -> Option<(KeyRow, bool)> {
+    if id.is_empty() {
+        return None;
+    }
+    page.keys.iter().find_map(|k| {
+        let may = k.status.usable() && k.abilities.revoke;
+        if k.id == id && may {
+            Some((k.clone(), false))
+        } else if k.previous_id.as_deref() == Some(id) && k.abilities.revoke {
+            Some((
+                KeyRow {
+                    id: id.to_string(),
+                    ..k.clone()
+                },
+                true,
+            ))
+        } else {
+            None
+        }
+    })
 }
 
 #[component]
@@ -366,7 +394,8 @@ fn KeyTable(
                                             <span class="sub previous-secret">"Previous secret works until " {when(Some(g))} "; last used "
                                                 {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
                                                 {previous.map(|p| view! {
-                                                    " " <button type="button" class="link danger" on:click=move |_| revoking.set(Some((p.clone(), true)))>"Revoke now"</button>
+                                                    " " <a role="button" class="link danger" href=format!("/settings/api-keys?revoke={}", p.id)
+                                                        on:click={let p = p.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((p.clone(), true))) }}>"Revoke now"</a>
                                                 })}</span>
                                         }
                                     })}
@@ -382,7 +411,8 @@ fn KeyTable(
                                         <button type="button" class="secondary" on:click={let k = k_rotate.clone(); move |_| rotating.set(Some(k.clone()))}>"Rotate"</button>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
-                                        <button type="button" class="danger" on:click={let k = k_revoke.clone(); move |_| revoking.set(Some((k.clone(), false)))}>"Revoke"</button>
+                                        <a class="button danger" role="button" href=format!("/settings/api-keys?revoke={}", k.id)
+                                            on:click={let k = k_revoke.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((k.clone(), false))) }}>"Revoke"</a>
                                     })}
                                 </td>
                             </tr>
@@ -589,19 +619,22 @@ fn RevokeDialog(
     });
     view! {
         <div class="backdrop">
+            // A plain form post to the server function without JavaScript; dispatched with it.
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="revoke-title"
+                method="post" action=RevokeKey::url()
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
+                <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
                 <p>{if previous {
                     "The secret this key replaced stops working at once; the current secret keeps working. This cannot be undone."
                 } else {
                     "Requests with this key will be refused at once, with any previous secret still in its grace period. This cannot be undone."
                 }}</p>
-                <label>"Reason" <input type="text" maxlength="500" placeholder="Optional" on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+                <label>"Reason" <input type="text" name="reason" maxlength="500" placeholder="Optional" on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
                 <ActionError action />
                 <div class="row">
                     <button type="submit" class="danger">"Revoke key"</button>
-                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>

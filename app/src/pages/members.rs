@@ -5,6 +5,7 @@ use crate::components::{error_text, when, ActionError};
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
 use crate::model::MemberRow;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -127,12 +128,17 @@ pub fn MembersPage() -> impl IntoView {
                                             <td>{if m.invitation_pending {
                                                 view! { <span>{m.role.label()}</span> }.into_any()
                                             } else {
+                                                // Changes on selection with JavaScript; without it, "Change role" submits.
                                                 view! {
-                                                    <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
-                                                    <select id=format!("role-{}", m.user_id) aria-label="Role" disabled=!d.can_manage
-                                                        on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
-                                                        {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
-                                                    </select>
+                                                    <ActionForm action=change attr:class="inline">
+                                                        <input type="hidden" name="user_id" value=m.user_id.clone() />
+                                                        <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
+                                                        <select id=format!("role-{}", m.user_id) name="role" aria-label="Role" disabled=!d.can_manage
+                                                            on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
+                                                            {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
+                                                        </select>
+                                                        {d.can_manage.then(|| view! { <noscript><button type="submit" class="secondary">"Change role"</button></noscript> })}
+                                                    </ActionForm>
                                                 }.into_any()
                                             }}</td>
                                             <td>{when(Some(m.joined_at))}</td>

@@ -1,0 +1,59 @@
+import { expect, test } from "@playwright/test";
+import { OWNER } from "./helpers";
+
+// The forms that change things work as plain HTML forms too (run last: they use what the
+// earlier files created).
+test.use({ javaScriptEnabled: false });
+
+async function signIn(page: import("@playwright/test").Page) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+}
+
+test("a key is revoked without JavaScript, after confirming", async ({ page }) => {
+  await signIn(page);
+  const row = page.getByRole("row", { name: /No-script key/ });
+  await row.getByRole("button", { name: "Revoke", exact: true }).click();
+  const confirm = page.getByRole("dialog", { name: /Revoke/ });
+  await confirm.getByLabel("Reason").fill("no longer needed");
+  await confirm.getByRole("button", { name: "Revoke key" }).click();
+  await expect(page.getByRole("row", { name: /No-script key/ })).toContainText("Revoked");
+  await expect(page.getByRole("dialog", { name: /Revoke/ })).toHaveCount(0);
+});
+
+test("a member's role is changed without JavaScript", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/members");
+  const row = page.getByRole("row", { name: /dev@example.com/ });
+  await row.getByLabel("Role").selectOption({ label: "Auditor" });
+  await row.getByRole("button", { name: "Change role" }).click();
+  await expect(page.getByRole("row", { name: /dev@example.com/ }).getByLabel("Role")).toHaveValue("auditor");
+});
+
+test("an invitation link sets the new account's password without JavaScript", async ({ page, browser }) => {
+  // The link itself is made with JavaScript here; accepting it is what must work without.
+  const owner = await (await browser.newContext({ javaScriptEnabled: true })).newPage();
+  await owner.goto("/login");
+  await owner.getByLabel("Email").fill(OWNER.email);
+  await owner.getByLabel("Password").fill(OWNER.password);
+  await owner.getByRole("button", { name: "Sign in" }).click();
+  await expect(owner).toHaveURL(/\/settings\/api-keys$/);
+  await owner.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await owner.goto("/settings/members");
+  await owner.waitForFunction(() => document.body.dataset.hydrated === "true");
+  await owner.getByRole("button", { name: "Invite member" }).click();
+  const invite = owner.getByRole("form", { name: "Invite member" });
+  await invite.getByLabel("Email").fill("noscript@example.com");
+  await invite.getByRole("button", { name: "Send invitation" }).click();
+  const link = await owner.getByLabel("Invitation link").inputValue();
+  await owner.context().close();
+
+  await page.goto(link);
+  await page.getByLabel("Password").fill("no script password");
+  await page.getByRole("button", { name: "Set password" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByText("noscript@example.com")).toBeVisible();
+});
