@@ -57,3 +57,37 @@ test("an invitation link sets the new account's password without JavaScript", as
   await expect(page).toHaveURL(/\/settings\/api-keys$/);
   await expect(page.getByText("noscript@example.com")).toBeVisible();
 });
+
+test("a member is invited without JavaScript and the link is shown once", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/members");
+  await page.getByRole("button", { name: "Invite member" }).click();
+  const invite = page.getByRole("form", { name: "Invite member" });
+  await invite.getByLabel("Email").fill("late-noscript@example.com");
+  await invite.getByLabel("Role").selectOption({ label: "Viewer" });
+  await invite.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByLabel("Invitation link")).toHaveValue(/^\/invite\/[0-9a-f]{48}$/);
+  await page.getByRole("link", { name: "Back to members" }).click();
+  await expect(page.getByRole("row", { name: /late-noscript@example.com/ })).toContainText("invitation pending");
+});
+
+test("a key is rotated without JavaScript and the new secret is shown once", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const form = page.getByRole("form", { name: "Create API key" });
+  await form.getByLabel("Name", { exact: true }).fill("No-script rotation");
+  await form.getByRole("button", { name: "Create key" }).click();
+  const first = await page.getByRole("dialog", { name: "Copy your new API key" }).getByLabel("Secret").inputValue();
+  await page.getByRole("link", { name: "Done" }).click();
+
+  await page.getByRole("row", { name: /No-script rotation/ }).getByRole("button", { name: "Rotate" }).click();
+  const rotate = page.getByRole("dialog", { name: /Rotate/ });
+  await rotate.getByLabel("Grace period").selectOption({ label: "Now" });
+  await rotate.getByRole("button", { name: "Rotate key" }).click();
+  const second = await page.getByRole("dialog", { name: "Copy your new API key" }).getByLabel("Secret").inputValue();
+  expect(second).not.toBe(first);
+  const status = async (secret: string) =>
+    (await page.request.get("/api/v1/me", { headers: { "X-Keyward-Api-Token": secret } })).status();
+  expect(await status(second)).toBe(200);
+  expect(await status(first)).toBe(401);
+});

@@ -1,7 +1,8 @@
 //! Console forms that must work as plain HTML, without JavaScript, where a server function
-//! cannot: creating a key answers with a page that reveals its secret once (a server
-//! function answering a plain form post can only redirect, and the secret would be lost).
-//! With JavaScript the same form is sent to the `create_key` server function instead.
+//! cannot: creating or rotating a key and inviting a member answer with a page that shows a
+//! one-time value (a secret, an invitation link). A server function answering a plain form
+//! post can only redirect, and the value would be lost. With JavaScript the same forms go to
+//! their server functions instead.
 
 use app::ssr::state::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -13,17 +14,43 @@ use tower_sessions::Session;
 
 /// Where the create form posts without JavaScript.
 pub const CREATE_KEY_PATH: &str = "/settings/api-keys/new";
+/// Where the rotate dialog posts without JavaScript.
+pub const ROTATE_KEY_PATH: &str = "/settings/api-keys/rotate";
+/// Where the invitation form posts without JavaScript.
+pub const INVITE_PATH: &str = "/settings/members/invite";
+
+/// The value of field `name` (empty when absent).
+fn field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The signed-in member of a plain form post, or the answer to give instead.
+async fn signed_in(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    session: &Session,
+    back_to: &str,
+) -> Result<app::ssr::auth::Actor, Response> {
+    let address = state.client_address(peer.ip(), headers).to_string();
+    match app::ssr::auth::resolve_actor(state, session, address).await {
+        Ok(Some(actor)) => Ok(actor),
+        Ok(None) => Err(Redirect::to(&format!("/login?next={back_to}")).into_response()),
+        Err(e) => Err(page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &failure(&e.to_string(), back_to),
+        )),
+    }
+}
 
 /// The create form as a browser posts it (repeated `permissions` fields, checkboxes absent
 /// when off), into the form type the server function takes.
 fn create_form(fields: &[(String, String)]) -> app::pages::api_keys::CreateKeyForm {
-    let one = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let one = |name: &str| field(fields, name);
     app::pages::api_keys::CreateKeyForm {
         name: one("name"),
         purpose: one("purpose"),
@@ -51,11 +78,9 @@ pub async fn create_key(
     session: Session,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let address = state.client_address(peer.ip(), &headers).to_string();
-    let actor = match app::ssr::auth::resolve_actor(&state, &session, address).await {
-        Ok(Some(actor)) => actor,
-        Ok(None) => return Redirect::to("/login?next=/settings/api-keys").into_response(),
-        Err(e) => return page(StatusCode::SERVICE_UNAVAILABLE, &failure(&e.to_string())),
+    let actor = match signed_in(&state, peer, &headers, &session, "/settings/api-keys").await {
+        Ok(actor) => actor,
+        Err(answer) => return answer,
     };
     let form = create_form(&fields);
     let created = match app::pages::api_keys::parse_create_form(&form, actor.role) {
@@ -64,8 +89,117 @@ pub async fn create_key(
     };
     match created {
         Ok(secret) => page(StatusCode::OK, &reveal(&secret.key.prefix, secret.expose())),
-        Err(e) => page(StatusCode::BAD_REQUEST, &failure(&e.to_string())),
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            &failure(&e.to_string(), "/settings/api-keys?new=1"),
+        ),
     }
+}
+
+/// `POST /settings/api-keys/rotate`: rotates one's own key and answers with the page that
+/// shows the new secret, once.
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let actor = match signed_in(&state, peer, &headers, &session, "/settings/api-keys").await {
+        Ok(actor) => actor,
+        Err(answer) => return answer,
+    };
+    let rotated = async {
+        use app::ssr::error::AppError;
+        let id =
+            uuid::Uuid::parse_str(field(&fields, "id").trim()).map_err(|_| AppError::NotFound)?;
+        let grace: i64 = field(&fields, "grace_seconds")
+            .parse()
+            .map_err(|_| AppError::invalid("Choose a grace period."))?;
+        let expiration = app::ssr::keys::Expiration::parse_optional(
+            &field(&fields, "expiration"),
+            &field(&fields, "expires_on"),
+        )?;
+        app::ssr::keys::rotate(
+            &state.db,
+            &state.secret,
+            &actor.principal(),
+            id,
+            grace,
+            expiration,
+        )
+        .await
+    }
+    .await;
+    match rotated {
+        Ok(secret) => page(StatusCode::OK, &reveal(&secret.key.prefix, secret.expose())),
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            &failure(&e.to_string(), "/settings/api-keys"),
+        ),
+    }
+}
+
+/// `POST /settings/members/invite`: invites an address (`members:write`) and answers with the
+/// page that shows the one-time invitation link.
+pub async fn invite(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    use app::domain::access::{authorize, Requirement, USERS_ONLY};
+    use app::domain::permissions::Permission;
+    let actor = match signed_in(&state, peer, &headers, &session, "/settings/members").await {
+        Ok(actor) => actor,
+        Err(answer) => return answer,
+    };
+    let invited = async {
+        use app::ssr::error::AppError;
+        // The same requirement the `invite_member` server function declares.
+        authorize(
+            &actor.grant(),
+            &Requirement {
+                principals: USERS_ONLY,
+                permissions: &[Permission::MEMBERS_WRITE],
+                agent_binding: false,
+            },
+            None,
+        )
+        .map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
+        let email = app::domain::validate::Email::parse(&field(&fields, "email"))?;
+        let role =
+            app::domain::roles::Role::parse(&field(&fields, "role")).map_err(AppError::invalid)?;
+        app::ssr::workspaces::invite(&state.db, &state.secret, &actor, email, role).await
+    }
+    .await;
+    match invited {
+        Ok(Some(token)) => page(
+            StatusCode::OK,
+            &invitation_link(&format!("/invite/{token}")),
+        ),
+        Ok(None) => page(
+            StatusCode::OK,
+            "<p><a href=\"/settings/members\">Back to members</a></p>",
+        ),
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            &failure(&e.to_string(), "/settings/members?invite=1"),
+        ),
+    }
+}
+
+/// The one-time invitation link, as the members page shows it with JavaScript.
+fn invitation_link(link: &str) -> String {
+    format!(
+        "<div class=\"card\" role=\"status\"><p>Send this one-time invitation link to the person \
+         you invited. It is shown only now and works for 7 days. If they already have an account \
+         here, they accept the invitation after signing in.</p>\
+         <input type=\"text\" readonly aria-label=\"Invitation link\" value=\"{}\"></div>\
+         <p><a href=\"/settings/members\">Back to members</a></p>",
+        escape(link)
+    )
 }
 
 fn escape(s: &str) -> String {
@@ -91,11 +225,12 @@ fn reveal(prefix: &str, secret: &str) -> String {
     )
 }
 
-fn failure(message: &str) -> String {
+fn failure(message: &str, back_to: &str) -> String {
     format!(
-        "<h1>The key was not created</h1><p class=\"error\" role=\"alert\">{}</p>\
-         <p><a href=\"/settings/api-keys?new=1\">Back to the form</a></p>",
-        escape(message)
+        "<h1>Nothing was changed</h1><p class=\"error\" role=\"alert\">{}</p>\
+         <p><a href=\"{}\">Back</a></p>",
+        escape(message),
+        escape(back_to)
     )
 }
 
@@ -104,7 +239,7 @@ fn page(status: StatusCode, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API Keys · Keyward</title><link rel=\"stylesheet\" href=\"/pkg/keyward.css\"></head>\
+         <title>Keyward</title><link rel=\"stylesheet\" href=\"/pkg/keyward.css\"></head>\
          <body><main class=\"narrow\">{body}</main></body></html>"
     );
     let mut res = (status, Html(html)).into_response();

@@ -155,6 +155,14 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             crate::console_forms::CREATE_KEY_PATH,
             axum::routing::post(crate::console_forms::create_key),
         )
+        .route(
+            crate::console_forms::ROTATE_KEY_PATH,
+            axum::routing::post(crate::console_forms::rotate_key),
+        )
+        .route(
+            crate::console_forms::INVITE_PATH,
+            axum::routing::post(crate::console_forms::invite),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(middleware::readyz))
         .nest_service("/pkg", ServeDir::new(format!("{site}/pkg")))

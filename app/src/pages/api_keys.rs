@@ -250,6 +250,13 @@ pub fn ApiKeysPage() -> impl IntoView {
                             // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
                             {revoke_target(&p.get_value(), &query.get_untracked().get("revoke").unwrap_or_default())
                                 .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} /> })}
+                            // `?rotate=ID`, likewise, for one's own usable key.
+                            {query.get_untracked().get("rotate").and_then(|id| {
+                                let page = p.get_value();
+                                let allow_never = page.policy.allow_never_expiring;
+                                page.keys.into_iter().find(|k| k.id == id && k.status.usable() && k.abilities.rotate)
+                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} /> })
+                            })}
                         }.into_any()
                     }
                 }
@@ -408,7 +415,8 @@ fn KeyTable(
                                     <a href=activity_href>"Activity"</a>
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
-                                        <button type="button" class="secondary" on:click={let k = k_rotate.clone(); move |_| rotating.set(Some(k.clone()))}>"Rotate"</button>
+                                        <a class="button secondary" role="button" href=format!("/settings/api-keys?rotate={}", k.id)
+                                            on:click={let k = k_rotate.clone(); move |ev| { ev.prevent_default(); rotating.set(Some(k.clone())) }}>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
                                         <a class="button danger" role="button" href=format!("/settings/api-keys?revoke={}", k.id)
@@ -661,17 +669,21 @@ fn RotateDialog(
     });
     view! {
         <div class="backdrop">
+            // Without JavaScript the form posts to a plain handler that answers with the reveal
+            // page; hydrated, it goes to the server function.
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="rotate-title"
+                method="post" action="/settings/api-keys/rotate"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
                     id: id.clone(),
                     grace_seconds: grace.get_untracked(),
                     expiration: Some(expiration.get_untracked()),
                     expires_on: Some(expires_on.get_untracked()),
                 }); }>
+                <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>
-                    <select id="field-grace-period" on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
+                    <select id="field-grace-period" name="grace_seconds" on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
                         <option value="0">"Now"</option>
                         <option value="3600" selected=true>"1 hour"</option>
                         <option value="86400">"24 hours"</option>
@@ -679,7 +691,7 @@ fn RotateDialog(
                     </select>
                 </div>
                 <div class="field"><label for="field-rotate-expiration">"Expiration"</label>
-                    <select id="field-rotate-expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
+                    <select id="field-rotate-expiration" name="expiration" on:change=move |ev| expiration.set(event_target_value(&ev))>
                         <option value="" selected=true>"Same lifetime as before"</option>
                         <option value="7">"7 days"</option>
                         <option value="30">"30 days"</option>
@@ -690,13 +702,13 @@ fn RotateDialog(
                     </select>
                 </div>
                 <Show when=move || expiration.get() == "custom">
-                    <label>"Expires on" <input type="date" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
+                    <label>"Expires on" <input type="date" name="expires_on" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
                 </Show>
                 <p class="hint">"The new secret must fit the workspace policy as it is now."</p>
                 <ActionError action />
                 <div class="row">
                     <button type="submit">"Rotate key"</button>
-                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>

@@ -75,7 +75,11 @@ pub fn MembersPage() -> impl IntoView {
         },
         |_| members_page(),
     );
-    let (inviting, set_inviting) = signal(false);
+    // `?invite=1` opens the form: how "Invite member" works before (or without) hydration.
+    let query = leptos_router::hooks::use_query_map();
+    let (inviting, set_inviting) = signal(query.get_untracked().get("invite").is_some());
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Developer.id().to_string());
     let removing: RwSignal<Option<MemberRow>> = RwSignal::new(None);
     view! {
         <Title text="Members" />
@@ -85,22 +89,26 @@ pub fn MembersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     // Only roles with members:write see the control; the server refuses the rest anyway.
                     data.await.map(|d| d.can_manage).unwrap_or(false).then(|| view! {
-                        <button type="button" on:click=move |_| set_inviting.update(|o| *o = !*o)>"Invite member"</button>
+                        <a class="button" role="button" href="/settings/members?invite=1"
+                            on:click=move |ev| { ev.prevent_default(); set_inviting.update(|o| *o = !*o); }>"Invite member"</a>
                     })
                 })}
             </Suspense>
         </div>
         <Show when=move || inviting.get()>
-            <ActionForm action=invite attr:class="card stack" attr:aria-label="Invite member">
-                <label>"Email" <input type="email" name="email" required /></label>
+            // Without JavaScript the form posts to a plain handler that answers with the link
+            // page (a server function could only redirect, losing the one-time link).
+            <form class="card stack" aria-label="Invite member" method="post" action="/settings/members/invite"
+                on:submit=move |ev| { ev.prevent_default(); invite.dispatch(InviteMember { email: email.get_untracked(), role: role.get_untracked() }); }>
+                <label>"Email" <input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev)) /></label>
                 <div class="field"><label for="field-role">"Role"</label>
-                    <select id="field-role" name="role">
+                    <select id="field-role" name="role" on:change=move |ev| role.set(event_target_value(&ev))>
                         {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == Role::Developer>{r.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <ActionError action=invite />
                 <button type="submit">"Send invitation"</button>
-            </ActionForm>
+            </form>
         </Show>
         {move || invite.value().get().and_then(Result::ok).flatten().map(|link| view! {
             <div class="card" role="status">
