@@ -688,3 +688,86 @@ async fn logged_bodies_keep_no_credential_of_any_product_and_nothing_unparsed() 
         "{bodies:?}"
     );
 }
+
+#[tokio::test]
+async fn the_plain_form_handlers_keep_the_same_rules() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let admin = app.add_member("admin@example.com", "admin").await;
+    let form = [
+        ("name", "plain"),
+        ("principal", "service"),
+        ("preset", "read"),
+        ("expiration", "30"),
+    ];
+    // Anonymous: to the sign-in page. Cross-site: refused.
+    let res = app
+        .fresh_client()
+        .post(app.url("/settings/api-keys/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+    let res = owner
+        .post(app.url("/settings/api-keys/new"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("api_keys").await, 0);
+    // Signed in: the answer shows the secret, once, and is never stored by the browser.
+    let res = owner
+        .post(app.url("/settings/api-keys/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let page = res.text().await.unwrap();
+    let secret = page
+        .split("value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(app.works(&secret).await);
+    // Rotating someone else's key through the plain form is refused like anywhere else.
+    let id = app.key_row_id(&secret).await;
+    let res = admin
+        .post(app.url("/settings/api-keys/rotate"))
+        .form(&[
+            ("id", id.as_str()),
+            ("grace_seconds", "0"),
+            ("expiration", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("only a key&#39;s owner ever sees"), "{body}");
+    assert!(!body.contains("kw_svc_"), "{body}");
+    assert_eq!(app.count("api_keys").await, 1);
+    // Inviting needs members:write there too.
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let res = dev
+        .post(app.url("/settings/members/invite"))
+        .form(&[("email", "x@example.com"), ("role", "viewer")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Missing permission members:write"));
+}
