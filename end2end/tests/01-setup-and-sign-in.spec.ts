@@ -17,6 +17,20 @@ test("setup refuses a blank workspace name and stores nothing", async ({ page })
   await expect(page).toHaveURL(/\/setup$/);
 });
 
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("setup posts as a plain form and answers bad input on its page", async ({ page }) => {
+    await page.goto("/setup");
+    await page.getByLabel("Workspace name").fill("   ");
+    await page.getByLabel("Email").fill(OWNER.email);
+    await page.getByLabel("Password").fill(OWNER.password);
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await expect(page.getByText("Workspace name is required.")).toBeVisible();
+    await expect(page).toHaveURL(/\/setup/);
+  });
+});
+
 test("setup creates the workspace and signs the owner in", async ({ page }) => {
   await page.goto("/setup");
   await hydrated(page);
