@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createKey, inviteMember, signIn } from "./helpers";
+import { createKey, hydrated, inviteMember, signIn } from "./helpers";
 
 const ADMIN = { email: "admin@example.com", password: "admin password 123" };
 
@@ -50,4 +50,22 @@ test("revoking a rotated key ends the previous secret inside its grace period to
   await expect(row()).not.toContainText("Previous secret works until");
   expect(await status(page, fresh)).toBe(401);
   expect(await status(page, old)).toBe(401);
+});
+
+test("a confirmation opened by its link closes with Cancel", async ({ page }) => {
+  await signIn(page);
+  await createKey(page, "Linked key");
+  const href = await page
+    .getByRole("row", { name: /Linked key/ })
+    .getByRole("button", { name: "Revoke", exact: true })
+    .getAttribute("href");
+  expect(href).toMatch(/^\/settings\/api-keys\?revoke=/);
+  await page.goto(href!);
+  await hydrated(page);
+  const confirm = page.getByRole("dialog", { name: /Revoke/ });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByRole("dialog", { name: /Revoke/ })).toHaveCount(0);
+  await expect(page.getByRole("row", { name: /Linked key/ })).toContainText("Active");
 });

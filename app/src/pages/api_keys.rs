@@ -248,14 +248,14 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <KeyFilters page=p.get_value() search status_filter owner_filter app_filter />
                             <KeyTable page=p search status_filter owner_filter app_filter revoking rotating />
                             // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
-                            {revoke_target(&p.get_value(), &query.get_untracked().get("revoke").unwrap_or_default())
-                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} /> })}
+                            {move || revoke_target(&p.get_value(), &query.read().get("revoke").unwrap_or_default())
+                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} from_url=true /> })}
                             // `?rotate=ID`, likewise, for one's own usable key.
-                            {query.get_untracked().get("rotate").and_then(|id| {
+                            {move || query.read().get("rotate").and_then(|id| {
                                 let page = p.get_value();
                                 let allow_never = page.policy.allow_never_expiring;
                                 page.keys.into_iter().find(|k| k.id == id && k.status.usable() && k.abilities.rotate)
-                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} /> })
+                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} from_url=true /> })
                             })}
                         }.into_any()
                     }
@@ -616,6 +616,9 @@ fn RevokeDialog(
     previous: bool,
     action: ServerAction<RevokeKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
+    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" follows its link back.
+    #[prop(optional)]
+    from_url: bool,
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let id = key.id.clone();
@@ -642,7 +645,7 @@ fn RevokeDialog(
                 <ActionError action />
                 <div class="row">
                     <button type="submit" class="danger">"Revoke key"</button>
-                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>
@@ -656,6 +659,9 @@ fn RotateDialog(
     allow_never: bool,
     action: ServerAction<RotateKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
+    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" follows its link back.
+    #[prop(optional)]
+    from_url: bool,
 ) -> impl IntoView {
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
@@ -708,7 +714,7 @@ fn RotateDialog(
                 <ActionError action />
                 <div class="row">
                     <button type="submit">"Rotate key"</button>
-                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>
