@@ -199,3 +199,64 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         assert!(actions.contains(&a.to_string()), "{a} missing");
     }
 }
+
+#[tokio::test]
+async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let res = app
+        .call_fn_with(&owner, "create_workspace", &[("name", "Other")])
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    let mut links = Vec::new();
+    for email in ["dev@example.com", "fresh@example.com"] {
+        let v: Value = app
+            .call_fn_with(
+                &owner,
+                "invite_member",
+                &[("email", email), ("role", "viewer")],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        links.push(v.as_str().unwrap().to_string());
+    }
+    for email in ["dev@example.com", "fresh@example.com"] {
+        let id = app.user_id(email).await.to_string();
+        let res = app
+            .call_fn_with(&owner, "cancel_invitation", &[("user_id", &id)])
+            .await;
+        assert!(res.status().is_success(), "{email}");
+    }
+    let page: Value = app
+        .call_json(&owner, "members_page", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["members"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(viewer(&app, &dev).await["invitations"], json!([]));
+    let token = links[1].trim_start_matches("/invite/");
+    let body = app
+        .call_fn_with(
+            &app.fresh_client(),
+            "accept_invitation",
+            &[("token", token), ("password", "too late password")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("invalid, used or expired"), "{body}");
+    // Cancelling what is not pending changes nothing.
+    let owner_id = app.user_id(OWNER_EMAIL).await.to_string();
+    let body = app
+        .call_fn_with(&owner, "cancel_invitation", &[("user_id", &owner_id)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Not found"), "{body}");
+}

@@ -1037,6 +1037,7 @@ const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("decline_workspace_invitation", Access::Member),
     ("instance_page", Access::Member),
     ("save_instance_settings", Access::Member),
+    ("cancel_invitation", Access::Needs("members:write")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

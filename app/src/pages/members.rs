@@ -51,6 +51,15 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Ser
     Ok(workspaces::change_role(&app_state().db, &actor, user, role).await?)
 }
 
+/// Cancels a pending invitation (of a new or an existing account).
+#[server]
+pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    Ok(workspaces::cancel_invitation(&app_state().db, &actor, user).await?)
+}
+
 /// Removes a member and revokes their keys in this workspace.
 #[server]
 pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
@@ -65,12 +74,14 @@ pub fn MembersPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
+    let cancel = ServerAction::<CancelInvitation>::new();
     let data = Resource::new(
         move || {
             (
                 invite.version().get(),
                 change.version().get(),
                 remove.version().get(),
+                cancel.version().get(),
             )
         },
         |_| members_page(),
@@ -118,6 +129,7 @@ pub fn MembersPage() -> impl IntoView {
         })}
         <ActionError action=change />
         <ActionError action=remove />
+        <ActionError action=cancel />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -128,6 +140,7 @@ pub fn MembersPage() -> impl IntoView {
                             <tbody>
                                 {d.members.into_iter().map(|m| {
                                     let user = m.user_id.clone();
+                                    let pending_user = m.user_id.clone();
                                     let m2 = m.clone();
                                     view! {
                                         <tr>
@@ -150,9 +163,18 @@ pub fn MembersPage() -> impl IntoView {
                                                 }.into_any()
                                             }}</td>
                                             <td>{when(Some(m.joined_at))}</td>
-                                            <td>{(d.can_manage && !m.invitation_pending).then(|| view! {
-                                                <button type="button" class="danger" on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
-                                            })}</td>
+                                            <td>{match (d.can_manage, m.invitation_pending) {
+                                                (false, _) => None,
+                                                (true, true) => Some(view! {
+                                                    <ActionForm action=cancel attr:class="inline">
+                                                        <input type="hidden" name="user_id" value=pending_user />
+                                                        <button type="submit" class="secondary">"Cancel invitation"</button>
+                                                    </ActionForm>
+                                                }.into_any()),
+                                                (true, false) => Some(view! {
+                                                    <button type="button" class="danger" on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
+                                                }.into_any()),
+                                            }}</td>
                                         </tr>
                                     }
                                 }).collect_view()}

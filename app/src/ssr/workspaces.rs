@@ -285,6 +285,45 @@ pub async fn answer_invitation(
     Ok(accept.then_some(ws))
 }
 
+/// Cancels `user`'s pending invitation to the actor's workspace: their unused links stop
+/// working, and an account created by the invitation that never signed in leaves the
+/// workspace. The same for new and existing addresses.
+pub async fn cancel_invitation(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
+    let ws = actor.workspace_id.to_string();
+    let mut tx = db.write().await?;
+    let cancelled = sqlx::query(
+        "DELETE FROM invitations WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL",
+    )
+    .bind(&ws)
+    .bind(user.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let unused_member = sqlx::query(
+        "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2 \
+         AND user_id IN (SELECT id FROM users WHERE password_hash IS NULL)",
+    )
+    .bind(&ws)
+    .bind(user.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if cancelled == 0 && unused_member == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor.principal().event(
+            "member.invitation_cancelled",
+            format!("user:{user}"),
+            String::new(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The pending invitations of existing accounts, shown with the members.
 async fn invited_accounts(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
