@@ -149,25 +149,14 @@ pub async fn invite(
     session: Session,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    use app::domain::access::{authorize, Requirement, USERS_ONLY};
-    use app::domain::permissions::Permission;
     let actor = match signed_in(&state, peer, &headers, &session, "/settings/members").await {
         Ok(actor) => actor,
         Err(answer) => return answer,
     };
     let invited = async {
         use app::ssr::error::AppError;
-        // The same requirement the `invite_member` server function declares.
-        authorize(
-            &actor.grant(),
-            &Requirement {
-                principals: USERS_ONLY,
-                permissions: &[Permission::MEMBERS_WRITE],
-                agent_binding: false,
-            },
-            None,
-        )
-        .map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
+        // What the `invite_member` server function declares, from the same table.
+        app::ssr::auth::meets(&actor, "invite_member")?;
         let email = app::domain::validate::Email::parse(&field(&fields, "email"))?;
         let role =
             app::domain::roles::Role::parse(&field(&fields, "role")).map_err(AppError::invalid)?;

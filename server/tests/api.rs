@@ -176,7 +176,12 @@ async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
     let app = spawn_app().await;
     app.setup_owner().await;
     let anonymous = app.fresh_client();
-    let public = ["setup", "login", "logout", "accept_invitation"];
+    let public: Vec<&str> = app::domain::console::CONSOLE_FUNCTIONS
+        .iter()
+        .filter(|f| f.access == app::domain::console::Access::Public)
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(public, ["login", "logout", "accept_invitation", "setup"]);
     let paths = helpers::server_fn_paths();
     assert!(paths.len() >= 20, "found only {paths:?}");
     for (name, path) in &paths {
@@ -998,83 +1003,56 @@ async fn user_tokens_work_until_sign_out() {
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// What each server function demands. A function missing here fails the test below, so none
-/// can be added without its authorization being checked.
-const SERVER_FUNCTIONS: &[(&str, Access)] = &[
-    ("setup", Access::Public),
-    ("login", Access::Public),
-    ("logout", Access::Public),
-    ("accept_invitation", Access::Public),
-    ("current_viewer", Access::Member),
-    ("switch_workspace", Access::Member),
-    ("create_workspace", Access::Member),
-    ("keys_page", Access::Member),
-    ("create_key", Access::Member),
-    ("revoke_key", Access::Member),
-    ("rotate_key", Access::Member),
-    ("test_credential", Access::Member),
-    ("inspect_key", Access::Member),
-    ("key_activity", Access::Member),
-    ("set_body_logging", Access::Member),
-    ("get_policy", Access::Member),
-    ("save_policy", Access::Needs("members:write")),
-    ("members_page", Access::Needs("members:read")),
-    ("invite_member", Access::Needs("members:write")),
-    ("change_member_role", Access::Needs("members:write")),
-    ("remove_member", Access::Needs("members:write")),
-    ("list_applications", Access::Needs("applications:read")),
-    ("create_application", Access::Needs("applications:write")),
-    ("rename_application", Access::Needs("applications:write")),
-    ("delete_application", Access::Needs("applications:write")),
-    ("create_agent", Access::Needs("agents:write")),
-    ("delete_agent", Access::Needs("agents:write")),
-    ("preview_deletion", Access::Needs("applications:read")),
-    ("account_sessions", Access::Member),
-    ("change_password", Access::Member),
-    ("sign_out_session", Access::Member),
-    ("sign_out_other_sessions", Access::Member),
-    ("accept_workspace_invitation", Access::Member),
-    ("decline_workspace_invitation", Access::Member),
-    ("instance_page", Access::Member),
-    ("save_instance_settings", Access::Member),
-    ("cancel_invitation", Access::Needs("members:write")),
-];
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Access {
-    Public,
-    Member,
-    Needs(&'static str),
-}
-
+/// Every registered server function is declared in the domain's table (the one the gate
+/// reads), and each refuses a role without what it declares.
 #[tokio::test]
 async fn every_server_function_refuses_a_role_without_its_permission() {
+    use app::domain::console::{access_of, Access, CONSOLE_FUNCTIONS};
+    use app::domain::roles::Role;
     let app = spawn_app().await;
     app.setup_owner().await;
     let viewer = app.add_member("viewer@example.com", "viewer").await;
     let registered = helpers::server_fn_paths();
     for (name, _) in &registered {
         assert!(
-            SERVER_FUNCTIONS.iter().any(|(n, _)| n == name),
-            "server function {name} is not in SERVER_FUNCTIONS"
+            access_of(name).is_some(),
+            "server function {name} is not declared in CONSOLE_FUNCTIONS"
         );
     }
-    for (name, access) in SERVER_FUNCTIONS {
-        let Access::Needs(permission) = access else {
-            continue;
+    assert_eq!(
+        registered.len(),
+        CONSOLE_FUNCTIONS.len(),
+        "a declared function is not registered"
+    );
+    for function in CONSOLE_FUNCTIONS {
+        let expected = match function.access {
+            Access::Public | Access::Member => continue,
+            Access::InstanceAdmin => Some("Only instance admins".to_string()),
+            Access::Needs(needed) => {
+                let missing: Vec<&str> = needed
+                    .iter()
+                    .filter(|p| !Role::Viewer.permissions().contains(**p))
+                    .map(|p| p.id())
+                    .collect();
+                (!missing.is_empty()).then(|| format!("Missing permission {}", missing.join(", ")))
+            }
         };
         let res = app
-            .call_fn_with(&viewer, name, &helpers::EVERY_ARGUMENT)
+            .call_fn_with(&viewer, function.name, &helpers::EVERY_ARGUMENT)
             .await;
         let body = res.text().await.unwrap();
-        // A viewer holds applications:read only among these.
-        if *permission == "applications:read" {
-            assert!(!body.contains("Missing permission"), "{name}: {body}");
-        } else {
-            assert!(
-                body.contains(&format!("Missing permission {permission}")),
-                "{name} did not refuse a viewer: {body}"
-            );
+        match expected {
+            Some(refusal) => assert!(
+                body.contains(&refusal),
+                "{} did not refuse a viewer: {body}",
+                function.name
+            ),
+            // A viewer holds applications:read: refused for anything else, never for that.
+            None => assert!(
+                !body.contains("Missing permission"),
+                "{}: {body}",
+                function.name
+            ),
         }
     }
     assert_eq!(app.count("applications").await, 0);

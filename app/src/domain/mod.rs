@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod authorization;
+pub mod console;
 pub mod coverage;
 pub mod dates;
 pub mod issuance;

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 #[server]
 pub async fn account_sessions() -> Result<Vec<SessionRow>, ServerFnError> {
     use crate::ssr::{auth, sessions, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("account_sessions").await?;
     let current = auth::current_session_id().await?;
     Ok(sessions::list(&app_state().db, actor.user_id, current.as_deref()).await?)
 }
@@ -23,7 +23,7 @@ pub async fn change_password(
 ) -> Result<(), ServerFnError> {
     use crate::domain::validate::Password;
     use crate::ssr::{auth, error::AppError, sessions, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("change_password").await?;
     let new = Password::parse(new_password).map_err(AppError::from)?;
     let keep = auth::current_session_id().await?.unwrap_or_default();
     let state = app_state();
@@ -43,7 +43,7 @@ pub async fn change_password(
 #[server]
 pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, sessions, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("sign_out_session").await?;
     Ok(sessions::end(&app_state().db, actor.user_id, handle.trim()).await?)
 }
 
@@ -51,7 +51,7 @@ pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
 #[server]
 pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
     use crate::ssr::{auth, sessions, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("sign_out_other_sessions").await?;
     let keep = auth::current_session_id().await?.unwrap_or_default();
     Ok(sessions::end_others(&app_state().db, actor.user_id, &keep).await?)
 }

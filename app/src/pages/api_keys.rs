@@ -46,7 +46,7 @@ pub struct CreateKeyForm {
 #[server]
 pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
     use crate::ssr::{auth, keys, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("keys_page").await?;
     let state = app_state();
     let now = crate::ssr::now();
     let viewer = actor.principal();
@@ -65,7 +65,7 @@ pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
 #[server(input = Json)]
 pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError> {
     use crate::ssr::{auth, keys, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("create_key").await?;
     let state = app_state();
     let new = parse_create_form(&form, actor.role)?;
     Ok(keys::create(&state.db, &state.secret, &actor.principal(), new).await?)
@@ -123,7 +123,7 @@ pub fn parse_create_form(
 pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError> {
     use crate::domain::validate::optional_text;
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("revoke_key").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let reason = optional_text("Reason", &reason).map_err(AppError::from)?;
     Ok(keys::revoke(&app_state().db, &actor.principal(), id, reason).await?)
@@ -140,7 +140,7 @@ pub async fn rotate_key(
     expires_on: Option<String>,
 ) -> Result<NewSecret, ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("rotate_key").await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let expiration = keys::Expiration::parse_optional(

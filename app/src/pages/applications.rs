@@ -1,8 +1,6 @@
 //! Settings → Applications and their agents.
 
 use crate::components::{error_text, when, ActionError};
-#[cfg(feature = "ssr")]
-use crate::domain::permissions::Permission;
 use crate::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +8,7 @@ use leptos_meta::Title;
 #[server]
 pub async fn list_applications() -> Result<Vec<ApplicationRow>, ServerFnError> {
     use crate::ssr::{auth, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::APPLICATIONS_READ]).await?;
+    let actor = auth::require_for("list_applications").await?;
     Ok(workspaces::applications(&app_state().db, actor.workspace_id).await?)
 }
 
@@ -18,7 +16,7 @@ pub async fn list_applications() -> Result<Vec<ApplicationRow>, ServerFnError> {
 pub async fn create_application(name: String) -> Result<(), ServerFnError> {
     use crate::domain::validate::Name;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
+    let actor = auth::require_for("create_application").await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     workspaces::create_application(&app_state().db, &actor.principal(), name).await?;
     Ok(())
@@ -28,7 +26,7 @@ pub async fn create_application(name: String) -> Result<(), ServerFnError> {
 pub async fn rename_application(id: String, name: String) -> Result<(), ServerFnError> {
     use crate::domain::validate::Name;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
+    let actor = auth::require_for("rename_application").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     Ok(workspaces::rename_application(&app_state().db, &actor.principal(), id, name).await?)
@@ -37,7 +35,7 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ServerFn
 #[server]
 pub async fn delete_application(id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::APPLICATIONS_WRITE]).await?;
+    let actor = auth::require_for("delete_application").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::delete_application(&app_state().db, &actor.principal(), id).await?)
 }
@@ -50,7 +48,7 @@ pub async fn create_agent(
 ) -> Result<(), ServerFnError> {
     use crate::domain::validate::{optional_text, Name};
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::AGENTS_WRITE]).await?;
+    let actor = auth::require_for("create_agent").await?;
     let app = uuid::Uuid::parse_str(&application_id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let description = optional_text("Description", &description).map_err(AppError::from)?;
@@ -66,7 +64,7 @@ pub async fn preview_deletion(
     id: String,
 ) -> Result<DeletionPreview, ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::APPLICATIONS_READ]).await?;
+    let actor = auth::require_for("preview_deletion").await?;
     let parse = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound);
     let application = parse(&application_id)?;
     let agent = if id.trim().is_empty() {
@@ -84,7 +82,7 @@ pub async fn preview_deletion(
 #[server]
 pub async fn delete_agent(id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::AGENTS_WRITE]).await?;
+    let actor = auth::require_for("delete_agent").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)
 }

@@ -18,7 +18,7 @@ pub struct InstancePageData {
 #[server]
 pub async fn instance_page() -> Result<InstancePageData, ServerFnError> {
     use crate::ssr::{auth, instance, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("instance_page").await?;
     let db = &app_state().db;
     instance::require_admin(db, actor.user_id).await?;
     Ok(InstancePageData {
@@ -33,7 +33,7 @@ pub async fn save_instance_settings(
     members_create_workspaces: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, instance, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("save_instance_settings").await?;
     let settings = InstanceSettings {
         members_create_workspaces: members_create_workspaces.is_some(),
     };

@@ -25,7 +25,7 @@ pub struct KeyActivityData {
 #[server]
 pub async fn key_activity(id: String) -> Result<KeyActivityData, ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("key_activity").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let viewer = actor.principal();
     let keys::Activity {
@@ -53,7 +53,7 @@ pub async fn key_activity(id: String) -> Result<KeyActivityData, ServerFnError> 
 #[server]
 pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("set_body_logging").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(keys::set_body_logging(&app_state().db, &actor.principal(), id, enabled).await?)
 }

@@ -20,7 +20,7 @@ pub struct MembersPageData {
 #[server]
 pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
     use crate::ssr::{auth, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_READ]).await?;
+    let actor = auth::require_for("members_page").await?;
     Ok(MembersPageData {
         members: workspaces::members(&app_state().db, actor.workspace_id).await?,
         my_role: actor.role,
@@ -34,7 +34,7 @@ pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
 pub async fn invite_member(email: String, role: String) -> Result<Option<String>, ServerFnError> {
     use crate::domain::validate::Email;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let actor = auth::require_for("invite_member").await?;
     let email = Email::parse(&email).map_err(AppError::from)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
     let state = app_state();
@@ -45,7 +45,7 @@ pub async fn invite_member(email: String, role: String) -> Result<Option<String>
 #[server]
 pub async fn change_member_role(user_id: String, role: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let actor = auth::require_for("change_member_role").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
     Ok(workspaces::change_role(&app_state().db, &actor, user, role).await?)
@@ -55,7 +55,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Ser
 #[server]
 pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let actor = auth::require_for("cancel_invitation").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::cancel_invitation(&app_state().db, &actor, user).await?)
 }
@@ -64,7 +64,7 @@ pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
 #[server]
 pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_permissions(&[Permission::MEMBERS_WRITE]).await?;
+    let actor = auth::require_for("remove_member").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::remove_member(&app_state().db, &actor, user).await?)
 }

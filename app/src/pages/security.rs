@@ -1,8 +1,6 @@
 //! Settings → Security: the workspace's key policy.
 
 use crate::components::{error_text, ActionError};
-#[cfg(feature = "ssr")]
-use crate::domain::permissions::Permission;
 use crate::model::Policy;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +8,7 @@ use leptos_meta::Title;
 #[server]
 pub async fn get_policy() -> Result<Policy, ServerFnError> {
     use crate::ssr::{auth, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("get_policy").await?;
     Ok(workspaces::policy(&app_state().db, actor.workspace_id).await?)
 }
 
@@ -25,8 +23,7 @@ pub async fn save_policy(
     rate_limit_per_minute: String,
 ) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor =
-        auth::require_permissions(&[Permission::MEMBERS_WRITE, Permission::KEYS_WRITE]).await?;
+    let actor = auth::require_for("save_policy").await?;
     let max = max_lifetime_days.trim();
     let policy = Policy {
         max_lifetime_days: if max.is_empty() {

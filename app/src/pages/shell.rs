@@ -9,7 +9,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 #[server]
 pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
     use crate::ssr::{auth, instance, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("current_viewer").await?;
     let state = app_state();
     let all = workspaces::workspaces_of(&state.db, actor.user_id).await?;
     let instance_admin = instance::is_admin(&state.db, actor.user_id).await?;
@@ -43,7 +43,7 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
 #[server]
 pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("switch_workspace").await?;
     let all = workspaces::workspaces_of(&app_state().db, actor.user_id).await?;
     if !all.iter().any(|w| w.id == workspace_id) {
         return Err(AppError::NotFound.into());
@@ -61,7 +61,7 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError>
 #[server]
 pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("accept_workspace_invitation").await?;
     let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
     let joined =
         workspaces::answer_invitation(&app_state().db, actor.user_id, id, true, &actor.address)
@@ -81,7 +81,7 @@ pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), Se
 #[server]
 pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("decline_workspace_invitation").await?;
     let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
     workspaces::answer_invitation(&app_state().db, actor.user_id, id, false, &actor.address)
         .await?;
@@ -94,7 +94,7 @@ pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), S
 pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
     use crate::domain::validate::Name;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("create_workspace").await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let ws = workspaces::create_workspace(&app_state().db, &actor, name).await?;
     let session = auth::session().await?;

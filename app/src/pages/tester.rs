@@ -15,7 +15,7 @@ const MAX_INPUT: usize = 4096;
 #[server]
 pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerFnError> {
     use crate::ssr::{auth, error::AppError, state::app_state, tester};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("test_credential").await?;
     let state = app_state();
     let now = crate::ssr::now();
     let throttle_key = format!("tester:{}", actor.user_id);
@@ -43,7 +43,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
 #[server]
 pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> {
     use crate::ssr::{auth, error::AppError, keys, state::app_state, tester};
-    let actor = auth::require_member().await?;
+    let actor = auth::require_for("inspect_key").await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let key = keys::authorized(

@@ -153,28 +153,44 @@ pub async fn current_actor() -> AppResult<Option<Actor>> {
     actor_of(&session, client_address().await).await
 }
 
-/// The gate: a signed-in member whose role meets `requirement`, or an error. Every server
-/// function that is not part of signing in calls this first.
-pub async fn require(requirement: &Requirement) -> AppResult<Actor> {
+/// The one gate of the console: every server function that is not part of signing in calls
+/// this first, with its own name. Its requirement comes from its declaration in
+/// [`crate::domain::console::CONSOLE_FUNCTIONS`]: a signed-in member who meets it, or an
+/// error. An undeclared name is refused (deny by default).
+pub async fn require_for(function: &'static str) -> AppResult<Actor> {
     let actor = current_actor().await?.ok_or(AppError::Unauthenticated)?;
-    authorize(&actor.grant(), requirement, None)
-        .map_err(|refusal| AppError::Forbidden(refusal.explain()))?;
+    if crate::domain::console::access_of(function)
+        == Some(crate::domain::console::Access::InstanceAdmin)
+    {
+        super::instance::require_admin(&app_state().db, actor.user_id).await?;
+        return Ok(actor);
+    }
+    meets(&actor, function)?;
     Ok(actor)
 }
 
-/// [`require`] for a user holding `permissions`.
-pub async fn require_permissions(permissions: &'static [Permission]) -> AppResult<Actor> {
-    require(&Requirement {
+/// Whether the signed-in `actor` meets what `function` declares (the database-backed
+/// instance-admin right is checked by [`require_for`]). Also for handlers that serve a
+/// server function's form without JavaScript.
+pub fn meets(actor: &Actor, function: &'static str) -> AppResult<()> {
+    use crate::domain::console::{access_of, Access};
+    let permissions: &'static [Permission] = match access_of(function) {
+        Some(Access::Member) => &[],
+        Some(Access::Needs(permissions)) => permissions,
+        // Public functions do not ask for a member; nothing else may run undeclared.
+        Some(Access::Public | Access::InstanceAdmin) | None => {
+            return Err(AppError::Forbidden(format!(
+                "{function} has no declared requirement for members."
+            )))
+        }
+    };
+    let requirement = Requirement {
         principals: USERS_ONLY,
         permissions,
         agent_binding: false,
-    })
-    .await
-}
-
-/// Any signed-in member.
-pub async fn require_member() -> AppResult<Actor> {
-    require_permissions(&[]).await
+    };
+    authorize(&actor.grant(), &requirement, None)
+        .map_err(|refusal| AppError::Forbidden(refusal.explain()))
 }
 
 /// Marks the session signed in as `user`, with a new session id.
