@@ -771,3 +771,86 @@ async fn the_plain_form_handlers_keep_the_same_rules() {
         .unwrap()
         .contains("Missing permission members:write"));
 }
+
+#[tokio::test]
+async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let web = app.create_application(&owner, "web").await;
+    let reader = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "reader", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let mut before = Vec::new();
+    for i in 0..7 {
+        let secret = app
+            .create_key_secret(
+                &owner,
+                json!({"name": format!("scoped {i}"), "application_id": web, "permissions": ["applications:read"]}),
+            )
+            .await;
+        before.push(
+            app::domain::secret::parse(&secret)
+                .unwrap()
+                .key_id
+                .to_string(),
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/application/tokens?limit=2&cursor={c}"),
+            None => "/api/v1/application/tokens?limit=2".to_string(),
+        };
+        let page: Value = app.api_get(&path, &reader).await.json().await.unwrap();
+        let ids: Vec<String> = page["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key_id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(ids.len() <= 2);
+        // Between pages: a new key arrives and a seen one is revoked.
+        if pages == 0 {
+            app.create_key_secret(
+                &owner,
+                json!({"name": "late", "application_id": web, "permissions": ["applications:read"]}),
+            )
+            .await;
+            let id: (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
+                .bind(&ids[0])
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+            app.call_json(&owner, "revoke_key", json!({"id": id.0, "reason": ""}))
+                .await;
+        }
+        seen.extend(ids);
+        pages += 1;
+        cursor = page["next_cursor"].as_str().map(str::to_string);
+        if cursor.is_none() {
+            break;
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    for id in &before {
+        assert_eq!(
+            seen.iter().filter(|s| *s == id).count(),
+            1,
+            "{id} in {seen:?}"
+        );
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "a row was repeated: {seen:?}");
+    // A cursor that is not a key of this listing is refused, not guessed at.
+    let res = app
+        .api_get("/api/v1/application/tokens?cursor=ZZZZZZZZ", &reader)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -388,6 +388,53 @@ pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
     .await?)
 }
 
+/// One page of the keys limited to an application (to `scope` when given), newest first,
+/// after the key whose public id is `after`: a keyset page read in the database, never the
+/// workspace's keys. The next cursor is given when more rows follow. An `after` that is not
+/// a key of this listing is `Invalid`.
+pub async fn page_scoped_to_applications(
+    db: &Db,
+    ws: Uuid,
+    scope: Option<Uuid>,
+    after: Option<&str>,
+    limit: usize,
+) -> AppResult<(Vec<KeyRecord>, Option<String>)> {
+    let scope = scope.map(|s| s.to_string());
+    let listed = "k.workspace_id = $1 AND k.application_id IS NOT NULL \
+                  AND ($2 IS NULL OR k.application_id = $2)";
+    // The first page starts after a key newer than any.
+    let (created, id) = match after {
+        None => (i64::MAX, String::new()),
+        Some(cursor) => {
+            let row: Option<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT k.created_at, k.id FROM api_keys k WHERE {listed} AND k.key_id = $3"
+            ))
+            .bind(ws.to_string())
+            .bind(scope.as_deref())
+            .bind(cursor)
+            .fetch_optional(db.pool())
+            .await?;
+            row.ok_or_else(|| AppError::invalid("cursor is not a key id of this listing."))?
+        }
+    };
+    let mut rows: Vec<KeyRecord> = sqlx::query_as(&format!(
+        "{SELECT_KEYS} WHERE {listed} AND (k.created_at < $3 OR (k.created_at = $3 AND k.id < $4)) \
+         ORDER BY k.created_at DESC, k.id DESC LIMIT $5"
+    ))
+    .bind(ws.to_string())
+    .bind(scope.as_deref())
+    .bind(created)
+    .bind(&id)
+    .bind(limit as i64 + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let next = (rows.len() > limit).then(|| {
+        rows.truncate(limit);
+        rows.last().map(|k| k.key_id.clone())
+    });
+    Ok((rows, next.flatten()))
+}
+
 /// The keys `viewer` may see. Keys replaced by a rotation are shown through their successor.
 pub async fn visible(db: &Db, viewer: &Principal) -> AppResult<Vec<KeyRecord>> {
     Ok(all_in_workspace(db, viewer.workspace)

@@ -536,13 +536,38 @@ pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
         .collect())
 }
 
-/// One application of the workspace; other workspaces' ids are `NotFound`.
+/// One application of the workspace with its agents, read by id (two indexed reads, not the
+/// workspace's applications); other workspaces' ids are `NotFound`.
 pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRow> {
-    applications(db, ws)
-        .await?
-        .into_iter()
-        .find(|a| a.id == id.to_string())
-        .ok_or(AppError::NotFound)
+    let (name, created_at): (String, i64) = sqlx::query_as(
+        "SELECT name, created_at FROM applications WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(ws.to_string())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let agents: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, name, description FROM agents WHERE application_id = $1 AND workspace_id = $2 ORDER BY name",
+    )
+    .bind(id.to_string())
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(ApplicationRow {
+        agents: agents
+            .into_iter()
+            .map(|(agent, name, description)| AgentRow {
+                id: agent,
+                application_id: id.to_string(),
+                name,
+                description,
+            })
+            .collect(),
+        id: id.to_string(),
+        name,
+        created_at,
+    })
 }
 
 pub async fn create_application(db: &Db, by: &Principal, name: Name) -> AppResult<Uuid> {

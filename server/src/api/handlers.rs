@@ -231,38 +231,15 @@ async fn application_tokens(
             "limit must be between 1 and 200.",
         ));
     }
-    let readable: Vec<String> = visible_applications(&s, &c)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
     let now = app::ssr::now();
-    let all: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
-        .await?
-        .into_iter()
-        .filter(|k| {
-            k.application_id
-                .as_ref()
-                .is_some_and(|a| readable.contains(a))
-        })
-        .collect();
-    let start = match &page.cursor {
-        None => 0,
-        Some(cur) => all
-            .iter()
-            .position(|k| &k.key_id == cur)
-            .map(|i| i + 1)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "cursor is not a key id of this listing.",
-                )
-            })?,
-    };
-    let items: Vec<_> = all.iter().skip(start).take(limit).collect();
-    let next = (start + items.len() < all.len())
-        .then(|| items.last().map(|k| k.key_id.clone()))
-        .flatten();
+    let (items, next) = keys::page_scoped_to_applications(
+        &s.app.db,
+        c.workspace,
+        c.grant.application,
+        page.cursor.as_deref(),
+        limit,
+    )
+    .await?;
     ok(json!({
         "tokens": items.iter().map(|k| {
             let r = k.to_row(now);
