@@ -378,6 +378,19 @@ pub async fn get_by_key_id(db: &Db, ws: Uuid, key_id: &str) -> AppResult<KeyReco
     .ok_or(AppError::NotFound)
 }
 
+/// `owner`'s own keys in a workspace (not those replaced by a rotation), newest first: one
+/// indexed query, not the workspace's keys.
+pub async fn owned_by(db: &Db, ws: Uuid, owner: Uuid) -> AppResult<Vec<KeyRecord>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT_KEYS} WHERE k.workspace_id = $1 AND k.owner_id = $2 AND k.rotated_at IS NULL \
+         ORDER BY k.created_at DESC, k.id"
+    ))
+    .bind(ws.to_string())
+    .bind(owner.to_string())
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// Every key of a workspace, newest first.
 pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
     Ok(sqlx::query_as(&format!(

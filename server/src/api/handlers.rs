@@ -372,10 +372,9 @@ async fn user_actor(s: &ApiState, c: &Caller) -> Result<Principal, ApiError> {
 async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
     let now = app::ssr::now();
     let by = user_actor(&s, &c).await?;
-    let mine: Vec<_> = keys::all_in_workspace(&s.app.db, c.workspace)
+    let mine: Vec<_> = keys::owned_by(&s.app.db, c.workspace, c.user)
         .await?
-        .into_iter()
-        .filter(|k| k.owner() == c.user && k.rotated_at.is_none())
+        .iter()
         .map(|k| k.to_row_for(&by, now))
         .collect();
     ok(json!({ "keys": mine }))
