@@ -91,3 +91,38 @@ test("a key is rotated without JavaScript and the new secret is shown once", asy
   expect(await status(second)).toBe(200);
   expect(await status(first)).toBe(401);
 });
+
+test("applications and agents are created and deleted without JavaScript", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings/applications");
+  await page.getByRole("button", { name: "New application" }).click();
+  const create = page.getByRole("form", { name: "New application" });
+  await create.getByLabel("Name").fill("No-script app");
+  await create.getByRole("button", { name: "Create application" }).click();
+  const app = page.getByRole("region", { name: "No-script app" });
+  await expect(app).toBeVisible();
+  await app.getByRole("button", { name: "New agent" }).click();
+  const agentForm = page.getByRole("region", { name: "No-script app" });
+  await agentForm.getByLabel("Name", { exact: true }).last().fill("runner");
+  await agentForm.getByRole("button", { name: "Create agent" }).click();
+  await expect(page.getByRole("region", { name: "No-script app" })).toContainText("runner");
+
+  await page.getByRole("region", { name: "No-script app" }).getByRole("button", { name: "Delete agent runner" }).click();
+  const agentDialog = page.getByRole("dialog", { name: /Delete agent "runner"/ });
+  await expect(agentDialog).toContainText("No live key depends on it.");
+  await agentDialog.getByRole("button", { name: "Delete agent" }).click();
+  await expect(page.getByRole("region", { name: "No-script app" })).not.toContainText("runner");
+
+  await page.getByRole("region", { name: "No-script app" }).getByRole("button", { name: "Delete", exact: true }).click();
+  const appDialog = page.getByRole("dialog", { name: /Delete application "No-script app"/ });
+  await appDialog.getByRole("button", { name: "Delete application" }).click();
+  await expect(page.getByRole("region", { name: "No-script app" })).toHaveCount(0);
+});
+
+test("a workspace is created without JavaScript", async ({ page }) => {
+  await signIn(page);
+  await page.getByRole("button", { name: "New workspace" }).click();
+  await page.getByLabel("Name", { exact: true }).fill("No-script workspace");
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByLabel("Workspace").locator("option:checked")).toHaveText("No-script workspace");
+});

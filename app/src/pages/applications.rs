@@ -3,6 +3,7 @@
 use crate::components::{error_text, when, ActionError};
 use crate::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[server]
@@ -106,14 +107,19 @@ pub fn ApplicationsPage() -> impl IntoView {
         },
         |_| list_applications(),
     );
-    let (creating, set_creating) = signal(false);
+    // Forms and confirmations open by URL too (`?new=1`, `?agent=APP`, `?delete=APP`,
+    // `?delete_agent=AGENT`): how they work before (or without) hydration.
+    let query = leptos_router::hooks::use_query_map();
+    let param = move |name: &str| query.get_untracked().get(name).unwrap_or_default();
+    let (creating, set_creating) = signal(!param("new").is_empty());
     // The deletion being confirmed: (application id, agent id, name); no agent: the application.
     let confirming: RwSignal<Option<(String, Option<String>, String)>> = RwSignal::new(None);
     view! {
         <Title text="Applications" />
         <div class="page-head">
             <h1>"Applications"</h1>
-            <button type="button" on:click=move |_| set_creating.update(|o| *o = !*o)>"New application"</button>
+            <a class="button" role="button" href="/settings/applications?new=1"
+                on:click=move |ev| { ev.prevent_default(); set_creating.update(|o| *o = !*o); }>"New application"</a>
         </div>
         <Show when=move || creating.get()>
             <ActionForm action=create attr:class="card inline" attr:aria-label="New application">
@@ -129,17 +135,35 @@ pub fn ApplicationsPage() -> impl IntoView {
                 match apps.await {
                     Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
-                    Ok(list) => list.into_iter().map(|a| {
+                    Ok(list) => {
+                    // A confirmation named by the URL, for an application or agent that exists.
+                    let from_url = {
+                        let (app_id, agent_id) = (param("delete"), param("delete_agent"));
+                        list.iter().find_map(|a| {
+                            if !app_id.is_empty() && a.id == app_id {
+                                return Some((a.id.clone(), None, a.name.clone()));
+                            }
+                            a.agents.iter().find(|g| !agent_id.is_empty() && g.id == agent_id)
+                                .map(|g| (a.id.clone(), Some(g.id.clone()), g.name.clone()))
+                        })
+                    };
+                    view! {
+                    {from_url.map(|(application, agent, name)| view! {
+                        <ConfirmDeletion application agent name delete delete_agent on_close=move || {} from_url=true />
+                    })}
+                    {list.into_iter().map(|a| {
                         let id_del = a.id.clone();
                         let id_rename = a.id.clone();
                         let id_agent = StoredValue::new(a.id.clone());
-                        let (open, set_open) = signal(false);
+                        let agent_form_open = param("agent") == a.id;
+                        let (open, set_open) = signal(agent_form_open);
                         view! {
                             <section class="card" aria-label=a.name.clone()>
                                 <div class="page-head">
                                     <h2>{a.name.clone()}</h2>
                                     <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
-                                    <button type="button" class="danger" on:click={let name = a.name.clone(); move |_| confirming.set(Some((id_del.clone(), None, name.clone())))}>"Delete"</button>
+                                    <a class="button danger" role="button" href=format!("/settings/applications?delete={}", a.id)
+                                        on:click={let name = a.name.clone(); move |ev| { ev.prevent_default(); confirming.set(Some((id_del.clone(), None, name.clone()))) }}>"Delete"</a>
                                 </div>
                                 <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
                                     <input type="hidden" name="id" value=id_rename />
@@ -153,12 +177,14 @@ pub fn ApplicationsPage() -> impl IntoView {
                                     let agent_name = g.name.clone();
                                     view! {
                                         <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
-                                            <button type="button" class="danger" aria-label=format!("Delete agent {}", g.name)
-                                                on:click=move |_| confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone())))>"Delete agent"</button>
+                                            <a class="button danger" role="button" aria-label=format!("Delete agent {}", g.name)
+                                                href=format!("/settings/applications?delete_agent={}", g.id)
+                                                on:click=move |ev| { ev.prevent_default(); confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone()))) }>"Delete agent"</a>
                                         </li>
                                     }
                                 }).collect_view()}</ul>
-                                <button type="button" class="secondary" on:click=move |_| set_open.update(|o| *o = !*o)>"New agent"</button>
+                                <a class="button secondary" role="button" href=format!("/settings/applications?agent={}", id_agent.get_value())
+                                    on:click=move |ev| { ev.prevent_default(); set_open.update(|o| *o = !*o); }>"New agent"</a>
                                 <Show when=move || open.get()>
                                     <ActionForm action=new_agent attr:class="inline">
                                         <input type="hidden" name="application_id" value=id_agent.get_value() />
@@ -169,7 +195,9 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 </Show>
                             </section>
                         }
-                    }).collect_view().into_any(),
+                    }).collect_view()}
+                    }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -188,6 +216,9 @@ fn ConfirmDeletion(
     delete: ServerAction<DeleteApplication>,
     delete_agent: ServerAction<DeleteAgent>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
+    /// Opened by a `?delete=` / `?delete_agent=` link: "Cancel" follows its link back.
+    #[prop(optional)]
+    from_url: bool,
 ) -> impl IntoView {
     let what = if agent.is_some() {
         "agent"
@@ -216,13 +247,22 @@ fn ConfirmDeletion(
             on_close();
         }
     });
+    // A plain form post to the server function without JavaScript; dispatched with it.
+    let (action_url, target_id) = match &agent {
+        Some(agent) => (DeleteAgent::url(), agent.clone()),
+        None => (DeleteApplication::url(), application.clone()),
+    };
+    let target_id = StoredValue::new(target_id);
     let target = StoredValue::new((application, agent));
-    let confirm = move |_| match target.get_value() {
-        (_, Some(agent)) => {
-            delete_agent.dispatch(DeleteAgent { id: agent });
-        }
-        (application, None) => {
-            delete.dispatch(DeleteApplication { id: application });
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match target.get_value() {
+            (_, Some(agent)) => {
+                delete_agent.dispatch(DeleteAgent { id: agent });
+            }
+            (application, None) => {
+                delete.dispatch(DeleteApplication { id: application });
+            }
         }
     };
     view! {
@@ -250,12 +290,14 @@ fn ConfirmDeletion(
                                         }.into_any()
                                     }}
                                     {p.refusal.clone().map(|why| view! { <p class="error" role="alert">{why}</p> })}
-                                    <div class="row">
+                                    <form class="row" method="post" action=action_url on:submit=confirm>
+                                        <input type="hidden" name="id" value=target_id.get_value() />
                                         {allowed.then(|| view! {
-                                            <button type="button" class="danger" on:click=confirm>{format!("Delete {what}")}</button>
+                                            <button type="submit" class="danger">{format!("Delete {what}")}</button>
                                         })}
-                                        <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
-                                    </div>
+                                        <a class="button secondary" role="button" href="/settings/applications"
+                                            on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                                    </form>
                                 }.into_any()
                             }
                         }

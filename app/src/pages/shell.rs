@@ -129,7 +129,9 @@ pub fn Shell() -> impl IntoView {
         |_| current_viewer(),
     );
     provide_context(viewer);
-    let (new_open, set_new_open) = signal(false);
+    // `?new_workspace=1` opens the form: how "New workspace" works without JavaScript.
+    let query = leptos_router::hooks::use_query_map();
+    let (new_open, set_new_open) = signal(query.get_untracked().get("new_workspace").is_some());
     view! {
         <div class="layout">
             <header class="topbar">
@@ -153,7 +155,8 @@ pub fn Shell() -> impl IntoView {
                                         <noscript><button type="submit">"Switch"</button></noscript>
                                     </ActionForm>
                                     {v.may_create_workspaces.then(|| view! {
-                                        <button type="button" class="secondary" on:click=move |_| set_new_open.update(|o| *o = !*o)>"New workspace"</button>
+                                        <a class="button secondary" role="button" href="?new_workspace=1"
+                                            on:click=move |ev| { ev.prevent_default(); set_new_open.update(|o| *o = !*o); }>"New workspace"</a>
                                     })}
                                     <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
                                     {v.invitations.clone().into_iter().map(|i| { let id = i.id.clone(); view! {
