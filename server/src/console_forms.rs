@@ -6,7 +6,7 @@
 
 use app::ssr::state::AppState;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use std::net::SocketAddr;
@@ -28,22 +28,40 @@ fn field(fields: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The signed-in member of a plain form post, or the answer to give instead.
-async fn signed_in(
-    state: &AppState,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    session: &Session,
-    back_to: &str,
-) -> Result<app::ssr::auth::Actor, Response> {
-    let address = state.client_address(peer.ip(), headers).to_string();
-    match app::ssr::auth::resolve_actor(state, session, address).await {
-        Ok(Some(actor)) => Ok(actor),
-        Ok(None) => Err(Redirect::to(&format!("/login?next={back_to}")).into_response()),
-        Err(e) => Err(page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &failure(&e.to_string(), back_to),
-        )),
+/// The signed-in member who posted a plain form; the post is answered with a way to sign in
+/// otherwise (back to the page the form belongs to: the path without its last segment).
+pub struct Member(app::ssr::auth::Actor);
+
+impl axum::extract::FromRequestParts<AppState> for Member {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Member, Response> {
+        let back_to = parts
+            .uri
+            .path()
+            .rsplit_once('/')
+            .map_or("/settings/api-keys", |(page, _)| page)
+            .to_string();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        let address = state.client_address(peer, &parts.headers).to_string();
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match app::ssr::auth::resolve_actor(state, &session, address).await {
+            Ok(Some(actor)) => Ok(Member(actor)),
+            Ok(None) => Err(Redirect::to(&format!("/login?next={back_to}")).into_response()),
+            Err(e) => Err(page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &failure(&e.to_string(), &back_to),
+            )),
+        }
     }
 }
 
@@ -73,26 +91,26 @@ fn create_form(fields: &[(String, String)]) -> app::pages::api_keys::CreateKeyFo
 /// page that shows its secret, once.
 pub async fn create_key(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    session: Session,
+    Member(actor): Member,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let actor = match signed_in(&state, peer, &headers, &session, "/settings/api-keys").await {
-        Ok(actor) => actor,
-        Err(answer) => return answer,
-    };
-    let form = create_form(&fields);
-    let created = match app::pages::api_keys::parse_create_form(&form, actor.role) {
-        Ok(new) => app::ssr::keys::create(&state.db, &state.secret, &actor.principal(), new).await,
-        Err(e) => Err(e),
-    };
-    match created {
-        Ok(secret) => page(StatusCode::OK, &reveal(&secret.key.prefix, secret.expose())),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), "/settings/api-keys?new=1"),
-        ),
+    let created = async {
+        // What the `create_key` server function declares, from the same table.
+        app::ssr::auth::meets(&actor, "create_key")?;
+        let new = app::pages::api_keys::parse_create_form(&create_form(&fields), actor.role)?;
+        let secret =
+            app::ssr::keys::create(&state.db, &state.secret, &actor.principal(), new).await?;
+        Ok(reveal(&secret.key.prefix, secret.expose()))
+    }
+    .await;
+    answer(created, "/settings/api-keys?new=1")
+}
+
+/// The page of a plain form post: what it shows, or what went wrong and the way back.
+fn answer(shown: Result<String, app::ssr::error::AppError>, back_to: &str) -> Response {
+    match shown {
+        Ok(body) => page(StatusCode::OK, &body),
+        Err(e) => page(StatusCode::BAD_REQUEST, &failure(&e.to_string(), back_to)),
     }
 }
 
@@ -100,17 +118,12 @@ pub async fn create_key(
 /// shows the new secret, once.
 pub async fn rotate_key(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    session: Session,
+    Member(actor): Member,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let actor = match signed_in(&state, peer, &headers, &session, "/settings/api-keys").await {
-        Ok(actor) => actor,
-        Err(answer) => return answer,
-    };
     let rotated = async {
         use app::ssr::error::AppError;
+        app::ssr::auth::meets(&actor, "rotate_key")?;
         let id =
             uuid::Uuid::parse_str(field(&fields, "id").trim()).map_err(|_| AppError::NotFound)?;
         let grace: i64 = field(&fields, "grace_seconds")
@@ -120,7 +133,7 @@ pub async fn rotate_key(
             &field(&fields, "expiration"),
             &field(&fields, "expires_on"),
         )?;
-        app::ssr::keys::rotate(
+        let secret = app::ssr::keys::rotate(
             &state.db,
             &state.secret,
             &actor.principal(),
@@ -128,31 +141,20 @@ pub async fn rotate_key(
             grace,
             expiration,
         )
-        .await
+        .await?;
+        Ok(reveal(&secret.key.prefix, secret.expose()))
     }
     .await;
-    match rotated {
-        Ok(secret) => page(StatusCode::OK, &reveal(&secret.key.prefix, secret.expose())),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), "/settings/api-keys"),
-        ),
-    }
+    answer(rotated, "/settings/api-keys")
 }
 
 /// `POST /settings/members/invite`: invites an address (`members:write`) and answers with the
 /// page that shows the one-time invitation link.
 pub async fn invite(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    session: Session,
+    Member(actor): Member,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let actor = match signed_in(&state, peer, &headers, &session, "/settings/members").await {
-        Ok(actor) => actor,
-        Err(answer) => return answer,
-    };
     let invited = async {
         use app::ssr::error::AppError;
         // What the `invite_member` server function declares, from the same table.
@@ -160,23 +162,12 @@ pub async fn invite(
         let email = app::domain::validate::Email::parse(&field(&fields, "email"))?;
         let role =
             app::domain::roles::Role::parse(&field(&fields, "role")).map_err(AppError::invalid)?;
-        app::ssr::workspaces::invite(&state.db, &state.secret, &actor, email, role).await
+        let token =
+            app::ssr::workspaces::invite(&state.db, &state.secret, &actor, email, role).await?;
+        Ok(invitation_link(&format!("/invite/{token}")))
     }
     .await;
-    match invited {
-        Ok(Some(token)) => page(
-            StatusCode::OK,
-            &invitation_link(&format!("/invite/{token}")),
-        ),
-        Ok(None) => page(
-            StatusCode::OK,
-            "<p><a href=\"/settings/members\">Back to members</a></p>",
-        ),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), "/settings/members?invite=1"),
-        ),
-    }
+    answer(invited, "/settings/members?invite=1")
 }
 
 /// The one-time invitation link, as the members page shows it with JavaScript.

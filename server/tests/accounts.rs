@@ -9,19 +9,12 @@ use reqwest::Client;
 use serde_json::{json, Value};
 
 async fn viewer(app: &helpers::TestApp, member: &Client) -> Value {
-    app.call_json(member, "current_viewer", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap()
+    app.fn_json(member, "current_viewer", json!({})).await
 }
 
 async fn create_workspace(app: &helpers::TestApp, member: &Client, name: &str) -> String {
-    app.call_fn_with(member, "create_workspace", &[("name", name)])
+    app.fn_text(member, "create_workspace", &[("name", name)])
         .await
-        .text()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -64,12 +57,7 @@ async fn creating_workspaces_is_an_instance_level_right() {
         )
         .await;
     assert!(res.status().is_success());
-    let page: Value = app
-        .call_json(&owner, "instance_page", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.fn_json(&owner, "instance_page", json!({})).await;
     assert_eq!(page["settings"]["members_create_workspaces"], true);
     assert_eq!(page["admins"], json!([OWNER_EMAIL]));
     let res = app
@@ -115,12 +103,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         );
     }
     let memberships = app.count("memberships").await;
-    let page: Value = app
-        .call_json(&owner, "members_page", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.fn_json(&owner, "members_page", json!({})).await;
     let pending: Vec<&Value> = page["members"]
         .as_array()
         .unwrap()
@@ -132,15 +115,12 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     // The link sets no password for an account in use, and joins it to nothing.
     let token = existing.trim_start_matches("/invite/");
     let body = app
-        .call_fn_with(
+        .fn_text(
             &app.fresh_client(),
             "accept_invitation",
             &[("token", token), ("password", "taken over 12345")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     assert_eq!(app.count("memberships").await, memberships);
 
@@ -167,15 +147,12 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         .to_string();
     let other = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let body = app
-        .call_fn_with(
+        .fn_text(
             &other,
             "accept_workspace_invitation",
             &[("invitation_id", &id)],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("Not found"), "{body}");
     // Accepted by its holder: a member with the offered role, switched to it.
     let res = app
@@ -230,33 +207,22 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
             .await;
         assert!(res.status().is_success(), "{email}");
     }
-    let page: Value = app
-        .call_json(&owner, "members_page", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = app.fn_json(&owner, "members_page", json!({})).await;
     assert_eq!(page["members"].as_array().unwrap().len(), 1, "{page}");
     assert_eq!(viewer(&app, &dev).await["invitations"], json!([]));
     let token = links[1].trim_start_matches("/invite/");
     let body = app
-        .call_fn_with(
+        .fn_text(
             &app.fresh_client(),
             "accept_invitation",
             &[("token", token), ("password", "too late password")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // Cancelling what is not pending changes nothing.
     let owner_id = app.user_id(OWNER_EMAIL).await.to_string();
     let body = app
-        .call_fn_with(&owner, "cancel_invitation", &[("user_id", &owner_id)])
-        .await
-        .text()
-        .await
-        .unwrap();
+        .fn_text(&owner, "cancel_invitation", &[("user_id", &owner_id)])
+        .await;
     assert!(body.contains("Not found"), "{body}");
 }

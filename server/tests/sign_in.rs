@@ -14,11 +14,8 @@ const FAILED: &str = "Invalid email or password.";
 
 /// Signs in from `client`: the body of the answer.
 async fn attempt(app: &helpers::TestApp, client: &Client, email: &str, password: &str) -> String {
-    app.call_fn_with(client, "login", &[("email", email), ("password", password)])
+    app.fn_text(client, "login", &[("email", email), ("password", password)])
         .await
-        .text()
-        .await
-        .unwrap()
 }
 
 async fn failed_sign_ins_audited(app: &helpers::TestApp) -> usize {
@@ -133,21 +130,11 @@ async fn the_account_holder_sees_failed_attempts_at_the_next_sign_in() {
         attempt(&app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
     }
     let owner = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
-    let viewer: Value = app
-        .call_json(&owner, "current_viewer", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let viewer: Value = app.fn_json(&owner, "current_viewer", json!({})).await;
     assert_eq!(viewer["failed_sign_ins_before"], 2);
     // Counted from the last success: the next session starts clean.
     let again = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
-    let viewer: Value = app
-        .call_json(&again, "current_viewer", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let viewer: Value = app.fn_json(&again, "current_viewer", json!({})).await;
     assert_eq!(viewer["failed_sign_ins_before"], 0);
 }
 
@@ -249,15 +236,12 @@ async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
     assert_eq!(won, 1, "{answers:?}");
     // Used: the link sets no password any more.
     let again = app
-        .call_fn_with(
+        .fn_text(
             &app.fresh_client(),
             "accept_invitation",
             &[("token", &token), ("password", "third password 123")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(again.contains("invalid, used or expired"), "{again}");
 }
 
@@ -280,15 +264,12 @@ async fn an_invitation_link_never_resets_a_password_in_use() {
     .await
     .unwrap();
     let body = app
-        .call_fn_with(
+        .fn_text(
             &app.fresh_client(),
             "accept_invitation",
             &[("token", &token), ("password", "taken over 12345")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // The holder's password still works; the attacker's does not.
     assert!(
@@ -510,11 +491,8 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
         .unwrap()
         .to_string();
     let body = app
-        .call_fn_with(&dev, "sign_out_session", &[("handle", &laptop_handle)])
-        .await
-        .text()
-        .await
-        .unwrap();
+        .fn_text(&dev, "sign_out_session", &[("handle", &laptop_handle)])
+        .await;
     assert!(body.contains("Not found"), "{body}");
     assert!(signed_in(&app, &laptop).await);
     // "Sign out other sessions" keeps only the asking one.
@@ -535,7 +513,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let elsewhere = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let new = "a brand new password";
     let body = app
-        .call_fn_with(
+        .fn_text(
             &here,
             "change_password",
             &[
@@ -543,14 +521,11 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
                 ("new_password", new),
             ],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("current password is not right"), "{body}");
     assert!(signed_in(&app, &elsewhere).await);
     let body = app
-        .call_fn_with(
+        .fn_text(
             &here,
             "change_password",
             &[
@@ -558,10 +533,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
                 ("new_password", "short"),
             ],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(body.contains("at least 10 characters"), "{body}");
     let res = app
         .call_fn_with(

@@ -104,15 +104,12 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 
     // Turning body logging on is the owner's decision; others with keys:write may turn it off.
     let on = app
-        .call_fn_with(
+        .fn_text(
             &admin,
             "set_body_logging",
             &[("id", &id), ("enabled", "true")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
     assert!(
         on.contains("Only the key's owner may turn body logging on"),
         "{on}"
@@ -402,11 +399,8 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
 
     // A developer (applications:write, no keys:write) is refused, naming the count.
     let body = app
-        .call_fn_with(&dev, "delete_application", &[("id", &web)])
-        .await
-        .text()
-        .await
-        .unwrap();
+        .fn_text(&dev, "delete_application", &[("id", &web)])
+        .await;
     assert!(body.contains("2 live keys depend"), "{body}");
     // So is a service key with applications:write.
     let writer = app
@@ -459,12 +453,7 @@ async fn deleting_an_agent_with_live_keys_needs_keys_write() {
                    "permissions": ["applications:read"]}),
         )
         .await;
-    let body = app
-        .call_fn_with(&dev, "delete_agent", &[("id", &agent)])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let body = app.fn_text(&dev, "delete_agent", &[("id", &agent)]).await;
     assert!(body.contains("1 live key depends on this agent"), "{body}");
     assert_eq!(app.count("agents").await, 1);
     assert!(app.works(&key).await);
@@ -544,13 +533,7 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
         .await;
     assert!(!app.works(&secret).await);
 
-    let activity = || async {
-        app.call_json(&owner, "key_activity", json!({"id": id}))
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let activity = || async { app.key_activity(&owner, &id).await };
     helpers::eventually("three refusal rows", || async {
         activity().await["refusals"].as_array().unwrap().len() == 3
     })
@@ -657,13 +640,7 @@ async fn logged_bodies_keep_no_credential_of_any_product_and_nothing_unparsed() 
         .await
         .unwrap();
     assert!(res.status().is_client_error());
-    let activity = || async {
-        app.call_json(&owner, "key_activity", json!({"id": id}))
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
+    let activity = || async { app.key_activity(&owner, &id).await };
     helpers::eventually("two logged requests", || async {
         activity().await["entries"].as_array().unwrap().len() == 2
     })

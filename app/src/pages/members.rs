@@ -31,7 +31,7 @@ pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
 /// Invites an address; returns the one-time invitation link (whether or not the address has
 /// an account: an existing account accepts in its own console instead).
 #[server]
-pub async fn invite_member(email: String, role: String) -> Result<Option<String>, ServerFnError> {
+pub async fn invite_member(email: String, role: String) -> Result<String, ServerFnError> {
     use crate::domain::validate::Email;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_for("invite_member").await?;
@@ -39,7 +39,7 @@ pub async fn invite_member(email: String, role: String) -> Result<Option<String>
     let role = Role::parse(&role).map_err(AppError::invalid)?;
     let state = app_state();
     let token = workspaces::invite(&state.db, &state.secret, &actor, email, role).await?;
-    Ok(token.map(|t| format!("/invite/{t}")))
+    Ok(format!("/invite/{token}"))
 }
 
 #[server]
@@ -121,7 +121,7 @@ pub fn MembersPage() -> impl IntoView {
                 <button type="submit">"Send invitation"</button>
             </form>
         </Show>
-        {move || invite.value().get().and_then(Result::ok).flatten().map(|link| view! {
+        {move || invite.value().get().and_then(Result::ok).map(|link| view! {
             <div class="card" role="status">
                 <p>"Send this one-time invitation link to the person you invited. It is shown only now and works for 7 days. If they already have an account here, they accept the invitation after signing in."</p>
                 <input type="text" readonly aria-label="Invitation link" prop:value=link />

@@ -122,7 +122,7 @@ pub async fn invite(
     actor: &Actor,
     email: Email,
     role: Role,
-) -> AppResult<Option<String>> {
+) -> AppResult<String> {
     if !actor.role.may_assign(role) {
         return Err(AppError::Forbidden(format!(
             "Your role cannot give the {} role.",
@@ -193,7 +193,7 @@ pub async fn invite(
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(token))
+    Ok(token)
 }
 
 /// The invitations waiting for `user`'s answer (to workspaces they are not a member of).

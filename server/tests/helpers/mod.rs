@@ -270,7 +270,6 @@ impl TestApp {
         )
         .await
         .unwrap()
-        .expect("a new account gets an invitation")
     }
 
     /// The owner invites `email` with `role`; the invitee sets a password and signs in.
@@ -411,6 +410,30 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Calls a form-encoded server function as `client`: the body of its answer.
+    pub async fn fn_text(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> String {
+        self.call_fn_with(client, name, form)
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function as `client` with the fields of a JSON object: its JSON answer.
+    pub async fn fn_json(&self, client: &Client, name: &str, fields: Value) -> Value {
+        self.call_json(client, name, fields)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A key's activity page data, as `member` sees it.
+    pub async fn key_activity(&self, member: &Client, id: &str) -> Value {
+        self.fn_json(member, "key_activity", json!({ "id": id }))
+            .await
     }
 
     /// A user token for a signed-in member's session.
