@@ -1,20 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { OWNER } from "./helpers";
+import { OWNER, signInWithoutJs } from "./helpers";
 
 // The forms that change things work as plain HTML forms too (run last: they use what the
 // earlier files created).
 test.use({ javaScriptEnabled: false });
 
-async function signIn(page: import("@playwright/test").Page) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/settings\/api-keys$/);
-}
-
 test("a key is revoked without JavaScript, after confirming", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   const row = page.getByRole("row", { name: /No-script key/ });
   await row.getByRole("button", { name: "Revoke", exact: true }).click();
   const confirm = page.getByRole("dialog", { name: /Revoke/ });
@@ -25,7 +17,7 @@ test("a key is revoked without JavaScript, after confirming", async ({ page }) =
 });
 
 test("a member's role is changed without JavaScript", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   await page.goto("/settings/members");
   const row = page.getByRole("row", { name: /dev@example.com/ });
   await row.getByLabel("Role").selectOption({ label: "Auditor" });
@@ -59,7 +51,7 @@ test("an invitation link sets the new account's password without JavaScript", as
 });
 
 test("a member is invited without JavaScript and the link is shown once", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   await page.goto("/settings/members");
   await page.getByRole("button", { name: "Invite member" }).click();
   const invite = page.getByRole("form", { name: "Invite member" });
@@ -72,7 +64,7 @@ test("a member is invited without JavaScript and the link is shown once", async 
 });
 
 test("a key is rotated without JavaScript and the new secret is shown once", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   await page.getByRole("button", { name: "Create API key" }).click();
   const form = page.getByRole("form", { name: "Create API key" });
   await form.getByLabel("Name", { exact: true }).fill("No-script rotation");
@@ -93,7 +85,7 @@ test("a key is rotated without JavaScript and the new secret is shown once", asy
 });
 
 test("applications and agents are created and deleted without JavaScript", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   await page.goto("/settings/applications");
   await page.getByRole("button", { name: "New application" }).click();
   const create = page.getByRole("form", { name: "New application" });
@@ -120,7 +112,7 @@ test("applications and agents are created and deleted without JavaScript", async
 });
 
 test("a workspace is created without JavaScript", async ({ page }) => {
-  await signIn(page);
+  await signInWithoutJs(page);
   await page.getByRole("button", { name: "New workspace" }).click();
   await page.getByLabel("Name", { exact: true }).fill("No-script workspace");
   await page.getByRole("button", { name: "Create workspace" }).click();

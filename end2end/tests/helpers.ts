@@ -21,6 +21,15 @@ export async function signIn(page: Page, email = OWNER.email, password = OWNER.p
   await hydrated(page);
 }
 
+/** Signs the owner in on a page without JavaScript (plain form post and redirect). */
+export async function signInWithoutJs(page: Page) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+}
+
 /** Creates a key through the form and returns its secret from the reveal dialog (closed). */
 export async function createKey(page: Page, name: string, preset: "Full access" | "Read only" = "Read only") {
   await page.goto("/settings/api-keys");

@@ -113,6 +113,31 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
     }
 }
 
+/// The keys `who` may see ([`Action::SeeKey`]) as a listing asks the database for them, so a
+/// list is a query and never "load all, then filter".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyVisibility {
+    /// Only keys owned by this user; `None`: any owner.
+    pub owner: Option<Uuid>,
+    /// Only keys limited to this application; `None`: any scope.
+    pub application: Option<Uuid>,
+}
+
+impl KeyVisibility {
+    pub fn of(who: &Principal) -> KeyVisibility {
+        KeyVisibility {
+            owner: (!who.grant.permissions.contains(Permission::KEYS_READ)).then_some(who.user),
+            application: who.grant.application,
+        }
+    }
+
+    /// Whether a key is inside this visibility: the same answer as [`decide`] on `SeeKey`.
+    pub fn covers(self, key: &KeyFacts) -> bool {
+        self.owner.is_none_or(|o| o == key.owner)
+            && self.application.is_none_or(|a| key.application == Some(a))
+    }
+}
+
 /// A key principal limited to one application sees only keys of that application.
 fn in_scope_of_key(who: &Principal, key: &KeyFacts) -> bool {
     who.grant.application.is_none() || who.grant.application == key.application
@@ -329,5 +354,29 @@ mod tests {
         );
         let mine = KeyAbilities::of(&member(Role::Viewer), key(ME));
         assert!(mine.revoke && mine.rotate && mine.enable_body_logging);
+    }
+
+    #[test]
+    fn a_listing_sees_exactly_what_decide_lets_one_see() {
+        let principals = [
+            member(Role::Viewer),
+            member(Role::Auditor),
+            member(Role::Owner),
+            service_key(&[Permission::KEYS_READ], Some(APP_A)),
+            service_key(&[Permission::KEYS_READ], None),
+            service_key(&[Permission::APPLICATIONS_READ], Some(APP_B)),
+        ];
+        for who in &principals {
+            for owner in [ME, OTHER] {
+                for application in [None, Some(APP_A), Some(APP_B)] {
+                    let k = KeyFacts { owner, application };
+                    assert_eq!(
+                        KeyVisibility::of(who).covers(&k),
+                        decide(who, Action::SeeKey(k)).is_ok(),
+                        "{who:?} {k:?}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod console;
 pub mod coverage;
 pub mod dates;
 pub mod issuance;
+pub mod key_listing;
 pub mod network;
 pub mod permissions;
 pub mod redact;

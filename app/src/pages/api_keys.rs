@@ -3,6 +3,7 @@
 
 use crate::components::{error_text, when, ActionError};
 use crate::domain::dates::{format_date, relative};
+use crate::domain::key_listing::{param, KeyCount, KeyQuery};
 use crate::domain::permissions::{Permission, PermissionSet};
 use crate::domain::roles::Role;
 use crate::model::{ApplicationRow, KeyRow, KeyStatus, NewSecret, Policy};
@@ -12,10 +13,18 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-/// Everything the keys page shows.
+/// Everything the keys page shows: one page of one view of the list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeysPageData {
     pub keys: Vec<KeyRow>,
+    /// The view shown: its filters and cursor, as in the URL.
+    pub query: KeyQuery,
+    pub count: KeyCount,
+    /// Links to the next (older) and previous (newer) pages of the view.
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    /// The owners to filter by: the workspace's members, for those who see every key.
+    pub owners: Vec<String>,
     pub role: Role,
     pub applications: Vec<ApplicationRow>,
     pub policy: Policy,
@@ -43,16 +52,55 @@ pub struct CreateKeyForm {
     pub log_bodies: bool,
 }
 
+/// One page of the keys the signed-in member may see: the view's filters and cursor are the
+/// page's URL query parameters (see [`crate::domain::key_listing::param`]).
 #[server]
-pub async fn keys_page() -> Result<KeysPageData, ServerFnError> {
-    use crate::ssr::{auth, keys, state::app_state, workspaces};
+pub async fn keys_page(
+    status: Option<String>,
+    owner: Option<String>,
+    application: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<KeysPageData, ServerFnError> {
+    use crate::domain::authorization::KeyVisibility;
+    use crate::domain::key_listing::{param, PAGE_SIZE};
+    use crate::ssr::{auth, error::AppError, key_list, state::app_state, workspaces};
     let actor = auth::require_for("keys_page").await?;
     let state = app_state();
     let now = crate::ssr::now();
     let viewer = actor.principal();
-    let keys = keys::visible(&state.db, &viewer).await?;
+    let query = KeyQuery::from_params(|name| match name {
+        param::STATUS => status.clone(),
+        param::OWNER => owner.clone(),
+        param::APPLICATION => application.clone(),
+        param::NAME => q.clone(),
+        param::AFTER => after.clone(),
+        param::BEFORE => before.clone(),
+        _ => None,
+    })
+    .map_err(AppError::invalid)?;
+    let page = key_list::page(&state.db, &viewer, &query, PAGE_SIZE, now).await?;
+    let owners = if KeyVisibility::of(&viewer).owner.is_none() {
+        workspaces::members(&state.db, actor.workspace_id)
+            .await?
+            .into_iter()
+            .map(|m| m.email)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(KeysPageData {
-        keys: keys.iter().map(|k| k.to_row_for(&viewer, now)).collect(),
+        keys: page
+            .keys
+            .iter()
+            .map(|k| k.to_row_for(&viewer, now))
+            .collect(),
+        next: page.next.map(|c| query.at(Some(c)).href(&[])),
+        previous: page.previous.map(|c| query.at(Some(c)).href(&[])),
+        count: page.count,
+        query,
+        owners,
         role: actor.role,
         applications: workspaces::applications(&state.db, actor.workspace_id).await?,
         policy: workspaces::policy(&state.db, actor.workspace_id).await?,
@@ -188,18 +236,30 @@ pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let rotate = ServerAction::<RotateKey>::new();
+    // The view (filters and cursor) lives in the URL: bookmarkable, and paged by plain links.
+    let query = leptos_router::hooks::use_query_map();
     let page = Resource::new(
         move || {
             (
                 create.version().get(),
                 revoke.version().get(),
                 rotate.version().get(),
+                query.get(),
             )
         },
-        |_| keys_page(),
+        |(_, _, _, params)| {
+            let get = |name: &str| params.get(name);
+            keys_page(
+                get(param::STATUS),
+                get(param::OWNER),
+                get(param::APPLICATION),
+                get(param::NAME),
+                get(param::AFTER),
+                get(param::BEFORE),
+            )
+        },
     );
     // `?new=1` opens the form: how "Create API key" works before (or without) hydration.
-    let query = leptos_router::hooks::use_query_map();
     let (form_open, set_form_open) = signal(query.get_untracked().get("new").is_some());
     // The secret lives only here, in memory, until "Done".
     let revealed: RwSignal<Option<(String, String)>> = RwSignal::new(None);
@@ -221,10 +281,6 @@ pub fn ApiKeysPage() -> impl IntoView {
     let rotating: RwSignal<Option<KeyRow>> = RwSignal::new(None);
     // The workspace policy, for the rotate dialog's expiration choices.
     let policy: RwSignal<Option<Policy>> = RwSignal::new(None);
-    let search = RwSignal::new(String::new());
-    let status_filter = RwSignal::new(String::new());
-    let owner_filter = RwSignal::new(String::new());
-    let app_filter = RwSignal::new(String::new());
 
     view! {
         <Title text="API Keys" />
@@ -237,25 +293,28 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p>
+                        <p><a href="/settings/api-keys">"Show all keys"</a></p> }.into_any(),
                     Ok(p) => {
                         policy.set(Some(p.policy.clone()));
+                        let back = p.query.href(&[]);
                         let p = StoredValue::new(p);
                         view! {
                             <Show when=move || form_open.get()>
                                 <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
                             </Show>
-                            <KeyFilters page=p.get_value() search status_filter owner_filter app_filter />
-                            <KeyTable page=p search status_filter owner_filter app_filter revoking rotating />
+                            <KeyFilters page=p.get_value() />
+                            <KeyTable page=p revoking rotating />
+                            <KeyPager page=p.get_value() />
                             // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
-                            {move || revoke_target(&p.get_value(), &query.read().get("revoke").unwrap_or_default())
-                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} from_url=true /> })}
+                            {let back = back.clone(); move || revoke_target(&p.get_value(), &query.read().get("revoke").unwrap_or_default())
+                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
                             // `?rotate=ID`, likewise, for one's own usable key.
                             {move || query.read().get("rotate").and_then(|id| {
                                 let page = p.get_value();
                                 let allow_never = page.policy.allow_never_expiring;
                                 page.keys.into_iter().find(|k| k.id == id && k.status.usable() && k.abilities.rotate)
-                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} from_url=true /> })
+                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.clone() /> })
                             })}
                         }.into_any()
                     }
@@ -292,71 +351,84 @@ fn revoke_target(page: &KeysPageData, id: &str) -> Option<(KeyRow, bool)> {
     })
 }
 
+/// The filters: a plain GET form, so a filtered view is a URL that works without JavaScript
+/// and can be bookmarked.
 #[component]
-fn KeyFilters(
-    page: KeysPageData,
-    search: RwSignal<String>,
-    status_filter: RwSignal<String>,
-    owner_filter: RwSignal<String>,
-    app_filter: RwSignal<String>,
-) -> impl IntoView {
-    let mut owners: Vec<String> = page.keys.iter().map(|k| k.owner_email.clone()).collect();
-    owners.sort();
-    owners.dedup();
+fn KeyFilters(page: KeysPageData) -> impl IntoView {
+    let q = page.query.clone();
+    let status = q.status.map(|s| s.id()).unwrap_or_default();
+    let owner = q.owner.clone().unwrap_or_default();
+    let application = q
+        .scope
+        .as_ref()
+        .map(|s| match s {
+            crate::domain::key_listing::ScopeFilter::WholeWorkspace => "-".to_string(),
+            crate::domain::key_listing::ScopeFilter::Application(a) => a.clone(),
+        })
+        .unwrap_or_default();
+    let owners = page.owners.clone();
     view! {
-        <div class="filters" role="search">
-            <label>"Search" <input type="search" placeholder="Key name" prop:value=move || search.get()
-                on:input=move |ev| search.set(event_target_value(&ev)) /></label>
+        <form class="filters" role="search" aria-label="Filter keys" method="get" action="/settings/api-keys">
+            <label>"Search" <input type="search" name=param::NAME placeholder="Key name" value=q.name.clone().unwrap_or_default() /></label>
             <div class="field"><label for="field-status">"Status"</label>
-                <select id="field-status" on:change=move |ev| status_filter.set(event_target_value(&ev))>
+                <select id="field-status" name=param::STATUS>
                     <option value="">"Any"</option>
                     {[KeyStatus::Active, KeyStatus::ExpiringSoon, KeyStatus::Expired, KeyStatus::Revoked]
-                        .into_iter().map(|s| view! { <option value=s.id()>{s.label()}</option> }).collect_view()}
+                        .into_iter().map(|s| view! { <option value=s.id() selected=s.id() == status>{s.label()}</option> }).collect_view()}
                 </select>
             </div>
-            <div class="field"><label for="field-owner">"Owner"</label>
-                <select id="field-owner" on:change=move |ev| owner_filter.set(event_target_value(&ev))>
-                    <option value="">"Anyone"</option>
-                    {owners.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
-                </select>
-            </div>
+            {(!owners.is_empty()).then(|| view! {
+                <div class="field"><label for="field-owner">"Owner"</label>
+                    <select id="field-owner" name=param::OWNER>
+                        <option value="">"Anyone"</option>
+                        {owners.into_iter().map(|o| view! { <option value=o.clone() selected=o == owner>{o.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+            })}
             <div class="field"><label for="field-application">"Application"</label>
-                <select id="field-application" on:change=move |ev| app_filter.set(event_target_value(&ev))>
+                <select id="field-application" name=param::APPLICATION>
                     <option value="">"Any"</option>
-                    <option value="-">"Whole workspace"</option>
-                    {page.applications.iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                    <option value="-" selected=application == "-">"Whole workspace"</option>
+                    {page.applications.iter().map(|a| view! { <option value=a.id.clone() selected=a.id == application>{a.name.clone()}</option> }).collect_view()}
                 </select>
             </div>
-        </div>
+            <div class="row">
+                <button type="submit" class="secondary">"Filter"</button>
+                {q.filtered().then(|| view! { <a href="/settings/api-keys">"Clear filters"</a> })}
+            </div>
+        </form>
     }
+}
+
+/// The count of the view and its "Previous" / "Next" links (plain links: they page without
+/// JavaScript, and the router follows them without a reload with it).
+#[component]
+fn KeyPager(page: KeysPageData) -> impl IntoView {
+    (page.next.is_some() || page.previous.is_some() || !page.keys.is_empty()).then(|| view! {
+        <nav class="pager" aria-label="Pages of keys">
+            <span class="count" role="status">{page.count.label()}</span>
+            {match page.previous {
+                Some(href) => view! { <a href=href rel="prev">"Previous"</a> }.into_any(),
+                None => view! { <span class="disabled" aria-disabled="true">"Previous"</span> }.into_any(),
+            }}
+            {match page.next {
+                Some(href) => view! { <a href=href rel="next">"Next"</a> }.into_any(),
+                None => view! { <span class="disabled" aria-disabled="true">"Next"</span> }.into_any(),
+            }}
+        </nav>
+    })
 }
 
 #[component]
 fn KeyTable(
     page: StoredValue<KeysPageData>,
-    search: RwSignal<String>,
-    status_filter: RwSignal<String>,
-    owner_filter: RwSignal<String>,
-    app_filter: RwSignal<String>,
     revoking: RwSignal<Option<(KeyRow, bool)>>,
     rotating: RwSignal<Option<KeyRow>>,
 ) -> impl IntoView {
-    let rows = move || {
-        let p = page.get_value();
-        let q = search.get().to_lowercase();
-        let (st, ow, ap) = (status_filter.get(), owner_filter.get(), app_filter.get());
-        p.keys
-            .into_iter()
-            .filter(|k| q.is_empty() || k.name.to_lowercase().contains(&q))
-            .filter(|k| st.is_empty() || k.status.id() == st)
-            .filter(|k| ow.is_empty() || k.owner_email == ow)
-            .filter(|k| match ap.as_str() {
-                "" => true,
-                "-" => k.application_id.is_none(),
-                id => k.application_id.as_deref() == Some(id),
-            })
-            .collect::<Vec<_>>()
-    };
+    let data = page.get_value();
+    let (now, view_query, filtered) = (data.now, data.query.clone(), data.query.filtered());
+    let rows = data.keys;
+    let link = move |name: &str, id: &str| view_query.href(&[(name, id)]);
     view! {
         <div class="table-wrap">
         <table class="keys">
@@ -369,17 +441,16 @@ fn KeyTable(
                 </tr>
             </thead>
             <tbody>
-                {move || {
-                    let rows = rows();
-                    if rows.is_empty() {
-                        return view! { <tr><td colspan="9" class="empty">"No keys yet. Create one to call the API."</td></tr> }.into_any();
-                    }
-                    let now = page.get_value().now;
+                {if rows.is_empty() {
+                    let text = if filtered { "No keys match these filters." } else { "No keys yet. Create one to call the API." };
+                    view! { <tr><td colspan="9" class="empty">{text}</td></tr> }.into_any()
+                } else {
                     rows.into_iter().map(|k| {
                         let usable = k.status.usable();
                         let (k_revoke, k_rotate) = (k.clone(), k.clone());
                         let test_href = format!("/settings/api-keys/test?key={}", k.id);
                         let activity_href = format!("/settings/api-keys/activity?key={}", k.id);
+                        let (revoke_href, rotate_href) = (link("revoke", &k.id), link("rotate", &k.id));
                         view! {
                             <tr data-key-id=k.key_id.clone()>
                                 <th scope="row">{k.name.clone()}
@@ -401,7 +472,7 @@ fn KeyTable(
                                             <span class="sub previous-secret">"Previous secret works until " {when(Some(g))} "; last used "
                                                 {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
                                                 {previous.map(|p| view! {
-                                                    " " <a role="button" class="link danger" href=format!("/settings/api-keys?revoke={}", p.id)
+                                                    " " <a role="button" class="link danger" href=link("revoke", &p.id)
                                                         on:click={let p = p.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((p.clone(), true))) }}>"Revoke now"</a>
                                                 })}</span>
                                         }
@@ -415,11 +486,11 @@ fn KeyTable(
                                     <a href=activity_href>"Activity"</a>
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
-                                        <a class="button secondary" role="button" href=format!("/settings/api-keys?rotate={}", k.id)
+                                        <a class="button secondary" role="button" href=rotate_href
                                             on:click={let k = k_rotate.clone(); move |ev| { ev.prevent_default(); rotating.set(Some(k.clone())) }}>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
-                                        <a class="button danger" role="button" href=format!("/settings/api-keys?revoke={}", k.id)
+                                        <a class="button danger" role="button" href=revoke_href
                                             on:click={let k = k_revoke.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((k.clone(), false))) }}>"Revoke"</a>
                                     })}
                                 </td>
@@ -616,12 +687,13 @@ fn RevokeDialog(
     previous: bool,
     action: ServerAction<RevokeKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
-    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" follows its link back.
+    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" is a link back to this view.
     #[prop(optional)]
-    from_url: bool,
+    back: Option<String>,
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let id = key.id.clone();
+    let from_url = back.is_some();
     let version = action.version().get_untracked();
     Effect::new(move |_| {
         if action.version().get() > version && matches!(action.value().get(), Some(Ok(()))) {
@@ -645,7 +717,8 @@ fn RevokeDialog(
                 <ActionError action />
                 <div class="row">
                     <button type="submit" class="danger">"Revoke key"</button>
-                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                    <a class="button secondary" role="button" href=back.clone().unwrap_or_else(|| "/settings/api-keys".into())
+                        on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>
@@ -659,14 +732,15 @@ fn RotateDialog(
     allow_never: bool,
     action: ServerAction<RotateKey>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
-    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" follows its link back.
+    /// Opened by a `?revoke=` / `?rotate=` link: "Cancel" is a link back to this view.
     #[prop(optional)]
-    from_url: bool,
+    back: Option<String>,
 ) -> impl IntoView {
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
     let id = key.id.clone();
+    let from_url = back.is_some();
     let version = action.version().get_untracked();
     Effect::new(move |_| {
         if action.version().get() > version && matches!(action.value().get(), None | Some(Ok(_))) {
@@ -714,7 +788,8 @@ fn RotateDialog(
                 <ActionError action />
                 <div class="row">
                     <button type="submit">"Rotate key"</button>
-                    <a class="button secondary" role="button" href="/settings/api-keys" on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                    <a class="button secondary" role="button" href=back.clone().unwrap_or_else(|| "/settings/api-keys".into())
+                        on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
         </div>

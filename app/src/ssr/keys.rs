@@ -117,7 +117,11 @@ pub struct KeyRecord {
     pub(crate) parsed_permissions: std::sync::OnceLock<PermissionSet>,
 }
 
-const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
+/// A key's columns and what decorates them (owner, application, agent, predecessor), over a
+/// source of `api_keys` rows named `k`.
+macro_rules! select_keys_over {
+    ($source:literal) => {
+        concat!("SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
     u.email AS owner_email, k.application_id, a.name AS application_name, k.agent_id, g.name AS agent_name, \
     k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
     k.revoked_reason, k.rotated_at, k.grace_until, k.rotated_from, \
@@ -125,11 +129,20 @@ const SELECT_KEYS: &str = "SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
     w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
     k.log_bodies, m.role AS owner_role \
-    FROM api_keys k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
+    FROM ", $source, " k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
     LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
     LEFT JOIN applications a ON a.id = k.application_id \
     LEFT JOIN agents g ON g.id = k.agent_id \
-    LEFT JOIN api_keys p ON p.id = k.rotated_from";
+    LEFT JOIN api_keys p ON p.id = k.rotated_from")
+    };
+}
+
+pub(super) const SELECT_KEYS: &str = select_keys_over!("api_keys");
+
+/// The same over a page picked first (`{page}`: a subquery of `api_keys` rows): a list chooses
+/// its rows from an index alone, and only those rows are decorated, so no join can lead the
+/// planner away from the index order.
+pub(super) const SELECT_KEYS_OVER_PAGE: &str = select_keys_over!("({page})");
 
 impl KeyRecord {
     pub fn kind(&self) -> KeyKind {
@@ -317,7 +330,8 @@ async fn insert_key(
     rotated_from: Option<&str>,
     now: i64,
 ) -> AppResult<(Uuid, String, String)> {
-    let id = Uuid::new_v4();
+    // Time-ordered, so keys created in the same second still list in creation order.
+    let id = Uuid::now_v7();
     let key_id = KeyId::parse(&secret::base62_from_random(
         random_bytes(64).into_iter(),
         secret::KEY_ID_LEN,
@@ -391,16 +405,6 @@ pub async fn owned_by(db: &Db, ws: Uuid, owner: Uuid) -> AppResult<Vec<KeyRecord
     .await?)
 }
 
-/// Every key of a workspace, newest first.
-pub async fn all_in_workspace(db: &Db, ws: Uuid) -> AppResult<Vec<KeyRecord>> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT_KEYS} WHERE k.workspace_id = $1 ORDER BY k.created_at DESC, k.id"
-    ))
-    .bind(ws.to_string())
-    .fetch_all(db.pool())
-    .await?)
-}
-
 /// One page of the keys limited to an application (to `scope` when given), newest first,
 /// after the key whose public id is `after`: a keyset page read in the database, never the
 /// workspace's keys. The next cursor is given when more rows follow. An `after` that is not
@@ -430,9 +434,14 @@ pub async fn page_scoped_to_applications(
             row.ok_or_else(|| AppError::invalid("cursor is not a key id of this listing."))?
         }
     };
-    let mut rows: Vec<KeyRecord> = sqlx::query_as(&format!(
-        "{SELECT_KEYS} WHERE {listed} AND (k.created_at < $3 OR (k.created_at = $3 AND k.id < $4)) \
+    let page = format!(
+        "SELECT * FROM api_keys k WHERE {listed} \
+         AND (k.created_at < $3 OR (k.created_at = $3 AND k.id < $4)) \
          ORDER BY k.created_at DESC, k.id DESC LIMIT $5"
+    );
+    let mut rows: Vec<KeyRecord> = sqlx::query_as(&format!(
+        "{} ORDER BY k.created_at DESC, k.id DESC",
+        SELECT_KEYS_OVER_PAGE.replace("{page}", &page)
     ))
     .bind(ws.to_string())
     .bind(scope.as_deref())
@@ -446,15 +455,6 @@ pub async fn page_scoped_to_applications(
         rows.last().map(|k| k.key_id.clone())
     });
     Ok((rows, next.flatten()))
-}
-
-/// The keys `viewer` may see. Keys replaced by a rotation are shown through their successor.
-pub async fn visible(db: &Db, viewer: &Principal) -> AppResult<Vec<KeyRecord>> {
-    Ok(all_in_workspace(db, viewer.workspace)
-        .await?
-        .into_iter()
-        .filter(|k| k.rotated_at.is_none() && decide(viewer, Action::SeeKey(k.facts())).is_ok())
-        .collect())
 }
 
 /// The key `id` of `by`'s workspace, once [`decide`] allows `action` on it.

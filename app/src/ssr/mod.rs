@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod instance;
 pub mod key_cache;
+pub mod key_list;
 pub mod keys;
 pub mod passwords;
 pub mod session_store;

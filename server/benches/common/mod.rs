@@ -6,6 +6,9 @@ use app::ssr::state::AppState;
 use server::config::Config;
 use server::startup::Application;
 
+#[path = "../../tests/helpers/seed.rs"]
+pub mod seed;
+
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
@@ -53,26 +56,12 @@ impl Bench {
         )
         .await
         .unwrap();
-        let by = app::domain::access::Principal::member(user, ws, Role::Owner, "bench".into());
-        let new = app::ssr::keys::NewKey {
-            name: Name::parse("Name", "bench").unwrap(),
-            purpose: String::new(),
-            kind: app::domain::secret::KeyKind::Service,
-            application: None,
-            agent: None,
-            permissions: Role::Owner.permissions(),
-            expires_at: None,
-            log_bodies: false,
-        };
         sqlx::query("UPDATE workspaces SET allow_never_expiring = 1")
             .execute(db.pool())
             .await
             .unwrap();
-        let secret = app::ssr::keys::create(db, &state.secret, &by, new)
-            .await
-            .unwrap()
-            .expose()
-            .to_string();
+        let by = app::domain::access::Principal::member(user, ws, Role::Owner, "bench".into());
+        let secret = full_key(&state, &by).await;
         // The benchmarks measure authentication, not refusals.
         sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
             .execute(db.pool())
@@ -101,31 +90,25 @@ impl Bench {
     /// Adds keys numbered `from..to`, in large multi-row inserts.
     #[allow(dead_code)]
     pub async fn add_keys(&self, from: usize, to: usize) {
-        let batch = 500;
-        let mut added = from;
-        while added < to {
-            let rows = batch.min(to - added);
-            let mut tx = self.state.db.write().await.unwrap();
-            let mut sql = String::from(
-                "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, permissions, digest, created_at) VALUES ",
-            );
-            for i in 0..rows {
-                let n = added + i;
-                let id = uuid::Uuid::new_v4();
-                // Key ids are 8 base62 characters; these never collide with a generated one
-                // in practice.
-                let key_id = format!("b{:07}", n);
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "('{id}', '{key_id}', '{}', '{}', 'service', 'bench {n}', '', 'applications:read', '{:064x}', 0)",
-                    self.workspace, self.owner, n
-                ));
-            }
-            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
-            tx.commit().await.unwrap();
-            added += rows;
-        }
+        seed::add_keys(&self.state.db, &self.workspace, &self.owner, None, from, to).await;
     }
+}
+
+/// A new never-expiring service key of `by` with every permission of an owner: its secret.
+pub async fn full_key(state: &AppState, by: &app::domain::access::Principal) -> String {
+    let new = app::ssr::keys::NewKey {
+        name: Name::parse("Name", "bench").unwrap(),
+        purpose: String::new(),
+        kind: app::domain::secret::KeyKind::Service,
+        application: None,
+        agent: None,
+        permissions: Role::Owner.permissions(),
+        expires_at: None,
+        log_bodies: false,
+    };
+    app::ssr::keys::create(&state.db, &state.secret, by, new)
+        .await
+        .unwrap()
+        .expose()
+        .to_string()
 }

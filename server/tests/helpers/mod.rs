@@ -12,6 +12,8 @@ use server::config::Config;
 use server::startup::Application;
 use uuid::Uuid;
 
+pub mod seed;
+
 pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 

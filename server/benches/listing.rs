@@ -1,0 +1,214 @@
+//! Scale benchmark of the lists people and clients read, measured side by side in one run:
+//! the API Keys page (server render, signed in) and `GET /api/v1/application/tokens`, in three
+//! workspaces of one database holding 10, 100,000 and 1,000,000 keys (sizes configurable).
+//!
+//! Rounds alternate between the workspaces, so a noisy neighbour touches every size alike;
+//! each cell is the median latency of sequential requests from outside the process (HTTP on
+//! loopback). The report gives each size's time against the smallest's (target: ≤ 1.2×).
+//!
+//! Run: `cargo bench -p server --bench listing` (optional: `KEYWARD_BENCH_SIZES=10,100000,1000000`,
+//! `KEYWARD_BENCH_ROUNDS=5`, `KEYWARD_BENCH_REQUESTS=20`, `DATABASE_URL=postgres://…`).
+//! Keys are seeded in bulk, straight into the database; half of them are limited to an
+//! application, so the token list has rows to show.
+
+mod common;
+
+use app::domain::access::Principal;
+use app::domain::roles::Role;
+use app::domain::validate::Name;
+use std::time::{Duration, Instant};
+
+/// One workspace of the benchmark and the clients that read it.
+struct Cell {
+    size: usize,
+    /// The owner's browser, switched to this workspace.
+    browser: reqwest::Client,
+    /// A key of this workspace with `applications:read`.
+    secret: String,
+}
+
+/// The median latency of `n` sequential GETs, and the size of the last answer.
+async fn latency(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    n: usize,
+) -> (Duration, usize) {
+    let mut times = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let mut req = client.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let started = Instant::now();
+        let res = req.send().await.unwrap();
+        assert!(res.status().is_success(), "{url}: {}", res.status());
+        bytes = res.bytes().await.unwrap().len();
+        times.push(started.elapsed().as_secs_f64());
+    }
+    (Duration::from_secs_f64(common::median(times)), bytes)
+}
+
+fn server_fn(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|p| {
+            p.trim_start_matches("/api/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::var("KEYWARD_BENCH_SIZES")
+        .unwrap_or_else(|_| "10,100000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("sizes are numbers"))
+        .collect();
+    let rounds: usize = common::env_or("KEYWARD_BENCH_ROUNDS", 5);
+    let requests: usize = common::env_or("KEYWARD_BENCH_REQUESTS", 20);
+    let bench = common::Bench::start().await;
+    let (base, state) = (&bench.base, &bench.state);
+    let db = &state.db;
+    let owner = uuid::Uuid::parse_str(&bench.owner).unwrap();
+    let actor = app::ssr::auth::Actor {
+        user_id: owner,
+        email: "bench@example.com".into(),
+        workspace_id: uuid::Uuid::parse_str(&bench.workspace).unwrap(),
+        role: Role::Owner,
+        address: "bench".into(),
+    };
+
+    let started = Instant::now();
+    let mut cells = Vec::new();
+    for (i, &size) in sizes.iter().enumerate() {
+        let name = Name::parse("Name", &format!("Scale {size}")).unwrap();
+        let ws = app::ssr::workspaces::create_workspace(db, &actor, name)
+            .await
+            .unwrap();
+        let by = Principal::member(owner, ws, Role::Owner, "bench".into());
+        let application = app::ssr::workspaces::create_application(
+            db,
+            &by,
+            Name::parse("Name", "Scaled").unwrap(),
+        )
+        .await
+        .unwrap()
+        .to_string();
+        // Each workspace's keys get a number range of their own: key ids are unique.
+        let from = i * 10_000_000;
+        common::seed::add_keys(
+            db,
+            &ws.to_string(),
+            &bench.owner,
+            Some(&application),
+            from,
+            from + size,
+        )
+        .await;
+        sqlx::query("UPDATE workspaces SET allow_never_expiring = 1 WHERE id = $1")
+            .bind(ws.to_string())
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let secret = common::full_key(state, &by).await;
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let res = browser
+            .post(format!("{base}{}", server_fn("login")))
+            .form(&[
+                ("email", "bench@example.com"),
+                ("password", "bench password 123"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "sign in"
+        );
+        let res = browser
+            .post(format!("{base}{}", server_fn("switch_workspace")))
+            .form(&[("workspace_id", ws.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "switch"
+        );
+        cells.push(Cell {
+            size,
+            browser,
+            secret,
+        });
+    }
+    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    if matches!(db.backend(), app::ssr::db::Backend::Postgres) {
+        sqlx::query("ANALYZE api_keys")
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    let seeded = started.elapsed();
+
+    let page_url = format!("{base}/settings/api-keys");
+    let tokens_url = format!("{base}/api/v1/application/tokens");
+    // Warm up every cell.
+    for c in &cells {
+        latency(&c.browser, &page_url, &[], 2).await;
+        latency(
+            &c.browser,
+            &tokens_url,
+            &[("x-keyward-api-token", &c.secret)],
+            2,
+        )
+        .await;
+    }
+    let mut pages: Vec<Vec<f64>> = vec![Vec::new(); cells.len()];
+    let mut tokens: Vec<Vec<f64>> = vec![Vec::new(); cells.len()];
+    let mut bytes = vec![(0, 0); cells.len()];
+    for _ in 0..rounds {
+        for (i, c) in cells.iter().enumerate() {
+            let (p, pb) = latency(&c.browser, &page_url, &[], requests).await;
+            let (t, tb) = latency(
+                &c.browser,
+                &tokens_url,
+                &[("x-keyward-api-token", &c.secret)],
+                requests,
+            )
+            .await;
+            pages[i].push(p.as_secs_f64() * 1000.0);
+            tokens[i].push(t.as_secs_f64() * 1000.0);
+            bytes[i] = (pb, tb);
+        }
+    }
+    let page_ms: Vec<f64> = pages.into_iter().map(common::median).collect();
+    let token_ms: Vec<f64> = tokens.into_iter().map(common::median).collect();
+    println!(
+        "Keyward list benchmark ({:?}, {rounds} rounds × {requests} sequential requests per cell, medians)",
+        db.backend()
+    );
+    println!("  keys in workspace   API Keys page (ms)   ratio   bytes      token list (ms)   ratio   bytes");
+    for (i, c) in cells.iter().enumerate() {
+        println!(
+            "  {:<19} {:>18.2}   {:>5.2}   {:>8}   {:>15.2}   {:>5.2}   {:>6}",
+            c.size,
+            page_ms[i],
+            page_ms[i] / page_ms[0],
+            bytes[i].0,
+            token_ms[i],
+            token_ms[i] / token_ms[0],
+            bytes[i].1
+        );
+    }
+    println!("  (seeding took {:.1} s)", seeded.as_secs_f64());
+}

@@ -1,0 +1,295 @@
+//! The key list pages in the database: keyset pages that skip and repeat nothing while keys
+//! arrive and are revoked, filters that are `WHERE` clauses, visibility that holds on every
+//! page and cursor, and plans that read an index on a big workspace.
+
+mod helpers;
+
+use app::domain::access::Principal;
+use app::domain::key_listing::KeyQuery;
+use app::domain::roles::Role;
+use helpers::*;
+use reqwest::Client;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Asks for one view of the key list as `member`, by its URL parameters.
+async fn ask(app: &TestApp, member: &Client, params: &[(&str, &str)]) -> reqwest::Response {
+    let fields: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    app.call_json(member, "keys_page", Value::Object(fields))
+        .await
+}
+
+/// One view of the key list.
+async fn view(app: &TestApp, member: &Client, params: &[(&str, &str)]) -> Value {
+    let res = ask(app, member, params).await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert!(status.is_success(), "keys_page {params:?}: {status} {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The refusal a view gets.
+async fn refused_view(app: &TestApp, member: &Client, params: &[(&str, &str)]) -> String {
+    let res = ask(app, member, params).await;
+    assert_eq!(res.status(), 400, "{params:?} should be refused");
+    res.text().await.unwrap()
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The URL parameters of a "Next" or "Previous" link.
+fn link_params(href: &Value) -> Vec<(String, String)> {
+    let href = href.as_str().expect("a link");
+    let url = reqwest::Url::parse(&format!("http://x{href}")).unwrap();
+    assert_eq!(url.path(), "/settings/api-keys");
+    url.query_pairs().into_owned().collect()
+}
+
+async fn follow(app: &TestApp, member: &Client, href: &Value) -> Value {
+    let params = link_params(href);
+    let borrowed: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    view(app, member, &borrowed).await
+}
+
+async fn create_named(app: &TestApp, member: &Client, name: &str) -> String {
+    let secret = app
+        .create_key_secret(
+            member,
+            json!({ "name": name, "permissions": ["applications:read"] }),
+        )
+        .await;
+    app.key_row_id(&secret).await
+}
+
+async fn revoke(app: &TestApp, member: &Client, id: &str) {
+    let res = app
+        .call_fn_as(member, "revoke_key", &[("id", id), ("reason", "test")])
+        .await;
+    assert!(res.status().is_success(), "revoke: {}", res.status());
+}
+
+#[tokio::test]
+async fn paging_skips_and_repeats_nothing_while_keys_arrive_and_are_revoked() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        ids.push(create_named(&app, &owner, &format!("key {i:03}")).await);
+    }
+    let first = view(&app, &owner, &[]).await;
+    assert_eq!(first["count"], json!({ "counted": 120, "more": false }));
+    assert!(
+        first["previous"].is_null(),
+        "the first page has no previous page"
+    );
+    let mut seen: Vec<String> = names(&first);
+    assert_eq!(seen.len(), 50);
+    assert_eq!(seen[0], "key 119", "newest first");
+    let mut page = first.clone();
+    let mut round = 0;
+    while !page["next"].is_null() {
+        // Between pages: new keys arrive (newer than every page) and keys are revoked, both
+        // on pages seen and on pages to come.
+        for j in 0..3 {
+            create_named(&app, &owner, &format!("late {round} {j}")).await;
+        }
+        revoke(&app, &owner, &ids[round * 7]).await;
+        revoke(&app, &owner, &ids[119 - round * 5]).await;
+        page = follow(&app, &owner, &page["next"]).await;
+        seen.extend(names(&page));
+        round += 1;
+    }
+    assert_eq!(round, 2, "120 keys are three pages of 50");
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "a key was repeated: {seen:?}");
+    let expected: Vec<String> = (0..120).rev().map(|i| format!("key {i:03}")).collect();
+    assert_eq!(seen, expected, "every key once, in order");
+
+    // "Previous" from the second page is the first page again, and now has newer keys before it.
+    let second = follow(&app, &owner, &first["next"]).await;
+    let back = follow(&app, &owner, &second["previous"]).await;
+    assert_eq!(names(&back), names(&first));
+    assert!(!back["previous"].is_null(), "the late keys lie before it");
+    let newest = follow(&app, &owner, &back["previous"]).await;
+    assert_eq!(names(&newest).len(), 6, "the six late keys");
+    assert!(newest["previous"].is_null());
+}
+
+#[tokio::test]
+async fn filters_select_in_the_database_and_travel_in_the_links() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let application = app.create_application(&owner, "Billing").await;
+    let mut revoked = Vec::new();
+    for i in 0..90 {
+        let id = create_named(&app, &owner, &format!("deploy {i}")).await;
+        if i % 3 == 0 {
+            revoke(&app, &owner, &id).await;
+            revoked.push(format!("deploy {i}"));
+        }
+    }
+    for i in 0..3 {
+        create_named(&app, &dev, &format!("dev script {i}")).await;
+    }
+    app.create_key_secret(
+        &owner,
+        json!({ "name": "billing_100%", "application_id": application, "permissions": ["applications:read"] }),
+    )
+    .await;
+
+    // Status: 30 revoked keys, on one page; the filter is carried by the page's links.
+    let page = view(&app, &owner, &[("status", "revoked")]).await;
+    let mut got = names(&page);
+    got.sort();
+    revoked.sort();
+    assert_eq!(got, revoked);
+    let active = view(&app, &owner, &[("status", "active")]).await;
+    assert_eq!(active["count"]["counted"], 64, "60 + 3 + 1 live keys");
+    let next = follow(&app, &owner, &active["next"]).await;
+    assert!(link_params(&active["next"]).contains(&("status".into(), "active".into())));
+    assert!(names(&next).iter().all(|n| !revoked.contains(n)));
+
+    // Owner, scope and name search.
+    let devs = view(&app, &owner, &[("owner", "DEV@example.com")]).await;
+    assert_eq!(
+        names(&devs),
+        ["dev script 2", "dev script 1", "dev script 0"]
+    );
+    let scoped = view(&app, &owner, &[("application", &application)]).await;
+    assert_eq!(names(&scoped), ["billing_100%"]);
+    let workspace_wide = view(&app, &owner, &[("application", "-")]).await;
+    assert_eq!(workspace_wide["count"]["counted"], 93);
+    // LIKE wildcards in a search match themselves.
+    assert_eq!(
+        names(&view(&app, &owner, &[("q", "100%")]).await),
+        ["billing_100%"]
+    );
+    assert_eq!(
+        view(&app, &owner, &[("q", "_")]).await["count"]["counted"],
+        1
+    );
+    assert_eq!(
+        view(&app, &owner, &[("q", "SCRIPT 1")]).await["count"]["counted"],
+        1
+    );
+    let nobody = view(&app, &owner, &[("owner", "nobody@example.com")]).await;
+    assert_eq!(nobody["count"]["counted"], 0);
+
+    // A developer sees only their own keys, whatever the filters say; the owner filter is
+    // not offered; a cursor at someone else's key is refused, revealing nothing.
+    let own = view(&app, &dev, &[]).await;
+    assert_eq!(names(&own).len(), 3);
+    assert_eq!(own["owners"], json!([]));
+    assert_eq!(
+        view(&app, &dev, &[("owner", OWNER_EMAIL)]).await["count"]["counted"],
+        0
+    );
+    let owners_key = page["keys"][0]["key_id"].as_str().unwrap().to_string();
+    assert!(refused_view(&app, &dev, &[("after", &owners_key)])
+        .await
+        .contains("not valid"));
+    assert!(refused_view(&app, &owner, &[("after", "zzzzzzzz")])
+        .await
+        .contains("not valid"));
+    assert!(refused_view(&app, &owner, &[("status", "sleeping")])
+        .await
+        .contains("Unknown status"));
+    assert!(refused_view(&app, &owner, &[("application", "not-a-uuid")])
+        .await
+        .contains("Unknown application"));
+}
+
+#[tokio::test]
+async fn every_view_reads_an_index_on_a_big_workspace() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let application = app.create_application(&owner, "Billing").await;
+    let db = &app.state.db;
+    let owner_id = app.user_id(OWNER_EMAIL).await;
+    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    // Another member's keys, so an owner filter selects a fraction.
+    app.add_member("dev@example.com", "developer").await;
+    let dev_id = app.user_id("dev@example.com").await;
+    seed::add_keys(
+        db,
+        &ws,
+        &owner_id.to_string(),
+        Some(&application),
+        0,
+        20_000,
+    )
+    .await;
+    seed::add_keys(db, &ws, &dev_id.to_string(), None, 20_000, 22_000).await;
+    sqlx::query("ANALYZE api_keys")
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+    let ws = uuid::Uuid::parse_str(&ws).unwrap();
+    let reviewer = Principal::member(owner_id, ws, Role::Owner, String::new());
+    let developer = Principal::member(dev_id, ws, Role::Developer, String::new());
+    // A name search ("contains") has no index to read on either database: it walks the
+    // listing in order and stops at a page (SQLite), or scans the workspace's keys when the
+    // planner expects few matches (PostgreSQL). The README says so.
+    let views: Vec<(&Principal, Vec<(&str, String)>)> = vec![
+        (&reviewer, vec![]),
+        (&reviewer, vec![("status", "active".into())]),
+        (&reviewer, vec![("owner", "dev@example.com".into())]),
+        (&reviewer, vec![("application", application.clone())]),
+        (&reviewer, vec![("application", "-".into())]),
+        (&reviewer, vec![("after", "b0010000".into())]),
+        (&reviewer, vec![("before", "b0010000".into())]),
+        (&developer, vec![]),
+        (&developer, vec![("after", "b0021000".into())]),
+    ];
+    for (who, params) in views {
+        let query = KeyQuery::from_params(|name| {
+            params
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap();
+        let plan = app::ssr::key_list::plan(db, who, &query, app::ssr::now())
+            .await
+            .unwrap()
+            .join("\n");
+        let keys_steps: Vec<&str> = plan
+            .lines()
+            .filter(|l| l.contains("api_keys k") || l.contains(" k USING") || l.contains("SCAN k"))
+            .collect();
+        assert!(
+            plan.contains("api_keys_listing")
+                || plan.contains("api_keys_owner")
+                || plan.contains("api_keys_application"),
+            "{params:?}: no listing index in\n{plan}"
+        );
+        for step in keys_steps {
+            assert!(
+                !step.contains("Seq Scan") && !step.trim_start().starts_with("SCAN k"),
+                "{params:?}: the keys table is scanned whole:\n{plan}"
+            );
+        }
+        assert!(
+            !plan.contains("TEMP B-TREE FOR ORDER BY") && !plan.contains("Sort Key: k.created_at"),
+            "{params:?}: the page is sorted instead of read in index order:\n{plan}"
+        );
+    }
+}
