@@ -194,6 +194,8 @@ pub struct DependentKey {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct AccessEntry {
+    /// The log row's number: with `at`, where a page of the log starts.
+    pub id: i64,
     pub at: i64,
     pub method: String,
     /// The route template, never the raw path.

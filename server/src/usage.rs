@@ -6,7 +6,6 @@
 
 use app::ssr::db::{Backend, Db};
 use app::ssr::keys::KeyRecord;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,10 +172,10 @@ fn address_text(address: Option<IpAddr>) -> String {
     address.map(|a| a.to_string()).unwrap_or_default()
 }
 
-/// A multi-row INSERT of `rows` access-log rows. SQLite gets anonymous `?` parameters: it
+/// A multi-row INSERT of `rows` access-log rows for SQLite, with anonymous `?` parameters: it
 /// looks a numbered one up in a list as long as the statement's parameters, which would
 /// make binding a long insert quadratic.
-fn insert_sql(backend: Backend, rows: usize) -> String {
+fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent, request_body, response_body) VALUES ",
     );
@@ -186,28 +185,24 @@ fn insert_sql(backend: Backend, rows: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${}", row * COLUMNS + column + 1);
-                }
-            }
+            sql.push('?');
         }
         sql.push(')');
     }
     sql
 }
 
-/// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
-/// transaction.
-async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
-    let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
-    let mut tx = db.write_bookkeeping().await?;
+/// SQLite: multi-row inserts of [`ROWS_PER_STATEMENT`] rows.
+async fn insert_values(
+    tx: &mut app::ssr::db::Tx,
+    batch: &[Access],
+    addresses: &[String],
+) -> Result<(), app::ssr::error::AppError> {
     for (chunk, addresses) in batch
         .chunks(ROWS_PER_STATEMENT)
         .zip(addresses.chunks(ROWS_PER_STATEMENT))
     {
-        let sql = insert_sql(db.backend(), chunk.len());
+        let sql = insert_sql(chunk.len());
         let mut query = sqlx::query(&sql);
         for (a, address) in chunk.iter().zip(addresses) {
             query = query
@@ -222,7 +217,75 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
                 .bind(a.request_body.as_deref())
                 .bind(a.response_body.as_deref());
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL the whole batch is one statement of ten array parameters, prepared once
+/// whatever the batch's size, rather than statements of thousands of parameters.
+const INSERT_UNNEST: &str = "INSERT INTO key_access_log (key_row_id, at, method, route, status, \
+    latency_ms, address, user_agent, request_body, response_body) SELECT * FROM UNNEST(\
+    $1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], \
+    $8::text[], $9::text[], $10::text[])";
+
+async fn insert_unnest(
+    tx: &mut app::ssr::db::Tx,
+    batch: &[Access],
+    addresses: &[String],
+) -> Result<(), app::ssr::error::AppError> {
+    let column = |f: &dyn Fn(&Access) -> Option<String>| pg_array(batch.iter().map(f));
+    sqlx::query(INSERT_UNNEST)
+        .bind(column(&|a| Some(a.key.id.clone())))
+        .bind(column(&|a| Some(a.at.to_string())))
+        .bind(column(&|a| Some(a.method.to_string())))
+        .bind(column(&|a| Some(a.route.to_string())))
+        .bind(column(&|a| Some(a.status.to_string())))
+        .bind(column(&|a| Some(a.latency_ms.to_string())))
+        .bind(pg_array(addresses.iter().map(|a| Some(a.clone()))))
+        .bind(column(&|a| Some(a.user_agent.clone())))
+        .bind(column(&|a| a.request_body.clone()))
+        .bind(column(&|a| a.response_body.clone()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A PostgreSQL array literal: every element quoted (with `"` and `\` escaped), `NULL` for
+/// `None`.
+fn pg_array(values: impl Iterator<Item = Option<String>>) -> String {
+    let mut out = String::from("{");
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match v {
+            None => out.push_str("NULL"),
+            Some(v) => {
+                out.push('"');
+                for c in v.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
+/// transaction.
+async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
+    let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
+    let mut tx = db.write_bookkeeping().await?;
+    if db.backend() == Backend::Postgres {
+        insert_unnest(&mut tx, batch, &addresses).await?;
+    } else {
+        insert_values(&mut tx, batch, &addresses).await?;
     }
     // The latest use of each key.
     let mut latest = std::collections::HashMap::new();

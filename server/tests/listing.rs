@@ -293,3 +293,157 @@ async fn every_view_reads_an_index_on_a_big_workspace() {
         );
     }
 }
+
+#[tokio::test]
+async fn members_page_in_the_order_they_joined() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let db = &app.state.db;
+    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    // 119 more members (joined after the owner), and one pending invitation of an existing
+    // account, shown on the first page.
+    for i in 0..119 {
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, 'x', 0)",
+        )
+        .bind(&id)
+        .bind(format!("member{i:03}@example.com"))
+        .execute(db.pool())
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, 'viewer', $3)",
+        )
+        .bind(&ws)
+        .bind(&id)
+        .bind(2_000_000_000_i64 + i)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    let emails = |page: &Value| -> Vec<String> {
+        page["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["invitation_pending"] == false)
+            .map(|m| m["email"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let members_view = |params: Vec<(String, String)>| {
+        let owner = owner.clone();
+        let app = &app;
+        async move {
+            let fields: serde_json::Map<String, Value> =
+                params.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            let res = app
+                .call_json(&owner, "members_page", Value::Object(fields))
+                .await;
+            assert!(res.status().is_success(), "members_page: {}", res.status());
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let first = members_view(vec![]).await;
+    assert_eq!(emails(&first)[0], OWNER_EMAIL);
+    assert_eq!(emails(&first).len(), 50);
+    assert!(first["previous"].is_null());
+    let mut seen = emails(&first);
+    let mut page = first.clone();
+    while !page["next"].is_null() {
+        page = members_view(link_members(&page["next"])).await;
+        seen.extend(emails(&page));
+    }
+    let expected: Vec<String> = std::iter::once(OWNER_EMAIL.to_string())
+        .chain((0..119).map(|i| format!("member{i:03}@example.com")))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "every member once, in the order they joined"
+    );
+    let second = members_view(link_members(&first["next"])).await;
+    let back = members_view(link_members(&second["previous"])).await;
+    assert_eq!(emails(&back), emails(&first));
+    let res = app
+        .call_json(&owner, "members_page", json!({ "after": "not-a-member" }))
+        .await;
+    assert_eq!(res.status(), 400);
+}
+
+/// The URL parameters of a members page link.
+fn link_members(href: &Value) -> Vec<(String, String)> {
+    let href = href.as_str().expect("a link");
+    let url = reqwest::Url::parse(&format!("http://x{href}")).unwrap();
+    assert_eq!(url.path(), "/settings/members");
+    url.query_pairs().into_owned().collect()
+}
+
+#[tokio::test]
+async fn a_keys_activity_pages_through_its_log() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({ "name": "busy", "permissions": ["applications:read"] }),
+        )
+        .await;
+    let id = app.key_row_id(&secret).await;
+    for _ in 0..60 {
+        assert!(app.works(&secret).await);
+    }
+    let activity = |params: Vec<(&'static str, String)>| {
+        let (app, owner, id) = (&app, owner.clone(), id.clone());
+        async move {
+            let mut fields = serde_json::Map::new();
+            fields.insert("id".into(), json!(id));
+            for (k, v) in params {
+                fields.insert(k.into(), json!(v));
+            }
+            let res = app
+                .call_json(&owner, "key_activity", Value::Object(fields))
+                .await;
+            assert!(res.status().is_success(), "key_activity: {}", res.status());
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let rows = |page: &Value| page["entries"].as_array().unwrap().len();
+    eventually("the access log has every request", || async {
+        let first = activity(vec![]).await;
+        rows(&first) == 50 && !first["older"].is_null()
+    })
+    .await;
+    let first = activity(vec![]).await;
+    assert!(first["newer"].is_null());
+    let cursor = |href: &Value| href.as_str().unwrap().to_string();
+    let older = activity(vec![("after", cursor(&first["older"]))]).await;
+    assert_eq!(rows(&older), 10);
+    assert!(older["older"].is_null());
+    let ids = |page: &Value| -> Vec<i64> {
+        page["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let mut all = ids(&first);
+    all.extend(ids(&older));
+    let mut sorted = all.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(all, sorted, "sixty requests, newest first, none twice");
+    let back = activity(vec![("before", cursor(&older["newer"]))]).await;
+    assert_eq!(ids(&back), ids(&first));
+    let res = app
+        .call_json(
+            &owner,
+            "key_activity",
+            json!({ "id": id, "after": "yesterday" }),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}

@@ -32,3 +32,26 @@ pub fn when(t: Option<i64>) -> String {
     t.map(crate::domain::dates::format_utc)
         .unwrap_or_else(|| "—".into())
 }
+
+/// "Previous" and "Next" links of a paged list, with an optional count. Plain links: they page
+/// without JavaScript, and the router follows them without a reload with it.
+#[component]
+pub fn Pager(
+    /// Names the navigation for assistive technology, for example "Pages of keys".
+    label: &'static str,
+    #[prop(optional)] count: Option<String>,
+    previous: Option<String>,
+    next: Option<String>,
+) -> impl IntoView {
+    let link = |href: Option<String>, text: &'static str, rel: &'static str| match href {
+        Some(href) => view! { <a href=href rel=rel>{text}</a> }.into_any(),
+        None => view! { <span class="disabled" aria-disabled="true">{text}</span> }.into_any(),
+    };
+    view! {
+        <nav class="pager" aria-label=label>
+            {count.map(|c| view! { <span class="count" role="status">{c}</span> })}
+            {link(previous, "Previous", "prev")}
+            {link(next, "Next", "next")}
+        </nav>
+    }
+}

@@ -4,12 +4,9 @@
 use crate::model::KeyStatus;
 use serde::{Deserialize, Serialize};
 
-/// Rows on one page of the key list.
-pub const PAGE_SIZE: usize = 50;
-
-/// Counting stops here: the list says "10,000+ keys" rather than count a million rows on
+/// Counting stops here: the list says "1,000+ keys" rather than count a million rows on
 /// every view.
-pub const COUNT_CAP: u64 = 10_000;
+pub const COUNT_CAP: u64 = 1_000;
 
 /// Which keys of the application scope a listing shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,5 +259,6 @@ mod tests {
         assert_eq!(c(0, false), "0 keys");
         assert_eq!(c(1234, false), "1,234 keys");
         assert_eq!(c(10_000, true), "10,000+ keys");
+        assert_eq!(c(COUNT_CAP, true), "1,000+ keys");
     }
 }

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod issuance;
 pub mod key_listing;
 pub mod network;
+pub mod paging;
 pub mod permissions;
 pub mod redact;
 pub mod roles;

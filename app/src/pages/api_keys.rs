@@ -1,7 +1,7 @@
 //! Settings → API Keys: list, create (capped at the creator's role), reveal once, revoke,
 //! rotate.
 
-use crate::components::{error_text, when, ActionError};
+use crate::components::{error_text, when, ActionError, Pager};
 use crate::domain::dates::{format_date, relative};
 use crate::domain::key_listing::{param, KeyCount, KeyQuery};
 use crate::domain::permissions::{Permission, PermissionSet};
@@ -64,7 +64,8 @@ pub async fn keys_page(
     before: Option<String>,
 ) -> Result<KeysPageData, ServerFnError> {
     use crate::domain::authorization::KeyVisibility;
-    use crate::domain::key_listing::{param, PAGE_SIZE};
+    use crate::domain::key_listing::param;
+    use crate::domain::paging::PAGE_SIZE;
     use crate::ssr::{auth, error::AppError, key_list, state::app_state, workspaces};
     let actor = auth::require_for("keys_page").await?;
     let state = app_state();
@@ -82,11 +83,7 @@ pub async fn keys_page(
     .map_err(AppError::invalid)?;
     let page = key_list::page(&state.db, &viewer, &query, PAGE_SIZE, now).await?;
     let owners = if KeyVisibility::of(&viewer).owner.is_none() {
-        workspaces::members(&state.db, actor.workspace_id)
-            .await?
-            .into_iter()
-            .map(|m| m.email)
-            .collect()
+        workspaces::member_emails(&state.db, actor.workspace_id).await?
     } else {
         Vec::new()
     };
@@ -305,7 +302,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             </Show>
                             <KeyFilters page=p.get_value() />
                             <KeyTable page=p revoking rotating />
-                            <KeyPager page=p.get_value() />
+                            {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
                             // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
                             {let back = back.clone(); move || revoke_target(&p.get_value(), &query.read().get("revoke").unwrap_or_default())
                                 .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
@@ -398,25 +395,6 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
             </div>
         </form>
     }
-}
-
-/// The count of the view and its "Previous" / "Next" links (plain links: they page without
-/// JavaScript, and the router follows them without a reload with it).
-#[component]
-fn KeyPager(page: KeysPageData) -> impl IntoView {
-    (page.next.is_some() || page.previous.is_some() || !page.keys.is_empty()).then(|| view! {
-        <nav class="pager" aria-label="Pages of keys">
-            <span class="count" role="status">{page.count.label()}</span>
-            {match page.previous {
-                Some(href) => view! { <a href=href rel="prev">"Previous"</a> }.into_any(),
-                None => view! { <span class="disabled" aria-disabled="true">"Previous"</span> }.into_any(),
-            }}
-            {match page.next {
-                Some(href) => view! { <a href=href rel="next">"Next"</a> }.into_any(),
-                None => view! { <span class="disabled" aria-disabled="true">"Next"</span> }.into_any(),
-            }}
-        </nav>
-    })
 }
 
 #[component]

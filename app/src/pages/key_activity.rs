@@ -1,7 +1,7 @@
 //! A key's activity: its newest requests from the access log (and their bodies while body
 //! logging is on), with the switch for body logging.
 
-use crate::components::{error_text, when, ActionError};
+use crate::components::{error_text, when, ActionError, Pager};
 use crate::model::{AccessEntry, KeyRow, RefusalEntry};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -13,7 +13,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyActivityData {
     pub key: KeyRow,
+    /// A page of the key's requests, newest first.
     pub entries: Vec<AccessEntry>,
+    /// Where the next (older) and previous (newer) pages of requests start.
+    pub older: Option<String>,
+    pub newer: Option<String>,
     /// Refused requests made with the key's id (coalesced per minute, reason and address).
     pub refusals: Vec<RefusalEntry>,
     /// Whether the viewer may flip body logging: on is the owner's decision, off also
@@ -21,18 +25,35 @@ pub struct KeyActivityData {
     pub may_change: bool,
 }
 
-/// The newest requests made with a key the member may see.
+/// A page of the requests made with a key the member may see: the newest, or those after
+/// (older than) or before (newer than) a position of its log (`AT.ID`).
 #[server]
-pub async fn key_activity(id: String) -> Result<KeyActivityData, ServerFnError> {
+pub async fn key_activity(
+    id: String,
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<KeyActivityData, ServerFnError> {
+    use crate::domain::paging::PAGE_SIZE;
     use crate::ssr::{auth, error::AppError, keys, state::app_state};
     let actor = auth::require_for("key_activity").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let viewer = actor.principal();
+    let cursor = match (
+        after.filter(|a| !a.is_empty()),
+        before.filter(|b| !b.is_empty()),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid("Give either \"after\" or \"before\", not both.").into())
+        }
+        (Some(a), None) => Some((keys::parse_log_cursor(&a)?, false)),
+        (None, Some(b)) => Some((keys::parse_log_cursor(&b)?, true)),
+        (None, None) => None,
+    };
     let keys::Activity {
         key,
         entries,
         refusals,
-    } = keys::activity(&app_state().db, &viewer, id).await?;
+    } = keys::activity(&app_state().db, &viewer, id, cursor, PAGE_SIZE).await?;
     let row = key.to_row_for(&viewer, crate::ssr::now());
     // The switch flips the current setting: may the viewer flip it that way?
     let may_change = key.revoked_at.is_none()
@@ -43,7 +64,9 @@ pub async fn key_activity(id: String) -> Result<KeyActivityData, ServerFnError> 
         };
     Ok(KeyActivityData {
         key: row,
-        entries,
+        entries: entries.rows,
+        older: entries.next,
+        newer: entries.previous,
         refusals,
         may_change,
     })
@@ -66,8 +89,15 @@ pub fn KeyActivityPage() -> impl IntoView {
     // `outcome` in the URL (`allowed`, `refused`, or all) so a filtered view can be shared.
     let outcome = move || query.read().get("outcome").unwrap_or_default();
     let page = Resource::new(
-        move || (key(), toggle.version().get()),
-        |(key, _)| key_activity(key),
+        move || {
+            (
+                key(),
+                toggle.version().get(),
+                query.read().get("after"),
+                query.read().get("before"),
+            )
+        },
+        |(key, _, after, before)| key_activity(key, after, before),
     );
     view! {
         <Title text="Key activity" />
@@ -92,9 +122,21 @@ fn ActivityView(
     let KeyActivityData {
         key,
         entries,
+        older,
+        newer,
         refusals,
         may_change,
     } = activity;
+    let page_link = |cursor: Option<String>, param: &str| {
+        cursor.map(|c| {
+            let mut href = format!("/settings/api-keys/activity?key={}", key.id);
+            if !outcome.is_empty() {
+                href.push_str(&format!("&outcome={outcome}"));
+            }
+            format!("{href}&{param}={c}")
+        })
+    };
+    let (older, newer) = (page_link(older, "after"), page_link(newer, "before"));
     let show_allowed = outcome != "refused";
     let show_refused = outcome != "allowed";
     let filter_link = |value: &str, label: &'static str| {
@@ -170,6 +212,7 @@ fn ActivityView(
             </tbody>
         </table>
         </div>
+        <Pager label="Pages of requests" previous=newer next=older />
         })}
     }
 }

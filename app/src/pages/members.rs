@@ -1,6 +1,6 @@
 //! Settings → Members: invite, change roles, remove.
 
-use crate::components::{error_text, when, ActionError};
+use crate::components::{error_text, when, ActionError, Pager};
 #[cfg(feature = "ssr")]
 use crate::domain::permissions::Permission;
 use crate::domain::roles::Role;
@@ -13,16 +13,43 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MembersPageData {
     pub members: Vec<MemberRow>,
+    /// Links to the next and previous pages of members.
+    pub next: Option<String>,
+    pub previous: Option<String>,
     pub my_role: Role,
     pub can_manage: bool,
 }
 
+/// One page of the workspace's members (50, in the order they joined), after or before the
+/// member whose user id is `after` / `before`: the page's URL query.
 #[server]
-pub async fn members_page() -> Result<MembersPageData, ServerFnError> {
-    use crate::ssr::{auth, state::app_state, workspaces};
+pub async fn members_page(
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<MembersPageData, ServerFnError> {
+    use crate::domain::paging::PAGE_SIZE;
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_for("members_page").await?;
+    let invalid =
+        || AppError::invalid("That page link is not valid; start again from the first page.");
+    let id = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| invalid());
+    let cursor = match (
+        after.filter(|a| !a.is_empty()),
+        before.filter(|b| !b.is_empty()),
+    ) {
+        (Some(_), Some(_)) => return Err(invalid().into()),
+        (Some(a), None) => Some((id(&a)?, false)),
+        (None, Some(b)) => Some((id(&b)?, true)),
+        (None, None) => None,
+    };
+    let page =
+        workspaces::members_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE).await?;
     Ok(MembersPageData {
-        members: workspaces::members(&app_state().db, actor.workspace_id).await?,
+        members: page.rows,
+        next: page.next.map(|n| format!("/settings/members?after={n}")),
+        previous: page
+            .previous
+            .map(|p| format!("/settings/members?before={p}")),
         my_role: actor.role,
         can_manage: actor.role.permissions().contains(Permission::MEMBERS_WRITE),
     })
@@ -75,6 +102,8 @@ pub fn MembersPage() -> impl IntoView {
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
+    // The page's cursor lives in the URL: "Previous" and "Next" are plain links.
+    let query = leptos_router::hooks::use_query_map();
     let data = Resource::new(
         move || {
             (
@@ -82,12 +111,12 @@ pub fn MembersPage() -> impl IntoView {
                 change.version().get(),
                 remove.version().get(),
                 cancel.version().get(),
+                query.get(),
             )
         },
-        |_| members_page(),
+        |(_, _, _, _, q)| members_page(q.get("after"), q.get("before")),
     );
     // `?invite=1` opens the form: how "Invite member" works before (or without) hydration.
-    let query = leptos_router::hooks::use_query_map();
     let (inviting, set_inviting) = signal(query.get_untracked().get("invite").is_some());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.id().to_string());
@@ -136,6 +165,7 @@ pub fn MembersPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                     Ok(d) => view! {
                         <table>
+                            <caption class="visually-hidden">"Members"</caption>
                             <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {d.members.into_iter().map(|m| {
@@ -153,8 +183,8 @@ pub fn MembersPage() -> impl IntoView {
                                                 view! {
                                                     <ActionForm action=change attr:class="inline">
                                                         <input type="hidden" name="user_id" value=m.user_id.clone() />
-                                                        <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
-                                                        <select id=format!("role-{}", m.user_id) name="role" aria-label="Role" disabled=!d.can_manage
+                                                        <label class="visually-hidden" for=format!("role-{}", m.user_id)>{format!("Role for {}", m.email)}</label>
+                                                        <select id=format!("role-{}", m.user_id) name="role" disabled=!d.can_manage
                                                             on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
                                                             {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
                                                         </select>
@@ -180,6 +210,7 @@ pub fn MembersPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <Pager label="Pages of members" previous=d.previous next=d.next />
                     }.into_any(),
                 }
             })}

@@ -146,28 +146,18 @@ pub async fn page(
         });
     };
     let count = count(db, &view.selection).await?;
-    let mut keys: Vec<KeyRecord> = view
+    let keys: Vec<KeyRecord> = view
         .page
         .apply(sqlx::query_as(&view.page_sql))
         .fetch_all(db.pool())
         .await?;
-    let more = keys.len() > limit;
-    keys.truncate(limit);
-    if view.backwards {
-        keys.reverse();
-    }
-    let first = keys.first().map(|k| k.key_id.clone());
-    let last = keys.last().map(|k| k.key_id.clone());
-    // Going back, more rows lie before; either way, a cursor means rows lie on its other side.
-    let (has_previous, has_next) = if view.backwards {
-        (more, true)
-    } else {
-        (view.has_cursor, more)
-    };
+    let page = super::paging::finish(keys, limit, view.backwards, view.has_cursor, |k| {
+        k.key_id.clone()
+    });
     Ok(KeyPage {
-        next: last.filter(|_| has_next).map(Cursor::After),
-        previous: first.filter(|_| has_previous).map(Cursor::Before),
-        keys,
+        next: page.next.map(Cursor::After),
+        previous: page.previous.map(Cursor::Before),
+        keys: page.rows,
         count,
     })
 }
@@ -182,14 +172,7 @@ pub async fn plan(
     query: &KeyQuery,
     now: i64,
 ) -> AppResult<Vec<String>> {
-    let Some(view) = prepare(
-        db,
-        viewer,
-        query,
-        crate::domain::key_listing::PAGE_SIZE,
-        now,
-    )
-    .await?
+    let Some(view) = prepare(db, viewer, query, crate::domain::paging::PAGE_SIZE, now).await?
     else {
         return Ok(Vec::new());
     };

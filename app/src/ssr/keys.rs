@@ -550,15 +550,35 @@ pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) 
 /// Entries of a key's access log shown at most.
 pub const ACTIVITY_LIMIT: i64 = 100;
 
-/// A key's activity: its newest uses and its newest refused requests.
+/// A key's activity: a page of its uses and its newest refused requests.
+#[derive(Debug)]
 pub struct Activity {
     pub key: KeyRecord,
-    pub entries: Vec<crate::model::AccessEntry>,
+    pub entries: super::paging::Page<crate::model::AccessEntry, String>,
     pub refusals: Vec<crate::model::RefusalEntry>,
 }
 
-/// The newest uses and refusals of a key `viewer` may see (their own, or any with `keys:read`).
-pub async fn activity(db: &Db, viewer: &Principal, id: Uuid) -> AppResult<Activity> {
+/// A position in a key's access log: `AT.ID` of a row, and whether the page lies before it
+/// (newer rows) rather than after it (older rows).
+pub fn parse_log_cursor(cursor: &str) -> AppResult<(i64, i64)> {
+    cursor
+        .split_once('.')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.parse().ok()?)))
+        .ok_or_else(|| {
+            AppError::invalid("That page link is not valid; start again from the first page.")
+        })
+}
+
+/// The uses and newest refusals of a key `viewer` may see (their own, or any with
+/// `keys:read`): a keyset page of its access log, newest first, from `cursor` (a position
+/// and whether to go back to newer rows).
+pub async fn activity(
+    db: &Db,
+    viewer: &Principal,
+    id: Uuid,
+    cursor: Option<((i64, i64), bool)>,
+    limit: usize,
+) -> AppResult<Activity> {
     let key = authorized(db, viewer, id, Action::SeeKey).await?;
     let refusals = sqlx::query_as(
         "SELECT minute, method, route, status, reason, address, count FROM key_refusals \
@@ -568,14 +588,34 @@ pub async fn activity(db: &Db, viewer: &Principal, id: Uuid) -> AppResult<Activi
     .bind(ACTIVITY_LIMIT)
     .fetch_all(db.pool())
     .await?;
-    let entries = sqlx::query_as(
-        "SELECT at, method, route, status, latency_ms, address, user_agent, request_body, response_body \
-         FROM key_access_log WHERE key_row_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
+    let backwards = matches!(cursor, Some((_, true)));
+    let (op, order) = if backwards {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let ((at, row), from_cursor) = match cursor {
+        Some((position, _)) => (position, true),
+        None => ((i64::MAX, i64::MAX), false),
+    };
+    let rows = sqlx::query_as(&format!(
+        "SELECT id, at, method, route, status, latency_ms, address, user_agent, request_body, response_body \
+         FROM key_access_log WHERE key_row_id = $1 AND (at {op} $2 OR (at = $2 AND id {op} $3)) \
+         ORDER BY at {order}, id {order} LIMIT $4"
+    ))
     .bind(&key.id)
-    .bind(ACTIVITY_LIMIT)
+    .bind(at)
+    .bind(row)
+    .bind(limit as i64 + 1)
     .fetch_all(db.pool())
     .await?;
+    let entries = super::paging::finish(
+        rows,
+        limit,
+        backwards,
+        from_cursor,
+        |e: &crate::model::AccessEntry| format!("{}.{}", e.at, e.id),
+    );
     Ok(Activity {
         key,
         entries,

@@ -11,6 +11,7 @@ pub mod instance;
 pub mod key_cache;
 pub mod key_list;
 pub mod keys;
+pub mod paging;
 pub mod passwords;
 pub mod session_store;
 pub mod sessions;

@@ -1,16 +1,23 @@
-//! Password hashing: argon2id at OWASP parameters, off the async runtime, with a bound on
-//! concurrent hashes so a burst of sign-ins cannot starve the server.
+//! Password hashing: argon2id at OWASP parameters, off the async runtime, on a few threads
+//! of its own at a lower scheduling priority, so a burst of sign-ins queues for them and
+//! cannot starve the machine API.
 
 use super::error::AppError;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{mpsc, oneshot};
 
-/// Runs argon2 on the blocking pool, at most `limit` at a time.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hash jobs waiting at most; past it, callers wait to enqueue (sign-ins queue, never fail).
+const QUEUE: usize = 256;
+
+/// Runs argon2 on `limit` dedicated threads (nice 10 on Linux: the API's threads go first).
 #[derive(Clone, Debug)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    limit: usize,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -36,10 +43,37 @@ fn dummy_hash() -> &'static str {
 }
 
 impl Hasher {
+    /// At most half this machine's cores hash at once (at least one): a storm of sign-ins
+    /// queues for a permit while the other cores keep answering the machine API, and memory
+    /// stays bounded (19 MiB per running hash).
+    pub fn for_this_machine() -> Hasher {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Hasher::new(cores / 2)
+    }
+
     pub fn new(limit: usize) -> Hasher {
-        Hasher {
-            permits: Arc::new(Semaphore::new(limit.max(1))),
+        let limit = limit.max(1);
+        let (jobs, rx) = mpsc::channel::<Job>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..limit {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name("keyward-hash".into())
+                .spawn(move || {
+                    lower_priority();
+                    // Ends when every sender (every clone of the hasher) is gone.
+                    while let Some(job) = next_job(&rx) {
+                        job();
+                    }
+                })
+                .expect("a hashing thread starts");
         }
+        Hasher { jobs, limit }
+    }
+
+    /// How many hashes run at once at most.
+    pub fn permits(&self) -> usize {
+        self.limit
     }
 
     /// The PHC string of a new password.
@@ -74,14 +108,30 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        self.jobs
+            .send(job)
             .await
             .map_err(|_| AppError::Unavailable)?;
-        tokio::task::spawn_blocking(f)
+        result
             .await
-            .map_err(|e| AppError::Internal(format!("hash task: {e}")))
+            .map_err(|_| AppError::Internal("a hash job was lost".into()))
+    }
+}
+
+fn next_job(rx: &Mutex<mpsc::Receiver<Job>>) -> Option<Job> {
+    rx.lock().unwrap_or_else(|p| p.into_inner()).blocking_recv()
+}
+
+/// Lowers the calling thread's scheduling priority (on Linux the nice value is per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; `who = 0` is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 

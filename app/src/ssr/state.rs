@@ -44,7 +44,7 @@ impl AppState {
             key_cache: Arc::new(KeyCache::new(db.changes().clone())),
             db,
             secret: Arc::new(secret),
-            hasher: Hasher::new(2),
+            hasher: Hasher::for_this_machine(),
             tester_throttle: Arc::new(Throttle::new(30, 60)),
             leptos_options,
             self_url,

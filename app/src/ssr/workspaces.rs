@@ -86,15 +86,49 @@ pub async fn workspaces_of(db: &Db, user: Uuid) -> AppResult<Vec<WorkspaceSummar
         .collect())
 }
 
-pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
-    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+/// One page of a workspace's members in the order they joined, after (or, `backwards`,
+/// before) the member `cursor` (a user id): a keyset page read from the
+/// `memberships_listing` index. The first page also lists pending invitations of existing
+/// accounts.
+pub async fn members_page(
+    db: &Db,
+    ws: Uuid,
+    cursor: Option<(Uuid, bool)>,
+    limit: usize,
+) -> AppResult<super::paging::Page<MemberRow, String>> {
+    let position: Option<(i64, String)> = match cursor {
+        None => None,
+        Some((user, _)) => Some(
+            sqlx::query_as("SELECT created_at, user_id FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(ws.to_string())
+                .bind(user.to_string())
+                .fetch_optional(db.pool())
+                .await?
+                .ok_or_else(|| AppError::invalid("That page link is not valid; start again from the first page."))?,
+        ),
+    };
+    let backwards = matches!(cursor, Some((_, true)));
+    let (op, order) = if backwards {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let (created, user) = position.clone().unwrap_or((i64::MIN, String::new()));
+    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT u.id, u.email, m.role, m.created_at, CASE WHEN u.password_hash IS NULL THEN 1 ELSE 0 END \
-         FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY m.created_at, u.email",
-    )
+         FROM (SELECT * FROM memberships m WHERE m.workspace_id = $1 \
+               AND ($2 = 0 OR m.created_at {op} $3 OR (m.created_at = $3 AND m.user_id {op} $4)) \
+               ORDER BY m.created_at {order}, m.user_id {order} LIMIT $5) m \
+         JOIN users u ON u.id = m.user_id ORDER BY m.created_at {order}, m.user_id {order}"
+    ))
     .bind(ws.to_string())
+    .bind(i64::from(position.is_some()))
+    .bind(created)
+    .bind(user)
+    .bind(limit as i64 + 1)
     .fetch_all(db.pool())
     .await?;
-    let mut members: Vec<MemberRow> = rows
+    let members: Vec<MemberRow> = rows
         .into_iter()
         .filter_map(|(user_id, email, role, joined_at, pending)| {
             Some(MemberRow {
@@ -106,8 +140,25 @@ pub async fn members(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
             })
         })
         .collect();
-    members.extend(invited_accounts(db, ws).await?);
-    Ok(members)
+    let mut page = super::paging::finish(members, limit, backwards, position.is_some(), |m| {
+        m.user_id.clone()
+    });
+    if page.previous.is_none() {
+        page.rows.extend(invited_accounts(db, ws).await?);
+    }
+    Ok(page)
+}
+
+/// The email addresses of a workspace's members, in order: the key list's owner filter.
+pub async fn member_emails(db: &Db, ws: Uuid) -> AppResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.workspace_id = $1 ORDER BY u.email",
+    )
+    .bind(ws.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
 }
 
 /// Invites `email` with `role` and returns the one-time token of the invitation link. The

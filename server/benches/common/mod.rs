@@ -16,6 +16,7 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+#[allow(dead_code)] // each benchmark uses some of it
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -34,12 +35,19 @@ pub struct Bench {
 }
 
 impl Bench {
+    #[allow(dead_code)] // each benchmark uses some of it
     pub async fn start() -> Bench {
+        Bench::start_with(|_| {}).await
+    }
+
+    /// [`Bench::start`] with a configuration changed by `adjust`.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Bench {
         let dir = std::env::temp_dir().join(format!("keyward-bench-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| format!("sqlite:{}", dir.join("bench.db").display()));
-        let config = Config::for_tests(url);
+        let mut config = Config::for_tests(url);
+        adjust(&mut config);
         let app = Application::build(config.clone()).await.unwrap();
         let base = format!("http://{}", app.address());
         let state = app.state().clone();

@@ -4,6 +4,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Keys tracked at most. Past it, windows that ended are dropped first, then the keys that
+/// used the fewest requests this window (evicted, a key starts its window anew: the least
+/// used lose the least), so memory stays bounded whatever the number of keys in use.
+const CAPACITY: usize = 100_000;
+
 #[derive(Default, Debug)]
 pub struct RateLimiter {
     windows: Mutex<HashMap<String, (i64, u32)>>,
@@ -35,8 +40,8 @@ impl RateLimiter {
         let window = now - now.rem_euclid(60);
         let reset = (window + 60 - now) as u64;
         let mut map = self.windows.lock().expect("rate limiter lock");
-        if map.len() > 100_000 {
-            map.retain(|_, (w, _)| *w == window);
+        if map.len() >= CAPACITY && !map.contains_key(key) {
+            evict(&mut map, window);
         }
         // Looked up by `&str` first: the common case allocates nothing.
         if !map.contains_key(key) {
@@ -64,6 +69,24 @@ impl RateLimiter {
     }
 }
 
+/// Drops ended windows, then, if still at capacity, the least-used tenth of the keys.
+fn evict(map: &mut HashMap<String, (i64, u32)>, window: i64) {
+    map.retain(|_, (w, _)| *w == window);
+    if map.len() < CAPACITY {
+        return;
+    }
+    let mut counts: Vec<u32> = map.values().map(|(_, n)| *n).collect();
+    let cut = CAPACITY / 10;
+    let (_, threshold, _) = counts.select_nth_unstable(cut);
+    let threshold = *threshold;
+    let mut dropped = 0;
+    map.retain(|_, (_, n)| {
+        let drop = *n < threshold || (*n == threshold && dropped < cut);
+        dropped += usize::from(drop);
+        !drop
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +102,25 @@ mod tests {
         assert_eq!(refused.reset, 30);
         assert!(l.check("other", 2, 150).allowed);
         assert!(l.check("k", 2, 180).allowed);
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_busy_keys_keep_their_counts() {
+        let l = RateLimiter::default();
+        // A busy key near its limit, then more distinct keys than the limiter holds, each used
+        // once, all in one window.
+        for _ in 0..9 {
+            assert!(l.check("busy", 10, 60).allowed);
+        }
+        for i in 0..CAPACITY * 2 {
+            l.check(&format!("k{i}"), 10, 61);
+        }
+        let tracked = l.windows.lock().unwrap().len();
+        assert!(tracked <= CAPACITY, "{tracked} keys tracked");
+        assert!(l.check("busy", 10, 62).allowed, "the tenth request");
+        assert!(
+            !l.check("busy", 10, 63).allowed,
+            "the busy key kept its count"
+        );
     }
 }

@@ -2,11 +2,38 @@
 //! the API), so a test or a benchmark has a big workspace in seconds. Shared by the tests and
 //! the benchmarks.
 
+#![allow(dead_code)] // each user takes what it needs
+
+use app::domain::secret::{self, KeyId, KeyKind};
+use app::ssr::crypto::ServerSecret;
 use app::ssr::db::Db;
+
+const COLUMNS: &str = "id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, \
+                       permissions, digest, created_at";
+
+/// Inserts rows `from..to` of `api_keys`, `row(n)` giving the values after the row id.
+async fn insert_keys(db: &Db, from: usize, to: usize, row: impl Fn(usize) -> String) {
+    let batch = 500;
+    let mut added = from;
+    while added < to {
+        let rows = batch.min(to - added);
+        let mut tx = db.write().await.unwrap();
+        let mut sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ");
+        for n in added..added + rows {
+            if n > added {
+                sql.push(',');
+            }
+            sql.push_str(&format!("('{}', {})", uuid::Uuid::new_v4(), row(n)));
+        }
+        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        added += rows;
+    }
+}
 
 /// Adds keys numbered `from..to` owned by `owner` in `workspace`: key ids `b0000000`…, names
 /// `bulk N`, created at second N (so the list's order is the numbering), every other one
-/// limited to `application` when given.
+/// limited to `application` when given. Their digests match no secret.
 pub async fn add_keys(
     db: &Db,
     workspace: &str,
@@ -15,35 +42,43 @@ pub async fn add_keys(
     from: usize,
     to: usize,
 ) {
-    let batch = 500;
-    let mut added = from;
-    while added < to {
-        let rows = batch.min(to - added);
-        let mut tx = db.write().await.unwrap();
-        let mut sql = String::from(
-            "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, \
-             application_id, permissions, digest, created_at) VALUES ",
-        );
-        for i in 0..rows {
-            let n = added + i;
-            let id = uuid::Uuid::new_v4();
-            // Key ids are 8 base62 characters; these never collide with a generated one in
-            // practice.
-            let key_id = format!("b{n:07}");
-            let scope = match application {
-                Some(a) if n % 2 == 1 => format!("'{a}'"),
-                _ => "NULL".to_string(),
-            };
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "('{id}', '{key_id}', '{workspace}', '{owner}', 'service', 'bulk {n}', '', {scope}, \
-                 'applications:read', '{n:064x}', {n})"
-            ));
-        }
-        sqlx::query(&sql).execute(&mut *tx).await.unwrap();
-        tx.commit().await.unwrap();
-        added += rows;
-    }
+    insert_keys(db, from, to, |n| {
+        let scope = match application {
+            Some(a) if n % 2 == 1 => format!("'{a}'"),
+            _ => "NULL".to_string(),
+        };
+        // Key ids are 8 base62 characters; these never collide with a generated one in
+        // practice.
+        format!(
+            "'b{n:07}', '{workspace}', '{owner}', 'service', 'bulk {n}', '', {scope}, \
+             'applications:read', '{n:064x}', {n}"
+        )
+    })
+    .await;
+}
+
+/// The secret of live key number `n` (see [`add_live_keys`]): well-formed, with its checksum.
+pub fn live_secret(n: usize) -> String {
+    let key_id = KeyId::parse(&format!("c{n:07}")).expect("8 base62 characters");
+    secret::assemble(KeyKind::Service, &key_id, &format!("{n:032}"))
+}
+
+/// Adds working keys numbered `from..to` (key ids `c0000000`…, secrets from [`live_secret`],
+/// their digests under `pepper`), never expiring.
+pub async fn add_live_keys(
+    db: &Db,
+    pepper: &ServerSecret,
+    workspace: &str,
+    owner: &str,
+    from: usize,
+    to: usize,
+) {
+    insert_keys(db, from, to, |n| {
+        let digest = pepper.digest(&live_secret(n));
+        format!(
+            "'c{n:07}', '{workspace}', '{owner}', 'service', 'live {n}', '', NULL, \
+             'applications:read', '{digest}', {n}"
+        )
+    })
+    .await;
 }
