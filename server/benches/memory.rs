@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A line of `/proc/self/status` in MiB (`VmRSS`, `VmHWM`).
+/// A line of `/proc/self/status` in MiB (`VmRSS`, `RssAnon`, `VmHWM`).
 fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -77,8 +77,10 @@ async fn main() {
         state.db.backend()
     );
     println!(
-        "  resident memory: {before:.0} MiB after seeding, {:.0} MiB at the end, peak {:.0} MiB",
+        "  resident memory: {before:.0} MiB after seeding, {:.0} MiB at the end ({:.0} MiB of it \
+         anonymous), peak {:.0} MiB",
         status_mib("VmRSS:"),
+        status_mib("RssAnon:"),
         status_mib("VmHWM:")
     );
     println!(

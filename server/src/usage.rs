@@ -203,7 +203,9 @@ async fn insert_values(
         .zip(addresses.chunks(ROWS_PER_STATEMENT))
     {
         let sql = insert_sql(chunk.len());
-        let mut query = sqlx::query(&sql);
+        // Only the full-size statement stays prepared: one for every batch size would fill
+        // the connection's statement cache with large compiled inserts.
+        let mut query = sqlx::query(&sql).persistent(chunk.len() == ROWS_PER_STATEMENT);
         for (a, address) in chunk.iter().zip(addresses) {
             query = query
                 .bind(a.key.id.as_str())

@@ -446,4 +446,21 @@ async fn a_keys_activity_pages_through_its_log() {
         )
         .await;
     assert_eq!(res.status(), 400);
+
+    // A key deleted from the database (by an operator: Keyward revokes, it never deletes)
+    // takes its log with it, on both databases.
+    let logged = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM key_access_log WHERE key_row_id = $1")
+            .bind(&id)
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(logged().await, 60);
+    sqlx::query("DELETE FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(logged().await, 0);
 }
