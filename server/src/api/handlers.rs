@@ -117,20 +117,20 @@ fn application_json(a: &app::model::ApplicationRow) -> Value {
             "agents": a.agents.iter().map(|g| json!({"id": g.id, "name": g.name, "description": g.description})).collect::<Vec<_>>() })
 }
 
-/// Applications the caller may see: all, or only the one a scoped key is limited to.
+/// Applications the caller may see: all, or only the one a scoped key is limited to (read
+/// by its id, not found among the workspace's).
 async fn visible_applications(
     s: &ApiState,
     c: &Caller,
 ) -> Result<Vec<app::model::ApplicationRow>, ApiError> {
-    let all = workspaces::applications(&s.app.db, c.workspace).await?;
-    Ok(all
-        .into_iter()
-        .filter(|a| {
-            c.grant
-                .application
-                .is_none_or(|scope| a.id == scope.to_string())
-        })
-        .collect())
+    Ok(match c.grant.application {
+        None => workspaces::applications(&s.app.db, c.workspace).await?,
+        Some(scope) => match workspaces::application(&s.app.db, c.workspace, scope).await {
+            Ok(one) => vec![one],
+            Err(app::ssr::error::AppError::NotFound) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        },
+    })
 }
 
 async fn applications_list(
