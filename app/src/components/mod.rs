@@ -55,3 +55,27 @@ pub fn Pager(
         </nav>
     }
 }
+
+/// Moves keyboard focus to `node` once it is in the page: forms and dialogs take focus when
+/// they open, so a keyboard or screen-reader user lands inside them.
+pub fn focus_when_shown<E>(node: NodeRef<E>)
+where
+    E: leptos::html::ElementType,
+    E::Output: leptos::wasm_bindgen::JsCast + Clone + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            use leptos::wasm_bindgen::JsCast;
+            let _ = el.unchecked_into::<leptos::web_sys::HtmlElement>().focus();
+        }
+    });
+}
+
+/// Gives focus back to the element with `id` (the control that opened a dialog, once it
+/// closes).
+pub fn focus_by_id(id: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = document().get_element_by_id(id) {
+        let _ = el.unchecked_into::<leptos::web_sys::HtmlElement>().focus();
+    }
+}

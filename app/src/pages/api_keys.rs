@@ -1,7 +1,7 @@
 //! Settings → API Keys: list, create (capped at the creator's role), reveal once, revoke,
 //! rotate.
 
-use crate::components::{error_text, when, ActionError, Pager};
+use crate::components::{error_text, focus_by_id, focus_when_shown, when, ActionError, Pager};
 use crate::domain::dates::{format_date, relative};
 use crate::domain::key_listing::{param, KeyCount, KeyQuery};
 use crate::domain::permissions::{Permission, PermissionSet};
@@ -283,7 +283,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Title text="API Keys" />
         <div class="page-head">
             <h1>"API Keys"</h1>
-            <a class="button" role="button" href="/settings/api-keys?new=1"
+            <a class="button" role="button" id="create-key" href="/settings/api-keys?new=1"
                 on:click=move |ev| { ev.prevent_default(); set_form_open.update(|o| *o = !*o); }>"Create API key"</a>
         </div>
         <p class="hint">"Keys let machines call the Keyward API. A key can never do more than the member who made it."</p>
@@ -318,7 +318,10 @@ pub fn ApiKeysPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || revealed.set(None) /> })}
+        {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || {
+            revealed.set(None);
+            focus_by_id("create-key");
+        } /> })}
         {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
         {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=policy.get_untracked().is_some_and(|p| p.allow_never_expiring) action=rotate on_close=move || rotating.set(None) /> })}
     }
@@ -489,6 +492,9 @@ fn CreateKeyFormView(
     on_cancel: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let role_perms = page.role.permissions();
+    // Opening the form moves focus to its first field.
+    let name_field = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(name_field);
     let name = RwSignal::new(String::new());
     let purpose = RwSignal::new(String::new());
     let principal = RwSignal::new("service".to_string());
@@ -536,7 +542,7 @@ fn CreateKeyFormView(
         // page; hydrated, `submit` sends it to the server function instead.
         <form class="card stack" on:submit=submit aria-label="Create API key" method="post" action="/settings/api-keys/new">
             <h2>"New API key"</h2>
-            <label>"Name" <input type="text" name="name" maxlength="100" required prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <label>"Name" <input type="text" name="name" maxlength="100" required autofocus node_ref=name_field prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
             <label>"Purpose" <input type="text" name="purpose" maxlength="500" placeholder="What will use this key?" prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
             <fieldset>
                 <legend>"Principal"</legend>
@@ -631,6 +637,9 @@ fn RevealDialog(
 ) -> impl IntoView {
     let (copied, set_copied) = signal(None::<bool>);
     let secret = StoredValue::new(secret);
+    // The dialog takes focus on the secret, so "Copy" is one Tab away.
+    let secret_field = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(secret_field);
     let copy = move |_| {
         leptos::task::spawn_local(async move {
             let ok = clipboard::copy(&secret.get_value()).await;
@@ -643,7 +652,7 @@ fn RevealDialog(
                 <h2 id="reveal-title">"Copy your new API key"</h2>
                 <p id="reveal-warning" class="warning">"This secret will not be shown again. Store it somewhere safe now."</p>
                 <p class="sub">"Key " <code>{prefix}</code></p>
-                <label>"Secret" <input type="text" readonly class="secret" prop:value=move || secret.get_value() /></label>
+                <label>"Secret" <input type="text" readonly class="secret" autofocus node_ref=secret_field prop:value=move || secret.get_value() /></label>
                 <div class="row">
                     <button type="button" on:click=copy>"Copy"</button>
                     <span role="status">{move || match copied.get() {
@@ -672,6 +681,9 @@ fn RevokeDialog(
     let reason = RwSignal::new(String::new());
     let id = key.id.clone();
     let from_url = back.is_some();
+    let reason_field = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(reason_field);
+    let escape = cancel_on_escape(back.clone(), on_close);
     let version = action.version().get_untracked();
     Effect::new(move |_| {
         if action.version().get() > version && matches!(action.value().get(), Some(Ok(()))) {
@@ -682,7 +694,7 @@ fn RevokeDialog(
         <div class="backdrop">
             // A plain form post to the server function without JavaScript; dispatched with it.
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="revoke-title"
-                method="post" action=RevokeKey::url()
+                method="post" action=RevokeKey::url() on:keydown=escape
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
                 <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
@@ -691,7 +703,7 @@ fn RevokeDialog(
                 } else {
                     "Requests with this key will be refused at once, with any previous secret still in its grace period. This cannot be undone."
                 }}</p>
-                <label>"Reason" <input type="text" name="reason" maxlength="500" placeholder="Optional" on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+                <label>"Reason" <input type="text" name="reason" maxlength="500" placeholder="Optional" autofocus node_ref=reason_field on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
                 <ActionError action />
                 <div class="row">
                     <button type="submit" class="danger">"Revoke key"</button>
@@ -714,6 +726,9 @@ fn RotateDialog(
     #[prop(optional)]
     back: Option<String>,
 ) -> impl IntoView {
+    let grace_field = NodeRef::<leptos::html::Select>::new();
+    focus_when_shown(grace_field);
+    let escape = cancel_on_escape(back.clone(), on_close);
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
@@ -730,7 +745,7 @@ fn RotateDialog(
             // Without JavaScript the form posts to a plain handler that answers with the reveal
             // page; hydrated, it goes to the server function.
             <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="rotate-title"
-                method="post" action="/settings/api-keys/rotate"
+                method="post" action="/settings/api-keys/rotate" on:keydown=escape
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
                     id: id.clone(),
                     grace_seconds: grace.get_untracked(),
@@ -741,7 +756,7 @@ fn RotateDialog(
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>
-                    <select id="field-grace-period" name="grace_seconds" on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
+                    <select id="field-grace-period" name="grace_seconds" node_ref=grace_field on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
                         <option value="0">"Now"</option>
                         <option value="3600" selected=true>"1 hour"</option>
                         <option value="86400">"24 hours"</option>
@@ -771,5 +786,24 @@ fn RotateDialog(
                 </div>
             </form>
         </div>
+    }
+}
+
+/// Escape cancels a confirmation: it closes the dialog, or, for one opened by its URL, goes
+/// back to the list it came from.
+fn cancel_on_escape(
+    back: Option<String>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    move |ev| {
+        if ev.key() != "Escape" {
+            return;
+        }
+        ev.prevent_default();
+        match &back {
+            Some(href) => navigate(href, Default::default()),
+            None => on_close(),
+        }
     }
 }

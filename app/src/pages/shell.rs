@@ -134,6 +134,12 @@ pub fn Shell() -> impl IntoView {
     let (new_open, set_new_open) = signal(query.get_untracked().get("new_workspace").is_some());
     view! {
         <div class="layout">
+            // First in the tab order: past the header and the navigation in one key press.
+            // With scripts the router would take the link, so focus moves by hand.
+            <a class="skip-link" href="#content" on:click=|ev| {
+                ev.prevent_default();
+                crate::components::focus_by_id("content");
+            }>"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/settings/api-keys">"Keyward"</a>
                 <Suspense fallback=|| ()>
@@ -217,7 +223,7 @@ pub fn Shell() -> impl IntoView {
                         <li><A href="/settings/api-reference">"API reference"</A></li>
                     </ul>
                 </nav>
-                <main>
+                <main id="content" tabindex="-1">
                     <Outlet />
                 </main>
             </div>
