@@ -38,6 +38,14 @@ async fn refused_view(app: &TestApp, member: &Client, params: &[(&str, &str)]) -
     res.text().await.unwrap()
 }
 
+/// The id of the test's one workspace.
+async fn the_workspace(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT id FROM workspaces")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
 fn names(page: &Value) -> Vec<String> {
     page["keys"]
         .as_array()
@@ -220,10 +228,7 @@ async fn every_view_reads_an_index_on_a_big_workspace() {
     let application = app.create_application(&owner, "Billing").await;
     let db = &app.state.db;
     let owner_id = app.user_id(OWNER_EMAIL).await;
-    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let ws = the_workspace(&app).await;
     // Another member's keys, so an owner filter selects a fraction.
     app.add_member("dev@example.com", "developer").await;
     let dev_id = app.user_id("dev@example.com").await;
@@ -299,10 +304,7 @@ async fn members_page_in_the_order_they_joined() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let db = &app.state.db;
-    let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let ws = the_workspace(&app).await;
     // 119 more members (joined after the owner), and one pending invitation of an existing
     // account, shown on the first page.
     for i in 0..119 {
@@ -463,4 +465,97 @@ async fn a_keys_activity_pages_through_its_log() {
         .await
         .unwrap();
     assert_eq!(logged().await, 0);
+}
+
+#[tokio::test]
+async fn applications_page_by_name_in_the_console_and_the_api() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let db = &app.state.db;
+    let ws = the_workspace(&app).await;
+    for i in 0..60 {
+        sqlx::query(
+            "INSERT INTO applications (id, workspace_id, name, created_at) VALUES ($1, $2, $3, 0)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&ws)
+        .bind(format!("app {i:02}"))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    // An agent of an application on the second page comes with it.
+    let (late,): (String,) = sqlx::query_as("SELECT id FROM applications WHERE name = 'app 55'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    app.create_agent(&owner, &late, "runner").await;
+    let names = |apps: &Value| -> Vec<String> {
+        apps.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected: Vec<String> = (0..60).map(|i| format!("app {i:02}")).collect();
+
+    // The console: 50, then 10; Previous comes back.
+    let console = |fields: Value| {
+        let (app, owner) = (&app, owner.clone());
+        async move { app.fn_json(&owner, "list_applications", fields).await }
+    };
+    let first = console(json!({})).await;
+    assert!(first["previous"].is_null());
+    let after = first["next"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("after=")
+        .to_string();
+    let second = console(json!({ "after": after })).await;
+    let mut seen = names(&first["applications"]);
+    seen.extend(names(&second["applications"]));
+    assert_eq!(seen, expected);
+    assert!(second["next"].is_null());
+    let runner = &second["applications"].as_array().unwrap()[5];
+    assert_eq!(runner["name"], "app 55");
+    assert_eq!(runner["agents"][0]["name"], "runner");
+    let before = second["previous"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("before=")
+        .to_string();
+    let back = console(json!({ "before": before })).await;
+    assert_eq!(names(&back["applications"]), names(&first["applications"]));
+
+    // The machine API: limit and cursor, the same order.
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({ "name": "reader", "permissions": ["applications:read"] }),
+        )
+        .await;
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let res = app
+            .api_get(
+                &format!("/api/v1/applications?limit=25&cursor={cursor}"),
+                &key,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        seen.extend(names(&body["applications"]));
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let res = app
+        .api_get("/api/v1/applications?cursor=not-an-id", &key)
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = app.api_get("/api/v1/applications?limit=0", &key).await;
+    assert_eq!(res.status(), 422);
 }

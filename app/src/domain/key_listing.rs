@@ -156,7 +156,7 @@ fn cursor_value(s: String) -> Result<String, String> {
     if s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(s)
     } else {
-        Err("That page link is not valid; start again from the first page.".into())
+        Err(crate::domain::paging::INVALID_CURSOR.into())
     }
 }
 

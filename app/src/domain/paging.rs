@@ -2,3 +2,44 @@
 
 /// Rows on one page of a console list.
 pub const PAGE_SIZE: usize = 50;
+
+/// What a refused cursor says: forged, from another listing, or at a row that is gone.
+pub const INVALID_CURSOR: &str = "That page link is not valid; start again from the first page.";
+
+/// The position a page was asked for by its `after` or `before` query parameter (an empty one
+/// is absent), read by `parse`, and whether the page goes back (`before`).
+pub fn cursor<T>(
+    after: Option<String>,
+    before: Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<(T, bool)>, &'static str> {
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let read = |v: &str| parse(v.trim()).ok_or(INVALID_CURSOR);
+    match (given(after), given(before)) {
+        (Some(_), Some(_)) => Err(INVALID_CURSOR),
+        (Some(a), None) => Ok(Some((read(&a)?, false))),
+        (None, Some(b)) => Ok(Some((read(&b)?, true))),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_asked_for_after_or_before_one_position() {
+        let number = |s: &str| s.parse::<u32>().ok();
+        assert_eq!(cursor(None, Some(String::new()), number), Ok(None));
+        assert_eq!(
+            cursor(Some(" 7".into()), None, number),
+            Ok(Some((7, false)))
+        );
+        assert_eq!(cursor(None, Some("7".into()), number), Ok(Some((7, true))));
+        assert_eq!(cursor(Some("x".into()), None, number), Err(INVALID_CURSOR));
+        assert_eq!(
+            cursor(Some("1".into()), Some("2".into()), number),
+            Err(INVALID_CURSOR)
+        );
+    }
+}

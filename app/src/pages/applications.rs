@@ -1,16 +1,40 @@
 //! Settings → Applications and their agents.
 
-use crate::components::{error_text, when, ActionError};
+use crate::components::{error_text, when, ActionError, Pager};
 use crate::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
+/// One page of the applications page: 50 applications by name, with their agents.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ApplicationsPageData {
+    pub applications: Vec<ApplicationRow>,
+    /// The URL queries of the next and previous pages.
+    pub next: Option<String>,
+    pub previous: Option<String>,
+}
+
+/// A page of the workspace's applications, after or before the application `after` /
+/// `before` (an id): the page's URL query.
 #[server]
-pub async fn list_applications() -> Result<Vec<ApplicationRow>, ServerFnError> {
-    use crate::ssr::{auth, state::app_state, workspaces};
+pub async fn list_applications(
+    after: Option<String>,
+    before: Option<String>,
+) -> Result<ApplicationsPageData, ServerFnError> {
+    use crate::domain::paging::PAGE_SIZE;
+    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_for("list_applications").await?;
-    Ok(workspaces::applications(&app_state().db, actor.workspace_id).await?)
+    let cursor = crate::domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
+        .map_err(AppError::invalid)?;
+    let page =
+        workspaces::applications_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE)
+            .await?;
+    Ok(ApplicationsPageData {
+        applications: page.rows,
+        next: page.next.map(|n| format!("after={n}")),
+        previous: page.previous.map(|p| format!("before={p}")),
+    })
 }
 
 #[server]
@@ -95,6 +119,7 @@ pub fn ApplicationsPage() -> impl IntoView {
     let new_agent = ServerAction::<CreateAgent>::new();
     let rename = ServerAction::<RenameApplication>::new();
     let delete_agent = ServerAction::<DeleteAgent>::new();
+    let query = leptos_router::hooks::use_query_map();
     let apps = Resource::new(
         move || {
             (
@@ -103,14 +128,22 @@ pub fn ApplicationsPage() -> impl IntoView {
                 new_agent.version().get(),
                 rename.version().get(),
                 delete_agent.version().get(),
+                query.get(),
             )
         },
-        |_| list_applications(),
+        |(_, _, _, _, _, q)| list_applications(q.get("after"), q.get("before")),
     );
     // Forms and confirmations open by URL too (`?new=1`, `?agent=APP`, `?delete=APP`,
-    // `?delete_agent=AGENT`): how they work before (or without) hydration.
-    let query = leptos_router::hooks::use_query_map();
+    // `?delete_agent=AGENT`): how they work before (or without) hydration. Their links keep
+    // the page's cursor, so what they name is on the page they open.
     let param = move |name: &str| query.get_untracked().get(name).unwrap_or_default();
+    let here = move |name: &str, value: &str| {
+        let cursor = ["after", "before"]
+            .into_iter()
+            .find_map(|c| query.get_untracked().get(c).map(|v| format!("{c}={v}&")))
+            .unwrap_or_default();
+        format!("/settings/applications?{cursor}{name}={value}")
+    };
     let (creating, set_creating) = signal(!param("new").is_empty());
     // The deletion being confirmed: (application id, agent id, name); no agent: the application.
     let confirming: RwSignal<Option<(String, Option<String>, String)>> = RwSignal::new(None);
@@ -134,8 +167,11 @@ pub fn ApplicationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match apps.await {
                     Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
-                    Ok(list) => {
+                    Ok(data) if data.applications.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
+                    Ok(data) => {
+                    let ApplicationsPageData { applications: list, next, previous } = data;
+                    let link = |q: Option<String>| q.map(|q| format!("/settings/applications?{q}"));
+                    let (next, previous) = (link(next), link(previous));
                     // A confirmation named by the URL, for an application or agent that exists.
                     let from_url = {
                         let (app_id, agent_id) = (param("delete"), param("delete_agent"));
@@ -162,7 +198,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 <div class="page-head">
                                     <h2>{a.name.clone()}</h2>
                                     <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
-                                    <a class="button danger" role="button" href=format!("/settings/applications?delete={}", a.id)
+                                    <a class="button danger" role="button" href=here("delete", &a.id)
                                         on:click={let name = a.name.clone(); move |ev| { ev.prevent_default(); confirming.set(Some((id_del.clone(), None, name.clone()))) }}>"Delete"</a>
                                 </div>
                                 <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
@@ -178,12 +214,12 @@ pub fn ApplicationsPage() -> impl IntoView {
                                     view! {
                                         <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
                                             <a class="button danger" role="button" aria-label=format!("Delete agent {}", g.name)
-                                                href=format!("/settings/applications?delete_agent={}", g.id)
+                                                href=here("delete_agent", &g.id)
                                                 on:click=move |ev| { ev.prevent_default(); confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone()))) }>"Delete agent"</a>
                                         </li>
                                     }
                                 }).collect_view()}</ul>
-                                <a class="button secondary" role="button" href=format!("/settings/applications?agent={}", id_agent.get_value())
+                                <a class="button secondary" role="button" href=here("agent", &id_agent.get_value())
                                     on:click=move |ev| { ev.prevent_default(); set_open.update(|o| *o = !*o); }>"New agent"</a>
                                 <Show when=move || open.get()>
                                     <ActionForm action=new_agent attr:class="inline">
@@ -196,6 +232,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                             </section>
                         }
                     }).collect_view()}
+                    <Pager label="Pages of applications" previous next />
                     }.into_any()
                     }
                 }

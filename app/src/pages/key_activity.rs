@@ -38,17 +38,8 @@ pub async fn key_activity(
     let actor = auth::require_for("key_activity").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let viewer = actor.principal();
-    let cursor = match (
-        after.filter(|a| !a.is_empty()),
-        before.filter(|b| !b.is_empty()),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::invalid("Give either \"after\" or \"before\", not both.").into())
-        }
-        (Some(a), None) => Some((keys::parse_log_cursor(&a)?, false)),
-        (None, Some(b)) => Some((keys::parse_log_cursor(&b)?, true)),
-        (None, None) => None,
-    };
+    let cursor = crate::domain::paging::cursor(after, before, keys::parse_log_cursor)
+        .map_err(AppError::invalid)?;
     let keys::Activity {
         key,
         entries,

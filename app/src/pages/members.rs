@@ -30,18 +30,8 @@ pub async fn members_page(
     use crate::domain::paging::PAGE_SIZE;
     use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
     let actor = auth::require_for("members_page").await?;
-    let invalid =
-        || AppError::invalid("That page link is not valid; start again from the first page.");
-    let id = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| invalid());
-    let cursor = match (
-        after.filter(|a| !a.is_empty()),
-        before.filter(|b| !b.is_empty()),
-    ) {
-        (Some(_), Some(_)) => return Err(invalid().into()),
-        (Some(a), None) => Some((id(&a)?, false)),
-        (None, Some(b)) => Some((id(&b)?, true)),
-        (None, None) => None,
-    };
+    let cursor = crate::domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
+        .map_err(AppError::invalid)?;
     let page =
         workspaces::members_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE).await?;
     Ok(MembersPageData {

@@ -97,15 +97,14 @@ async fn prepare(
     };
     let mut page = selection.clone();
     let backwards = matches!(query.cursor, Some(Cursor::Before(_)));
+    let (op, order) = super::paging::direction(false, backwards);
     if let Some(Cursor::After(key_id) | Cursor::Before(key_id)) = &query.cursor {
         let (created, id) = position_of(db, viewer, key_id).await?;
         let (c, i) = (page.bind(Bind::Int(created)), page.bind(Bind::Text(id)));
-        let op = if backwards { ">" } else { "<" };
         page.and(format!(
             "(k.created_at {op} {c} OR (k.created_at = {c} AND k.id {op} {i}))"
         ));
     }
-    let order = if backwards { "ASC" } else { "DESC" };
     let rows_sql = format!(
         "SELECT * FROM api_keys k WHERE {} ORDER BY k.created_at {order}, k.id {order} LIMIT {}",
         page.sql(),
@@ -296,8 +295,7 @@ async fn position_of(db: &Db, viewer: &Principal, key_id: &str) -> AppResult<(i6
     .bind(key_id)
     .fetch_optional(db.pool())
     .await?;
-    let invalid =
-        || AppError::invalid("That page link is not valid; start again from the first page.");
+    let invalid = || AppError::invalid(crate::domain::paging::INVALID_CURSOR);
     let (created, id, owner, application) = row.ok_or_else(invalid)?;
     let facts = crate::domain::authorization::KeyFacts {
         owner: Uuid::parse_str(&owner).map_err(|_| invalid())?,

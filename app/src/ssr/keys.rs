@@ -558,15 +558,10 @@ pub struct Activity {
     pub refusals: Vec<crate::model::RefusalEntry>,
 }
 
-/// A position in a key's access log: `AT.ID` of a row, and whether the page lies before it
-/// (newer rows) rather than after it (older rows).
-pub fn parse_log_cursor(cursor: &str) -> AppResult<(i64, i64)> {
-    cursor
-        .split_once('.')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.parse().ok()?)))
-        .ok_or_else(|| {
-            AppError::invalid("That page link is not valid; start again from the first page.")
-        })
+/// A position in a key's access log: `AT.ID` of a row.
+pub fn parse_log_cursor(cursor: &str) -> Option<(i64, i64)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((at.parse().ok()?, id.parse().ok()?))
 }
 
 /// The uses and newest refusals of a key `viewer` may see (their own, or any with
@@ -589,11 +584,7 @@ pub async fn activity(
     .fetch_all(db.pool())
     .await?;
     let backwards = matches!(cursor, Some((_, true)));
-    let (op, order) = if backwards {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
+    let (op, order) = super::paging::direction(false, backwards);
     let ((at, row), from_cursor) = match cursor {
         Some((position, _)) => (position, true),
         None => ((i64::MAX, i64::MAX), false),

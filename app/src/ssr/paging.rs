@@ -14,6 +14,16 @@ pub struct Page<T, C> {
     pub previous: Option<C>,
 }
 
+/// The comparison and the order of a page query past its cursor: for a list read `ascending`
+/// (oldest or A first) or not, fetched `backwards` (before the cursor) or not.
+pub fn direction(ascending: bool, backwards: bool) -> (&'static str, &'static str) {
+    if ascending != backwards {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    }
+}
+
 /// Makes a page of `rows` fetched `backwards` or not, from a cursor (`from_cursor`) or from
 /// the start; `cursor_of` names a row's position.
 pub fn finish<T, C>(
@@ -44,6 +54,14 @@ pub fn finish<T, C>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn going_back_reverses_the_order() {
+        assert_eq!(direction(true, false), (">", "ASC"));
+        assert_eq!(direction(true, true), ("<", "DESC"));
+        assert_eq!(direction(false, false), ("<", "DESC"));
+        assert_eq!(direction(false, true), (">", "ASC"));
+    }
 
     #[test]
     fn pages_know_what_lies_beside_them() {

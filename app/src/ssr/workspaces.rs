@@ -104,15 +104,11 @@ pub async fn members_page(
                 .bind(user.to_string())
                 .fetch_optional(db.pool())
                 .await?
-                .ok_or_else(|| AppError::invalid("That page link is not valid; start again from the first page."))?,
+                .ok_or_else(|| AppError::invalid(crate::domain::paging::INVALID_CURSOR))?,
         ),
     };
     let backwards = matches!(cursor, Some((_, true)));
-    let (op, order) = if backwards {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let (op, order) = super::paging::direction(true, backwards);
     let (created, user) = position.clone().unwrap_or((i64::MIN, String::new()));
     let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT u.id, u.email, m.role, m.created_at, CASE WHEN u.password_hash IS NULL THEN 1 ELSE 0 END \
@@ -554,6 +550,7 @@ async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -
     Ok(())
 }
 
+/// Every application of a workspace with its agents, by name: the choices of the key form.
 pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
     let apps: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT id, name, created_at FROM applications WHERE workspace_id = $1 ORDER BY name",
@@ -567,8 +564,73 @@ pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
     .bind(ws.to_string())
     .fetch_all(db.pool())
     .await?;
-    Ok(apps
-        .into_iter()
+    Ok(with_agents(apps, agents))
+}
+
+/// One page of a workspace's applications (with their agents) by name, after (or,
+/// `backwards`, before) the application `cursor`: a keyset page on the unique
+/// (workspace, name) index, its agents read for the page's name range only.
+pub async fn applications_page(
+    db: &Db,
+    ws: Uuid,
+    cursor: Option<(Uuid, bool)>,
+    limit: usize,
+) -> AppResult<super::paging::Page<ApplicationRow, String>> {
+    let position: Option<String> = match cursor {
+        None => None,
+        Some((id, _)) => Some(
+            sqlx::query_scalar("SELECT name FROM applications WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.to_string())
+                .bind(id.to_string())
+                .fetch_optional(db.pool())
+                .await?
+                .ok_or_else(|| AppError::invalid(crate::domain::paging::INVALID_CURSOR))?,
+        ),
+    };
+    let backwards = matches!(cursor, Some((_, true)));
+    let (op, order) = super::paging::direction(true, backwards);
+    let apps: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT id, name, created_at FROM applications WHERE workspace_id = $1 \
+         AND ($2 = 0 OR name {op} $3) ORDER BY name {order} LIMIT $4"
+    ))
+    .bind(ws.to_string())
+    .bind(i64::from(position.is_some()))
+    .bind(position.clone().unwrap_or_default())
+    .bind(limit as i64 + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let mut page =
+        super::paging::finish(apps, limit, backwards, position.is_some(), |a| a.0.clone());
+    let (Some(first), Some(last)) = (page.rows.first(), page.rows.last()) else {
+        return Ok(super::paging::Page {
+            rows: Vec::new(),
+            next: page.next,
+            previous: page.previous,
+        });
+    };
+    let agents: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT g.id, g.application_id, g.name, g.description FROM applications a \
+         JOIN agents g ON g.application_id = a.id \
+         WHERE a.workspace_id = $1 AND a.name >= $2 AND a.name <= $3 ORDER BY g.name",
+    )
+    .bind(ws.to_string())
+    .bind(&first.1)
+    .bind(&last.1)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(super::paging::Page {
+        rows: with_agents(std::mem::take(&mut page.rows), agents),
+        next: page.next,
+        previous: page.previous,
+    })
+}
+
+/// Applications `(id, name, created)` with their agents `(id, application, name, description)`.
+fn with_agents(
+    apps: Vec<(String, String, i64)>,
+    agents: Vec<(String, String, String, String)>,
+) -> Vec<ApplicationRow> {
+    apps.into_iter()
         .map(|(id, name, created_at)| ApplicationRow {
             agents: agents
                 .iter()
@@ -584,7 +646,7 @@ pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
             name,
             created_at,
         })
-        .collect())
+        .collect()
 }
 
 /// One application of the workspace with its agents, read by id (two indexed reads, not the

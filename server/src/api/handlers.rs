@@ -117,28 +117,41 @@ fn application_json(a: &app::model::ApplicationRow) -> Value {
             "agents": a.agents.iter().map(|g| json!({"id": g.id, "name": g.name, "description": g.description})).collect::<Vec<_>>() })
 }
 
-/// Applications the caller may see: all, or only the one a scoped key is limited to (read
-/// by its id, not found among the workspace's).
-async fn visible_applications(
-    s: &ApiState,
-    c: &Caller,
-) -> Result<Vec<app::model::ApplicationRow>, ApiError> {
-    Ok(match c.grant.application {
-        None => workspaces::applications(&s.app.db, c.workspace).await?,
-        Some(scope) => match workspaces::application(&s.app.db, c.workspace, scope).await {
-            Ok(one) => vec![one],
-            Err(app::ssr::error::AppError::NotFound) => Vec::new(),
-            Err(e) => return Err(e.into()),
-        },
-    })
-}
-
+/// The applications the caller may see, by name, `limit` a page (`cursor`: the last
+/// application id of the previous page); a key limited to one application sees that one.
 async fn applications_list(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
+    Query(page): Query<Page>,
 ) -> ApiResult {
-    let apps = visible_applications(&s, &c).await?;
-    ok(json!({ "applications": apps.iter().map(application_json).collect::<Vec<_>>() }))
+    let limit = page.limit()?;
+    let (apps, next) = match c.grant.application {
+        Some(scope) => match workspaces::application(&s.app.db, c.workspace, scope).await {
+            Ok(one) => (vec![one], None),
+            Err(app::ssr::error::AppError::NotFound) => (Vec::new(), None),
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            let cursor = match page.cursor.as_deref() {
+                None | Some("") => None,
+                Some(c) => Some((
+                    uuid::Uuid::parse_str(c).map_err(|_| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "cursor is not an application id of this listing.",
+                        )
+                    })?,
+                    false,
+                )),
+            };
+            let p = workspaces::applications_page(&s.app.db, c.workspace, cursor, limit).await?;
+            (p.rows, p.next)
+        }
+    };
+    ok(json!({
+        "applications": apps.iter().map(application_json).collect::<Vec<_>>(),
+        "next_cursor": next,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -218,19 +231,28 @@ struct Page {
     cursor: Option<String>,
 }
 
+impl Page {
+    /// The page size asked for: 50 unless given, 1 to 200.
+    fn limit(&self) -> Result<usize, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if (1..=200).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "limit must be between 1 and 200.",
+            ))
+        }
+    }
+}
+
 /// Public metadata of keys scoped to applications the caller can read, newest first.
 async fn application_tokens(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
     Query(page): Query<Page>,
 ) -> ApiResult {
-    let limit = page.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "limit must be between 1 and 200.",
-        ));
-    }
+    let limit = page.limit()?;
     let now = app::ssr::now();
     let (items, next) = keys::page_scoped_to_applications(
         &s.app.db,
