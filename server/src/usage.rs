@@ -4,7 +4,7 @@
 //! retention period are pruned hourly. Bookkeeping commits do not wait for the disk
 //! ([`Db::write_bookkeeping`]): a power cut may take its last moments, never a revocation.
 
-use app::ssr::db::{Backend, Db};
+use app::ssr::db::Db;
 use app::ssr::keys::KeyRecord;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -224,71 +224,9 @@ async fn insert_values(
     Ok(())
 }
 
-/// On PostgreSQL the whole batch is one statement of ten array parameters, prepared once
-/// whatever the batch's size, rather than statements of thousands of parameters.
-const INSERT_UNNEST: &str = "INSERT INTO key_access_log (key_row_id, at, method, route, status, \
-    latency_ms, address, user_agent, request_body, response_body) SELECT * FROM UNNEST(\
-    $1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], \
-    $8::text[], $9::text[], $10::text[])";
-
-async fn insert_unnest(
-    tx: &mut app::ssr::db::Tx,
-    batch: &[Access],
-    addresses: &[String],
-) -> Result<(), app::ssr::error::AppError> {
-    let column = |f: &dyn Fn(&Access) -> Option<String>| pg_array(batch.iter().map(f));
-    sqlx::query(INSERT_UNNEST)
-        .bind(column(&|a| Some(a.key.id.clone())))
-        .bind(column(&|a| Some(a.at.to_string())))
-        .bind(column(&|a| Some(a.method.to_string())))
-        .bind(column(&|a| Some(a.route.to_string())))
-        .bind(column(&|a| Some(a.status.to_string())))
-        .bind(column(&|a| Some(a.latency_ms.to_string())))
-        .bind(pg_array(addresses.iter().map(|a| Some(a.clone()))))
-        .bind(column(&|a| Some(a.user_agent.clone())))
-        .bind(column(&|a| a.request_body.clone()))
-        .bind(column(&|a| a.response_body.clone()))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// A PostgreSQL array literal: every element quoted (with `"` and `\` escaped), `NULL` for
-/// `None`.
-fn pg_array(values: impl Iterator<Item = Option<String>>) -> String {
-    let mut out = String::from("{");
-    for (i, v) in values.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        match v {
-            None => out.push_str("NULL"),
-            Some(v) => {
-                out.push('"');
-                for c in v.chars() {
-                    if c == '"' || c == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
-                out.push('"');
-            }
-        }
-    }
-    out.push('}');
-    out
-}
-
-/// Writes a batch: access-log rows in multi-row inserts and each key's latest use, in one
-/// transaction.
+/// Writes a batch: its access-log rows and each key's latest use, in one transaction.
 async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppError> {
     let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
-    let mut tx = db.write_bookkeeping().await?;
-    if db.backend() == Backend::Postgres {
-        insert_unnest(&mut tx, batch, &addresses).await?;
-    } else {
-        insert_values(&mut tx, batch, &addresses).await?;
-    }
     // The latest use of each key.
     let mut latest = std::collections::HashMap::new();
     for (a, address) in batch.iter().zip(&addresses) {
@@ -303,9 +241,108 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), app::ssr::error::AppErro
         .into_iter()
         .map(|(id, (at, address))| (id, at, address))
         .collect();
+    if let Some(pg) = db.copy_pool() {
+        return write_postgres(pg, batch, &addresses, &latest).await;
+    }
+    let mut tx = db.write_bookkeeping().await?;
+    insert_values(&mut tx, batch, &addresses).await?;
     app::ssr::keys::record_use(&mut tx, &latest).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// PostgreSQL: the rows stream in with `COPY` (no statement to parse or plan per row), the
+/// last uses in one `UPDATE … FROM UNNEST`; the commit does not wait for the disk (as on
+/// SQLite, bookkeeping may lose its last moments to a crash, never a revocation or audit row).
+async fn write_postgres(
+    pg: &sqlx::PgPool,
+    batch: &[Access],
+    addresses: &[String],
+    latest: &[(&str, i64, &str)],
+) -> Result<(), app::ssr::error::AppError> {
+    let mut rows = String::with_capacity(batch.len() * 160);
+    for (a, address) in batch.iter().zip(addresses) {
+        let status = a.status.to_string();
+        let latency = a.latency_ms.to_string();
+        let at = a.at.to_string();
+        let fields = [
+            Some(a.key.id.as_str()),
+            Some(at.as_str()),
+            Some(a.method),
+            Some(a.route),
+            Some(status.as_str()),
+            Some(latency.as_str()),
+            Some(address.as_str()),
+            Some(a.user_agent.as_str()),
+            a.request_body.as_deref(),
+            a.response_body.as_deref(),
+        ];
+        for (i, field) in fields.into_iter().enumerate() {
+            if i > 0 {
+                rows.push('\t');
+            }
+            copy_field(&mut rows, field);
+        }
+        rows.push('\n');
+    }
+    let mut tx = pg.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY key_access_log (key_row_id, at, method, route, status, latency_ms, address, \
+             user_agent, request_body, response_body) FROM STDIN",
+        )
+        .await?;
+    copy.send(rows.as_bytes()).await?;
+    copy.finish().await?;
+    let (ids, (ats, ips)): (Vec<&str>, (Vec<i64>, Vec<&str>)) =
+        latest.iter().map(|(id, at, ip)| (*id, (*at, *ip))).unzip();
+    sqlx::query(
+        "UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip \
+         FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS u(id, at, ip) \
+         WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at <= u.at)",
+    )
+    .bind(ids)
+    .bind(ats)
+    .bind(ips)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One field of `COPY`'s text format: `\N` for none; backslash, tab, newline and carriage
+/// return escaped.
+fn copy_field(out: &mut String, field: Option<&str>) {
+    let Some(value) = field else {
+        out.push_str("\\N");
+        return;
+    };
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_field;
+
+    #[test]
+    fn copy_fields_keep_their_text() {
+        let mut out = String::new();
+        copy_field(&mut out, Some("a\tb\\c\nd\re"));
+        out.push('|');
+        copy_field(&mut out, None);
+        assert_eq!(out, "a\\tb\\\\c\\nd\\re|\\N");
+    }
 }
 
 /// How often old access-log rows are pruned.

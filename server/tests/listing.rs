@@ -559,3 +559,37 @@ async fn applications_page_by_name_in_the_console_and_the_api() {
     let res = app.api_get("/api/v1/applications?limit=0", &key).await;
     assert_eq!(res.status(), 422);
 }
+
+#[tokio::test]
+async fn the_access_log_keeps_what_a_request_sent_exactly() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({ "name": "odd agent", "permissions": ["applications:read"] }),
+        )
+        .await;
+    let id = app.key_row_id(&secret).await;
+    // Tabs and backslashes are what the log's bulk format must escape.
+    let agent = "probe\\tool\tv1 \\N";
+    let res = app
+        .fresh_client()
+        .get(app.url("/api/v1/me"))
+        .header("x-keyward-api-token", &secret)
+        .header("user-agent", agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    eventually("the request is logged", || async {
+        app.key_activity(&owner, &id).await["entries"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    })
+    .await;
+    let activity = app.key_activity(&owner, &id).await;
+    assert_eq!(activity["entries"][0]["user_agent"], agent);
+    assert_eq!(activity["entries"][0]["route"], "/api/v1/me");
+    assert_eq!(activity["entries"][0]["request_body"], Value::Null);
+}

@@ -73,6 +73,9 @@ pub struct Db {
     /// Where bookkeeping is written: on SQLite one connection of its own whose commits skip
     /// the fsync; otherwise the main pool.
     bookkeeping: AnyPool,
+    /// On PostgreSQL, one connection of the driver's own type for the access log: it writes
+    /// with `COPY`, which the generic driver cannot.
+    copy: Option<sqlx::PgPool>,
     backend: Backend,
     changes: Arc<Changes>,
 }
@@ -112,7 +115,7 @@ impl Db {
                 "DATABASE_URL must start with sqlite: or postgres://".into(),
             ));
         };
-        let (pool, bookkeeping) = match backend {
+        let (pool, bookkeeping, copy) = match backend {
             Backend::Sqlite => {
                 let url = if url.contains('?') {
                     url.to_string()
@@ -128,7 +131,7 @@ impl Db {
                         .max_connections(1)
                         .connect_lazy(&url)?
                 };
-                (pool, bookkeeping)
+                (pool, bookkeeping, None)
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -136,13 +139,18 @@ impl Db {
                     .max_connections(16)
                     .connect(url)
                     .await?;
-                (pool.clone(), pool)
+                let copy = sqlx::postgres::PgPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(5))
+                    .max_connections(1)
+                    .connect_lazy(url)?;
+                (pool.clone(), pool, Some(copy))
             }
         };
         let changes = Arc::new(Changes::default());
         let db = Db {
             pool,
             bookkeeping,
+            copy,
             backend,
             changes: changes.clone(),
         };
@@ -165,6 +173,11 @@ impl Db {
             .run(&self.pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+    }
+
+    /// PostgreSQL's connection for bulk writes with `COPY` (`None` on SQLite).
+    pub fn copy_pool(&self) -> Option<&sqlx::PgPool> {
+        self.copy.as_ref()
     }
 
     pub fn pool(&self) -> &AnyPool {
