@@ -331,20 +331,6 @@ fn copy_field(out: &mut String, field: Option<&str>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::copy_field;
-
-    #[test]
-    fn copy_fields_keep_their_text() {
-        let mut out = String::new();
-        copy_field(&mut out, Some("a\tb\\c\nd\re"));
-        out.push('|');
-        copy_field(&mut out, None);
-        assert_eq!(out, "a\\tb\\\\c\\nd\\re|\\N");
-    }
-}
-
 /// How often old access-log rows are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 /// Rows deleted per transaction, so the log writer is never held up for long.
@@ -405,5 +391,19 @@ pub async fn prune(db: &Db, before: i64) -> Result<u64, app::ssr::error::AppErro
             tx.commit().await?;
             return Ok(deleted);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_field;
+
+    #[test]
+    fn copy_fields_keep_their_text() {
+        let mut out = String::new();
+        copy_field(&mut out, Some("a\tb\\c\nd\re"));
+        out.push('|');
+        copy_field(&mut out, None);
+        assert_eq!(out, "a\\tb\\\\c\\nd\\re|\\N");
     }
 }
