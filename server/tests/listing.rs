@@ -593,3 +593,51 @@ async fn the_access_log_keeps_what_a_request_sent_exactly() {
     assert_eq!(activity["entries"][0]["route"], "/api/v1/me");
     assert_eq!(activity["entries"][0]["request_body"], Value::Null);
 }
+
+#[tokio::test]
+async fn stale_and_expiring_keys_are_filtered_by_date() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let used = app
+        .create_key_secret(
+            &owner,
+            json!({ "name": "used today", "permissions": ["applications:read"] }),
+        )
+        .await;
+    app.create_key_secret(
+        &owner,
+        json!({ "name": "never used", "permissions": ["applications:read"] }),
+    )
+    .await;
+    app.create_key_secret(
+        &owner,
+        json!({ "name": "short lived", "permissions": ["applications:read"], "expiration": "7" }),
+    )
+    .await;
+    assert!(app.works(&used).await);
+    let id = app.key_row_id(&used).await;
+    eventually("the use is recorded", || async {
+        app.key_activity(&owner, &id).await["key"]["last_used_at"].is_i64()
+    })
+    .await;
+    let day = |offset: i64| app::domain::dates::format_date(app::ssr::now() + offset * 86_400);
+    let mut stale = names(&view(&app, &owner, &[("used_before", &day(0))]).await);
+    stale.sort();
+    assert_eq!(
+        stale,
+        ["never used", "short lived"],
+        "not used today, or never"
+    );
+    let soon = view(&app, &owner, &[("expires_before", &day(10))]).await;
+    assert_eq!(names(&soon), ["short lived"]);
+    let both = view(
+        &app,
+        &owner,
+        &[("expires_before", &day(10)), ("used_before", &day(0))],
+    )
+    .await;
+    assert_eq!(names(&both), ["short lived"]);
+    assert!(refused_view(&app, &owner, &[("expires_before", "soon")])
+        .await
+        .contains("Expires before must be a date"));
+}

@@ -33,6 +33,10 @@ pub struct KeyQuery {
     pub scope: Option<ScopeFilter>,
     /// Part of the key's name, any case.
     pub name: Option<String>,
+    /// Keys that expire before this day (`YYYY-MM-DD`, UTC).
+    pub expires_before: Option<String>,
+    /// Keys last used before this day, or never (`YYYY-MM-DD`, UTC): the stale ones.
+    pub used_before: Option<String>,
     pub cursor: Option<Cursor>,
 }
 
@@ -42,6 +46,8 @@ pub mod param {
     pub const OWNER: &str = "owner";
     pub const APPLICATION: &str = "application";
     pub const NAME: &str = "q";
+    pub const EXPIRES_BEFORE: &str = "expires_before";
+    pub const USED_BEFORE: &str = "used_before";
     pub const AFTER: &str = "after";
     pub const BEFORE: &str = "before";
 }
@@ -85,11 +91,19 @@ impl KeyQuery {
         if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
             return Err("The name search is too long.".into());
         }
+        let day = |p: &str, label: &str| match value(p) {
+            Some(d) if day_start(&d).is_none() => {
+                Err(format!("{label} must be a date like 2027-01-31."))
+            }
+            other => Ok(other),
+        };
         Ok(KeyQuery {
             status,
             owner: value(param::OWNER),
             scope,
             name,
+            expires_before: day(param::EXPIRES_BEFORE, "Expires before")?,
+            used_before: day(param::USED_BEFORE, "Last used before")?,
             cursor,
         })
     }
@@ -111,6 +125,12 @@ impl KeyQuery {
         if let Some(n) = &self.name {
             out.push((param::NAME, n.clone()));
         }
+        if let Some(d) = &self.expires_before {
+            out.push((param::EXPIRES_BEFORE, d.clone()));
+        }
+        if let Some(d) = &self.used_before {
+            out.push((param::USED_BEFORE, d.clone()));
+        }
         match &self.cursor {
             Some(Cursor::After(c)) => out.push((param::AFTER, c.clone())),
             Some(Cursor::Before(c)) => out.push((param::BEFORE, c.clone())),
@@ -129,7 +149,12 @@ impl KeyQuery {
 
     /// Whether any filter narrows the list.
     pub fn filtered(&self) -> bool {
-        self.status.is_some() || self.owner.is_some() || self.scope.is_some() || self.name.is_some()
+        self.status.is_some()
+            || self.owner.is_some()
+            || self.scope.is_some()
+            || self.name.is_some()
+            || self.expires_before.is_some()
+            || self.used_before.is_some()
     }
 
     /// `/settings/api-keys` with this view's parameters and `extra` ones (for example
@@ -149,6 +174,11 @@ impl KeyQuery {
         }
         format!("/settings/api-keys{query}")
     }
+}
+
+/// The first second (UTC) of a `YYYY-MM-DD` day.
+pub fn day_start(day: &str) -> Option<i64> {
+    crate::domain::dates::parse_date_end_of_day(day).map(|end| end - 86_399)
 }
 
 /// A cursor is a public key id: short and plain, so a forged one is refused before a query.
@@ -237,6 +267,17 @@ mod tests {
              &q=deploy%20bot&after=AbCd1234&revoke=x%20y"
         );
         assert_eq!(parse(&[]).unwrap(), KeyQuery::default());
+        let stale = parse(&[
+            ("used_before", "2026-01-01"),
+            ("expires_before", "2027-01-31"),
+        ])
+        .unwrap();
+        assert!(stale.filtered());
+        assert_eq!(
+            stale.href(&[]),
+            "/settings/api-keys?expires_before=2027-01-31&used_before=2026-01-01"
+        );
+        assert_eq!(day_start("2026-01-01"), Some(1_767_225_600));
         assert!(!parse(&[("status", " ")]).unwrap().filtered());
     }
 
@@ -250,6 +291,9 @@ mod tests {
             .unwrap_err()
             .contains("not valid"));
         assert!(parse(&[("q", &"x".repeat(201))]).is_err());
+        assert!(parse(&[("used_before", "last year")])
+            .unwrap_err()
+            .contains("Last used before must be a date"));
     }
 
     #[test]

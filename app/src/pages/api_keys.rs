@@ -1,5 +1,8 @@
 //! Settings → API Keys: list, create (capped at the creator's role), reveal once, revoke,
 //! rotate.
+// `keys_page` takes one argument per URL parameter of a view, so a link's query is a call;
+// the code its `#[server]` macro generates is out of reach of an attribute on the function.
+#![allow(clippy::too_many_arguments)]
 
 use crate::components::{error_text, focus_by_id, focus_when_shown, when, ActionError, Pager};
 use crate::domain::dates::{format_date, relative};
@@ -60,6 +63,8 @@ pub async fn keys_page(
     owner: Option<String>,
     application: Option<String>,
     q: Option<String>,
+    expires_before: Option<String>,
+    used_before: Option<String>,
     after: Option<String>,
     before: Option<String>,
 ) -> Result<KeysPageData, ServerFnError> {
@@ -76,6 +81,8 @@ pub async fn keys_page(
         param::OWNER => owner.clone(),
         param::APPLICATION => application.clone(),
         param::NAME => q.clone(),
+        param::EXPIRES_BEFORE => expires_before.clone(),
+        param::USED_BEFORE => used_before.clone(),
         param::AFTER => after.clone(),
         param::BEFORE => before.clone(),
         _ => None,
@@ -251,6 +258,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                 get(param::OWNER),
                 get(param::APPLICATION),
                 get(param::NAME),
+                get(param::EXPIRES_BEFORE),
+                get(param::USED_BEFORE),
                 get(param::AFTER),
                 get(param::BEFORE),
             )
@@ -392,6 +401,8 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
                     {page.applications.iter().map(|a| view! { <option value=a.id.clone() selected=a.id == application>{a.name.clone()}</option> }).collect_view()}
                 </select>
             </div>
+            <label>"Expires before" <input type="date" name=param::EXPIRES_BEFORE value=q.expires_before.clone().unwrap_or_default() /></label>
+            <label>"Last used before" <input type="date" name=param::USED_BEFORE value=q.used_before.clone().unwrap_or_default() /></label>
             <div class="row">
                 <button type="submit" class="secondary">"Filter"</button>
                 {q.filtered().then(|| view! { <a href="/settings/api-keys">"Clear filters"</a> })}

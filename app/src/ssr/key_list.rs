@@ -10,7 +10,7 @@ use super::error::{AppError, AppResult};
 use super::keys::{KeyRecord, EXPIRING_SOON, SELECT_KEYS_OVER_PAGE};
 use crate::domain::access::Principal;
 use crate::domain::authorization::KeyVisibility;
-use crate::domain::key_listing::{Cursor, KeyCount, KeyQuery, ScopeFilter, COUNT_CAP};
+use crate::domain::key_listing::{day_start, Cursor, KeyCount, KeyQuery, ScopeFilter, COUNT_CAP};
 use crate::model::KeyStatus;
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
@@ -248,6 +248,15 @@ async fn selection(
                 format!("k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > {soon})")
             }
         });
+    }
+    // Both dates were checked when the view was read.
+    if let Some(day) = query.expires_before.as_deref().and_then(day_start) {
+        let p = w.bind(Bind::Int(day));
+        w.and(format!("k.expires_at < {p}"));
+    }
+    if let Some(day) = query.used_before.as_deref().and_then(day_start) {
+        let p = w.bind(Bind::Int(day));
+        w.and(format!("(k.last_used_at IS NULL OR k.last_used_at < {p})"));
     }
     if let Some(name) = &query.name {
         let pattern = format!("%{}%", escape_like(&name.to_lowercase()));
