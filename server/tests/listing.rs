@@ -134,6 +134,18 @@ async fn paging_skips_and_repeats_nothing_while_keys_arrive_and_are_revoked() {
     let newest = follow(&app, &owner, &back["previous"]).await;
     assert_eq!(names(&newest).len(), 6, "the six late keys");
     assert!(newest["previous"].is_null());
+
+    // A key rotated between two pages still marks its place: its successor is new (on top),
+    // and the page after it is unchanged.
+    let cursor_key = first["keys"][49]["id"].as_str().unwrap().to_string();
+    let res = app
+        .rotate_key(&owner, &cursor_key, json!({ "grace_seconds": "0" }))
+        .await;
+    assert!(res.status().is_success(), "rotate: {}", res.status());
+    assert_eq!(
+        names(&follow(&app, &owner, &first["next"]).await),
+        names(&second)
+    );
 }
 
 #[tokio::test]
