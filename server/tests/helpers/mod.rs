@@ -15,6 +15,18 @@ use uuid::Uuid;
 pub mod seed;
 
 pub const OWNER_EMAIL: &str = "owner@example.com";
+/// A password no account has.
+pub const WRONG: &str = "wrong password!!";
+/// What a locked sign-in says.
+pub const LOCKED: &str = "Too many attempts";
+/// What a refused sign-in says, whatever the reason.
+pub const FAILED: &str = "Invalid email or password.";
+
+/// Signs in from `client`: the body of the answer.
+pub async fn attempt(app: &TestApp, client: &Client, email: &str, password: &str) -> String {
+    app.fn_text(client, "login", &[("email", email), ("password", password)])
+        .await
+}
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
