@@ -46,3 +46,17 @@ test("the keys page by keyboard: skip link, form and dialogs take focus, Escape 
   await page.keyboard.press("Escape");
   await expect(rotate).toBeHidden();
 });
+
+test("the console follows the system's light or dark theme", async ({ page }) => {
+  await signIn(page);
+  const colours = () =>
+    page.evaluate(() => {
+      const root = getComputedStyle(document.documentElement);
+      const focus = getComputedStyle(document.body).getPropertyValue("--focus").trim();
+      return [root.backgroundColor, root.color, focus];
+    });
+  await page.emulateMedia({ colorScheme: "light" });
+  expect(await colours()).toEqual(["rgb(247, 247, 249)", "rgb(29, 31, 36)", "#3a4fb0"]);
+  await page.emulateMedia({ colorScheme: "dark" });
+  expect(await colours()).toEqual(["rgb(20, 22, 27)", "rgb(230, 232, 238)", "#a5b4ff"]);
+});
