@@ -61,9 +61,10 @@ impl Hasher {
                 .name("keyward-hash".into())
                 .spawn(move || {
                     lower_priority();
-                    // Ends when every sender (every clone of the hasher) is gone.
+                    // Ends when every sender (every clone of the hasher) is gone. A job that
+                    // panics loses only its own answer, never this thread.
                     while let Some(job) = next_job(&rx) {
-                        job();
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                     }
                 })
                 .expect("a hashing thread starts");
@@ -155,5 +156,14 @@ mod tests {
             .await
             .unwrap());
         assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_loses_only_its_answer() {
+        let hasher = Hasher::new(1);
+        let lost = hasher.run(|| -> u8 { panic!("a broken job") }).await;
+        assert!(matches!(lost, Err(AppError::Internal(_))));
+        // The one thread is still there for the next job.
+        assert_eq!(hasher.run(|| 7).await.unwrap(), 7);
     }
 }
