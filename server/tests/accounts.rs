@@ -17,6 +17,14 @@ async fn create_workspace(app: &helpers::TestApp, member: &Client, name: &str) -
         .await
 }
 
+/// `member` creates a workspace, and it works.
+async fn workspace_created(app: &helpers::TestApp, member: &Client, name: &str) {
+    let res = app
+        .call_fn_with(member, "create_workspace", &[("name", name)])
+        .await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+}
+
 #[tokio::test]
 async fn creating_workspaces_is_an_instance_level_right() {
     let app = spawn_app().await;
@@ -60,10 +68,7 @@ async fn creating_workspaces_is_an_instance_level_right() {
     let page: Value = app.fn_json(&owner, "instance_page", json!({})).await;
     assert_eq!(page["settings"]["members_create_workspaces"], true);
     assert_eq!(page["admins"], json!([OWNER_EMAIL]));
-    let res = app
-        .call_fn_with(&dev, "create_workspace", &[("name", "Dev's own")])
-        .await;
-    assert!(res.status().is_success() || res.status().is_redirection());
+    workspace_created(&app, &dev, "Dev's own").await;
     assert_eq!(app.count("workspaces").await, 2);
 }
 
@@ -74,10 +79,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     let dev = app.add_member("dev@example.com", "developer").await;
     // The owner makes a second workspace and invites the developer's existing account, and
     // a new address: the answers look alike.
-    let res = app
-        .call_fn_with(&owner, "create_workspace", &[("name", "Other")])
-        .await;
-    assert!(res.status().is_success() || res.status().is_redirection());
+    workspace_created(&app, &owner, "Other").await;
     let invite = |email: &'static str| {
         let (app, owner) = (&app, &owner);
         async move {
@@ -182,10 +184,7 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let dev = app.add_member("dev@example.com", "developer").await;
-    let res = app
-        .call_fn_with(&owner, "create_workspace", &[("name", "Other")])
-        .await;
-    assert!(res.status().is_success() || res.status().is_redirection());
+    workspace_created(&app, &owner, "Other").await;
     let mut links = Vec::new();
     for email in ["dev@example.com", "fresh@example.com"] {
         let v: Value = app

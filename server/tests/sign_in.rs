@@ -353,6 +353,18 @@ async fn sessions_of(app: &helpers::TestApp, member: &Client) -> Vec<Value> {
     res.json::<Vec<Value>>().await.unwrap()
 }
 
+/// The handle of the session `member` is signed in with, as its sessions list shows it.
+async fn current_handle(app: &helpers::TestApp, member: &Client) -> String {
+    sessions_of(app, member)
+        .await
+        .into_iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn signed_in(app: &helpers::TestApp, member: &Client) -> bool {
     let body = app
         .call_json(member, "current_viewer", json!({}))
@@ -386,14 +398,7 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     );
 
     // Sign out the phone by its handle, as seen from the phone itself.
-    let phone_handle = sessions_of(&app, &phone)
-        .await
-        .into_iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["handle"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let phone_handle = current_handle(&app, &phone).await;
     let res = app
         .call_fn_with(&laptop, "sign_out_session", &[("handle", &phone_handle)])
         .await;
@@ -401,14 +406,7 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     assert!(!signed_in(&app, &phone).await);
     // Another member cannot end the owner's sessions.
     let dev = app.add_member("dev@example.com", "developer").await;
-    let laptop_handle = sessions_of(&app, &laptop)
-        .await
-        .into_iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["handle"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let laptop_handle = current_handle(&app, &laptop).await;
     let body = app
         .fn_text(&dev, "sign_out_session", &[("handle", &laptop_handle)])
         .await;

@@ -439,7 +439,7 @@ pub async fn page_scoped_to_applications(
          AND (k.created_at < $3 OR (k.created_at = $3 AND k.id < $4)) \
          ORDER BY k.created_at DESC, k.id DESC LIMIT $5"
     );
-    let mut rows: Vec<KeyRecord> = sqlx::query_as(&format!(
+    let rows: Vec<KeyRecord> = sqlx::query_as(&format!(
         "{} ORDER BY k.created_at DESC, k.id DESC",
         SELECT_KEYS_OVER_PAGE.replace("{page}", &page)
     ))
@@ -450,11 +450,8 @@ pub async fn page_scoped_to_applications(
     .bind(limit as i64 + 1)
     .fetch_all(db.pool())
     .await?;
-    let next = (rows.len() > limit).then(|| {
-        rows.truncate(limit);
-        rows.last().map(|k| k.key_id.clone())
-    });
-    Ok((rows, next.flatten()))
+    let page = super::paging::finish(rows, limit, false, after.is_some(), |k| k.key_id.clone());
+    Ok((page.rows, page.next))
 }
 
 /// The key `id` of `by`'s workspace, once [`decide`] allows `action` on it.
