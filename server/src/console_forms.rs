@@ -216,10 +216,11 @@ fn failure(message: &str, back_to: &str) -> String {
 
 /// A whole page around `body`: our stylesheet, nothing to run.
 fn page(status: StatusCode, body: &str) -> Response {
+    let stylesheet = app::ssr::assets::stylesheet_href();
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Keyward</title><link rel=\"stylesheet\" href=\"/pkg/keyward.css\"></head>\
+         <title>Keyward</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
          <body><main class=\"narrow\">{body}</main></body></html>"
     );
     let mut res = (status, Html(html)).into_response();

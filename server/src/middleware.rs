@@ -15,14 +15,38 @@ pub struct Https(pub bool);
 /// Headers every console response carries. Pages set their own nonce-based CSP; everything
 /// else gets one that allows nothing.
 pub async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
-    let surface = if req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.ico" {
-        Surface::StaticAsset
+    let path = req.uri().path();
+    let surface = if path.starts_with("/pkg/") || path == "/favicon.ico" {
+        Surface::StaticAsset {
+            hashed: app::ssr::assets::is_content_hashed(path),
+        }
     } else {
         Surface::Page
     };
     let mut res = next.run(req).await;
     set_security_headers(res.headers_mut(), surface, https);
+    if let Surface::StaticAsset { hashed } = surface {
+        set_cache_headers(&mut res, hashed);
+    }
     res
+}
+
+/// How long browsers keep a static file. A content-hashed name changes with its content, so
+/// it is kept for a year without asking again; anything else is revalidated on each use. Only
+/// a found file is cached (a 404 for a new name must not stick).
+fn set_cache_headers(res: &mut Response, hashed: bool) {
+    let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+    let h = res.headers_mut();
+    // The same URL may be answered in brotli, gzip or plain: caches must key on the encoding.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if hashed && found {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
 }
 
 /// What a response is, for its security headers.
@@ -30,8 +54,8 @@ pub async fn security_headers(State(https): State<Https>, req: Request, next: Ne
 pub enum Surface {
     /// Console pages and server functions.
     Page,
-    /// The compiled site: cacheable.
-    StaticAsset,
+    /// The compiled site: cacheable (for a year when its name carries its content hash).
+    StaticAsset { hashed: bool },
     /// The machine API.
     Api,
 }
@@ -58,7 +82,7 @@ pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {
         header::REFERRER_POLICY,
         HeaderValue::from_static(match surface {
             Surface::Api => "no-referrer",
-            Surface::Page | Surface::StaticAsset => "same-origin",
+            Surface::Page | Surface::StaticAsset { .. } => "same-origin",
         }),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -70,7 +94,7 @@ pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {
         );
     }
     // Any page may show a secret or private metadata: never cache it.
-    if surface != Surface::StaticAsset {
+    if !matches!(surface, Surface::StaticAsset { .. }) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }

@@ -4,7 +4,9 @@
 use crate::api;
 use crate::config::Config;
 use crate::middleware;
-use app::ssr::{crypto::ServerSecret, db::Db, session_store::DbSessionStore, state::AppState};
+use app::ssr::{
+    assets, crypto::ServerSecret, db::Db, session_store::DbSessionStore, state::AppState,
+};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -40,9 +42,10 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         let address = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
-            .output_name("keyward")
+            .output_name(assets::OUTPUT_NAME)
             .site_root(config.site_root.as_str())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(assets::PKG_DIR)
+            .hash_files(assets::hashed_build())
             .site_addr(address)
             .build();
         tokio::spawn(housekeeping(db.clone()));
@@ -165,7 +168,13 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(middleware::readyz))
-        .nest_service("/pkg", ServeDir::new(format!("{site}/pkg")))
+        // Release builds put brotli and gzip copies beside each file (`--precompress`).
+        .nest_service(
+            "/pkg",
+            ServeDir::new(format!("{site}/{}", assets::PKG_DIR))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

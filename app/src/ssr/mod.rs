@@ -1,6 +1,7 @@
 //! Server-only code: storage, services and the request context of server functions.
 
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod changes;

@@ -1,0 +1,78 @@
+//! The compiled site as browsers receive it: precompressed copies chosen by `Accept-Encoding`,
+//! content-hashed names cached for a year, everything else revalidated, pages never cached.
+
+mod helpers;
+
+use helpers::{spawn_app_with, test_database_url};
+use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, VARY};
+use server::config::Config;
+
+const HASHED: &str = "keyward.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+
+/// A site root holding one hashed file with its brotli and gzip copies, and one plain file.
+fn site() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("keyward-site-{}", uuid::Uuid::new_v4()));
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join(HASHED), b"plain wasm").unwrap();
+    std::fs::write(pkg.join(format!("{HASHED}.br")), b"brotli wasm").unwrap();
+    std::fs::write(pkg.join(format!("{HASHED}.gz")), b"gzip wasm").unwrap();
+    std::fs::write(pkg.join("unhashed.css"), b"body {}").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn assets_are_served_precompressed_and_cached_by_their_hashed_names() {
+    let site = site();
+    let mut config = Config::for_tests(test_database_url().await);
+    config.site_root = site.to_str().unwrap().into();
+    let app = spawn_app_with(config).await;
+    let get = |path: &str, encoding: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.address));
+        if let Some(e) = encoding {
+            req = req.header("accept-encoding", e);
+        }
+        req.send()
+    };
+    let header = |res: &reqwest::Response, name| {
+        res.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+
+    let path = format!("/pkg/{HASHED}");
+    for (accepts, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), Some("br"), "brotli wasm"),
+        (Some("gzip"), Some("gzip"), "gzip wasm"),
+        (None, None, "plain wasm"),
+    ] {
+        let res = get(&path, accepts).await.unwrap();
+        assert_eq!(res.status(), 200, "{accepts:?}");
+        assert_eq!(header(&res, CONTENT_ENCODING).as_deref(), encoding);
+        assert_eq!(
+            header(&res, CACHE_CONTROL).as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(header(&res, VARY).as_deref(), Some("accept-encoding"));
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+
+    // A name without a hash may change in place: browsers ask again each time.
+    let res = get("/pkg/unhashed.css", Some("br")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, CONTENT_ENCODING), None);
+    assert_eq!(header(&res, CACHE_CONTROL).as_deref(), Some("no-cache"));
+
+    // A hashed name that is not there (yet) is not remembered as missing.
+    let res = get("/pkg/keyward.ZZZZZZZZZZZZZZZZZZZZZZ.wasm", Some("br"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(header(&res, CACHE_CONTROL).as_deref(), Some("no-cache"));
+
+    // Pages may show secrets: never stored.
+    let res = get("/login", Some("br")).await.unwrap();
+    assert_eq!(header(&res, CACHE_CONTROL).as_deref(), Some("no-store"));
+    assert_eq!(header(&res, CONTENT_ENCODING), None);
+    std::fs::remove_dir_all(site).unwrap();
+}
