@@ -16,35 +16,49 @@ pub struct Https(pub bool);
 /// else gets one that allows nothing.
 pub async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let surface = if path.starts_with("/pkg/") || path == "/favicon.ico" {
-        Surface::StaticAsset {
-            hashed: app::ssr::assets::is_content_hashed(path),
-        }
+    let surface = if path.starts_with("/pkg/") {
+        Surface::StaticAsset(if app::ssr::assets::is_content_hashed(path) {
+            Freshness::Immutable
+        } else {
+            Freshness::Revalidate
+        })
+    } else if path == "/favicon.ico" {
+        Surface::StaticAsset(Freshness::Day)
     } else {
         Surface::Page
     };
     let mut res = next.run(req).await;
     set_security_headers(res.headers_mut(), surface, https);
-    if let Surface::StaticAsset { hashed } = surface {
-        set_cache_headers(&mut res, hashed);
+    if let Surface::StaticAsset(freshness) = surface {
+        set_cache_headers(&mut res, freshness);
     }
     res
 }
 
-/// How long browsers keep a static file. A content-hashed name changes with its content, so
-/// it is kept for a year without asking again; anything else is revalidated on each use. Only
-/// a found file is cached (a 404 for a new name must not stick).
-fn set_cache_headers(res: &mut Response, hashed: bool) {
+/// How long browsers may keep a static file without asking again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// A content-hashed name changes with its content: kept for a year.
+    Immutable,
+    /// The icon keeps its name: a day-old copy harms nothing and saves a request per page.
+    Day,
+    /// Anything else (a debug build's unhashed files) may change in place: asked again each use.
+    Revalidate,
+}
+
+/// Caching headers of a static file. Only a found file is kept (a 404 for a new name must not
+/// stick).
+fn set_cache_headers(res: &mut Response, freshness: Freshness) {
     let found = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let h = res.headers_mut();
     // The same URL may be answered in brotli, gzip or plain: caches must key on the encoding.
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if hashed && found {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
+        HeaderValue::from_static(match freshness {
+            Freshness::Immutable if found => "public, max-age=31536000, immutable",
+            Freshness::Day if found => "public, max-age=86400",
+            _ => "no-cache",
         }),
     );
 }
@@ -54,8 +68,8 @@ fn set_cache_headers(res: &mut Response, hashed: bool) {
 pub enum Surface {
     /// Console pages and server functions.
     Page,
-    /// The compiled site: cacheable (for a year when its name carries its content hash).
-    StaticAsset { hashed: bool },
+    /// The compiled site and the icon: cacheable, for as long as their names allow.
+    StaticAsset(Freshness),
     /// The machine API.
     Api,
 }
@@ -82,7 +96,7 @@ pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {
         header::REFERRER_POLICY,
         HeaderValue::from_static(match surface {
             Surface::Api => "no-referrer",
-            Surface::Page | Surface::StaticAsset { .. } => "same-origin",
+            Surface::Page | Surface::StaticAsset(_) => "same-origin",
         }),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -94,7 +108,7 @@ pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {
         );
     }
     // Any page may show a secret or private metadata: never cache it.
-    if !matches!(surface, Surface::StaticAsset { .. }) {
+    if !matches!(surface, Surface::StaticAsset(_)) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
@@ -196,8 +210,10 @@ pub async fn console_guard(
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
+    // Files and probes are the same for everyone, before setup too: no database read.
     if path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path == "/favicon.ico"
         || path == "/healthz"
         || path == "/readyz"
     {

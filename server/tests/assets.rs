@@ -1,5 +1,6 @@
 //! The compiled site as browsers receive it: precompressed copies chosen by `Accept-Encoding`,
-//! content-hashed names cached for a year, everything else revalidated, pages never cached.
+//! content-hashed names cached for a year, the icon for a day, everything else revalidated,
+//! pages never cached.
 
 mod helpers;
 
@@ -18,6 +19,7 @@ fn site() -> std::path::PathBuf {
     std::fs::write(pkg.join(format!("{HASHED}.br")), b"brotli wasm").unwrap();
     std::fs::write(pkg.join(format!("{HASHED}.gz")), b"gzip wasm").unwrap();
     std::fs::write(pkg.join("unhashed.css"), b"body {}").unwrap();
+    std::fs::write(dir.join("favicon.ico"), b"icon").unwrap();
     dir
 }
 
@@ -69,6 +71,14 @@ async fn assets_are_served_precompressed_and_cached_by_their_hashed_names() {
         .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(header(&res, CACHE_CONTROL).as_deref(), Some("no-cache"));
+
+    // The icon keeps its name; a day-old copy is fine.
+    let res = get("/favicon.ico", None).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, CACHE_CONTROL).as_deref(),
+        Some("public, max-age=86400")
+    );
 
     // Pages may show secrets: never stored.
     let res = get("/login", Some("br")).await.unwrap();
