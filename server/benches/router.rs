@@ -1,5 +1,6 @@
 //! Server-side cost of one request, without the network: the whole router called in
-//! process for `GET /healthz` and for `GET /api/v1/me` with a valid key, side by side.
+//! process for `GET /healthz` and for `GET /api/v1/me` with a valid key, side by side with a
+//! bare axum route (no layers) as the baseline.
 //! It times the request path only: the bookkeeping writer's own work happens elsewhere
 //! (the load benchmark counts it).
 //!
@@ -16,25 +17,32 @@ use tower::ServiceExt;
 async fn main() {
     let requests: usize = common::env_or("KEYWARD_BENCH_REQUESTS", 200_000);
     let bench = common::Bench::start().await;
+    // The true baseline: a bare axum route, no layers, on the same runtime and allocator.
+    let bare: axum::Router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
     let router = bench.router();
     let secret = bench.secret.clone();
     let smoke = app::ssr::tester::smoke_token(&bench.state);
-    let build = |kind: u8| {
-        let mut r = Request::get(if kind == 0 { "/healthz" } else { "/api/v1/me" });
-        if kind > 0 {
+    let build = |kind: usize| {
+        let mut r = Request::get(match kind {
+            0 => "/",
+            1 => "/healthz",
+            _ => "/api/v1/me",
+        });
+        if kind > 1 {
             r = r.header("x-keyward-api-token", &secret);
         }
-        if kind == 2 {
+        if kind == 3 {
             r = r.header(app::ssr::tester::SMOKE_HEADER, &smoke);
         }
         r.body(Body::empty()).unwrap()
     };
-    let mut results = [Vec::new(), Vec::new(), Vec::new()];
+    let mut results = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for round in 0..4 {
         for (kind, result) in results.iter_mut().enumerate() {
+            let service = if kind == 0 { &bare } else { &router };
             let started = Instant::now();
             for _ in 0..requests / 4 {
-                let res = router.clone().oneshot(build(kind as u8)).await.unwrap();
+                let res = service.clone().oneshot(build(kind)).await.unwrap();
                 assert!(res.status().is_success());
                 let _ = axum::body::to_bytes(res.into_body(), 1 << 16)
                     .await
@@ -46,15 +54,17 @@ async fn main() {
             }
         }
     }
-    let [b, a, u] = results.map(common::median);
+    let [bare, healthz, me, unbooked] = results.map(common::median);
     println!("Keyward router benchmark (in process, no network; medians of 3 rounds)");
-    println!("  GET /healthz                         {b:>8.0} ns");
-    println!(
-        "  GET /api/v1/me                       {a:>8.0} ns   ({:.2}× the bare route)",
-        a / b
-    );
-    println!(
-        "  GET /api/v1/me without bookkeeping   {u:>8.0} ns   ({:.2}× the bare route)",
-        u / b
-    );
+    println!("  bare axum route                      {bare:>8.0} ns");
+    for (what, ns) in [
+        ("GET /healthz", healthz),
+        ("GET /api/v1/me", me),
+        ("GET /api/v1/me without bookkeeping", unbooked),
+    ] {
+        println!(
+            "  {what:<36} {ns:>8.0} ns   ({:.2}× the bare route)",
+            ns / bare
+        );
+    }
 }

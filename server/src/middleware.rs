@@ -210,13 +210,9 @@ pub async fn console_guard(
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
-    // Files and probes are the same for everyone, before setup too: no database read.
-    if path.starts_with("/pkg/")
-        || path.starts_with("/api/")
-        || path == "/favicon.ico"
-        || path == "/healthz"
-        || path == "/readyz"
-    {
+    // Server functions answer for themselves; the icon is the same for everyone, before setup
+    // too. (Probes and `/pkg` files are routed outside this layer.)
+    if path.starts_with("/api/") || path == "/favicon.ico" {
         return next.run(req).await;
     }
     let has_users = match app::ssr::accounts::has_users(&state.db).await {

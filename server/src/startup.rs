@@ -166,15 +166,6 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             crate::console_forms::INVITE_PATH,
             axum::routing::post(crate::console_forms::invite),
         )
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(middleware::readyz))
-        // Release builds put brotli and gzip copies beside each file (`--precompress`).
-        .nest_service(
-            "/pkg",
-            ServeDir::new(format!("{site}/{}", assets::PKG_DIR))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -194,10 +185,30 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             middleware::security_headers,
         ));
 
+    // Probes and the compiled site are the same for everyone: they stand outside the console's
+    // session, cross-site and sign-in layers, so answering them reads no cookie and touches no
+    // database (but for readyz's own ping).
+    let files = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(middleware::readyz))
+        // Release builds put brotli and gzip copies beside each file (`--precompress`).
+        .nest_service(
+            "/pkg",
+            ServeDir::new(format!("{site}/{}", assets::PKG_DIR))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            middleware::security_headers,
+        ));
+
     // The machine API is routed first and stands outside the console's layers: it reads no
     // session (but for the token exchange, which has the session layer of its own) and its
     // gate sets the same security headers itself.
     api::router(state, config, sessions, https)
+        .merge(files)
         .fallback_service(console)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

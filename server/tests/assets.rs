@@ -5,7 +5,7 @@
 mod helpers;
 
 use helpers::{spawn_app_with, test_database_url};
-use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, VARY};
+use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, SET_COOKIE, VARY, X_CONTENT_TYPE_OPTIONS};
 use server::config::Config;
 
 const HASHED: &str = "keyward.AbCdEfGhIjKlMnOpQrSt-_.wasm";
@@ -79,6 +79,18 @@ async fn assets_are_served_precompressed_and_cached_by_their_hashed_names() {
         header(&res, CACHE_CONTROL).as_deref(),
         Some("public, max-age=86400")
     );
+
+    // Probes stand outside the console's layers (no session, no sign-in redirect, even before
+    // setup) but carry the same security headers.
+    for probe in ["/healthz", "/readyz"] {
+        let res = get(probe, None).await.unwrap();
+        assert_eq!(res.status(), 200, "{probe}");
+        assert_eq!(
+            header(&res, X_CONTENT_TYPE_OPTIONS).as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(header(&res, SET_COOKIE), None, "{probe}");
+    }
 
     // Pages may show secrets: never stored.
     let res = get("/login", Some("br")).await.unwrap();
