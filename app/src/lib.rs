@@ -1,14 +1,16 @@
-//! Keyward's console: Leptos components, pages and server functions, plus the domain they
-//! share with the server. Server-only code lives behind the `ssr` feature.
+//! Keyward's console: Leptos components, pages and their server functions. Pages render on
+//! the server and hydrate in the browser; server functions are thin: they authenticate the
+//! request (`request`), then call a service of `keyward_core`. What the browser and the
+//! server share lives in `domain`. Server-only code lives behind the `ssr` feature.
 // Leptos views are deeply nested types; release builds without type erasure need more room.
 #![recursion_limit = "512"]
 
+#[cfg(feature = "ssr")]
+pub mod assets;
 pub mod components;
-pub mod domain;
-pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
-pub mod ssr;
+pub mod request;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Title};
@@ -36,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <link rel="stylesheet" id="leptos" href=ssr::assets::stylesheet_href() />
+                <link rel="stylesheet" id="leptos" href=crate::assets::stylesheet_href() />
                 <HydrationScripts options />
                 <leptos_meta::MetaTags />
             </head>

@@ -15,9 +15,9 @@
 
 mod common;
 
-use app::domain::access::Principal;
-use app::domain::roles::Role;
-use app::domain::validate::Name;
+use domain::access::Principal;
+use domain::roles::Role;
+use domain::validate::Name;
 use std::time::{Duration, Instant};
 
 /// One workspace of the benchmark and the clients that read it.
@@ -76,7 +76,7 @@ async fn main() {
     let (base, state) = (&bench.base, &bench.state);
     let db = &state.db;
     let owner = uuid::Uuid::parse_str(&bench.owner).unwrap();
-    let actor = app::ssr::auth::Actor {
+    let actor = app::request::auth::Actor {
         user_id: owner,
         email: "bench@example.com".into(),
         workspace_id: uuid::Uuid::parse_str(&bench.workspace).unwrap(),
@@ -88,11 +88,11 @@ async fn main() {
     let mut cells = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
         let name = Name::parse("Name", &format!("Scale {size}")).unwrap();
-        let ws = app::ssr::workspaces::create_workspace(db, &actor, name)
+        let ws = keyward_core::services::workspaces::create_workspace(db, &actor, name)
             .await
             .unwrap();
         let by = Principal::member(owner, ws, Role::Owner, "bench".into());
-        let application = app::ssr::workspaces::create_application(
+        let application = keyward_core::services::workspaces::create_application(
             db,
             &by,
             Name::parse("Name", "Scaled").unwrap(),
@@ -154,7 +154,7 @@ async fn main() {
         .execute(db.pool())
         .await
         .unwrap();
-    if matches!(db.backend(), app::ssr::db::Backend::Postgres) {
+    if matches!(db.backend(), keyward_core::store::db::Backend::Postgres) {
         sqlx::query("ANALYZE api_keys")
             .execute(db.pool())
             .await

@@ -84,7 +84,7 @@ static RECORDED: AtomicU64 = AtomicU64::new(0);
 
 /// Waits until the access-log writer has caught up, so no cell pays for the one before;
 /// returns the rows written.
-async fn settle(db: &app::ssr::db::Db) -> i64 {
+async fn settle(db: &keyward_core::store::db::Db) -> i64 {
     let mut last = -1;
     loop {
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_access_log")
@@ -115,8 +115,8 @@ async fn main() {
     let unrecorded = [
         ("x-keyward-api-token", secret.clone()),
         (
-            app::ssr::tester::SMOKE_HEADER,
-            app::ssr::tester::smoke_token(state),
+            keyward_core::services::tester::SMOKE_HEADER,
+            keyward_core::services::tester::smoke_token(&state.secret),
         ),
     ];
     // Warm up every path.

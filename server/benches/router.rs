@@ -21,7 +21,7 @@ async fn main() {
     let bare: axum::Router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
     let router = bench.router();
     let secret = bench.secret.clone();
-    let smoke = app::ssr::tester::smoke_token(&bench.state);
+    let smoke = keyward_core::services::tester::smoke_token(&bench.state.secret);
     let build = |kind: usize| {
         let mut r = Request::get(match kind {
             0 => "/",
@@ -32,7 +32,7 @@ async fn main() {
             r = r.header("x-keyward-api-token", &secret);
         }
         if kind == 3 {
-            r = r.header(app::ssr::tester::SMOKE_HEADER, &smoke);
+            r = r.header(keyward_core::services::tester::SMOKE_HEADER, &smoke);
         }
         r.body(Body::empty()).unwrap()
     };

@@ -98,7 +98,7 @@ async fn main() {
     // Accounts for every round's storm, all with one password hashed once.
     let hash = state
         .hasher
-        .hash(&app::domain::validate::Password::parse(PASSWORD.into()).unwrap())
+        .hash(&domain::validate::Password::parse(PASSWORD.into()).unwrap())
         .await
         .unwrap();
     for n in 0..rounds * sign_ins {

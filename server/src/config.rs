@@ -164,7 +164,9 @@ impl Config {
                 self.secret_file.display()
             ))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let generated = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(32));
+                let generated = keyward_core::security::crypto::hex(
+                    &keyward_core::security::crypto::random_bytes(32),
+                );
                 write_private(&self.secret_file, &generated)?;
                 tracing::info!(file = %self.secret_file.display(), "generated a server secret");
                 Ok(generated.into_bytes())

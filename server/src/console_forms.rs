@@ -4,7 +4,7 @@
 //! post can only redirect, and the value would be lost. With JavaScript the same forms go to
 //! their server functions instead.
 
-use app::ssr::state::AppState;
+use app::request::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -30,7 +30,7 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 /// The signed-in member who posted a plain form; the post is answered with a way to sign in
 /// otherwise (back to the page the form belongs to: the path without its last segment).
-pub struct Member(app::ssr::auth::Actor);
+pub struct Member(app::request::auth::Actor);
 
 impl axum::extract::FromRequestParts<AppState> for Member {
     type Rejection = Response;
@@ -54,7 +54,7 @@ impl axum::extract::FromRequestParts<AppState> for Member {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match app::ssr::auth::resolve_actor(state, &session, address).await {
+        match app::request::auth::resolve_actor(state, &session, address).await {
             Ok(Some(actor)) => Ok(Member(actor)),
             Ok(None) => Err(Redirect::to(&format!("/login?next={back_to}")).into_response()),
             Err(e) => Err(page(
@@ -67,9 +67,9 @@ impl axum::extract::FromRequestParts<AppState> for Member {
 
 /// The create form as a browser posts it (repeated `permissions` fields, checkboxes absent
 /// when off), into the form type the server function takes.
-fn create_form(fields: &[(String, String)]) -> app::pages::api_keys::CreateKeyForm {
+fn create_form(fields: &[(String, String)]) -> domain::model::CreateKeyForm {
     let one = |name: &str| field(fields, name);
-    app::pages::api_keys::CreateKeyForm {
+    domain::model::CreateKeyForm {
         name: one("name"),
         purpose: one("purpose"),
         principal: one("principal"),
@@ -96,10 +96,12 @@ pub async fn create_key(
 ) -> Response {
     let created = async {
         // What the `create_key` server function declares, from the same table.
-        app::ssr::auth::meets(&actor, "create_key")?;
-        let new = app::pages::api_keys::parse_create_form(&create_form(&fields), actor.role)?;
+        app::request::auth::meets(&actor, "create_key")?;
+        let new =
+            keyward_core::services::keys::parse_create_form(&create_form(&fields), actor.role)?;
         let secret =
-            app::ssr::keys::create(&state.db, &state.secret, &actor.principal(), new).await?;
+            keyward_core::services::keys::create(&state.db, &state.secret, &actor.principal(), new)
+                .await?;
         Ok(reveal(&secret.key.prefix, secret.expose()))
     }
     .await;
@@ -107,7 +109,7 @@ pub async fn create_key(
 }
 
 /// The page of a plain form post: what it shows, or what went wrong and the way back.
-fn answer(shown: Result<String, app::ssr::error::AppError>, back_to: &str) -> Response {
+fn answer(shown: Result<String, keyward_core::error::AppError>, back_to: &str) -> Response {
     match shown {
         Ok(body) => page(StatusCode::OK, &body),
         Err(e) => page(StatusCode::BAD_REQUEST, &failure(&e.to_string(), back_to)),
@@ -122,18 +124,18 @@ pub async fn rotate_key(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let rotated = async {
-        use app::ssr::error::AppError;
-        app::ssr::auth::meets(&actor, "rotate_key")?;
+        use keyward_core::error::AppError;
+        app::request::auth::meets(&actor, "rotate_key")?;
         let id =
             uuid::Uuid::parse_str(field(&fields, "id").trim()).map_err(|_| AppError::NotFound)?;
         let grace: i64 = field(&fields, "grace_seconds")
             .parse()
             .map_err(|_| AppError::invalid("Choose a grace period."))?;
-        let expiration = app::ssr::keys::Expiration::parse_optional(
+        let expiration = keyward_core::services::keys::Expiration::parse_optional(
             &field(&fields, "expiration"),
             &field(&fields, "expires_on"),
         )?;
-        let secret = app::ssr::keys::rotate(
+        let secret = keyward_core::services::keys::rotate(
             &state.db,
             &state.secret,
             &actor.principal(),
@@ -156,14 +158,20 @@ pub async fn invite(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let invited = async {
-        use app::ssr::error::AppError;
+        use keyward_core::error::AppError;
         // What the `invite_member` server function declares, from the same table.
-        app::ssr::auth::meets(&actor, "invite_member")?;
-        let email = app::domain::validate::Email::parse(&field(&fields, "email"))?;
+        app::request::auth::meets(&actor, "invite_member")?;
+        let email = domain::validate::Email::parse(&field(&fields, "email"))?;
         let role =
-            app::domain::roles::Role::parse(&field(&fields, "role")).map_err(AppError::invalid)?;
-        let token =
-            app::ssr::workspaces::invite(&state.db, &state.secret, &actor, email, role).await?;
+            domain::roles::Role::parse(&field(&fields, "role")).map_err(AppError::invalid)?;
+        let token = keyward_core::services::workspaces::invite(
+            &state.db,
+            &state.secret,
+            &actor,
+            email,
+            role,
+        )
+        .await?;
         Ok(invitation_link(&format!("/invite/{token}")))
     }
     .await;
@@ -216,7 +224,7 @@ fn failure(message: &str, back_to: &str) -> String {
 
 /// A whole page around `body`: our stylesheet, nothing to run.
 fn page(status: StatusCode, body: &str) -> Response {
-    let stylesheet = app::ssr::assets::stylesheet_href();
+    let stylesheet = app::assets::stylesheet_href();
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

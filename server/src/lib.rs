@@ -8,7 +8,6 @@ pub mod console_forms;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;
-pub mod usage;
 
 /// mimalloc rather than glibc's allocator: requests allocate on one worker thread and free on
 /// another, and glibc's arenas then contend for a lock (the load benchmark measured about 1.6×

@@ -1,7 +1,7 @@
 //! Cross-cutting HTTP concerns: security headers, the cross-site check for server functions,
 //! the console's sign-in guard, readiness.
 
-use app::ssr::state::AppState;
+use app::request::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -17,7 +17,7 @@ pub struct Https(pub bool);
 pub async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let surface = if path.starts_with("/pkg/") {
-        Surface::StaticAsset(if app::ssr::assets::is_content_hashed(path) {
+        Surface::StaticAsset(if app::assets::is_content_hashed(path) {
             Freshness::Immutable
         } else {
             Freshness::Revalidate
@@ -176,8 +176,8 @@ pub async fn server_function_status(req: Request, next: Next) -> Response {
         .await
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
-    let internal = app::ssr::error::AppError::Internal(String::new()).to_string();
-    let unavailable = app::ssr::error::AppError::Unavailable.to_string();
+    let internal = keyward_core::error::AppError::Internal(String::new()).to_string();
+    let unavailable = keyward_core::error::AppError::Unavailable.to_string();
     parts.status = match text.split_once('|') {
         Some((_, message)) if message == internal => StatusCode::INTERNAL_SERVER_ERROR,
         Some((_, message)) if message == unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -215,7 +215,7 @@ pub async fn console_guard(
     if path.starts_with("/api/") || path == "/favicon.ico" {
         return next.run(req).await;
     }
-    let has_users = match app::ssr::accounts::has_users(&state.db).await {
+    let has_users = match keyward_core::services::accounts::has_users(&state.db).await {
         Ok(b) => b,
         Err(_) => {
             return (
@@ -232,7 +232,10 @@ pub async fn console_guard(
             Redirect::to("/setup").into_response()
         };
     }
-    let signed_in = matches!(app::ssr::auth::session_user(&session).await, Ok(Some(_)));
+    let signed_in = matches!(
+        app::request::auth::session_user(&session).await,
+        Ok(Some(_))
+    );
     match path.as_str() {
         "/setup" => Redirect::to(if signed_in {
             "/settings/api-keys"

@@ -4,11 +4,13 @@
 use crate::api;
 use crate::config::Config;
 use crate::middleware;
-use app::ssr::{
-    assets, crypto::ServerSecret, db::Db, session_store::DbSessionStore, state::AppState,
-};
+use app::assets;
+use app::request::state::AppState;
 use axum::routing::get;
 use axum::Router;
+use keyward_core::security::crypto::ServerSecret;
+use keyward_core::store::db::Db;
+use keyward_core::store::session_store::DbSessionStore;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -49,7 +51,7 @@ impl Application {
             .site_addr(address)
             .build();
         tokio::spawn(housekeeping(db.clone()));
-        let trusted_proxies = app::domain::network::TrustedProxies::parse(
+        let trusted_proxies = domain::network::TrustedProxies::parse(
             config.trusted_proxies.iter().map(String::as_str),
         )
         .map_err(|e| format!("KEYWARD_TRUSTED_PROXIES: {e}"))?;
@@ -104,7 +106,7 @@ async fn housekeeping(db: Db) {
             _ = every.tick() => {}
             _ = db.closed() => return,
         }
-        match app::ssr::sessions::prune_expired(&db, app::ssr::now()).await {
+        match keyward_core::services::sessions::prune_expired(&db, keyward_core::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "pruned expired sessions, tokens and invitations"),
             Err(e) => tracing::warn!(error = %e, "could not prune expired sessions"),
@@ -146,7 +148,7 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
         .with_same_site(SameSite::Strict)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::seconds(app::ssr::auth::IDLE_TIMEOUT_SECS),
+            tower_sessions::cookie::time::Duration::seconds(app::request::auth::IDLE_TIMEOUT_SECS),
         ));
 
     let console = Router::new()
@@ -223,10 +225,10 @@ pub async fn setup_headless(
     email: &str,
     password: String,
 ) -> Result<(uuid::Uuid, uuid::Uuid), Box<dyn std::error::Error>> {
-    use app::domain::validate::{Email, Name, Password};
+    use domain::validate::{Email, Name, Password};
     let db = Db::connect(&config.database_url).await?;
-    let hasher = app::ssr::passwords::Hasher::new(1);
-    let result = app::ssr::accounts::setup(
+    let hasher = keyward_core::security::passwords::Hasher::new(1);
+    let result = keyward_core::services::accounts::setup(
         &db,
         &hasher,
         Name::parse("Workspace name", workspace)?,
@@ -242,9 +244,9 @@ pub async fn setup_headless(
 
 /// `keyward admin grant EMAIL`: makes an account an instance admin, audited as "cli".
 pub async fn grant_admin(config: &Config, email: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let email = app::domain::validate::Email::parse(email)?;
+    let email = domain::validate::Email::parse(email)?;
     let db = Db::connect(&config.database_url).await?;
-    let result = app::ssr::instance::grant(&db, &email, "cli")
+    let result = keyward_core::services::instance::grant(&db, &email, "cli")
         .await
         .map_err(|e| e.to_string());
     db.close().await;

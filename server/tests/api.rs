@@ -176,9 +176,9 @@ async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
     let app = spawn_app().await;
     app.setup_owner().await;
     let anonymous = app.fresh_client();
-    let public: Vec<&str> = app::domain::console::CONSOLE_FUNCTIONS
+    let public: Vec<&str> = domain::console::CONSOLE_FUNCTIONS
         .iter()
-        .filter(|f| f.access == app::domain::console::Access::Public)
+        .filter(|f| f.access == domain::console::Access::Public)
         .map(|f| f.name)
         .collect();
     assert_eq!(public, ["login", "logout", "accept_invitation", "setup"]);
@@ -544,7 +544,7 @@ async fn the_credential_tester_reports_what_a_secret_can_do() {
     assert_eq!(report["valid"], true);
     assert_eq!(report["principal"]["kind"], "service");
     let coverage = report["coverage"].as_array().unwrap();
-    assert_eq!(coverage.len(), app::domain::routes::ROUTES.len());
+    assert_eq!(coverage.len(), domain::routes::ROUTES.len());
     let line = |p: &str, m: &str| {
         coverage
             .iter()
@@ -601,7 +601,7 @@ async fn openapi_is_generated_from_the_route_table() {
     let app = spawn_app().await;
     let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for r in app::domain::routes::ROUTES {
+    for r in domain::routes::ROUTES {
         assert!(
             doc["paths"][r.path][r.method.as_str().to_lowercase()].is_object(),
             "{} {}",
@@ -773,7 +773,7 @@ async fn durability(conn: &mut sqlx::AnyConnection, sqlite: bool) -> String {
 async fn only_bookkeeping_commits_without_waiting_for_the_disk() {
     let app = spawn_app().await;
     let db = &app.state.db;
-    let sqlite = db.backend() == app::ssr::db::Backend::Sqlite;
+    let sqlite = db.backend() == keyward_core::store::db::Backend::Sqlite;
     let (full, relaxed) = if sqlite { ("2", "1") } else { ("on", "off") };
     let mut ordinary = db.write().await.unwrap();
     assert_eq!(durability(&mut ordinary, sqlite).await, full);
@@ -827,7 +827,7 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
         .fetch_one(app.state.db.pool())
         .await
         .unwrap();
-    let now = app::ssr::now();
+    let now = keyward_core::now();
     let cutoff = now - 30 * 86_400;
     // Older than the cutoff: more rows than one pruning chunk, then one exactly at it.
     sqlx::query(
@@ -857,7 +857,9 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
     }
     assert_eq!(access_log_rows(&app, 12_003).await.len(), 12_003);
 
-    let pruned = server::usage::prune(&app.state.db, cutoff).await.unwrap();
+    let pruned = keyward_core::services::usage::prune(&app.state.db, cutoff)
+        .await
+        .unwrap();
     assert_eq!(pruned, 12_000);
     let left = access_log_rows(&app, 3).await;
     assert_eq!(left.len(), 3, "{left:?}");
@@ -871,15 +873,21 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
     assert_eq!(bodies, 0, "logged bodies go with their rows");
     // Nothing more is old enough; pruning an empty log is a no-op too.
     assert_eq!(
-        server::usage::prune(&app.state.db, cutoff).await.unwrap(),
+        keyward_core::services::usage::prune(&app.state.db, cutoff)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        server::usage::prune(&app.state.db, now + 10).await.unwrap(),
+        keyward_core::services::usage::prune(&app.state.db, now + 10)
+            .await
+            .unwrap(),
         3
     );
     assert_eq!(
-        server::usage::prune(&app.state.db, now + 10).await.unwrap(),
+        keyward_core::services::usage::prune(&app.state.db, now + 10)
+            .await
+            .unwrap(),
         0
     );
 }
@@ -899,7 +907,7 @@ async fn an_instance_prunes_the_access_log_when_it_starts() {
         "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent)
          SELECT id, $1, 'GET', '/api/v1/me', 200, 1, '127.0.0.1', 'old' FROM api_keys",
     )
-    .bind(app::ssr::now() - 8 * 86_400)
+    .bind(keyward_core::now() - 8 * 86_400)
     .execute(first.state.db.pool())
     .await
     .unwrap();
@@ -1007,8 +1015,8 @@ async fn user_tokens_work_until_sign_out() {
 /// reads), and each refuses a role without what it declares.
 #[tokio::test]
 async fn every_server_function_refuses_a_role_without_its_permission() {
-    use app::domain::console::{access_of, Access, CONSOLE_FUNCTIONS};
-    use app::domain::roles::Role;
+    use domain::console::{access_of, Access, CONSOLE_FUNCTIONS};
+    use domain::roles::Role;
     let app = spawn_app().await;
     app.setup_owner().await;
     let viewer = app.add_member("viewer@example.com", "viewer").await;
@@ -1340,7 +1348,7 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
             json!({"name": "narrow", "permissions": ["audit:read"]}),
         )
         .await;
-    for route in app::domain::routes::ROUTES {
+    for route in domain::routes::ROUTES {
         let path = route
             .path
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
@@ -1368,7 +1376,7 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
         let refused_by_table = !route
             .requirement
             .principals
-            .contains(&app::domain::access::PrincipalKind::Service)
+            .contains(&domain::access::PrincipalKind::Service)
             || !route.requirement.permissions.is_empty();
         if refused_by_table {
             assert_eq!(
@@ -1479,7 +1487,7 @@ async fn hostile_requests_get_clear_errors_and_change_nothing() {
     // A key expiring exactly now is expired.
     let id = app.key_row_id(&key).await;
     sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
-        .bind(app::ssr::now())
+        .bind(keyward_core::now())
         .bind(&id)
         .execute(app.state.db.pool())
         .await
@@ -2202,7 +2210,7 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
 
 #[tokio::test]
 async fn losing_the_change_feed_drops_remembered_keys() {
-    use app::ssr::db::Backend;
+    use keyward_core::store::db::Backend;
     let app = spawn_app().await;
     let db = &app.state.db;
     let wait_for = |what: &'static str, sql: &'static str| async move {

@@ -4,9 +4,9 @@
 
 mod helpers;
 
-use app::domain::access::Principal;
-use app::domain::key_listing::KeyQuery;
-use app::domain::roles::Role;
+use domain::access::Principal;
+use domain::key_listing::KeyQuery;
+use domain::roles::Role;
 use helpers::*;
 use reqwest::Client;
 use serde_json::{json, Value};
@@ -284,7 +284,7 @@ async fn every_view_reads_an_index_on_a_big_workspace() {
                 .map(|(_, v)| v.clone())
         })
         .unwrap();
-        let plan = app::ssr::key_list::plan(db, who, &query, app::ssr::now())
+        let plan = keyward_core::services::key_list::plan(db, who, &query, keyward_core::now())
             .await
             .unwrap()
             .join("\n");
@@ -632,7 +632,7 @@ async fn stale_and_expiring_keys_are_filtered_by_date() {
         app.key_activity(&owner, &id).await["key"]["last_used_at"].is_i64()
     })
     .await;
-    let day = |offset: i64| app::domain::dates::format_date(app::ssr::now() + offset * 86_400);
+    let day = |offset: i64| domain::dates::format_date(keyward_core::now() + offset * 86_400);
     let mut stale = names(&view(&app, &owner, &[("used_before", &day(0))]).await);
     stale.sort();
     assert_eq!(

@@ -252,7 +252,7 @@ async fn an_invitation_link_never_resets_a_password_in_use() {
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(owner.to_string())
     .bind(app.state.secret.digest(&token))
-    .bind(app::ssr::now() + 3600)
+    .bind(keyward_core::now() + 3600)
     .execute(app.state.db.pool())
     .await
     .unwrap();
@@ -500,7 +500,7 @@ async fn age_sessions(app: &helpers::TestApp, field: &str, value: i64, expires_a
 async fn the_idle_timeout_slides_with_activity() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let now = app::ssr::now();
+    let now = keyward_core::now();
     // Last seen two minutes ago, about to go idle.
     age_sessions(&app, "last_seen_at", now - 120, now + 30).await;
     assert!(signed_in(&app, &owner).await);
@@ -509,7 +509,7 @@ async fn the_idle_timeout_slides_with_activity() {
         .await
         .unwrap();
     assert!(
-        expires_at >= now + app::ssr::auth::IDLE_TIMEOUT_SECS - 60,
+        expires_at >= now + app::request::auth::IDLE_TIMEOUT_SECS - 60,
         "the idle timeout did not move: {expires_at} vs {now}"
     );
 }
@@ -518,9 +518,9 @@ async fn the_idle_timeout_slides_with_activity() {
 async fn user_tokens_end_with_their_sessions_absolute_lifetime() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let now = app::ssr::now();
+    let now = keyward_core::now();
     // Signed in almost twelve hours ago: one minute of the session is left.
-    let signed_in_at = now - app::ssr::auth::ABSOLUTE_TIMEOUT_SECS + 60;
+    let signed_in_at = now - app::request::auth::ABSOLUTE_TIMEOUT_SECS + 60;
     age_sessions(&app, "signed_in_at", signed_in_at, now + 3600).await;
     let res = owner
         .post(app.url("/api/v1/auth/token"))
@@ -545,11 +545,11 @@ async fn expired_sessions_tokens_invitations_and_throttle_windows_are_pruned() {
     app.user_token(&owner).await;
     let _pending = app.invitation_token("late@example.com", "viewer").await;
     attempt(&app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
-    let later = app::ssr::now() + 30 * 86_400;
+    let later = keyward_core::now() + 30 * 86_400;
     for table in ["sessions", "invitations", "sign_in_throttle", "user_tokens"] {
         assert!(app.count(table).await > 0, "{table}");
     }
-    let pruned = app::ssr::sessions::prune_expired(&app.state.db, later)
+    let pruned = keyward_core::services::sessions::prune_expired(&app.state.db, later)
         .await
         .unwrap();
     assert!(pruned >= 4, "{pruned}");

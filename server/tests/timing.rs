@@ -16,7 +16,7 @@ async fn a_failed_sign_in_takes_as_long_for_an_unknown_email_as_for_a_known_one(
     let hash = app
         .state
         .hasher
-        .hash(&app::domain::validate::Password::parse("a real password 123".into()).unwrap())
+        .hash(&domain::validate::Password::parse("a real password 123".into()).unwrap())
         .await
         .unwrap();
     let (ws,): (String,) = sqlx::query_as("SELECT id FROM workspaces")

@@ -132,7 +132,7 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
     }
 
     // The user API's rotation is the owner's own keys only.
-    let key_id = app::domain::secret::parse(&dev_secret)
+    let key_id = domain::secret::parse(&dev_secret)
         .unwrap()
         .key_id
         .to_string();
@@ -215,7 +215,7 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
         .map(|(_, target, _)| target)
         .collect();
     for s in [&first, &second, &third] {
-        let key_id = app::domain::secret::parse(s).unwrap().key_id.to_string();
+        let key_id = domain::secret::parse(s).unwrap().key_id.to_string();
         assert!(
             revoked.contains(&format!("key:{key_id}")),
             "{key_id} not audited in {revoked:?}"
@@ -294,7 +294,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
         .status()
         .is_success());
     let keys_before = app.count("api_keys").await;
-    let latest = app::domain::dates::format_date(app::ssr::now() + 30 * 86_400);
+    let latest = domain::dates::format_date(keyward_core::now() + 30 * 86_400);
 
     let forever_id = app.key_row_id(&forever).await;
     let body = app
@@ -337,14 +337,11 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
         .await
         .unwrap();
     let expires = rotated["key"]["expires_at"].as_i64().unwrap();
-    assert!(expires <= app::ssr::now() + 30 * 86_400);
+    assert!(expires <= keyward_core::now() + 30 * 86_400);
 
     // The user API follows the same rule.
     let token = app.user_token(&owner).await;
-    let key_id = app::domain::secret::parse(&ninety)
-        .unwrap()
-        .key_id
-        .to_string();
+    let key_id = domain::secret::parse(&ninety).unwrap().key_id.to_string();
     let path = format!("/api/v1/user/keys/{key_id}/rotate");
     let res = app
         .user_api(
@@ -513,12 +510,12 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let (secret, id) = read_only_key(&app, &owner, "probed").await;
-    let parts = app::domain::secret::parse(&secret).unwrap();
+    let parts = domain::secret::parse(&secret).unwrap();
     // Well-formed secrets for the public key id, with the wrong random part.
-    let forged = app::domain::secret::assemble(
+    let forged = domain::secret::assemble(
         parts.kind,
         &parts.key_id,
-        &"F".repeat(app::domain::secret::RANDOM_LEN),
+        &"F".repeat(domain::secret::RANDOM_LEN),
     );
     for _ in 0..5 {
         assert!(!app.works(&forged).await);
@@ -559,10 +556,10 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
     let text = page.to_string();
     assert!(!text.contains(&secret[16..]) && !text.contains(&forged[16..]));
     // Other keys' forged secrets and unknown key ids leave no row anywhere.
-    let unknown = app::domain::secret::assemble(
+    let unknown = domain::secret::assemble(
         parts.kind,
-        &app::domain::secret::KeyId::parse("ZZZZZZZZ").unwrap(),
-        &"F".repeat(app::domain::secret::RANDOM_LEN),
+        &domain::secret::KeyId::parse("ZZZZZZZZ").unwrap(),
+        &"F".repeat(domain::secret::RANDOM_LEN),
     );
     assert!(!app.works(&unknown).await);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -578,10 +575,7 @@ async fn a_credential_test_is_audited_where_the_key_lives() {
         .call_fn_with(&owner, "test_credential", &[("secret", &foreign)])
         .await;
     assert!(res.status().is_success());
-    let key_id = app::domain::secret::parse(&foreign)
-        .unwrap()
-        .key_id
-        .to_string();
+    let key_id = domain::secret::parse(&foreign).unwrap().key_id.to_string();
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT e.action, e.detail FROM audit_events e JOIN api_keys k ON k.workspace_id = e.workspace_id \
          WHERE k.key_id = $1 AND e.action = 'credential.tested'",
@@ -768,12 +762,7 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
                 json!({"name": format!("scoped {i}"), "application_id": web, "permissions": ["applications:read"]}),
             )
             .await;
-        before.push(
-            app::domain::secret::parse(&secret)
-                .unwrap()
-                .key_id
-                .to_string(),
-        );
+        before.push(domain::secret::parse(&secret).unwrap().key_id.to_string());
     }
     let mut seen: Vec<String> = Vec::new();
     let mut cursor: Option<String> = None;

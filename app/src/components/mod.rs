@@ -29,7 +29,7 @@ where
 
 /// A unix time for people, `—` when absent.
 pub fn when(t: Option<i64>) -> String {
-    t.map(crate::domain::dates::format_utc)
+    t.map(domain::dates::format_utc)
         .unwrap_or_else(|| "—".into())
 }
 

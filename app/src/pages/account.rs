@@ -1,7 +1,7 @@
 //! Settings → Account: the member's own password and sessions.
 
 use crate::components::{error_text, when, ActionError};
-use crate::model::SessionRow;
+use domain::model::SessionRow;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,7 +9,9 @@ use leptos_meta::Title;
 /// The signed-in member's live sessions.
 #[server]
 pub async fn account_sessions() -> Result<Vec<SessionRow>, ServerFnError> {
-    use crate::ssr::{auth, sessions, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::sessions;
     let actor = auth::require_for("account_sessions").await?;
     let current = auth::current_session_id().await?;
     Ok(sessions::list(&app_state().db, actor.user_id, current.as_deref()).await?)
@@ -21,8 +23,11 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), ServerFnError> {
-    use crate::domain::validate::Password;
-    use crate::ssr::{auth, error::AppError, sessions, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Password;
+    use keyward_core::error::AppError;
+    use keyward_core::services::sessions;
     let actor = auth::require_for("change_password").await?;
     let new = Password::parse(new_password).map_err(AppError::from)?;
     let keep = auth::current_session_id().await?.unwrap_or_default();
@@ -42,7 +47,9 @@ pub async fn change_password(
 /// Signs out one of the member's sessions, named by its handle.
 #[server]
 pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, sessions, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::sessions;
     let actor = auth::require_for("sign_out_session").await?;
     Ok(sessions::end(&app_state().db, actor.user_id, handle.trim()).await?)
 }
@@ -50,7 +57,9 @@ pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
 /// Signs out every session of the member but this one.
 #[server]
 pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
-    use crate::ssr::{auth, sessions, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::sessions;
     let actor = auth::require_for("sign_out_other_sessions").await?;
     let keep = auth::current_session_id().await?.unwrap_or_default();
     Ok(sessions::end_others(&app_state().db, actor.user_id, &keep).await?)

@@ -5,11 +5,11 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::components::{error_text, focus_by_id, focus_when_shown, when, ActionError, Pager};
-use crate::domain::dates::{format_date, relative};
-use crate::domain::key_listing::{param, KeyCount, KeyQuery};
-use crate::domain::permissions::{Permission, PermissionSet};
-use crate::domain::roles::Role;
-use crate::model::{ApplicationRow, KeyRow, KeyStatus, NewSecret, Policy};
+use domain::dates::{format_date, relative};
+use domain::key_listing::{param, KeyCount, KeyQuery};
+use domain::model::{ApplicationRow, CreateKeyForm, KeyRow, KeyStatus, NewSecret, Policy};
+use domain::permissions::{Permission, PermissionSet};
+use domain::roles::Role;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos::server_fn::ServerFn;
@@ -34,29 +34,8 @@ pub struct KeysPageData {
     pub now: i64,
 }
 
-/// The create form as the browser sends it. The server resolves the preset and parses all.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CreateKeyForm {
-    pub name: String,
-    pub purpose: String,
-    /// `service` or `agent`.
-    pub principal: String,
-    /// Empty for the whole workspace.
-    pub application_id: String,
-    pub agent_id: String,
-    /// `full`, `read` or `custom`.
-    pub preset: String,
-    pub permissions: Vec<String>,
-    /// `7`, `30`, `60`, `90`, `custom` or `never`.
-    pub expiration: String,
-    pub expires_on: String,
-    /// Log request and response bodies made with the key (off unless asked for).
-    pub log_bodies: bool,
-}
-
 /// One page of the keys the signed-in member may see: the view's filters and cursor are the
-/// page's URL query parameters (see [`crate::domain::key_listing::param`]).
+/// page's URL query parameters (see [`domain::key_listing::param`]).
 #[server]
 pub async fn keys_page(
     status: Option<String>,
@@ -68,13 +47,17 @@ pub async fn keys_page(
     after: Option<String>,
     before: Option<String>,
 ) -> Result<KeysPageData, ServerFnError> {
-    use crate::domain::authorization::KeyVisibility;
-    use crate::domain::key_listing::param;
-    use crate::domain::paging::PAGE_SIZE;
-    use crate::ssr::{auth, error::AppError, key_list, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::authorization::KeyVisibility;
+    use domain::key_listing::param;
+    use domain::paging::PAGE_SIZE;
+    use keyward_core::error::AppError;
+    use keyward_core::services::key_list;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("keys_page").await?;
     let state = app_state();
-    let now = crate::ssr::now();
+    let now = keyward_core::now();
     let viewer = actor.principal();
     let query = KeyQuery::from_params(|name| match name {
         param::STATUS => status.clone(),
@@ -116,56 +99,13 @@ pub async fn keys_page(
 /// only place the secret ever appears.
 #[server(input = Json)]
 pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError> {
-    use crate::ssr::{auth, keys, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::keys;
     let actor = auth::require_for("create_key").await?;
     let state = app_state();
-    let new = parse_create_form(&form, actor.role)?;
+    let new = keys::parse_create_form(&form, actor.role)?;
     Ok(keys::create(&state.db, &state.secret, &actor.principal(), new).await?)
-}
-
-/// Parses the create form into a validated request.
-#[cfg(feature = "ssr")]
-pub fn parse_create_form(
-    form: &CreateKeyForm,
-    role: Role,
-) -> Result<crate::ssr::keys::NewKey, crate::ssr::error::AppError> {
-    use crate::domain::secret::KeyKind;
-    use crate::domain::validate::{optional_text, Name};
-    use crate::ssr::error::AppError;
-    use crate::ssr::keys::{Expiration, NewKey};
-    let uuid = |field: &str, s: &str| -> Result<Option<uuid::Uuid>, AppError> {
-        if s.trim().is_empty() {
-            Ok(None)
-        } else {
-            uuid::Uuid::parse_str(s.trim())
-                .map(Some)
-                .map_err(|_| AppError::invalid(format!("Unknown {field}.")))
-        }
-    };
-    let kind = KeyKind::parse(&form.principal)
-        .ok_or_else(|| AppError::invalid("Choose Service or Agent."))?;
-    let permissions = match form.preset.as_str() {
-        "full" => role.permissions(),
-        "read" => role.permissions().intersect(PermissionSet::all_reads()),
-        "custom" | "" => PermissionSet::parse_list(form.permissions.iter().map(String::as_str))
-            .map_err(AppError::invalid)?,
-        _ => return Err(AppError::invalid("Unknown preset.")),
-    };
-    let expiration = Expiration::parse(&form.expiration, &form.expires_on)?;
-    Ok(NewKey {
-        name: Name::parse("Name", &form.name)?,
-        purpose: optional_text("Purpose", &form.purpose)?,
-        kind,
-        application: uuid("application", &form.application_id)?,
-        agent: if kind == KeyKind::Agent {
-            uuid("agent", &form.agent_id)?
-        } else {
-            None
-        },
-        permissions,
-        expires_at: expiration.at(crate::ssr::now()),
-        log_bodies: form.log_bodies,
-    })
 }
 
 /// Revokes a key: one's own, or anyone's with `keys:write` (auditors too). Revoking a key
@@ -173,8 +113,11 @@ pub fn parse_create_form(
 /// grace at once ("Revoke now").
 #[server]
 pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError> {
-    use crate::domain::validate::optional_text;
-    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::optional_text;
+    use keyward_core::error::AppError;
+    use keyward_core::services::keys;
     let actor = auth::require_for("revoke_key").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let reason = optional_text("Reason", &reason).map_err(AppError::from)?;
@@ -191,7 +134,10 @@ pub async fn rotate_key(
     expiration: Option<String>,
     expires_on: Option<String>,
 ) -> Result<NewSecret, ServerFnError> {
-    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::keys;
     let actor = auth::require_for("rotate_key").await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
@@ -371,8 +317,8 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
         .scope
         .as_ref()
         .map(|s| match s {
-            crate::domain::key_listing::ScopeFilter::WholeWorkspace => "-".to_string(),
-            crate::domain::key_listing::ScopeFilter::Application(a) => a.clone(),
+            domain::key_listing::ScopeFilter::WholeWorkspace => "-".to_string(),
+            domain::key_listing::ScopeFilter::Application(a) => a.clone(),
         })
         .unwrap_or_default();
     let owners = page.owners.clone();

@@ -1,7 +1,7 @@
 //! Settings → Applications and their agents.
 
 use crate::components::{error_text, when, ActionError, Pager};
-use crate::model::{ApplicationRow, DeletionPreview};
+use domain::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -22,10 +22,13 @@ pub async fn list_applications(
     after: Option<String>,
     before: Option<String>,
 ) -> Result<ApplicationsPageData, ServerFnError> {
-    use crate::domain::paging::PAGE_SIZE;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::paging::PAGE_SIZE;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("list_applications").await?;
-    let cursor = crate::domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
+    let cursor = domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
         .map_err(AppError::invalid)?;
     let page =
         workspaces::applications_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE)
@@ -39,8 +42,11 @@ pub async fn list_applications(
 
 #[server]
 pub async fn create_application(name: String) -> Result<(), ServerFnError> {
-    use crate::domain::validate::Name;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Name;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("create_application").await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     workspaces::create_application(&app_state().db, &actor.principal(), name).await?;
@@ -49,8 +55,11 @@ pub async fn create_application(name: String) -> Result<(), ServerFnError> {
 
 #[server]
 pub async fn rename_application(id: String, name: String) -> Result<(), ServerFnError> {
-    use crate::domain::validate::Name;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Name;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("rename_application").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
@@ -59,7 +68,10 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ServerFn
 
 #[server]
 pub async fn delete_application(id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("delete_application").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::delete_application(&app_state().db, &actor.principal(), id).await?)
@@ -71,8 +83,11 @@ pub async fn create_agent(
     name: String,
     description: String,
 ) -> Result<(), ServerFnError> {
-    use crate::domain::validate::{optional_text, Name};
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::{optional_text, Name};
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("create_agent").await?;
     let app = uuid::Uuid::parse_str(&application_id).map_err(|_| AppError::NotFound)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
@@ -88,7 +103,10 @@ pub async fn preview_deletion(
     application_id: String,
     id: String,
 ) -> Result<DeletionPreview, ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("preview_deletion").await?;
     let parse = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound);
     let application = parse(&application_id)?;
@@ -106,7 +124,10 @@ pub async fn preview_deletion(
 /// Deletes an agent and revokes the keys bound to it.
 #[server]
 pub async fn delete_agent(id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("delete_agent").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)

@@ -2,7 +2,7 @@
 //! administers the instance.
 
 use crate::components::{error_text, ActionError};
-use crate::model::InstanceSettings;
+use domain::model::InstanceSettings;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +17,9 @@ pub struct InstancePageData {
 
 #[server]
 pub async fn instance_page() -> Result<InstancePageData, ServerFnError> {
-    use crate::ssr::{auth, instance, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::instance;
     let actor = auth::require_for("instance_page").await?;
     let db = &app_state().db;
     instance::require_admin(db, actor.user_id).await?;
@@ -32,7 +34,9 @@ pub async fn instance_page() -> Result<InstancePageData, ServerFnError> {
 pub async fn save_instance_settings(
     members_create_workspaces: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, instance, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::instance;
     let actor = auth::require_for("save_instance_settings").await?;
     let settings = InstanceSettings {
         members_create_workspaces: members_create_workspaces.is_some(),

@@ -2,7 +2,7 @@
 //! logging is on), with the switch for body logging.
 
 use crate::components::{error_text, when, ActionError, Pager};
-use crate::model::{AccessEntry, KeyRow, RefusalEntry};
+use domain::model::{AccessEntry, KeyRow, RefusalEntry};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,19 +33,22 @@ pub async fn key_activity(
     after: Option<String>,
     before: Option<String>,
 ) -> Result<KeyActivityData, ServerFnError> {
-    use crate::domain::paging::PAGE_SIZE;
-    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::paging::PAGE_SIZE;
+    use keyward_core::error::AppError;
+    use keyward_core::services::keys;
     let actor = auth::require_for("key_activity").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let viewer = actor.principal();
-    let cursor = crate::domain::paging::cursor(after, before, keys::parse_log_cursor)
-        .map_err(AppError::invalid)?;
+    let cursor =
+        domain::paging::cursor(after, before, keys::parse_log_cursor).map_err(AppError::invalid)?;
     let keys::Activity {
         key,
         entries,
         refusals,
     } = keys::activity(&app_state().db, &viewer, id, cursor, PAGE_SIZE).await?;
-    let row = key.to_row_for(&viewer, crate::ssr::now());
+    let row = key.to_row_for(&viewer, keyward_core::now());
     // The switch flips the current setting: may the viewer flip it that way?
     let may_change = key.revoked_at.is_none()
         && if row.log_bodies {
@@ -66,7 +69,10 @@ pub async fn key_activity(
 /// Turns body logging on (one's own keys) or off (also anyone's with `keys:write`).
 #[server]
 pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, keys, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::keys;
     let actor = auth::require_for("set_body_logging").await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     Ok(keys::set_body_logging(&app_state().db, &actor.principal(), id, enabled).await?)

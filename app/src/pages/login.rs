@@ -27,7 +27,9 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use crate::ssr::{accounts, auth, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::accounts;
     let state = app_state();
     let address = auth::client_address().await;
     let signed_in = accounts::sign_in(&state.db, &state.hasher, &email, password, &address).await?;
@@ -37,7 +39,7 @@ pub async fn login(
         session
             .insert(auth::SESSION_FAILED_BEFORE, signed_in.failed_before)
             .await
-            .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+            .map_err(|e| keyward_core::error::AppError::Internal(e.to_string()))?;
     }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -46,11 +48,11 @@ pub async fn login(
 /// Ends the session and deletes it server-side.
 #[server]
 pub async fn logout() -> Result<(), ServerFnError> {
-    let session = crate::ssr::auth::session().await?;
+    let session = crate::request::auth::session().await?;
     session
         .flush()
         .await
-        .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+        .map_err(|e| keyward_core::error::AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -58,10 +60,12 @@ pub async fn logout() -> Result<(), ServerFnError> {
 /// Sets the password of an invited account from its one-time link, then signs it in.
 #[server]
 pub async fn accept_invitation(token: String, password: String) -> Result<(), ServerFnError> {
-    use crate::domain::validate::Password;
-    use crate::ssr::{accounts, auth, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Password;
+    use keyward_core::services::accounts;
     let state = app_state();
-    let password = Password::parse(password).map_err(crate::ssr::error::AppError::from)?;
+    let password = Password::parse(password).map_err(keyward_core::error::AppError::from)?;
     let address = auth::client_address().await;
     let digest = state.secret.digest(token.trim());
     let user =

@@ -1,10 +1,10 @@
 //! Settings → Members: invite, change roles, remove.
 
 use crate::components::{error_text, when, ActionError, Pager};
+use domain::model::MemberRow;
 #[cfg(feature = "ssr")]
-use crate::domain::permissions::Permission;
-use crate::domain::roles::Role;
-use crate::model::MemberRow;
+use domain::permissions::Permission;
+use domain::roles::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,10 +27,13 @@ pub async fn members_page(
     after: Option<String>,
     before: Option<String>,
 ) -> Result<MembersPageData, ServerFnError> {
-    use crate::domain::paging::PAGE_SIZE;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::paging::PAGE_SIZE;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("members_page").await?;
-    let cursor = crate::domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
+    let cursor = domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
         .map_err(AppError::invalid)?;
     let page =
         workspaces::members_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE).await?;
@@ -49,8 +52,11 @@ pub async fn members_page(
 /// an account: an existing account accepts in its own console instead).
 #[server]
 pub async fn invite_member(email: String, role: String) -> Result<String, ServerFnError> {
-    use crate::domain::validate::Email;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Email;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("invite_member").await?;
     let email = Email::parse(&email).map_err(AppError::from)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
@@ -61,7 +67,10 @@ pub async fn invite_member(email: String, role: String) -> Result<String, Server
 
 #[server]
 pub async fn change_member_role(user_id: String, role: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("change_member_role").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
@@ -71,7 +80,10 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Ser
 /// Cancels a pending invitation (of a new or an existing account).
 #[server]
 pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("cancel_invitation").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::cancel_invitation(&app_state().db, &actor, user).await?)
@@ -80,7 +92,10 @@ pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
 /// Removes a member and revokes their keys in this workspace.
 #[server]
 pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("remove_member").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     Ok(workspaces::remove_member(&app_state().db, &actor, user).await?)

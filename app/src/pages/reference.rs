@@ -1,6 +1,6 @@
 //! The API reference, rendered from the route table.
 
-use crate::domain::routes::ROUTES;
+use domain::routes::ROUTES;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,13 +1,15 @@
 //! Settings → Security: the workspace's key policy.
 
 use crate::components::{error_text, ActionError};
-use crate::model::Policy;
+use domain::model::Policy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server]
 pub async fn get_policy() -> Result<Policy, ServerFnError> {
-    use crate::ssr::{auth, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("get_policy").await?;
     Ok(workspaces::policy(&app_state().db, actor.workspace_id).await?)
 }
@@ -22,7 +24,10 @@ pub async fn save_policy(
     legacy_transports: Option<String>,
     rate_limit_per_minute: String,
 ) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("save_policy").await?;
     let max = max_lifetime_days.trim();
     let policy = Policy {

@@ -12,13 +12,15 @@ pub async fn setup(
     email: String,
     password: String,
 ) -> Result<(), ServerFnError> {
-    use crate::domain::validate::{Email, Name, Password};
-    use crate::ssr::{accounts, auth, state::app_state};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::{Email, Name, Password};
+    use keyward_core::services::accounts;
     let state = app_state();
     let workspace = Name::parse("Workspace name", &workspace_name)
-        .map_err(crate::ssr::error::AppError::from)?;
-    let email = Email::parse(&email).map_err(crate::ssr::error::AppError::from)?;
-    let password = Password::parse(password).map_err(crate::ssr::error::AppError::from)?;
+        .map_err(keyward_core::error::AppError::from)?;
+    let email = Email::parse(&email).map_err(keyward_core::error::AppError::from)?;
+    let password = Password::parse(password).map_err(keyward_core::error::AppError::from)?;
     let address = auth::client_address().await;
     let (user, ws) = accounts::setup(
         &state.db,
@@ -34,7 +36,7 @@ pub async fn setup(
     session
         .insert(auth::SESSION_WORKSPACE, ws.to_string())
         .await
-        .map_err(|e| crate::ssr::error::AppError::Internal(e.to_string()))?;
+        .map_err(|e| keyward_core::error::AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/settings/api-keys");
     Ok(())
 }

@@ -1,14 +1,17 @@
 //! The signed-in layout: navigation, workspace switcher, sign out.
 
 use crate::components::{error_text, ActionError};
-use crate::model::Viewer;
+use domain::model::Viewer;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The signed-in person, their current workspace and role, and their other workspaces.
 #[server]
 pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
-    use crate::ssr::{auth, instance, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::services::instance;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("current_viewer").await?;
     let state = app_state();
     let all = workspaces::workspaces_of(&state.db, actor.user_id).await?;
@@ -42,7 +45,10 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
 /// Makes another of the user's workspaces the current one.
 #[server]
 pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("switch_workspace").await?;
     let all = workspaces::workspaces_of(&app_state().db, actor.user_id).await?;
     if !all.iter().any(|w| w.id == workspace_id) {
@@ -60,7 +66,10 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError>
 /// Accepts an invitation to another workspace (the signed-in account's own) and switches to it.
 #[server]
 pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("accept_workspace_invitation").await?;
     let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
     let joined =
@@ -80,7 +89,10 @@ pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), Se
 /// Declines an invitation to another workspace.
 #[server]
 pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("decline_workspace_invitation").await?;
     let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
     workspaces::answer_invitation(&app_state().db, actor.user_id, id, false, &actor.address)
@@ -92,8 +104,11 @@ pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), S
 /// Creates a workspace owned by the signed-in user and switches to it.
 #[server]
 pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
-    use crate::domain::validate::Name;
-    use crate::ssr::{auth, error::AppError, state::app_state, workspaces};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use domain::validate::Name;
+    use keyward_core::error::AppError;
+    use keyward_core::services::workspaces;
     let actor = auth::require_for("create_workspace").await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let ws = workspaces::create_workspace(&app_state().db, &actor, name).await?;

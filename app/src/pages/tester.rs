@@ -1,7 +1,7 @@
 //! The credential tester: paste a secret, see what it is and what it can really do.
 
 use crate::components::{error_text, when};
-use crate::model::CredentialReport;
+use domain::model::CredentialReport;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -14,26 +14,31 @@ const MAX_INPUT: usize = 4096;
 /// rate limited per user, audited by key id, never stored or echoed.
 #[server]
 pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerFnError> {
-    use crate::ssr::{auth, error::AppError, state::app_state, tester};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::tester;
     let actor = auth::require_for("test_credential").await?;
     let state = app_state();
-    let now = crate::ssr::now();
+    let now = keyward_core::now();
     let throttle_key = format!("tester:{}", actor.user_id);
     if let Some(retry_after) = state.tester_throttle.retry_after(&throttle_key, now) {
         return Err(AppError::TooManyRequests { retry_after }.into());
     }
     state.tester_throttle.record_failure(&throttle_key, now);
     let report = if secret.len() > MAX_INPUT {
-        tester::test_secret(&state, "", false).await.map(|mut r| {
-            r.code = "MALFORMED".into();
-            r.message = format!(
-                "The input is {} bytes long; Keyward secrets are 57 characters.",
-                secret.len()
-            );
-            r
-        })?
+        tester::test_secret(state.tester(), "", false)
+            .await
+            .map(|mut r| {
+                r.code = "MALFORMED".into();
+                r.message = format!(
+                    "The input is {} bytes long; Keyward secrets are 57 characters.",
+                    secret.len()
+                );
+                r
+            })?
     } else {
-        tester::test_secret(&state, &secret, true).await?
+        tester::test_secret(state.tester(), &secret, true).await?
     };
     tester::audit_test(&state.db, &actor.principal(), &secret, &report).await?;
     Ok(report)
@@ -42,7 +47,11 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
 /// Describes one visible key of the workspace without its secret.
 #[server]
 pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> {
-    use crate::ssr::{auth, error::AppError, keys, state::app_state, tester};
+    use crate::request::auth;
+    use crate::request::state::app_state;
+    use keyward_core::error::AppError;
+    use keyward_core::services::keys;
+    use keyward_core::services::tester;
     let actor = auth::require_for("inspect_key").await?;
     let state = app_state();
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
@@ -50,7 +59,7 @@ pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> 
         &state.db,
         &actor.principal(),
         id,
-        crate::domain::authorization::Action::SeeKey,
+        domain::authorization::Action::SeeKey,
     )
     .await?;
     Ok(tester::inspect_key(key).await?)

@@ -1,8 +1,8 @@
 //! Setup shared by the benchmarks: a served application with one owner and one key.
 
-use app::domain::roles::Role;
-use app::domain::validate::{Email, Name, Password};
-use app::ssr::state::AppState;
+use app::request::state::AppState;
+use domain::roles::Role;
+use domain::validate::{Email, Name, Password};
 use server::config::Config;
 use server::startup::Application;
 
@@ -54,7 +54,7 @@ impl Bench {
         tokio::spawn(app.run_until_stopped());
 
         let db = &state.db;
-        let (user, ws) = app::ssr::accounts::setup(
+        let (user, ws) = keyward_core::services::accounts::setup(
             db,
             &state.hasher,
             Name::parse("Workspace name", "Bench").unwrap(),
@@ -68,7 +68,7 @@ impl Bench {
             .execute(db.pool())
             .await
             .unwrap();
-        let by = app::domain::access::Principal::member(user, ws, Role::Owner, "bench".into());
+        let by = domain::access::Principal::member(user, ws, Role::Owner, "bench".into());
         let secret = full_key(&state, &by).await;
         // The benchmarks measure authentication, not refusals.
         sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
@@ -103,18 +103,18 @@ impl Bench {
 }
 
 /// A new never-expiring service key of `by` with every permission of an owner: its secret.
-pub async fn full_key(state: &AppState, by: &app::domain::access::Principal) -> String {
-    let new = app::ssr::keys::NewKey {
+pub async fn full_key(state: &AppState, by: &domain::access::Principal) -> String {
+    let new = keyward_core::services::keys::NewKey {
         name: Name::parse("Name", "bench").unwrap(),
         purpose: String::new(),
-        kind: app::domain::secret::KeyKind::Service,
+        kind: domain::secret::KeyKind::Service,
         application: None,
         agent: None,
         permissions: Role::Owner.permissions(),
         expires_at: None,
         log_bodies: false,
     };
-    app::ssr::keys::create(&state.db, &state.secret, by, new)
+    keyward_core::services::keys::create(&state.db, &state.secret, by, new)
         .await
         .unwrap()
         .expose()

@@ -153,10 +153,7 @@ pub async fn response_for_log(res: Response) -> (Response, String) {
         let shown = serde_json::json!({"error": ApiError::title(e.status), "message": e.message});
         return (
             res,
-            app::domain::redact::body_for_log(
-                shown.to_string().as_bytes(),
-                Some("application/json"),
-            ),
+            domain::redact::body_for_log(shown.to_string().as_bytes(), Some("application/json")),
         );
     }
     let (parts, body) = res.into_parts();
@@ -167,7 +164,7 @@ pub async fn response_for_log(res: Response) -> (Response, String) {
                 .headers
                 .get(axum::http::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok());
-            let logged = app::domain::redact::body_for_log(&bytes, content_type);
+            let logged = domain::redact::body_for_log(&bytes, content_type);
             (Response::from_parts(parts, Body::from(bytes)), logged)
         }
         Err(_) => (

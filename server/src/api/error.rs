@@ -1,9 +1,9 @@
 //! The machine API's one error mapping: every failure becomes
 //! `{"error", "message", "request_id"}` with the right status and headers.
 
-use app::ssr::error::AppError;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use keyward_core::error::AppError;
 
 /// Names the permissions a 403 lacked.
 pub const MISSING_PERMISSIONS: HeaderName =

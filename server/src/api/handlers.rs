@@ -3,17 +3,17 @@
 
 use super::error::ApiError;
 use super::{ApiState, Caller};
-use app::domain::access::Principal;
-use app::domain::coverage::coverage;
-use app::domain::routes::RouteId;
-use app::domain::validate::Name;
-use app::ssr::keys::{self, Lookup};
-use app::ssr::workspaces;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Extension, Json};
+use domain::access::Principal;
+use domain::coverage::coverage;
+use domain::routes::RouteId;
+use domain::validate::Name;
+use keyward_core::services::keys::{self, Lookup};
+use keyward_core::services::workspaces;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -53,7 +53,8 @@ fn ok(v: Value) -> ApiResult {
 fn json_response<T: Serialize>(value: &T) -> Response {
     let mut body = Vec::with_capacity(512);
     if let Err(e) = serde_json::to_writer(&mut body, value) {
-        return ApiError::from(app::ssr::error::AppError::Internal(e.to_string())).into_response();
+        return ApiError::from(keyward_core::error::AppError::Internal(e.to_string()))
+            .into_response();
     }
     let mut res = Response::new(axum::body::Body::from(body));
     res.headers_mut().reserve(16);
@@ -74,7 +75,7 @@ struct WhoAmI<'a> {
     key_name: Option<&'a str>,
     application_id: Option<Uuid>,
     agent: Option<&'a str>,
-    permissions: &'a app::domain::permissions::PermissionSet,
+    permissions: &'a domain::permissions::PermissionSet,
     expires_at: Option<i64>,
 }
 
@@ -104,7 +105,7 @@ async fn me_coverage(Extension(c): Extension<Caller>) -> Response {
     struct WithCoverage<'a> {
         #[serde(flatten)]
         principal: WhoAmI<'a>,
-        coverage: Vec<app::domain::coverage::CoverageLine>,
+        coverage: Vec<domain::coverage::CoverageLine>,
     }
     json_response(&WithCoverage {
         principal: WhoAmI::of(&c),
@@ -112,7 +113,7 @@ async fn me_coverage(Extension(c): Extension<Caller>) -> Response {
     })
 }
 
-fn application_json(a: &app::model::ApplicationRow) -> Value {
+fn application_json(a: &domain::model::ApplicationRow) -> Value {
     json!({ "id": a.id, "name": a.name, "created_at": a.created_at,
             "agents": a.agents.iter().map(|g| json!({"id": g.id, "name": g.name, "description": g.description})).collect::<Vec<_>>() })
 }
@@ -128,7 +129,7 @@ async fn applications_list(
     let (apps, next) = match c.grant.application {
         Some(scope) => match workspaces::application(&s.app.db, c.workspace, scope).await {
             Ok(one) => (vec![one], None),
-            Err(app::ssr::error::AppError::NotFound) => (Vec::new(), None),
+            Err(keyward_core::error::AppError::NotFound) => (Vec::new(), None),
             Err(e) => return Err(e.into()),
         },
         None => {
@@ -171,7 +172,7 @@ async fn applications_create(
             "A key limited to one application cannot create applications.",
         ));
     }
-    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
+    let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
     let id = workspaces::create_application(&s.app.db, &c.principal(), name).await?;
     let app_row = workspaces::application(&s.app.db, c.workspace, id).await?;
     Ok((StatusCode::CREATED, Json(application_json(&app_row))).into_response())
@@ -194,7 +195,7 @@ async fn application_update(
     Extension(c): Extension<Caller>,
     Json(body): Json<NameBody>,
 ) -> ApiResult {
-    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
+    let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
     workspaces::rename_application(&s.app.db, &c.principal(), target(&c)?, name).await?;
     ok(application_json(
         &workspaces::application(&s.app.db, c.workspace, target(&c)?).await?,
@@ -253,7 +254,7 @@ async fn application_tokens(
     Query(page): Query<Page>,
 ) -> ApiResult {
     let limit = page.limit()?;
-    let now = app::ssr::now();
+    let now = keyward_core::now();
     let (items, next) = keys::page_scoped_to_applications(
         &s.app.db,
         c.workspace,
@@ -294,9 +295,9 @@ async fn agents_create(
     Extension(c): Extension<Caller>,
     Json(body): Json<AgentBody>,
 ) -> ApiResult {
-    let name = Name::parse("name", &body.name).map_err(app::ssr::error::AppError::from)?;
-    let description = app::domain::validate::optional_text("description", &body.description)
-        .map_err(app::ssr::error::AppError::from)?;
+    let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
+    let description = domain::validate::optional_text("description", &body.description)
+        .map_err(keyward_core::error::AppError::from)?;
     let id =
         workspaces::create_agent(&s.app.db, &c.principal(), target(&c)?, name, description).await?;
     Ok((
@@ -321,15 +322,14 @@ async fn keys_verify(
     Extension(c): Extension<Caller>,
     Json(body): Json<VerifyBody>,
 ) -> ApiResult {
-    let required = app::domain::permissions::PermissionSet::parse_list(
-        body.permissions.iter().map(String::as_str),
-    )
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("permissions: {e}"),
-        )
-    })?;
+    let required =
+        domain::permissions::PermissionSet::parse_list(body.permissions.iter().map(String::as_str))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("permissions: {e}"),
+                )
+            })?;
     let lookup =
         keys::authenticate_with(&s.app.db, Some(&s.app.key_cache), &s.app.secret, &body.key)
             .await?;
@@ -380,7 +380,7 @@ async fn auth_token(
 
 /// The calling member's role as of now (a user token names a member, not a role).
 async fn user_actor(s: &ApiState, c: &Caller) -> Result<Principal, ApiError> {
-    let role = app::ssr::accounts::role_in(&s.app.db, c.user, c.workspace)
+    let role = keyward_core::services::accounts::role_in(&s.app.db, c.user, c.workspace)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Principal::member(
@@ -392,7 +392,7 @@ async fn user_actor(s: &ApiState, c: &Caller) -> Result<Principal, ApiError> {
 }
 
 async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
-    let now = app::ssr::now();
+    let now = keyward_core::now();
     let by = user_actor(&s, &c).await?;
     let mine: Vec<_> = keys::owned_by(&s.app.db, c.workspace, c.user)
         .await?
@@ -405,11 +405,11 @@ async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Calle
 async fn user_keys_create(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(form): Json<app::pages::api_keys::CreateKeyForm>,
+    Json(form): Json<domain::model::CreateKeyForm>,
 ) -> ApiResult {
     let by = user_actor(&s, &c).await?;
     let role = by.role.ok_or_else(ApiError::not_found)?;
-    let new = app::pages::api_keys::parse_create_form(&form, role)?;
+    let new = keyward_core::services::keys::parse_create_form(&form, role)?;
     let created = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
     Ok((
         StatusCode::CREATED,
@@ -423,7 +423,7 @@ async fn user_keys_create(
 async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiError> {
     match keys::get_by_key_id(&s.app.db, c.workspace, key_id).await {
         Ok(k) if k.owner() == c.user => Ok(k.uuid()),
-        Ok(_) | Err(app::ssr::error::AppError::NotFound) => Err(ApiError::not_found()),
+        Ok(_) | Err(keyward_core::error::AppError::NotFound) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
     }
 }

@@ -11,11 +11,7 @@ pub mod rate_limit;
 pub mod user_tokens;
 
 use crate::config::Config;
-use crate::usage::{Access, Refusal as RefusedUse, UsageRecorder};
-use app::domain::access::{authorize, Grant, Principal, PrincipalKind, Refusal};
-use app::domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
-use app::ssr::keys::{self, AuthFailure, Lookup};
-use app::ssr::state::AppState;
+use app::request::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -24,14 +20,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
 use axum::Router;
 use credentials::Presented;
+use domain::access::{authorize, Grant, Principal, PrincipalKind, Refusal};
+use domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
 use error::ApiError;
+use keyward_core::services::keys::{self, AuthFailure, Lookup};
+use keyward_core::services::usage::{Access, Refusal as RefusedUse, UsageRecorder};
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// The id every API response carries, also in the error body.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Marks the credential tester's own requests, which skip the bookkeeping.
-const SMOKE_TEST: HeaderName = HeaderName::from_static(app::ssr::tester::SMOKE_HEADER);
+const SMOKE_TEST: HeaderName =
+    HeaderName::from_static(keyward_core::services::tester::SMOKE_HEADER);
 
 /// Largest request body the machine API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -45,7 +46,7 @@ pub struct Caller {
     pub user: Uuid,
     pub key: Option<Arc<keys::KeyRecord>>,
     /// A user principal's role in the workspace; `None` when a key calls.
-    pub role: Option<app::domain::roles::Role>,
+    pub role: Option<domain::roles::Role>,
     /// The application the path names, when it names one.
     pub target: Option<Uuid>,
     pub address: String,
@@ -89,7 +90,7 @@ impl std::ops::Deref for ApiState {
 
 /// The session layer of the one route that reads the browser session (the token exchange).
 pub type SessionLayer =
-    tower_sessions::SessionManagerLayer<app::ssr::session_store::DbSessionStore>;
+    tower_sessions::SessionManagerLayer<keyward_core::store::session_store::DbSessionStore>;
 
 /// What each route's gate knows: the shared state and the route's declaration.
 #[derive(Clone)]
@@ -290,7 +291,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
     let refuse = |key_id: &str, reason: &'static str, status: StatusCode| {
         api.usage.record_refusal(RefusedUse {
             key_id: key_id.to_owned(),
-            at: app::ssr::now(),
+            at: keyward_core::now(),
             reason,
             status: status.as_u16(),
             method: route.method.as_str(),
@@ -319,7 +320,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
             .rate_limit_per_minute
             .unwrap_or(key.workspace_rate_limit)
             .max(1) as u32;
-        let decision = api.limiter.check(&key.key_id, limit, app::ssr::now());
+        let decision = api.limiter.check(&key.key_id, limit, keyward_core::now());
         if !decision.allowed {
             refuse(&key.key_id, "RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS);
             let mut res = ApiError {
@@ -339,7 +340,10 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
             .get(SMOKE_TEST)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
-                app::ssr::crypto::digests_match(v, &app::ssr::tester::smoke_token(&api.app))
+                keyward_core::security::crypto::digests_match(
+                    v,
+                    &keyward_core::services::tester::smoke_token(&api.app.secret),
+                )
             });
         if !smoke {
             let user_agent = req
@@ -349,7 +353,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
                 .unwrap_or("");
             access = Some(Access {
                 key: key.clone(),
-                at: app::ssr::now(),
+                at: keyward_core::now(),
                 method: route.method.as_str(),
                 route: route.path,
                 status: 0,
@@ -364,7 +368,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
                                 .headers()
                                 .get(header::CONTENT_TYPE)
                                 .and_then(|v| v.to_str().ok());
-                            app::domain::redact::body_for_log(b, content_type)
+                            domain::redact::body_for_log(b, content_type)
                         })
                         .unwrap_or_default()
                 }),
@@ -430,7 +434,7 @@ fn refused(refusal: Refusal) -> ApiError {
 }
 
 /// A refusal of a stored key's secret: its public key id and the reason for its access log.
-type KeyRefusal = (app::domain::secret::KeyId, &'static str);
+type KeyRefusal = (domain::secret::KeyId, &'static str);
 
 /// Authenticates the presented credential. A refusal names the key when the secret was well
 /// formed (so its key id is the one it claims), for that key's access log.
@@ -447,7 +451,7 @@ async fn authenticate(
     match presented {
         None => {
             // Only the token exchange accepts the browser session.
-            if route.id == app::domain::routes::RouteId::AuthToken {
+            if route.id == domain::routes::RouteId::AuthToken {
                 if let Some(session) = &session {
                     if let Some(caller) =
                         user_tokens::caller_from_session(&api.app, session, address.clone())
@@ -480,14 +484,14 @@ async fn authenticate(
                         AuthFailure::Unknown => "INVALID_SECRET",
                         other => other.code(),
                     };
-                    let key_id = app::domain::secret::parse(&value)
+                    let key_id = domain::secret::parse(&value)
                         .ok()
                         .map(|p| (p.key_id, reason));
                     Err((ApiError::unauthorized(failure.explain()), key_id))
                 }
                 Lookup::Ok(auth) => {
                     if legacy && auth.key.workspace_legacy_transports == 0 {
-                        let key_id = app::domain::secret::KeyId::parse(&auth.key.key_id)
+                        let key_id = domain::secret::KeyId::parse(&auth.key.key_id)
                             .map(|k| (k, "TRANSPORT_NOT_ALLOWED"));
                         return Err((ApiError::unauthorized("This workspace does not accept keys in X-ApiKey, the key parameter or field, or API_Key; use X-Keyward-Api-Token."), key_id));
                     }
@@ -507,7 +511,7 @@ async fn authenticate(
 }
 
 /// A user principal's grant: their role's permissions in a workspace.
-pub fn user_grant(role: app::domain::roles::Role) -> Grant {
+pub fn user_grant(role: domain::roles::Role) -> Grant {
     Grant {
         kind: PrincipalKind::User,
         permissions: role.permissions(),

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the route table.
 
-use app::domain::routes::ROUTES;
 use axum::Json;
+use domain::routes::ROUTES;
 use serde_json::{json, Map, Value};
 
 pub fn build() -> Value {

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::{user_grant, Caller};
-use app::ssr::state::AppState;
+use app::request::state::AppState;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,15 +31,15 @@ pub async fn caller_from_session(
     session: &tower_sessions::Session,
     address: String,
 ) -> Result<Option<Caller>, ApiError> {
-    let Some(user) = app::ssr::auth::session_user(session).await? else {
+    let Some(user) = app::request::auth::session_user(session).await? else {
         return Ok(None);
     };
     let wanted: Option<String> = session
-        .get(app::ssr::auth::SESSION_WORKSPACE)
+        .get(app::request::auth::SESSION_WORKSPACE)
         .await
         .ok()
         .flatten();
-    let workspaces = app::ssr::workspaces::workspaces_of(&state.db, user).await?;
+    let workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
     let Some(ws) = workspaces
         .iter()
         .find(|w| Some(&w.id) == wanted.as_ref())
@@ -64,30 +64,18 @@ pub async fn issue(
     session_id: &str,
     caller: &Caller,
 ) -> Result<(String, i64), ApiError> {
-    let now = app::ssr::now();
-    let handle = app::ssr::crypto::hex(&app::ssr::crypto::random_bytes(16));
-    // A token never outlives its session's absolute lifetime.
-    let started: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT created_at FROM sessions WHERE id = $1")
-            .bind(session_id)
-            .fetch_optional(state.db.pool())
-            .await
-            .map_err(app::ssr::error::AppError::from)?;
-    let exp = match started.and_then(|(c,)| c) {
-        Some(signed_in) => {
-            (now + LIFETIME_SECS).min(signed_in + app::ssr::auth::ABSOLUTE_TIMEOUT_SECS)
-        }
-        None => now + LIFETIME_SECS,
-    };
-    sqlx::query("INSERT INTO user_tokens (handle, session_id, user_id, workspace_id, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&handle)
-        .bind(session_id)
-        .bind(caller.user.to_string())
-        .bind(caller.workspace.to_string())
-        .bind(exp)
-        .execute(state.db.pool())
-        .await
-        .map_err(app::ssr::error::AppError::from)?;
+    let now = keyward_core::now();
+    let handle =
+        keyward_core::security::crypto::hex(&keyward_core::security::crypto::random_bytes(16));
+    let exp = keyward_core::services::user_tokens::record(
+        &state.db,
+        &handle,
+        session_id,
+        caller.user,
+        caller.workspace,
+        LIFETIME_SECS,
+    )
+    .await?;
     let claims = Claims {
         sub: caller.user.to_string(),
         ws: caller.workspace.to_string(),
@@ -102,7 +90,7 @@ pub async fn issue(
         &claims,
         &EncodingKey::from_secret(&state.secret.jwt_key()),
     )
-    .map_err(|e| app::ssr::error::AppError::Internal(format!("jwt: {e}")))?;
+    .map_err(|e| keyward_core::error::AppError::Internal(format!("jwt: {e}")))?;
     Ok((token, exp))
 }
 
@@ -125,16 +113,8 @@ pub async fn verify(
     )
     .map_err(|_| ApiError::unauthorized("The user token is invalid or expired."))?
     .claims;
-    let live: Option<(String,)> = sqlx::query_as(
-        "SELECT t.handle FROM user_tokens t JOIN sessions s ON s.id = t.session_id \
-         WHERE t.handle = $1 AND t.expires_at > $2 AND s.expires_at > $2",
-    )
-    .bind(&claims.jti)
-    .bind(app::ssr::now())
-    .fetch_optional(state.db.pool())
-    .await
-    .map_err(app::ssr::error::AppError::from)?;
-    if live.is_none() {
+    let live = keyward_core::services::user_tokens::is_live(&state.db, &claims.jti).await?;
+    if !live {
         return Err(ApiError::unauthorized(
             "The user token was revoked by signing out.",
         ));
@@ -143,7 +123,7 @@ pub async fn verify(
         .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
     let ws = Uuid::parse_str(&claims.ws)
         .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
-    let role = app::ssr::accounts::role_in(&state.db, user, ws)
+    let role = keyward_core::services::accounts::role_in(&state.db, user, ws)
         .await?
         .ok_or_else(|| {
             ApiError::unauthorized("The user is no longer a member of this workspace.")

@@ -2,10 +2,10 @@
 
 #![allow(dead_code)]
 
-use app::domain::roles::Role;
-use app::domain::validate::{Email, Name, Password};
-use app::ssr::auth::Actor;
-use app::ssr::state::AppState;
+use app::request::auth::Actor;
+use app::request::state::AppState;
+use domain::roles::Role;
+use domain::validate::{Email, Name, Password};
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 use server::config::Config;
@@ -275,7 +275,7 @@ impl TestApp {
     /// The owner invites the new address `email` with `role`: the one-time token of the link.
     pub async fn invitation_token(&self, email: &str, role: &str) -> String {
         let owner = self.owner_actor().await;
-        app::ssr::workspaces::invite(
+        keyward_core::services::workspaces::invite(
             &self.state.db,
             &self.state.secret,
             &owner,
@@ -303,7 +303,7 @@ impl TestApp {
 
     pub async fn set_role(&self, email: &str, role: &str) {
         let owner = self.owner_actor().await;
-        app::ssr::workspaces::change_role(
+        keyward_core::services::workspaces::change_role(
             &self.state.db,
             &owner,
             self.user_id(email).await,
@@ -315,9 +315,13 @@ impl TestApp {
 
     pub async fn remove_member(&self, email: &str) {
         let owner = self.owner_actor().await;
-        app::ssr::workspaces::remove_member(&self.state.db, &owner, self.user_id(email).await)
-            .await
-            .unwrap();
+        keyward_core::services::workspaces::remove_member(
+            &self.state.db,
+            &owner,
+            self.user_id(email).await,
+        )
+        .await
+        .unwrap();
     }
 
     /// Creates an application through the console; returns its id.
@@ -381,7 +385,7 @@ impl TestApp {
     }
 
     pub async fn key_row_id(&self, secret: &str) -> String {
-        let parts = app::domain::secret::parse(secret).unwrap();
+        let parts = domain::secret::parse(secret).unwrap();
         let (id,): (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
             .bind(parts.key_id.as_str())
             .fetch_one(self.state.db.pool())
@@ -556,7 +560,7 @@ impl TestApp {
     /// A key of another workspace, whose owner is not a member of the first.
     pub async fn second_workspace_key(&self) -> String {
         let db = &self.state.db;
-        let hasher = app::ssr::passwords::Hasher::new(1);
+        let hasher = keyward_core::security::passwords::Hasher::new(1);
         let user = Uuid::new_v4();
         let hash = hasher
             .hash(&Password::parse("other password 123".into()).unwrap())
@@ -579,7 +583,7 @@ impl TestApp {
             role: Role::Owner,
             address: "test".into(),
         };
-        actor.workspace_id = app::ssr::workspaces::create_workspace(
+        actor.workspace_id = keyward_core::services::workspaces::create_workspace(
             db,
             &actor,
             Name::parse("Name", "Other").unwrap(),
@@ -587,17 +591,17 @@ impl TestApp {
         .await
         .unwrap();
         let by = actor.principal();
-        let new = app::ssr::keys::NewKey {
+        let new = keyward_core::services::keys::NewKey {
             name: Name::parse("Name", "other").unwrap(),
             purpose: String::new(),
-            kind: app::domain::secret::KeyKind::Service,
+            kind: domain::secret::KeyKind::Service,
             application: None,
             agent: None,
             permissions: Role::Owner.permissions(),
-            expires_at: Some(app::ssr::now() + 3600),
+            expires_at: Some(keyward_core::now() + 3600),
             log_bodies: false,
         };
-        app::ssr::keys::create(db, &self.state.secret, &by, new)
+        keyward_core::services::keys::create(db, &self.state.secret, &by, new)
             .await
             .unwrap()
             .expose()

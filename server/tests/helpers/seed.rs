@@ -4,9 +4,9 @@
 
 #![allow(dead_code)] // each user takes what it needs
 
-use app::domain::secret::{self, KeyId, KeyKind};
-use app::ssr::crypto::ServerSecret;
-use app::ssr::db::Db;
+use domain::secret::{self, KeyId, KeyKind};
+use keyward_core::security::crypto::ServerSecret;
+use keyward_core::store::db::Db;
 
 const COLUMNS: &str = "id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, \
                        permissions, digest, created_at";

@@ -1,0 +1,82 @@
+//! The services' one error type. The HTTP layers map it exactly once each: to a server
+//! function error for the console, to a JSON body for the machine API.
+
+use std::fmt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad input; the message says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// No valid session or credential.
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    /// Valid credential, not allowed; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Absent, or in another workspace.
+    #[error("Not found.")]
+    NotFound,
+    /// Conflicts with existing state (a duplicate name, setup already done).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    TooManyRequests { retry_after: u64 },
+    /// The database cannot be reached: fail closed.
+    #[error("The service is temporarily unavailable.")]
+    Unavailable,
+    /// Anything else. The cause is logged, never shown.
+    #[error("Something went wrong.")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(msg: impl fmt::Display) -> AppError {
+        AppError::Invalid(msg.to_string())
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                AppError::Unavailable
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                AppError::Conflict("That name is already taken.".into())
+            }
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            _ => {
+                tracing::error!(cause = %e, "database error");
+                AppError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<domain::validate::InvalidInput> for AppError {
+    fn from(e: domain::validate::InvalidInput) -> AppError {
+        AppError::Invalid(e.0)
+    }
+}
+
+impl From<domain::authorization::Denial> for AppError {
+    fn from(d: domain::authorization::Denial) -> AppError {
+        match d {
+            domain::authorization::Denial::Hidden => AppError::NotFound,
+            domain::authorization::Denial::Forbidden(why) => AppError::Forbidden(why),
+        }
+    }
+}
+
+impl From<domain::issuance::IssuanceRefusal> for AppError {
+    fn from(r: domain::issuance::IssuanceRefusal) -> AppError {
+        use domain::issuance::IssuanceRefusal as R;
+        match r {
+            R::PrincipalNotAllowed(why) => AppError::Forbidden(why.into()),
+            R::Expiry(why) => AppError::Invalid(why),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,14 @@
+//! What Keyward does, one module per subject. Each function checks its object-level rule
+//! through [`domain::authorization::decide`] and commits its change with its audit row.
+
+pub mod accounts;
+pub mod audit;
+pub mod instance;
+pub mod key_list;
+pub mod keys;
+pub mod sessions;
+pub mod tester;
+pub mod throttle;
+pub mod usage;
+pub mod user_tokens;
+pub mod workspaces;

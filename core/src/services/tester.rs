@@ -1,0 +1,264 @@
+//! The credential tester: what a secret is and what it can really do. Reads the same route
+//! table and gate as the middleware, then proves it with live requests.
+
+use crate::error::AppResult;
+use crate::security::crypto::ServerSecret;
+use crate::services::audit;
+use crate::services::keys::{self, AuthFailure, Authenticated, KeyRecord, Lookup};
+use crate::store::db::Db;
+use domain::access::Grant;
+use domain::coverage::coverage;
+use domain::model::{CredentialReport, PermissionLine, PrincipalReport, SmokeLine};
+use domain::permissions::{Permission, PermissionSet};
+use domain::routes::ROUTES;
+use domain::secret;
+use std::time::{Duration, Instant};
+
+/// Header the tester's smoke requests carry so they do not count as the key's use.
+pub const SMOKE_HEADER: &str = "x-keyward-smoke-test";
+
+/// The value of [`SMOKE_HEADER`] only this server can produce.
+pub fn smoke_token(secret: &ServerSecret) -> String {
+    secret.digest("keyward credential tester smoke request")
+}
+
+/// What the tester needs of this instance: its database, its server secret, and where its
+/// own machine API answers (for the live smoke requests).
+#[derive(Clone, Copy)]
+pub struct Instance<'a> {
+    pub db: &'a Db,
+    pub secret: &'a ServerSecret,
+    pub self_url: &'a str,
+}
+
+/// Tests a presented secret. Never stores, logs or returns it.
+pub async fn test_secret(
+    state: Instance<'_>,
+    presented: &str,
+    smoke: bool,
+) -> AppResult<CredentialReport> {
+    let prefix = secret::parse(presented).ok().map(|p| p.display_prefix());
+    let report = match keys::authenticate(state.db, state.secret, presented).await? {
+        Lookup::Ok(auth) => {
+            let mut report = report_for_valid(&auth);
+            report.prefix = prefix;
+            if smoke {
+                report.smoke = smoke_tests(state, presented, &auth.grant).await;
+            }
+            report
+        }
+        Lookup::Refused(failure, key) => refused(failure, key.as_deref(), prefix),
+    };
+    Ok(report)
+}
+
+/// Audits a credential test in the tester's workspace and, when the secret names a stored
+/// key of another workspace, in the key's workspace too ("tested from another workspace"),
+/// so a key's owners see who probed it. Never records the secret, only its public prefix.
+pub async fn audit_test(
+    db: &Db,
+    by: &domain::access::Principal,
+    presented: &str,
+    report: &CredentialReport,
+) -> AppResult<()> {
+    let target = report
+        .prefix
+        .clone()
+        .map(|p| format!("key:{p}"))
+        .unwrap_or_default();
+    let mut tx = db.write().await?;
+    audit::record(
+        &mut tx,
+        audit::event(by, "credential.tested", target.clone(), report.code.clone()),
+    )
+    .await?;
+    if let Ok(parts) = secret::parse(presented) {
+        let home: Option<(String,)> =
+            sqlx::query_as("SELECT workspace_id FROM api_keys WHERE key_id = $1")
+                .bind(parts.key_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(home) = home.and_then(|(w,)| uuid::Uuid::parse_str(&w).ok()) {
+            if home != by.workspace {
+                let mut event = audit::event(
+                    by,
+                    "credential.tested",
+                    target,
+                    format!("{}; tested from another workspace", report.code),
+                );
+                event.workspace = Some(home);
+                audit::record(&mut tx, event).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Describes a key without its secret (from the keys list): no smoke tests.
+pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
+    let now = crate::now();
+    let role = key
+        .owner_role
+        .as_deref()
+        .and_then(|r| domain::roles::Role::parse(r).ok());
+    let status = key.status(now);
+    let mut report = match role {
+        Some(owner_role)
+            if status.usable()
+                || status == domain::model::KeyStatus::RotatedOut
+                    && key.grace_until.is_some_and(|g| g > now) =>
+        {
+            report_for_valid(&Authenticated::new(
+                std::sync::Arc::new(key.clone()),
+                owner_role,
+            ))
+        }
+        _ => {
+            let failure = match status {
+                domain::model::KeyStatus::Expired => AuthFailure::Expired,
+                domain::model::KeyStatus::RotatedOut => AuthFailure::RotatedOut,
+                _ => AuthFailure::Revoked,
+            };
+            refused(failure, Some(&key), None)
+        }
+    };
+    report.prefix =
+        secret::KeyId::parse(&key.key_id).map(|id| secret::display_prefix(key.kind(), &id));
+    Ok(report)
+}
+
+fn principal(key: &KeyRecord, owner_role: Option<domain::roles::Role>) -> PrincipalReport {
+    let now = crate::now();
+    PrincipalReport {
+        kind: key.kind().id().into(),
+        key_name: key.name.clone(),
+        agent: key.agent_name.clone(),
+        owner_email: key.owner_email.clone(),
+        owner_role,
+        workspace_id: key.workspace_id.clone(),
+        application: key.application_name.clone(),
+        status: key.status(now),
+        created_at: key.created_at,
+        expires_at: key.expires_at,
+        last_used_at: key.last_used_at,
+    }
+}
+
+fn permission_lines(attached: PermissionSet, effective: PermissionSet) -> Vec<PermissionLine> {
+    Permission::all()
+        .filter(|p| attached.contains(*p))
+        .map(|p| PermissionLine {
+            id: p.id().into(),
+            description: p.description().into(),
+            attached: true,
+            effective: effective.contains(p),
+            dropped: !effective.contains(p),
+        })
+        .collect()
+}
+
+fn report_for_valid(auth: &Authenticated) -> CredentialReport {
+    let dropped = !auth.dropped.is_empty();
+    CredentialReport {
+        valid: true,
+        code: "VALID".into(),
+        message: if dropped {
+            format!(
+                "Valid. The owner's role ({}) no longer grants {}, so the key cannot use them.",
+                auth.owner_role,
+                auth.dropped.ids().join(", ")
+            )
+        } else {
+            "Valid.".into()
+        } + &rotation_note(&auth.key, crate::now()),
+        prefix: None,
+        principal: Some(principal(&auth.key, Some(auth.owner_role))),
+        permissions: permission_lines(auth.key.permissions(), auth.grant.permissions),
+        coverage: coverage(&auth.grant),
+        smoke: vec![],
+    }
+}
+
+/// What a rotation leaves working: this secret inside its grace period, or the previous
+/// secret of this key (DESIGN.md: a rotated-out secret that still works is visible).
+fn rotation_note(key: &KeyRecord, now: i64) -> String {
+    use domain::dates::format_utc;
+    let mut note = String::new();
+    if let Some(grace) = key
+        .grace_until
+        .filter(|g| key.rotated_at.is_some() && *g > now)
+    {
+        note.push_str(&format!(
+            " This secret was rotated out: it works until {} (grace period). Switch to the new \
+             secret, or revoke this one now from the key list.",
+            format_utc(grace)
+        ));
+    }
+    if let Some(grace) = key.previous_grace_until.filter(|g| *g > now) {
+        note.push_str(&format!(
+            " The previous secret of this key still works until {}; last used {}.",
+            format_utc(grace),
+            key.previous_last_used_at
+                .map(format_utc)
+                .unwrap_or_else(|| "never".into())
+        ));
+    }
+    note
+}
+
+fn refused(
+    failure: AuthFailure,
+    key: Option<&KeyRecord>,
+    prefix: Option<String>,
+) -> CredentialReport {
+    CredentialReport {
+        valid: false,
+        code: failure.code().into(),
+        message: failure.explain().into(),
+        prefix,
+        principal: key.map(|k| principal(k, None)),
+        permissions: key
+            .map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY))
+            .unwrap_or_default(),
+        coverage: vec![],
+        smoke: vec![],
+    }
+}
+
+/// Calls every read-only route without parameters with the secret, against this instance's
+/// own address, and compares the status with what the coverage predicts.
+async fn smoke_tests(state: Instance<'_>, presented: &str, grant: &Grant) -> Vec<SmokeLine> {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(_) => return vec![],
+    };
+    let token = smoke_token(state.secret);
+    let mut lines = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.smoke_testable()) {
+        let expected = match domain::access::authorize(grant, &route.requirement, None) {
+            Ok(()) => 200,
+            Err(_) => 403,
+        };
+        let started = Instant::now();
+        let observed = client
+            .get(format!("{}{}", state.self_url, route.path))
+            .header("x-keyward-api-token", presented)
+            .header(SMOKE_HEADER, &token)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        lines.push(SmokeLine {
+            method: route.method.as_str().into(),
+            path: route.path.into(),
+            expected,
+            observed,
+            latency_ms: started.elapsed().as_millis() as u64,
+        });
+    }
+    lines
+}

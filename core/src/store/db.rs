@@ -1,0 +1,267 @@
+//! The one storage seam: SQLite (embedded default) or PostgreSQL, behind sqlx's `Any` driver
+//! so each query is written once (`$n` placeholders, integer times, text ids).
+
+use crate::store::changes::Changes;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which database is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A write transaction. Dereferences to the connection (`&mut *tx` runs a query in it);
+/// [`Tx::commit`] also tells [`Changes`] when the transaction changed what credentials may do.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    changes: Arc<Changes>,
+    backend: Backend,
+    touches_credentials: bool,
+}
+
+impl Tx {
+    /// Marks this transaction (opened by [`Db::write_credentials`]) as changing what some
+    /// credential may do: once it commits, every
+    /// instance drops what it remembers of verified keys. On PostgreSQL the notification is
+    /// sent inside the transaction, so it is delivered exactly when the change is visible.
+    async fn touches_credentials(&mut self) -> Result<(), sqlx::Error> {
+        if !self.touches_credentials {
+            let sql = match self.backend {
+                Backend::Postgres => {
+                    format!("SELECT pg_notify('{}', '')", crate::store::changes::CHANNEL)
+                }
+                Backend::Sqlite => {
+                    "UPDATE credential_changes SET counter = counter + 1 WHERE id = 1".into()
+                }
+            };
+            sqlx::query(&sql).execute(&mut *self.inner).await?;
+        }
+        self.touches_credentials = true;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await?;
+        if self.touches_credentials {
+            self.changes.bump();
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+/// A handle on the database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    /// Where bookkeeping is written: on SQLite one connection of its own whose commits skip
+    /// the fsync; otherwise the main pool.
+    bookkeeping: AnyPool,
+    /// On PostgreSQL, one connection of the driver's own type for the access log: it writes
+    /// with `COPY`, which the generic driver cannot.
+    copy: Option<sqlx::PgPool>,
+    backend: Backend,
+    changes: Arc<Changes>,
+}
+
+/// SQLite connection settings: WAL for concurrent readers, foreign keys, and writers that
+/// wait for the lock instead of failing at once. `synchronous` decides what a power cut
+/// may take: `FULL` loses no commit (a revocation, an audit row); `NORMAL`, in WAL mode,
+/// may lose the last commits but never corrupts.
+fn sqlite_pool(synchronous: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+impl Db {
+    /// Connects (creating a SQLite file if needed) and migrates.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let (pool, bookkeeping, copy) = match backend {
+            Backend::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let pool = sqlite_pool("FULL").max_connections(8).connect(&url).await?;
+                // An in-memory database exists only on the connections that opened it.
+                let bookkeeping = if url.contains(":memory:") || url.contains("mode=memory") {
+                    pool.clone()
+                } else {
+                    sqlite_pool("NORMAL")
+                        .max_connections(1)
+                        .connect_lazy(&url)?
+                };
+                (pool, bookkeeping, None)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(5))
+                    .max_connections(16)
+                    .connect(url)
+                    .await?;
+                let copy = sqlx::postgres::PgPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(5))
+                    .max_connections(1)
+                    .connect_lazy(url)?;
+                (pool.clone(), pool, Some(copy))
+            }
+        };
+        let changes = Arc::new(Changes::default());
+        let db = Db {
+            pool,
+            bookkeeping,
+            copy,
+            backend,
+            changes: changes.clone(),
+        };
+        db.migrate().await?;
+        match backend {
+            Backend::Postgres => {
+                crate::store::changes::listen_postgres(url.to_string(), changes, db.pool.clone())
+            }
+            Backend::Sqlite => crate::store::changes::poll_sqlite(changes, db.pool.clone()),
+        }
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+    }
+
+    /// PostgreSQL's connection for bulk writes with `COPY` (`None` on SQLite).
+    pub fn copy_pool(&self) -> Option<&sqlx::PgPool> {
+        self.copy.as_ref()
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction
+    /// that reads then writes fails at once under contention, whatever the busy timeout.
+    pub async fn write(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx {
+            inner,
+            changes: self.changes.clone(),
+            backend: self.backend,
+            touches_credentials: false,
+        })
+    }
+
+    /// Begins a write that changes what some credential may do (a revocation, a rotation, a
+    /// role change, a policy change, …): once it commits, every instance drops what it
+    /// remembers of verified keys. Only such writes invalidate; everything else uses
+    /// [`Db::write`], so sign-ins and credential tests flush no cache.
+    pub async fn write_credentials(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.write().await?;
+        tx.touches_credentials().await?;
+        Ok(tx)
+    }
+
+    /// Begins a write of bookkeeping (access-log rows, last-use times), which a power cut
+    /// may take the last moments of: it commits without waiting for the disk (SQLite:
+    /// its own `synchronous = NORMAL` connection; PostgreSQL: `synchronous_commit = off`).
+    /// Never for anything that changes what a credential may do.
+    pub async fn write_bookkeeping(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match self.backend {
+            Backend::Sqlite => self.bookkeeping.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.bookkeeping.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
+        Ok(Tx {
+            inner,
+            changes: self.changes.clone(),
+            backend: self.backend,
+            touches_credentials: false,
+        })
+    }
+
+    /// Changes to what credentials may do, on this instance and (PostgreSQL) every other.
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Completes once the database is closed (the application stopped).
+    pub async fn closed(&self) {
+        self.pool.close_event().await
+    }
+
+    pub async fn close(&self) {
+        self.bookkeeping.close().await;
+        self.pool.close().await
+    }
+}
+
+/// Whether a statement changed a row; `NotFound` otherwise.
+pub fn changed(result: AnyQueryResult) -> Result<(), crate::error::AppError> {
+    if result.rows_affected() == 0 {
+        Err(crate::error::AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}

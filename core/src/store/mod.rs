@@ -1,0 +1,8 @@
+//! Storage: the database handle and its transactions, change notifications between
+//! instances, keyset paging, the session store, and the verified-key cache.
+
+pub mod changes;
+pub mod db;
+pub mod key_cache;
+pub mod paging;
+pub mod session_store;
