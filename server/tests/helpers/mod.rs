@@ -54,18 +54,31 @@ pub const EVERY_ARGUMENT: [(&str, &str); 20] = [
 ];
 
 /// Polls `check` until it holds (bookkeeping is written in batches), at most five seconds.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..50 {
+    eventually_within(what, std::time::Duration::from_secs(5), check).await
+}
+
+/// Waits until `check` holds, failing the test when it still does not after `limit`.
+pub async fn eventually_within<F, Fut>(what: &str, limit: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
         if check().await {
             return;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(
+            start.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("{what} did not happen within five seconds");
 }
 
 pub struct TestApp {

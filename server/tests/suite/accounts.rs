@@ -2,7 +2,7 @@
 //! existing account joins a workspace only by accepting, and an invitation link never sets
 //! the password of an account in use. SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
-mod helpers;
+use crate::helpers;
 
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
 use reqwest::Client;

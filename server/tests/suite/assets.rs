@@ -2,7 +2,7 @@
 //! content-hashed names cached for a year, the icon for a day, everything else revalidated,
 //! pages never cached.
 
-mod helpers;
+use crate::helpers;
 
 use helpers::{spawn_app_with, test_database_url};
 use reqwest::header::{CACHE_CONTROL, CONTENT_ENCODING, SET_COOKIE, VARY, X_CONTENT_TYPE_OPTIONS};

@@ -3,7 +3,7 @@
 //! and deleting what keys depend on is no back door to revoking others' keys. The same suite
 //! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
-mod helpers;
+use crate::helpers;
 
 use helpers::spawn_app;
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! shared by every instance, client addresses behind trusted proxies, and invariants that no
 //! race can break. The same suite runs on SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
-mod helpers;
+use crate::helpers;
 
 use helpers::{
     attempt, spawn_app, spawn_app_on, spawn_app_with, FAILED, LOCKED, OWNER_EMAIL, OWNER_PASSWORD,

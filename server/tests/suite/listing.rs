@@ -2,7 +2,7 @@
 //! arrive and are revoked, filters that are `WHERE` clauses, visibility that holds on every
 //! page and cursor, and plans that read an index on a big workspace.
 
-mod helpers;
+use crate::helpers;
 
 use domain::access::Principal;
 use domain::key_listing::KeyQuery;

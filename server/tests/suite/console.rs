@@ -1,0 +1,418 @@
+//! The console's doors: health, first-run setup, sign-in, and the gate every server function
+//! passes (cross-site, anonymous and under-privileged callers refused), with bad input that
+//! changes nothing.
+
+use crate::helpers;
+use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn first_run_setup_creates_the_owner_once_and_refuses_bad_input() {
+    let app = spawn_app().await;
+    // Before setup every page leads to /setup.
+    let res = app.get("/settings/api-keys").await;
+    assert_eq!(res.headers()["location"], "/setup");
+
+    for (ws, email, pw) in [
+        ("", OWNER_EMAIL, OWNER_PASSWORD),
+        ("Acme", "not-an-email", OWNER_PASSWORD),
+        ("Acme", OWNER_EMAIL, "short"),
+        ("Ac\0me", OWNER_EMAIL, OWNER_PASSWORD),
+        (&"x".repeat(1100), OWNER_EMAIL, OWNER_PASSWORD),
+    ] {
+        let res = app
+            .call_fn(
+                "setup",
+                &[("workspace_name", ws), ("email", email), ("password", pw)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{ws:?} {email:?}");
+        assert_eq!(
+            app.count("users").await,
+            0,
+            "stored something for {ws:?} {email:?}"
+        );
+    }
+    let res = app
+        .call_fn(
+            "setup",
+            &[
+                ("workspace_name", "Acme"),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    assert_eq!(app.count("users").await, 1);
+
+    let again = app
+        .call_fn(
+            "setup",
+            &[
+                ("workspace_name", "Evil"),
+                ("email", "evil@example.com"),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(!again.status().is_success());
+    assert!(again.text().await.unwrap().contains("already set up"));
+    assert_eq!(app.count("users").await, 1);
+    assert_eq!(app.count("workspaces").await, 1);
+}
+
+#[tokio::test]
+async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let anonymous = app.fresh_client();
+    let res = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+
+    let unknown = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", OWNER_PASSWORD),
+            ],
+        )
+        .await;
+    let wrong = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
+        )
+        .await;
+    let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
+    assert!(unknown.contains("Invalid email or password."), "{unknown}");
+    assert_eq!(
+        unknown, wrong,
+        "failures must not tell whether the account exists"
+    );
+
+    let ok = app
+        .call_fn_with(
+            &anonymous,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert!(
+        ok.status().is_success() || ok.status().is_redirection(),
+        "{}",
+        ok.status()
+    );
+    let page = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("'nonce-") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+
+    app.call_fn_with(&anonymous, "logout", &[]).await;
+    let after = anonymous
+        .get(app.url("/settings/api-keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let c = app.fresh_client();
+    for _ in 0..5 {
+        app.call_fn_with(
+            &c,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
+        )
+        .await;
+    }
+    let res = app
+        .call_fn_with(
+            &c,
+            "login",
+            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+        )
+        .await;
+    assert!(res.text().await.unwrap().contains("Too many attempts"));
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let anonymous = app.fresh_client();
+    let public: Vec<&str> = domain::console::CONSOLE_FUNCTIONS
+        .iter()
+        .filter(|f| f.access == domain::console::Access::Public)
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(public, ["login", "logout", "accept_invitation", "setup"]);
+    let paths = helpers::server_fn_paths();
+    assert!(paths.len() >= 20, "found only {paths:?}");
+    for (name, path) in &paths {
+        let cross = app
+            .client
+            .post(app.url(path))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cross.status(),
+            StatusCode::FORBIDDEN,
+            "{name} accepted a cross-site request"
+        );
+        if public.contains(&name.as_str()) {
+            continue;
+        }
+        // Arguments that decode for every function, so the refusal comes from the gate.
+        let res = if name == "create_key" {
+            anonymous
+                .post(app.url(path))
+                .json(&json!({"form": {"name": "x"}}))
+                .send()
+                .await
+                .unwrap()
+        } else {
+            anonymous
+                .post(app.url(path))
+                .form(&helpers::EVERY_ARGUMENT)
+                .send()
+                .await
+                .unwrap()
+        };
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(
+            !status.is_success(),
+            "{name} answered {status} to an anonymous caller: {body}"
+        );
+        assert!(body.contains("Sign in to continue."), "{name}: {body}");
+    }
+    assert_eq!(app.count("applications").await, 0);
+}
+
+#[tokio::test]
+async fn workspaces_are_isolated() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let created: Value = app
+        .api_post("/api/v1/applications", &key, json!({"name": "mine"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other = app.second_workspace_key().await;
+    let res = app
+        .api_get(
+            &format!("/api/v1/applications/{}", created["id"].as_str().unwrap()),
+            &other,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let listed: Value = app
+        .api_get("/api/v1/applications", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["applications"], json!([]));
+}
+
+/// Every registered server function is declared in the domain's table (the one the gate
+/// reads), and each refuses a role without what it declares.
+#[tokio::test]
+async fn every_server_function_refuses_a_role_without_its_permission() {
+    use domain::console::{access_of, Access, CONSOLE_FUNCTIONS};
+    use domain::roles::Role;
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let viewer = app.add_member("viewer@example.com", "viewer").await;
+    let registered = helpers::server_fn_paths();
+    for (name, _) in &registered {
+        assert!(
+            access_of(name).is_some(),
+            "server function {name} is not declared in CONSOLE_FUNCTIONS"
+        );
+    }
+    assert_eq!(
+        registered.len(),
+        CONSOLE_FUNCTIONS.len(),
+        "a declared function is not registered"
+    );
+    for function in CONSOLE_FUNCTIONS {
+        let expected = match function.access {
+            Access::Public | Access::Member => continue,
+            Access::InstanceAdmin => Some("Only instance admins".to_string()),
+            Access::Needs(needed) => {
+                let missing: Vec<&str> = needed
+                    .iter()
+                    .filter(|p| !Role::Viewer.permissions().contains(**p))
+                    .map(|p| p.id())
+                    .collect();
+                (!missing.is_empty()).then(|| format!("Missing permission {}", missing.join(", ")))
+            }
+        };
+        let res = app
+            .call_fn_with(&viewer, function.name, &helpers::EVERY_ARGUMENT)
+            .await;
+        let body = res.text().await.unwrap();
+        match expected {
+            Some(refusal) => assert!(
+                body.contains(&refusal),
+                "{} did not refuse a viewer: {body}",
+                function.name
+            ),
+            // A viewer holds applications:read: refused for anything else, never for that.
+            None => assert!(
+                !body.contains("Missing permission"),
+                "{}: {body}",
+                function.name
+            ),
+        }
+    }
+    assert_eq!(app.count("applications").await, 0);
+    assert_eq!(app.count("memberships").await, 2);
+}
+
+#[tokio::test]
+async fn members_bad_input_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let admin = app.add_member("admin@example.com", "admin").await;
+    type Case<'a> = (
+        &'a reqwest::Client,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+    );
+    let cases: &[Case] = &[
+        (
+            &owner,
+            "invite_member",
+            &[("email", "x@example.com"), ("role", "root")],
+            "unknown role",
+        ),
+        (
+            &admin,
+            "invite_member",
+            &[("email", "x@example.com"), ("role", "owner")],
+            "cannot give the owner role",
+        ),
+        (
+            &owner,
+            "invite_member",
+            &[("email", "admin@example.com"), ("role", "viewer")],
+            "already a member",
+        ),
+        (
+            &owner,
+            "invite_member",
+            &[("email", "not an email"), ("role", "viewer")],
+            "Email must look like",
+        ),
+        (
+            &owner,
+            "create_application",
+            &[("name", "")],
+            "Name is required.",
+        ),
+        (
+            &owner,
+            "create_application",
+            &[("name", &"n".repeat(101))],
+            "at most 100 characters",
+        ),
+    ];
+    for (client, name, form, expected) in cases {
+        let body = app
+            .call_fn_with(client, name, form)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains(expected), "{name} {form:?}: {body}");
+    }
+    assert_eq!(app.count("memberships").await, 2);
+    assert_eq!(app.count("applications").await, 0);
+    // The last owner can be neither demoted nor removed.
+    let owner_id: (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(OWNER_EMAIL)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let demote = app
+        .call_fn_with(
+            &owner,
+            "change_member_role",
+            &[("user_id", &owner_id.0), ("role", "admin")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(demote.contains("last owner"), "{demote}");
+    let remove = app
+        .call_fn_with(&owner, "remove_member", &[("user_id", &owner_id.0)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        remove.contains("last owner") || remove.contains("Only owners"),
+        "{remove}"
+    );
+    app.call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await;
+    let dup = app
+        .call_fn_with(&owner, "create_application", &[("name", "web")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(dup.contains("already exists"), "{dup}");
+    assert_eq!(app.count("applications").await, 1);
+}

@@ -1,0 +1,86 @@
+//! Remembered keys: a revocation on one instance is honoured by another within a second, and
+//! losing the change feed drops what is remembered.
+
+use crate::helpers;
+use helpers::{spawn_app, spawn_app_on};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
+    let a = spawn_app().await;
+    let owner = a.setup_owner().await;
+    let b = spawn_app_on(a.database_url.clone()).await;
+    let secret = a
+        .create_key_secret(
+            &owner,
+            json!({"name": "shared", "permissions": ["applications:read"]}),
+        )
+        .await;
+    // Both instances have verified (and remember) the key.
+    for instance in [&a, &b] {
+        assert_eq!(
+            instance.api_get("/api/v1/me", &secret).await.status(),
+            StatusCode::OK
+        );
+    }
+    let id = a.key_row_id(&secret).await;
+    a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    let revoked = std::time::Instant::now();
+    // The instance that revoked refuses at once.
+    assert_eq!(
+        a.api_get("/api/v1/me", &secret).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The other learns of it through the change feed, well within a second.
+    loop {
+        let status = b.api_get("/api/v1/me", &secret).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_secs(1),
+            "the other instance still accepted a revoked key after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn losing_the_change_feed_drops_remembered_keys() {
+    use keyward_core::store::db::Backend;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let count = |sql: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await.unwrap();
+        n
+    };
+    let two_seconds = std::time::Duration::from_secs(2);
+    let cut = match db.backend() {
+        Backend::Postgres => {
+            helpers::eventually_within("the listener", two_seconds, || async {
+                count(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                )
+                .await
+                    > 0
+            })
+            .await;
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+        }
+        Backend::Sqlite => "ALTER TABLE credential_changes RENAME TO credential_changes_gone",
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = db.changes().epoch();
+    sqlx::query(cut).execute(db.pool()).await.unwrap();
+    helpers::eventually_within(
+        "dropping remembered keys after the change feed was lost",
+        two_seconds,
+        || async { db.changes().epoch() != before },
+    )
+    .await;
+}

@@ -1,0 +1,20 @@
+//! The integration suite: the real application on port 0 with an isolated database, one module
+//! per capability. The same suite runs on SQLite (default) and PostgreSQL
+//! (`KEYWARD_TEST_DB=postgres`). One binary, so the suite links once; `timing` and `logs` keep
+//! binaries of their own (one measures the CPU, the other captures the process's log).
+
+#[path = "../helpers/mod.rs"]
+mod helpers;
+
+mod accounts;
+mod assets;
+mod cli;
+mod console;
+mod key_cache;
+mod keys;
+mod listing;
+mod machine_api;
+mod sign_in;
+mod tester;
+mod trust;
+mod usage;

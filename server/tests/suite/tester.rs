@@ -1,0 +1,156 @@
+//! The credential tester: what a secret is and can do, for service, agent, demoted and
+//! revoked keys.
+
+use crate::helpers;
+use helpers::spawn_app;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn the_credential_tester_reports_what_a_secret_can_do() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "reader", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &key)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["principal"]["kind"], "service");
+    let coverage = report["coverage"].as_array().unwrap();
+    assert_eq!(coverage.len(), domain::routes::ROUTES.len());
+    let line = |p: &str, m: &str| {
+        coverage
+            .iter()
+            .find(|c| c["path"] == p && c["method"] == m)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(line("/api/v1/application/tokens", "GET")["allowed"], true);
+    assert_eq!(
+        line("/api/v1/applications", "POST")["reason"],
+        "Missing permission applications:write."
+    );
+    let smoke = report["smoke"].as_array().unwrap();
+    assert!(smoke.len() >= 4);
+    for s in smoke {
+        assert_eq!(s["expected"], s["observed"], "{s}");
+    }
+    assert!(
+        !report.to_string().contains(&key),
+        "the report echoed the secret"
+    );
+    // Smoke tests do not count as use.
+    let listed: Value = app
+        .call_json(&owner, "keys_page", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(listed["keys"][0]["last_used_at"].is_null());
+
+    for garbage in [
+        "",
+        " kw_svc_x",
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        &key[..key.len() - 1],
+        &"k".repeat(1_000_000),
+    ] {
+        let res = app
+            .call_fn_as(&owner, "test_credential", &[("secret", garbage)])
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+        let r: Value = res.json().await.unwrap();
+        assert_eq!(r["valid"], false);
+        assert_eq!(r["code"], "MALFORMED");
+    }
+    assert!(app
+        .audit_actions()
+        .await
+        .contains(&"credential.tested".to_string()));
+}
+
+#[tokio::test]
+async fn the_tester_reports_agent_demoted_and_revoked_keys() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let web = app.create_application(&owner, "web").await;
+    let agent = app.create_agent(&owner, &web, "runner").await;
+    let agent_key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read", "applications:write"]})).await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &agent_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["principal"]["kind"], "agent");
+    assert_eq!(report["principal"]["agent"], "runner");
+    assert_eq!(report["principal"]["application"], "web");
+    let put = report["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["method"] == "PUT")
+        .unwrap()
+        .clone();
+    assert_eq!(put["allowed"], true);
+    assert!(put["reason"].as_str().unwrap().contains(&web), "{put}");
+
+    let dev = app.add_member("dev@example.com", "developer").await;
+    let dev_key = app
+        .create_key_secret(
+            &dev,
+            json!({"name": "dev", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    app.set_role("dev@example.com", "viewer").await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &dev_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let perms = report["permissions"].as_array().unwrap();
+    let write = perms
+        .iter()
+        .find(|p| p["id"] == "applications:write")
+        .unwrap();
+    assert_eq!(write["dropped"], true);
+    assert_eq!(write["effective"], false);
+    assert!(report["message"]
+        .as_str()
+        .unwrap()
+        .contains("no longer grants applications:write"));
+
+    let id = app.key_row_id(&dev_key).await;
+    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
+        .await;
+    let report: Value = app
+        .call_fn_as(&owner, "test_credential", &[("secret", &dev_key)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["code"], "REVOKED");
+    // Inspecting from the list needs no secret and runs no smoke tests.
+    let inspected: Value = app
+        .call_json(
+            &owner,
+            "inspect_key",
+            json!({"id": app.key_row_id(&agent_key).await}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inspected["principal"]["kind"], "agent");
+    assert_eq!(inspected["smoke"], json!([]));
+    assert!(!inspected["coverage"].as_array().unwrap().is_empty());
+}
