@@ -8,6 +8,7 @@
 #[cfg(feature = "ssr")]
 pub mod assets;
 pub mod components;
+pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod request;

@@ -160,9 +160,9 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Leptos answers every failed server function with 500. Refusals and bad input are the
-/// caller's doing: answer those with 400 (503 when the database is down) and keep 500 for
-/// internal errors, whose text never says more than "Something went wrong.".
+/// Leptos answers every failed server function with 500. Its body is a typed
+/// [`app::error::ConsoleError`]: the status follows from its kind (refusals and bad input are
+/// the caller's doing: 400; an unreachable database: 503), here and only here.
 pub async fn server_function_status(req: Request, next: Next) -> Response {
     let is_server_fn = req.method() == Method::POST
         && req.uri().path().starts_with("/api/")
@@ -175,17 +175,10 @@ pub async fn server_function_status(req: Request, next: Next) -> Response {
     let bytes = axum::body::to_bytes(body, 64 * 1024)
         .await
         .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes);
-    let internal = keyward_core::error::AppError::Internal(String::new()).to_string();
-    let unavailable = keyward_core::error::AppError::Unavailable.to_string();
-    parts.status = match text.split_once('|') {
-        Some((_, message)) if message == internal => StatusCode::INTERNAL_SERVER_ERROR,
-        Some((_, message)) if message == unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Some(("ServerError" | "Args" | "Deserialization" | "Request", _)) => {
-            StatusCode::BAD_REQUEST
-        }
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
+    parts.status = serde_json::from_slice::<app::error::ConsoleError>(&bytes)
+        .ok()
+        .and_then(|e| StatusCode::from_u16(e.kind.status()).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 

@@ -1,20 +1,13 @@
 //! Small pieces the pages share.
 
+use crate::error::ConsoleError;
 use leptos::prelude::*;
-
-/// The message of a server function error, without the framework's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
-}
 
 /// Shows the error of the last run of an action, if it failed, as an alert.
 #[component]
 pub fn ActionError<I, O>(action: ServerAction<I>) -> impl IntoView
 where
-    I: leptos::server_fn::ServerFn<Output = O, Error = ServerFnError>
+    I: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
         + Clone
         + Send
         + Sync
@@ -22,7 +15,7 @@ where
     O: Clone + Send + Sync + 'static,
 {
     move || match action.value().get() {
-        Some(Err(e)) => Some(view! { <p class="error" role="alert">{error_text(&e)}</p> }),
+        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }),
         _ => None,
     }
 }

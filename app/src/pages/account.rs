@@ -1,6 +1,7 @@
 //! Settings → Account: the member's own password and sessions.
 
-use crate::components::{error_text, when, ActionError};
+use crate::components::{when, ActionError};
+use crate::error::ConsoleError;
 use domain::model::SessionRow;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,7 +9,7 @@ use leptos_meta::Title;
 
 /// The signed-in member's live sessions.
 #[server]
-pub async fn account_sessions() -> Result<Vec<SessionRow>, ServerFnError> {
+pub async fn account_sessions() -> Result<Vec<SessionRow>, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::sessions;
@@ -22,7 +23,7 @@ pub async fn account_sessions() -> Result<Vec<SessionRow>, ServerFnError> {
 pub async fn change_password(
     current_password: String,
     new_password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Password;
@@ -46,7 +47,7 @@ pub async fn change_password(
 
 /// Signs out one of the member's sessions, named by its handle.
 #[server]
-pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
+pub async fn sign_out_session(handle: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::sessions;
@@ -56,7 +57,7 @@ pub async fn sign_out_session(handle: String) -> Result<(), ServerFnError> {
 
 /// Signs out every session of the member but this one.
 #[server]
-pub async fn sign_out_other_sessions() -> Result<u64, ServerFnError> {
+pub async fn sign_out_other_sessions() -> Result<u64, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::sessions;
@@ -99,7 +100,7 @@ pub fn AccountPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match sessions.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                         Ok(rows) => view! { <SessionTable rows end_one /> }.into_any(),
                     }
                 })}

@@ -4,7 +4,8 @@
 // the code its `#[server]` macro generates is out of reach of an attribute on the function.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::{error_text, focus_by_id, focus_when_shown, when, ActionError, Pager};
+use crate::components::{focus_by_id, focus_when_shown, when, ActionError, Pager};
+use crate::error::ConsoleError;
 use domain::dates::{format_date, relative};
 use domain::key_listing::{param, KeyCount, KeyQuery};
 use domain::model::{ApplicationRow, CreateKeyForm, KeyRow, KeyStatus, NewSecret, Policy};
@@ -46,7 +47,7 @@ pub async fn keys_page(
     used_before: Option<String>,
     after: Option<String>,
     before: Option<String>,
-) -> Result<KeysPageData, ServerFnError> {
+) -> Result<KeysPageData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::authorization::KeyVisibility;
@@ -98,7 +99,7 @@ pub async fn keys_page(
 /// Creates a key owned by the signed-in member, capped at their role. The response is the
 /// only place the secret ever appears.
 #[server(input = Json)]
-pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError> {
+pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::keys;
@@ -112,7 +113,7 @@ pub async fn create_key(form: CreateKeyForm) -> Result<NewSecret, ServerFnError>
 /// ends every secret of its lineage; given a rotated-out predecessor, it ends that secret's
 /// grace at once ("Revoke now").
 #[server]
-pub async fn revoke_key(id: String, reason: String) -> Result<(), ServerFnError> {
+pub async fn revoke_key(id: String, reason: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::optional_text;
@@ -133,7 +134,7 @@ pub async fn rotate_key(
     grace_seconds: i64,
     expiration: Option<String>,
     expires_on: Option<String>,
-) -> Result<NewSecret, ServerFnError> {
+) -> Result<NewSecret, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -245,7 +246,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p>
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p>
                         <p><a href="/settings/api-keys">"Show all keys"</a></p> }.into_any(),
                     Ok(p) => {
                         policy.set(Some(p.policy.clone()));

@@ -1,6 +1,7 @@
 //! Settings → Applications and their agents.
 
-use crate::components::{error_text, when, ActionError, Pager};
+use crate::components::{when, ActionError, Pager};
+use crate::error::ConsoleError;
 use domain::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -21,7 +22,7 @@ pub struct ApplicationsPageData {
 pub async fn list_applications(
     after: Option<String>,
     before: Option<String>,
-) -> Result<ApplicationsPageData, ServerFnError> {
+) -> Result<ApplicationsPageData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::paging::PAGE_SIZE;
@@ -41,7 +42,7 @@ pub async fn list_applications(
 }
 
 #[server]
-pub async fn create_application(name: String) -> Result<(), ServerFnError> {
+pub async fn create_application(name: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Name;
@@ -54,7 +55,7 @@ pub async fn create_application(name: String) -> Result<(), ServerFnError> {
 }
 
 #[server]
-pub async fn rename_application(id: String, name: String) -> Result<(), ServerFnError> {
+pub async fn rename_application(id: String, name: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Name;
@@ -67,7 +68,7 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ServerFn
 }
 
 #[server]
-pub async fn delete_application(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_application(id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -82,7 +83,7 @@ pub async fn create_agent(
     application_id: String,
     name: String,
     description: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::{optional_text, Name};
@@ -102,7 +103,7 @@ pub async fn create_agent(
 pub async fn preview_deletion(
     application_id: String,
     id: String,
-) -> Result<DeletionPreview, ServerFnError> {
+) -> Result<DeletionPreview, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -123,7 +124,7 @@ pub async fn preview_deletion(
 
 /// Deletes an agent and revokes the keys bound to it.
 #[server]
-pub async fn delete_agent(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_agent(id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -187,7 +188,7 @@ pub fn ApplicationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(data) if data.applications.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
                     Ok(data) => {
                     let ApplicationsPageData { applications: list, next, previous } = data;
@@ -295,7 +296,7 @@ fn ConfirmDeletion(
         delete_agent.version().get_untracked(),
     );
     Effect::new(move |_| {
-        let done = |v, value: Option<Result<(), ServerFnError>>| v && matches!(value, Some(Ok(())));
+        let done = |v, value: Option<Result<(), ConsoleError>>| v && matches!(value, Some(Ok(())));
         if done(delete.version().get() > versions.0, delete.value().get())
             || done(
                 delete_agent.version().get() > versions.1,
@@ -330,7 +331,7 @@ fn ConfirmDeletion(
                 <Transition fallback=|| view! { <p>"Checking which keys depend on it…"</p> }>
                     {move || Suspend::new(async move {
                         match preview.await {
-                            Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                             Ok(p) => {
                                 let allowed = p.refusal.is_none();
                                 view! {

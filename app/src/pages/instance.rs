@@ -1,7 +1,8 @@
 //! Settings → Instance (instance admins): whether members may create workspaces, and who
 //! administers the instance.
 
-use crate::components::{error_text, ActionError};
+use crate::components::ActionError;
+use crate::error::ConsoleError;
 use domain::model::InstanceSettings;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -16,7 +17,7 @@ pub struct InstancePageData {
 }
 
 #[server]
-pub async fn instance_page() -> Result<InstancePageData, ServerFnError> {
+pub async fn instance_page() -> Result<InstancePageData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::instance;
@@ -33,7 +34,7 @@ pub async fn instance_page() -> Result<InstancePageData, ServerFnError> {
 #[server]
 pub async fn save_instance_settings(
     members_create_workspaces: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::instance;
@@ -54,7 +55,7 @@ pub fn InstancePage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(p) => view! {
                         <ActionForm action=save attr:class="card stack" attr:aria-label="Instance settings">
                             <label class="choice">

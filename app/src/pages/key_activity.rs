@@ -1,7 +1,8 @@
 //! A key's activity: its newest requests from the access log (and their bodies while body
 //! logging is on), with the switch for body logging.
 
-use crate::components::{error_text, when, ActionError, Pager};
+use crate::components::{when, ActionError, Pager};
+use crate::error::ConsoleError;
 use domain::model::{AccessEntry, KeyRow, RefusalEntry};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -32,7 +33,7 @@ pub async fn key_activity(
     id: String,
     after: Option<String>,
     before: Option<String>,
-) -> Result<KeyActivityData, ServerFnError> {
+) -> Result<KeyActivityData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::paging::PAGE_SIZE;
@@ -68,7 +69,7 @@ pub async fn key_activity(
 
 /// Turns body logging on (one's own keys) or off (also anyone's with `keys:write`).
 #[server]
-pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ServerFnError> {
+pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -102,7 +103,7 @@ pub fn KeyActivityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(e) => view! { <h1>"Key activity"</h1><p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <h1>"Key activity"</h1><p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(a) => view! { <ActivityView activity=a toggle outcome=outcome() /> }.into_any(),
                 }
             })}

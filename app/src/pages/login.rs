@@ -1,6 +1,7 @@
 //! Signing in and out, and accepting an invitation.
 
 use crate::components::ActionError;
+use crate::error::ConsoleError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,7 +27,7 @@ pub async fn login(
     email: String,
     password: String,
     next: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::accounts;
@@ -47,7 +48,7 @@ pub async fn login(
 
 /// Ends the session and deletes it server-side.
 #[server]
-pub async fn logout() -> Result<(), ServerFnError> {
+pub async fn logout() -> Result<(), ConsoleError> {
     let session = crate::request::auth::session().await?;
     session
         .flush()
@@ -59,7 +60,7 @@ pub async fn logout() -> Result<(), ServerFnError> {
 
 /// Sets the password of an invited account from its one-time link, then signs it in.
 #[server]
-pub async fn accept_invitation(token: String, password: String) -> Result<(), ServerFnError> {
+pub async fn accept_invitation(token: String, password: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Password;

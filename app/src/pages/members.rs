@@ -1,6 +1,7 @@
 //! Settings → Members: invite, change roles, remove.
 
-use crate::components::{error_text, when, ActionError, Pager};
+use crate::components::{when, ActionError, Pager};
+use crate::error::ConsoleError;
 use domain::model::MemberRow;
 #[cfg(feature = "ssr")]
 use domain::permissions::Permission;
@@ -26,7 +27,7 @@ pub struct MembersPageData {
 pub async fn members_page(
     after: Option<String>,
     before: Option<String>,
-) -> Result<MembersPageData, ServerFnError> {
+) -> Result<MembersPageData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::paging::PAGE_SIZE;
@@ -51,7 +52,7 @@ pub async fn members_page(
 /// Invites an address; returns the one-time invitation link (whether or not the address has
 /// an account: an existing account accepts in its own console instead).
 #[server]
-pub async fn invite_member(email: String, role: String) -> Result<String, ServerFnError> {
+pub async fn invite_member(email: String, role: String) -> Result<String, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Email;
@@ -66,7 +67,7 @@ pub async fn invite_member(email: String, role: String) -> Result<String, Server
 }
 
 #[server]
-pub async fn change_member_role(user_id: String, role: String) -> Result<(), ServerFnError> {
+pub async fn change_member_role(user_id: String, role: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -79,7 +80,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Ser
 
 /// Cancels a pending invitation (of a new or an existing account).
 #[server]
-pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
+pub async fn cancel_invitation(user_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -91,7 +92,7 @@ pub async fn cancel_invitation(user_id: String) -> Result<(), ServerFnError> {
 
 /// Removes a member and revokes their keys in this workspace.
 #[server]
-pub async fn remove_member(user_id: String) -> Result<(), ServerFnError> {
+pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -167,7 +168,7 @@ pub fn MembersPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(d) => view! {
                         <table>
                             <caption class="visually-hidden">"Members"</caption>

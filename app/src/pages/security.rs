@@ -1,12 +1,13 @@
 //! Settings → Security: the workspace's key policy.
 
-use crate::components::{error_text, ActionError};
+use crate::components::ActionError;
+use crate::error::ConsoleError;
 use domain::model::Policy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server]
-pub async fn get_policy() -> Result<Policy, ServerFnError> {
+pub async fn get_policy() -> Result<Policy, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::workspaces;
@@ -23,7 +24,7 @@ pub async fn save_policy(
     allow_agent_keys: Option<String>,
     legacy_transports: Option<String>,
     rate_limit_per_minute: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -61,7 +62,7 @@ pub fn SecurityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match policy.await {
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(p) => view! {
                         <ActionForm action=save attr:class="card stack" attr:aria-label="Key policy">
                             <label>"Maximum key lifetime (days)"

@@ -1,6 +1,7 @@
 //! First run: create the first workspace and its owner.
 
 use crate::components::ActionError;
+use crate::error::ConsoleError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,7 +12,7 @@ pub async fn setup(
     workspace_name: String,
     email: String,
     password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::{Email, Name, Password};

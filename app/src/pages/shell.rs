@@ -1,13 +1,14 @@
 //! The signed-in layout: navigation, workspace switcher, sign out.
 
-use crate::components::{error_text, ActionError};
+use crate::components::ActionError;
+use crate::error::ConsoleError;
 use domain::model::Viewer;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// The signed-in person, their current workspace and role, and their other workspaces.
 #[server]
-pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
+pub async fn current_viewer() -> Result<Viewer, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::services::instance;
@@ -44,7 +45,7 @@ pub async fn current_viewer() -> Result<Viewer, ServerFnError> {
 
 /// Makes another of the user's workspaces the current one.
 #[server]
-pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError> {
+pub async fn switch_workspace(workspace_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -65,7 +66,7 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ServerFnError>
 
 /// Accepts an invitation to another workspace (the signed-in account's own) and switches to it.
 #[server]
-pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
+pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -88,7 +89,7 @@ pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), Se
 
 /// Declines an invitation to another workspace.
 #[server]
-pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ServerFnError> {
+pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -103,7 +104,7 @@ pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), S
 
 /// Creates a workspace owned by the signed-in user and switches to it.
 #[server]
-pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
+pub async fn create_workspace(name: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::validate::Name;
@@ -122,7 +123,7 @@ pub async fn create_workspace(name: String) -> Result<(), ServerFnError> {
 }
 
 /// The viewer, shared with the pages inside the shell.
-pub type ViewerResource = Resource<Result<Viewer, ServerFnError>>;
+pub type ViewerResource = Resource<Result<Viewer, ConsoleError>>;
 
 #[component]
 pub fn Shell() -> impl IntoView {
@@ -201,7 +202,7 @@ pub fn Shell() -> impl IntoView {
                                     })}
                                 }.into_any()
                             }
-                            Err(e) => view! { <span class="error" role="alert">{error_text(&e)}</span> }.into_any(),
+                            Err(e) => view! { <span class="error" role="alert">{e.message.clone()}</span> }.into_any(),
                         }
                     })}
                 </Suspense>

@@ -1,6 +1,7 @@
 //! The credential tester: paste a secret, see what it is and what it can really do.
 
-use crate::components::{error_text, when};
+use crate::components::when;
+use crate::error::ConsoleError;
 use domain::model::CredentialReport;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +14,7 @@ const MAX_INPUT: usize = 4096;
 /// Tests a secret. Possession of the secret is the authority, so any signed-in member may;
 /// rate limited per user, audited by key id, never stored or echoed.
 #[server]
-pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerFnError> {
+pub async fn test_credential(secret: String) -> Result<CredentialReport, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -46,7 +47,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, ServerF
 
 /// Describes one visible key of the workspace without its secret.
 #[server]
-pub async fn inspect_key(id: String) -> Result<CredentialReport, ServerFnError> {
+pub async fn inspect_key(id: String) -> Result<CredentialReport, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -86,7 +87,7 @@ pub fn TesterPage() -> impl IntoView {
         </ActionForm>
         {move || match test.value().get() {
             Some(Ok(report)) => Some(view! { <Report report /> }.into_any()),
-            Some(Err(e)) => Some(view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any()),
             None => None,
         }}
         <Transition fallback=|| ()>
@@ -97,7 +98,7 @@ pub fn TesterPage() -> impl IntoView {
                         <Report report />
                     }.into_any(),
                     Ok(None) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                 }
             })}
         </Transition>

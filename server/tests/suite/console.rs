@@ -229,6 +229,39 @@ async fn every_server_function_refuses_cross_site_and_anonymous_callers() {
     assert_eq!(app.count("applications").await, 0);
 }
 
+/// A failed server function answers with its typed error: a kind the status follows from and
+/// the message the page shows.
+#[tokio::test]
+async fn server_function_errors_are_typed_and_set_the_status() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    type Case<'a> = (
+        &'a reqwest::Client,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+    );
+    let anonymous = app.fresh_client();
+    let cases: [Case; 4] = [
+        (&anonymous, "keys_page", &[], "unauthenticated"),
+        (
+            &owner,
+            "revoke_key",
+            &[("id", "not-an-id"), ("reason", "")],
+            "not_found",
+        ),
+        (&owner, "create_application", &[("name", "")], "invalid"),
+        (&owner, "revoke_key", &[], "request"),
+    ];
+    for (client, name, form, kind) in cases {
+        let res = app.call_fn_with(client, name, form).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{name} {form:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["kind"], kind, "{name} {form:?}: {body}");
+        assert!(!body["message"].as_str().unwrap().is_empty(), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn workspaces_are_isolated() {
     let app = spawn_app().await;
