@@ -112,13 +112,12 @@ pub fn is_secret_field(name: &str) -> bool {
     SECRET_NAMES.contains(&n.as_str()) || SECRET_NAME_PARTS.iter().any(|p| n.contains(p))
 }
 
-/// `a=1&key=…` → `a=1&key=[redacted]`; names and values are percent-decoded first, so an
-/// encoded credential is found too, and stored decoded (then masked) rather than encoded.
+/// `a=1&key=…` → `a=1&key=[redacted]`; names and values are percent-decoded first (by the
+/// `form_urlencoded` crate, as a server reads them), so an encoded credential is found too,
+/// and stored decoded (then masked) rather than encoded.
 fn redact_form(text: &str) -> String {
-    text.split('&')
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
+    form_urlencoded::parse(text.as_bytes())
+        .map(|(k, v)| {
             if is_secret_field(&k) {
                 format!("{}={REDACTED}", redact_tokens(&k))
             } else {
@@ -127,32 +126,6 @@ fn redact_form(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// Decodes `+` and `%XX` as a urlencoded form does; malformed escapes stay as they are.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
 }
 
 fn is_token_char(b: u8) -> bool {

@@ -11,6 +11,11 @@ use leptos_router::hooks::use_query_map;
 #[cfg(feature = "ssr")]
 const MAX_INPUT: usize = 4096;
 
+/// Tests one member may run per minute: the tester checks secrets, so it must not become a
+/// way to guess them.
+#[cfg(feature = "ssr")]
+const TESTS_PER_MINUTE: u32 = 30;
+
 /// Tests a secret. Possession of the secret is the authority, so any signed-in member may;
 /// rate limited per user, audited by key id, never stored or echoed.
 #[server]
@@ -22,11 +27,15 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, Console
     let actor = auth::require_for("test_credential").await?;
     let state = app_state();
     let now = keyward_core::now();
-    let throttle_key = format!("tester:{}", actor.user_id);
-    if let Some(retry_after) = state.tester_throttle.retry_after(&throttle_key, now) {
-        return Err(AppError::TooManyRequests { retry_after }.into());
+    let limit = state
+        .tester_limiter
+        .check(&actor.user_id.to_string(), TESTS_PER_MINUTE, now);
+    if !limit.allowed {
+        return Err(AppError::TooManyRequests {
+            retry_after: limit.reset,
+        }
+        .into());
     }
-    state.tester_throttle.record_failure(&throttle_key, now);
     let report = if secret.len() > MAX_INPUT {
         tester::test_secret(state.tester(), "", false)
             .await

@@ -4,8 +4,8 @@ use axum::extract::FromRef;
 use domain::network::TrustedProxies;
 use keyward_core::security::crypto::ServerSecret;
 use keyward_core::security::passwords::Hasher;
+use keyward_core::security::rate_limit::RateLimiter;
 use keyward_core::services::keys::KeyCache;
-use keyward_core::services::throttle::Throttle;
 use keyward_core::store::db::Db;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub struct Shared {
     pub secret: Arc<ServerSecret>,
     pub hasher: Hasher,
     /// Credential tests per user.
-    pub tester_throttle: Arc<Throttle>,
+    pub tester_limiter: Arc<RateLimiter>,
     pub leptos_options: LeptosOptions,
     /// Where this instance's machine API answers, for the credential tester's smoke tests.
     pub self_url: String,
@@ -45,7 +45,7 @@ impl AppState {
             db,
             secret: Arc::new(secret),
             hasher: Hasher::for_this_machine(),
-            tester_throttle: Arc::new(Throttle::new(30, 60)),
+            tester_limiter: Arc::new(RateLimiter::per_minute()),
             leptos_options,
             self_url,
             trusted_proxies,

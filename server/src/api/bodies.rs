@@ -99,11 +99,9 @@ pub fn credential(encoding: Encoding, bytes: &[u8]) -> Result<BodyCredential, Ap
         Encoding::Form => {
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| ApiError::bad_request("The form body is not UTF-8."))?;
-            let mut found = text
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .filter(|(k, _)| *k == FORM_FIELD)
-                .map(|(_, v)| super::credentials::percent_decode(v));
+            let mut found = form_urlencoded::parse(text.as_bytes())
+                .filter(|(k, _)| k == FORM_FIELD)
+                .map(|(_, v)| v.into_owned());
             let secret = found.next();
             if found.next().is_some() {
                 return Err(ApiError::bad_request(

@@ -75,10 +75,10 @@ pub fn extract(
         });
     }
     if let Some(q) = uri.query() {
-        for pair in q.split('&') {
-            if let Some(v) = pair.strip_prefix("key=") {
+        for (name, value) in form_urlencoded::parse(q.as_bytes()) {
+            if name == "key" {
                 found.push(Presented::Secret {
-                    value: percent_decode(v),
+                    value: value.into_owned(),
                     legacy: true,
                 });
             }
@@ -103,34 +103,6 @@ pub fn extract(
             "The request carries more than one credential; send exactly one.",
         )),
     }
-}
-
-/// Decodes `%XX` and `+` as in a query string or form.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(
-                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                    16,
-                ) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

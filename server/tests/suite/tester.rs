@@ -154,3 +154,38 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     assert_eq!(inspected["smoke"], json!([]));
     assert!(!inspected["coverage"].as_array().unwrap().is_empty());
 }
+
+/// The tester checks secrets, so it is no way to guess them: each member runs at most 30 tests
+/// a minute, and the refusal says when to try again.
+#[tokio::test]
+async fn the_tester_is_rate_limited_per_member() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    // 61 quick calls touch at most two one-minute windows, so one of them sees a 31st.
+    let mut refused = None;
+    for call in 1..=61 {
+        let res = app
+            .call_fn_with(&owner, "test_credential", &[("secret", "not a secret")])
+            .await;
+        if !res.status().is_success() {
+            refused = Some((call, res.json::<Value>().await.unwrap()));
+            break;
+        }
+    }
+    let (call, refused) = refused.expect("the tester never refused");
+    assert!(call > 30, "refused the test number {call}");
+    assert_eq!(refused["kind"], "too_many_requests", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("Try again in"),
+        "{refused}"
+    );
+    // Another member has a budget of their own.
+    let other = app.add_member("dev@example.com", "developer").await;
+    let res = app
+        .call_fn_with(&other, "test_credential", &[("secret", "not a secret")])
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+}
