@@ -23,6 +23,20 @@ pub enum KeyKind {
     Agent,
 }
 
+/// A stored kind that is neither: storage read it back wrong, and nothing may guess.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown key kind {0:?}")]
+pub struct UnknownKind(pub String);
+
+/// How storage reads a kind back: strictly, never defaulting to a kind.
+impl TryFrom<String> for KeyKind {
+    type Error = UnknownKind;
+
+    fn try_from(s: String) -> Result<KeyKind, UnknownKind> {
+        KeyKind::parse(&s).ok_or(UnknownKind(s))
+    }
+}
+
 impl KeyKind {
     pub fn tag(self) -> &'static str {
         match self {

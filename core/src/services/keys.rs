@@ -5,6 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::security::crypto::{digests_match, random_bytes, ServerSecret};
 use crate::services::audit;
 use crate::store::db::Db;
+use crate::store::ids::StoredId;
 use crate::store::key_cache;
 use domain::access::{Grant, Principal, PrincipalKind};
 use domain::authorization::{decide, Action, KeyAbilities, KeyFacts};
@@ -79,15 +80,19 @@ impl Expiration {
 pub type KeyCache = key_cache::KeyCache<KeyRecord>;
 
 /// A stored key, with the names lists show.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRecord {
-    pub id: String,
+    #[sqlx(try_from = "String")]
+    pub id: StoredId,
     pub key_id: String,
-    pub workspace_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub workspace_id: StoredId,
+    #[sqlx(try_from = "String")]
+    pub kind: KeyKind,
     pub name: String,
     pub purpose: String,
-    pub owner_id: String,
+    #[sqlx(try_from = "String")]
+    pub owner_id: StoredId,
     pub owner_email: String,
     pub application_id: Option<String>,
     pub application_name: Option<String>,
@@ -149,7 +154,7 @@ pub(super) const SELECT_KEYS_OVER_PAGE: &str = select_keys_over!("({page})");
 
 impl KeyRecord {
     pub fn kind(&self) -> KeyKind {
-        KeyKind::parse(&self.kind).unwrap_or(KeyKind::Service)
+        self.kind
     }
 
     pub fn permissions(&self) -> PermissionSet {
@@ -159,15 +164,15 @@ impl KeyRecord {
     }
 
     pub fn uuid(&self) -> Uuid {
-        Uuid::parse_str(&self.id).unwrap_or_default()
+        self.id.uuid()
     }
 
     pub fn owner(&self) -> Uuid {
-        Uuid::parse_str(&self.owner_id).unwrap_or_default()
+        self.owner_id.uuid()
     }
 
     pub fn workspace(&self) -> Uuid {
-        Uuid::parse_str(&self.workspace_id).unwrap_or_default()
+        self.workspace_id.uuid()
     }
 
     pub fn application(&self) -> Option<Uuid> {
@@ -208,7 +213,7 @@ impl KeyRecord {
     pub fn to_row(&self, now: i64) -> KeyRow {
         let kind = self.kind();
         KeyRow {
-            id: self.id.clone(),
+            id: self.id.to_string(),
             key_id: self.key_id.clone(),
             prefix: KeyId::parse(&self.key_id)
                 .map(|k| display_prefix(kind, &k))
@@ -217,7 +222,7 @@ impl KeyRecord {
             purpose: self.purpose.clone(),
             kind,
             owner_email: self.owner_email.clone(),
-            owner_id: self.owner_id.clone(),
+            owner_id: self.owner_id.to_string(),
             application: self.application_name.clone(),
             application_id: self.application_id.clone(),
             agent: self.agent_name.clone(),
@@ -490,7 +495,7 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
            AND (id = $1 OR grace_until > $3) \
          RETURNING id, key_id",
     )
-    .bind(&key.id)
+    .bind(key.id.as_str())
     .bind(by.workspace.to_string())
     .bind(now)
     .bind(by.user.to_string())
@@ -501,7 +506,7 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
         return Err(AppError::Conflict("This key is already revoked.".into()));
     }
     for (row, key_id) in &revoked {
-        let detail = if *row == key.id {
+        let detail = if row == key.id.as_str() {
             reason.clone()
         } else {
             format!("{reason} (previous secret of key:{})", key.key_id)
@@ -530,7 +535,7 @@ pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) 
         "UPDATE api_keys SET log_bodies = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
     )
     .bind(i64::from(enabled))
-    .bind(&key.id)
+    .bind(key.id.as_str())
     .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;
@@ -640,7 +645,7 @@ pub async fn activity(
         "SELECT minute, method, route, status, reason, address, count FROM key_refusals \
          WHERE key_row_id = $1 ORDER BY minute DESC, reason, address LIMIT $2",
     )
-    .bind(&key.id)
+    .bind(key.id.as_str())
     .bind(ACTIVITY_LIMIT)
     .fetch_all(db.pool())
     .await?
@@ -658,7 +663,7 @@ pub async fn activity(
          FROM key_access_log WHERE key_row_id = $1 AND (at {op} $2 OR (at = $2 AND id {op} $3)) \
          ORDER BY at {order}, id {order} LIMIT $4"
     ))
-    .bind(&key.id)
+    .bind(key.id.as_str())
     .bind(at)
     .bind(row)
     .bind(limit as i64 + 1)
@@ -739,7 +744,7 @@ pub async fn rotate(
     )
     .bind(now)
     .bind(now + grace)
-    .bind(&key.id)
+    .bind(key.id.as_str())
     .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;
@@ -749,7 +754,7 @@ pub async fn rotate(
         ));
     }
     let (new_id, new_key_id, plaintext) =
-        insert_key(&mut tx, pepper, by, &new, Some(&key.id), now).await?;
+        insert_key(&mut tx, pepper, by, &new, Some(key.id.as_str()), now).await?;
     audit::record(
         &mut tx,
         audit::event(

@@ -136,7 +136,7 @@ fn principal(key: &KeyRecord, owner_role: Option<domain::roles::Role>) -> Princi
         agent: key.agent_name.clone(),
         owner_email: key.owner_email.clone(),
         owner_role,
-        workspace_id: key.workspace_id.clone(),
+        workspace_id: key.workspace_id.to_string(),
         application: key.application_name.clone(),
         status: key.status(now),
         created_at: key.created_at,

@@ -3,6 +3,7 @@
 
 pub mod changes;
 pub mod db;
+pub mod ids;
 pub mod key_cache;
 pub mod paging;
 pub mod session_store;

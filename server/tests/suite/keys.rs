@@ -616,3 +616,31 @@ async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
         );
     }
 }
+
+/// A stored key is read strictly: a row whose kind storage cannot read back is refused (as
+/// an internal error), never taken for a service key. (Its ids are foreign keys, so the
+/// database itself keeps them readable; they are checked on reading all the same.)
+#[tokio::test]
+async fn a_key_row_storage_cannot_read_is_refused_not_guessed() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let secret = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "broken", "permissions": ["applications:read"]}),
+        )
+        .await;
+    assert!(app.works(&secret).await);
+    let key_id = domain::secret::parse(&secret).unwrap().key_id.to_string();
+    sqlx::query("UPDATE api_keys SET kind = 'bogus' WHERE key_id = $1")
+        .bind(&key_id)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    helpers::eventually("the broken row to be read again", || async {
+        app.api_get("/api/v1/me", &secret).await.status() != StatusCode::OK
+    })
+    .await;
+    let res = app.api_get("/api/v1/me", &secret).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
