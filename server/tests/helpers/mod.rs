@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use app::error::ConsoleError;
 use app::request::auth::Actor;
 use app::request::state::AppState;
 use domain::roles::Role;
@@ -204,6 +205,31 @@ impl TestApp {
 
     pub async fn call_fn_as(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
         self.call_fn_with(client, name, form).await
+    }
+
+    /// Runs a form-encoded server function as `client`, from the argument struct the server
+    /// function generates (`app::pages::api_keys::RevokeKey { id, reason }`): a misspelt or
+    /// missing field does not compile, and the answer decodes to the function's own output
+    /// or its typed error.
+    pub async fn run<F>(&self, client: &Client, args: F) -> Result<F::Output, ConsoleError>
+    where
+        F: leptos::server_fn::ServerFn<Error = ConsoleError> + serde::Serialize,
+        F::Output: serde::de::DeserializeOwned,
+    {
+        let res = client
+            .post(self.url(F::PATH))
+            .form(&args)
+            .send()
+            .await
+            .unwrap();
+        let ok = res.status().is_success();
+        let body = res.bytes().await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        if ok {
+            Ok(serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {text}")))
+        } else {
+            Err(serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {text}")))
+        }
     }
 
     /// Calls a form-encoded server function with the fields of a JSON object.

@@ -2,6 +2,7 @@
 //! losing the change feed drops what is remembered.
 
 use crate::helpers;
+use app::pages::api_keys::RevokeKey;
 use helpers::{spawn_app, spawn_app_on};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -25,8 +26,15 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
         );
     }
     let id = a.key_row_id(&secret).await;
-    a.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
-        .await;
+    a.run(
+        &owner,
+        RevokeKey {
+            id: id.to_string(),
+            reason: "".into(),
+        },
+    )
+    .await
+    .unwrap();
     let revoked = std::time::Instant::now();
     // The instance that revoked refuses at once.
     assert_eq!(

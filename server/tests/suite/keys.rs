@@ -3,6 +3,7 @@
 //! the trust rules allow, issued within the workspace policy.
 
 use crate::helpers;
+use app::pages::api_keys::RevokeKey;
 use helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -84,9 +85,15 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
 
     let id = app.key_row_id(&a).await;
     let res = app
-        .call_json(&owner, "revoke_key", json!({"id": id, "reason": "leaked"}))
+        .run(
+            &owner,
+            RevokeKey {
+                id: id.to_string(),
+                reason: "leaked".into(),
+            },
+        )
         .await;
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    assert!(res.is_ok(), "{res:?}");
     let revoked = app.api_get("/api/v1/me", &a).await;
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
     assert!(revoked.headers()["www-authenticate"]
@@ -370,11 +377,16 @@ async fn who_sees_and_revokes_whose_keys() {
     // A developer cannot revoke or rotate someone else's key: for them it does not exist.
     let owner_key = app.key_row_id(&owner_secret).await;
     let res = app
-        .call_json(&dev, "revoke_key", json!({"id": owner_key, "reason": ""}))
+        .run(
+            &dev,
+            RevokeKey {
+                id: owner_key.to_string(),
+                reason: "".into(),
+            },
+        )
         .await
-        .text()
-        .await
-        .unwrap();
+        .unwrap_err()
+        .message;
     assert!(res.contains("Not found"), "{res}");
     let res = app
         .call_json(

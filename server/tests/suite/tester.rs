@@ -2,6 +2,7 @@
 //! revoked keys.
 
 use crate::helpers;
+use app::pages::api_keys::RevokeKey;
 use helpers::spawn_app;
 use serde_json::{json, Value};
 
@@ -129,8 +130,15 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
         .contains("no longer grants applications:write"));
 
     let id = app.key_row_id(&dev_key).await;
-    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
-        .await;
+    app.run(
+        &owner,
+        RevokeKey {
+            id: id.to_string(),
+            reason: "".into(),
+        },
+    )
+    .await
+    .unwrap();
     let report: Value = app
         .call_fn_as(&owner, "test_credential", &[("secret", &dev_key)])
         .await

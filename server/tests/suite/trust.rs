@@ -4,6 +4,7 @@
 //! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
 use crate::helpers;
+use app::pages::api_keys::RevokeKey;
 
 use helpers::spawn_app;
 use reqwest::{Method, StatusCode};
@@ -151,9 +152,15 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 
     // The admin may still revoke it (and that ends it).
     let res = app
-        .call_json(&admin, "revoke_key", json!({"id": id, "reason": "left"}))
+        .run(
+            &admin,
+            RevokeKey {
+                id: id.to_string(),
+                reason: "left".into(),
+            },
+        )
         .await;
-    assert!(res.status().is_success());
+    assert!(res.is_ok(), "{res:?}");
     assert!(!app.works(&dev_secret).await);
 }
 
@@ -239,18 +246,29 @@ async fn revoke_now_ends_only_the_previous_secret() {
         .to_string();
     assert_eq!(previous, old_id);
     let res = app
-        .call_json(&owner, "revoke_key", json!({"id": previous, "reason": ""}))
+        .run(
+            &owner,
+            RevokeKey {
+                id: previous.to_string(),
+                reason: "".into(),
+            },
+        )
         .await;
-    assert!(res.status().is_success());
+    assert!(res.is_ok(), "{res:?}");
     assert!(!app.works(&old).await);
     assert!(app.works(&new).await);
     // A second "Revoke now" changes nothing and says so.
     let again = app
-        .call_json(&owner, "revoke_key", json!({"id": previous, "reason": ""}))
+        .run(
+            &owner,
+            RevokeKey {
+                id: previous.to_string(),
+                reason: "".into(),
+            },
+        )
         .await
-        .text()
-        .await
-        .unwrap();
+        .unwrap_err()
+        .message;
     assert!(again.contains("already revoked"), "{again}");
     assert!(app.works(&new).await);
 }
@@ -500,8 +518,15 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
     assert_eq!(changes.epoch(), before);
     // A revocation does.
     let id = app.key_row_id(&secret).await;
-    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
-        .await;
+    app.run(
+        &owner,
+        RevokeKey {
+            id: id.to_string(),
+            reason: "".into(),
+        },
+    )
+    .await
+    .unwrap();
     assert_ne!(changes.epoch(), before);
 }
 
@@ -526,8 +551,15 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Revoked, then used.
-    app.call_json(&owner, "revoke_key", json!({"id": id, "reason": ""}))
-        .await;
+    app.run(
+        &owner,
+        RevokeKey {
+            id: id.to_string(),
+            reason: "".into(),
+        },
+    )
+    .await
+    .unwrap();
     assert!(!app.works(&secret).await);
 
     let activity = || async { app.key_activity(&owner, &id).await };
@@ -792,8 +824,15 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
                 .fetch_one(app.state.db.pool())
                 .await
                 .unwrap();
-            app.call_json(&owner, "revoke_key", json!({"id": id.0, "reason": ""}))
-                .await;
+            app.run(
+                &owner,
+                RevokeKey {
+                    id: id.0.to_string(),
+                    reason: "".into(),
+                },
+            )
+            .await
+            .unwrap();
         }
         seen.extend(ids);
         pages += 1;
