@@ -50,11 +50,21 @@ impl ErrorKind {
     }
 }
 
-/// A failed server function: its kind and the message a person reads.
+/// A failed server function: its kind, the message a person reads, and the form field at
+/// fault when one is (named as its label, such as "Name"), so the page can mark that field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleError {
     pub kind: ErrorKind,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ConsoleError {
+    /// Whether this error is about the field labelled `label`.
+    pub fn concerns(&self, label: &str) -> bool {
+        self.field.as_deref() == Some(label)
+    }
 }
 
 impl fmt::Display for ConsoleError {
@@ -90,7 +100,11 @@ impl FromServerFnError for ConsoleError {
                 (ErrorKind::Internal, "Something went wrong.".to_string())
             }
         };
-        ConsoleError { kind, message }
+        ConsoleError {
+            kind,
+            message,
+            field: None,
+        }
     }
 }
 
@@ -108,11 +122,16 @@ impl From<keyward_core::error::AppError> for ConsoleError {
             AppError::Unavailable => ErrorKind::Unavailable,
             AppError::Internal(_) => ErrorKind::Internal,
         };
+        let field = match &e {
+            AppError::Invalid(input) => input.field.clone(),
+            _ => None,
+        };
         // `Display` of an internal error is "Something went wrong."; its cause was logged
         // where it arose.
         ConsoleError {
             kind,
             message: e.to_string(),
+            field,
         }
     }
 }
@@ -134,6 +153,7 @@ mod tests {
         let e = ConsoleError {
             kind: ErrorKind::TooManyRequests,
             message: "Too many attempts.".into(),
+            field: None,
         };
         let json = String::from_utf8(e.ser().to_vec()).unwrap();
         assert_eq!(
@@ -141,5 +161,17 @@ mod tests {
             r#"{"kind":"too_many_requests","message":"Too many attempts."}"#
         );
         assert_eq!(ConsoleError::de(json.as_bytes().to_vec().into()), e);
+
+        let named = ConsoleError {
+            kind: ErrorKind::Invalid,
+            message: "Name is required.".into(),
+            field: Some("Name".into()),
+        };
+        let json = String::from_utf8(named.ser().to_vec()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"invalid","message":"Name is required.","field":"Name"}"#
+        );
+        assert!(ConsoleError::de(json.as_bytes().to_vec().into()).concerns("Name"));
     }
 }

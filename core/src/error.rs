@@ -1,13 +1,14 @@
 //! The services' one error type. The HTTP layers map it exactly once each: to a server
 //! function error for the console, to a JSON body for the machine API.
 
+use domain::validate::InvalidInput;
 use std::fmt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Bad input; the message says what to fix.
+    /// Bad input; the message says what to fix, and names the field at fault if one is.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(InvalidInput),
     /// No valid session or credential.
     #[error("Sign in to continue.")]
     Unauthenticated,
@@ -32,7 +33,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(msg: impl fmt::Display) -> AppError {
-        AppError::Invalid(msg.to_string())
+        AppError::Invalid(InvalidInput::new(msg.to_string()))
     }
 }
 
@@ -56,7 +57,7 @@ impl From<sqlx::Error> for AppError {
 
 impl From<domain::validate::InvalidInput> for AppError {
     fn from(e: domain::validate::InvalidInput) -> AppError {
-        AppError::Invalid(e.0)
+        AppError::Invalid(e)
     }
 }
 
@@ -74,7 +75,7 @@ impl From<domain::issuance::IssuanceRefusal> for AppError {
         use domain::issuance::IssuanceRefusal as R;
         match r {
             R::PrincipalNotAllowed(why) => AppError::Forbidden(why.into()),
-            R::Expiry(why) => AppError::Invalid(why),
+            R::Expiry(why) => AppError::invalid(why),
         }
     }
 }

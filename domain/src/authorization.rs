@@ -162,6 +162,7 @@ fn depend_on(who: &Principal, in_scope: bool, live_keys: u64, what: &str) -> Res
 }
 
 /// What the console may offer on one key row, from [`decide`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyAbilities {
     pub revoke: bool,

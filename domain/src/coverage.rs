@@ -6,6 +6,7 @@ use super::routes::ROUTES;
 use serde::{Deserialize, Serialize};
 
 /// One route of the table and whether a grant reaches it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageLine {
     pub method: String,

@@ -62,6 +62,7 @@ pub struct AgentRow {
 }
 
 /// A key's state as lists show it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyStatus {
     Active,
@@ -100,6 +101,7 @@ impl KeyStatus {
 }
 
 /// A key's public metadata.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyRow {
     pub id: String,
@@ -253,6 +255,7 @@ impl fmt::Debug for NewSecret {
 pub use crate::issuance::Policy;
 
 /// The create form as the browser sends it. The server resolves the preset and parses all.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CreateKeyForm {

@@ -241,6 +241,47 @@ impl<'de> Deserialize<'de> for PermissionSet {
     }
 }
 
+/// In the machine API's schema a permission is one of the catalog's ids, and a set is a list
+/// of them: the document names every permission there is.
+#[cfg(feature = "openapi")]
+mod schema {
+    use super::{Permission, PermissionSet};
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    impl utoipa::PartialSchema for Permission {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(Permission::all().map(Permission::id)))
+                .description(Some("A permission, `resource:action`."))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for Permission {}
+
+    impl utoipa::PartialSchema for PermissionSet {
+        fn schema() -> RefOr<Schema> {
+            ArrayBuilder::new()
+                .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "Permission",
+                )))
+                .unique_items(true)
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for PermissionSet {
+        fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            schemas.push((
+                "Permission".into(),
+                <Permission as utoipa::PartialSchema>::schema(),
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

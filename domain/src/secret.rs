@@ -17,6 +17,7 @@ pub const SECRET_LEN: usize = PREFIX.len() + 4 + KEY_ID_LEN + 1 + RANDOM_LEN + C
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// What kind of machine principal a key is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyKind {
     Service,

@@ -3,18 +3,38 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Why input was refused; the message is shown to the person who typed it.
+/// Why input was refused: the message is shown to the person who typed it, and names the
+/// field (as the caller named it: "Name" on a form, "name" in a JSON body) when one field is
+/// at fault, so a form can mark that field and link the message to it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[error("{0}")]
-pub struct InvalidInput(pub String);
+#[error("{message}")]
+pub struct InvalidInput {
+    pub message: String,
+    pub field: Option<String>,
+}
 
-fn invalid(msg: impl Into<String>) -> InvalidInput {
-    InvalidInput(msg.into())
+impl InvalidInput {
+    /// Input refused as a whole (no one field to blame).
+    pub fn new(message: impl Into<String>) -> InvalidInput {
+        InvalidInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// Input refused because of one field.
+    pub fn in_field(field: &str, message: impl Into<String>) -> InvalidInput {
+        InvalidInput {
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
 }
 
 /// Trims, then refuses empty, overlong and control-character input.
 fn clean_text(field: &str, raw: &str, max_chars: usize) -> Result<String, InvalidInput> {
     let s = raw.trim();
+    let invalid = |message: String| InvalidInput::in_field(field, message);
     if s.is_empty() {
         return Err(invalid(format!("{field} is required.")));
     }
@@ -38,9 +58,9 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, InvalidInput> {
         let s = clean_text("Email", raw, 254)?;
-        let (local, domain) = s
-            .split_once('@')
-            .ok_or_else(|| invalid("Email must look like name@example.com."))?;
+        let (local, domain) = s.split_once('@').ok_or_else(|| {
+            InvalidInput::in_field("Email", "Email must look like name@example.com.")
+        })?;
         let ok = !local.is_empty()
             && domain.contains('.')
             && !domain.starts_with('.')
@@ -48,7 +68,10 @@ impl Email {
             && !domain.contains('@')
             && !s.chars().any(char::is_whitespace);
         if !ok {
-            return Err(invalid("Email must look like name@example.com."));
+            return Err(InvalidInput::in_field(
+                "Email",
+                "Email must look like name@example.com.",
+            ));
         }
         Ok(Email(s.to_lowercase()))
     }
@@ -71,14 +94,15 @@ impl Password {
     pub const MIN_CHARS: usize = 10;
 
     pub fn parse(raw: String) -> Result<Password, InvalidInput> {
+        let invalid = |message: String| InvalidInput::in_field("Password", message);
         if raw.is_empty() {
-            return Err(invalid("Password is required."));
+            return Err(invalid("Password is required.".into()));
         }
         if raw.len() > 1024 {
-            return Err(invalid("Password must be at most 1024 bytes."));
+            return Err(invalid("Password must be at most 1024 bytes.".into()));
         }
         if raw.contains('\0') {
-            return Err(invalid("Password must not contain NUL characters."));
+            return Err(invalid("Password must not contain NUL characters.".into()));
         }
         if raw.chars().count() < Self::MIN_CHARS {
             return Err(invalid(format!(
@@ -173,7 +197,9 @@ mod tests {
             Name::parse("Name", "  Deploy bot ").unwrap().as_str(),
             "Deploy bot"
         );
-        assert_eq!(Name::parse("Name", "").unwrap_err().0, "Name is required.");
+        let refused = Name::parse("Name", "").unwrap_err();
+        assert_eq!(refused.message, "Name is required.");
+        assert_eq!(refused.field.as_deref(), Some("Name"));
         assert!(Name::parse("Name", &"n".repeat(101)).is_err());
         assert!(Name::parse("Name", "tab\there").is_err());
         assert!(optional_text("Purpose", "").unwrap().is_empty());

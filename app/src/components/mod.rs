@@ -3,9 +3,13 @@
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 
-/// Shows the error of the last run of an action, if it failed, as an alert.
+/// Shows the error of the last run of an action, if it failed, as an alert. `id` lets the
+/// field at fault point at it (`aria-describedby`).
 #[component]
-pub fn ActionError<I, O>(action: ServerAction<I>) -> impl IntoView
+pub fn ActionError<I, O>(
+    action: ServerAction<I>,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView
 where
     I: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
         + Clone
@@ -15,7 +19,7 @@ where
     O: Clone + Send + Sync + 'static,
 {
     move || match action.value().get() {
-        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }),
+        Some(Err(e)) => Some(view! { <p class="error" role="alert" id=id>{e.message.clone()}</p> }),
         _ => None,
     }
 }

@@ -17,6 +17,9 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+/// The id of the create form's error message, which a refused field points at.
+const CREATE_ERROR: &str = "create-key-error";
+
 /// Everything the keys page shows: one page of one view of the list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeysPageData {
@@ -488,6 +491,12 @@ fn CreateKeyFormView(
             },
         });
     };
+    // A refused field is marked invalid and points at the message that says why.
+    let at_fault = move |label: &'static str| {
+        action
+            .value()
+            .with(|v| matches!(v, Some(Err(e)) if e.concerns(label)))
+    };
     let agents_of_app = move || {
         apps.get_value()
             .into_iter()
@@ -500,8 +509,12 @@ fn CreateKeyFormView(
         // page; hydrated, `submit` sends it to the server function instead.
         <form class="card stack" on:submit=submit aria-label="Create API key" method="post" action="/settings/api-keys/new">
             <h2>"New API key"</h2>
-            <label>"Name" <input type="text" name="name" maxlength="100" required autofocus node_ref=name_field prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
-            <label>"Purpose" <input type="text" name="purpose" maxlength="500" placeholder="What will use this key?" prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
+            <label>"Name" <input type="text" name="name" maxlength="100" required autofocus node_ref=name_field
+                aria-invalid=move || at_fault("Name").then_some("true") aria-describedby=move || at_fault("Name").then_some(CREATE_ERROR)
+                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
+            <label>"Purpose" <input type="text" name="purpose" maxlength="500" placeholder="What will use this key?"
+                aria-invalid=move || at_fault("Purpose").then_some("true") aria-describedby=move || at_fault("Purpose").then_some(CREATE_ERROR)
+                prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
             <fieldset>
                 <legend>"Principal"</legend>
                 <label class="choice"><input type="radio" name="principal" value="service" disabled=!policy.allow_service_keys checked=true
@@ -576,7 +589,7 @@ fn CreateKeyFormView(
             <label class="choice"><input type="checkbox" name="log_bodies" value="true" prop:checked=move || log_bodies.get()
                 on:change=move |ev| log_bodies.set(event_target_checked(&ev)) />"Log request and response bodies"</label>
             <p class="hint">"For debugging an integration: bodies are kept in the key's activity log, capped at 4 KiB, with credentials redacted. Off by default."</p>
-            <ActionError action />
+            <ActionError action id=CREATE_ERROR />
             <div class="row">
                 <button type="submit">"Create key"</button>
                 <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>

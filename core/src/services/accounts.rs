@@ -192,7 +192,7 @@ pub async fn sign_in(
                 .await?;
             Err(match address_state {
                 Reserved::Locked { retry_after } => AppError::TooManyRequests { retry_after },
-                Reserved::Within => AppError::Invalid(SIGN_IN_FAILED.into()),
+                Reserved::Within => AppError::invalid(SIGN_IN_FAILED),
             })
         }
     };
@@ -280,7 +280,7 @@ pub async fn accept_invitation(
 }
 
 fn invitation_unusable() -> AppError {
-    AppError::Invalid("This invitation link is invalid, used or expired.".into())
+    AppError::invalid("This invitation link is invalid, used or expired.")
 }
 
 /// The role a user holds in a workspace, if a member.

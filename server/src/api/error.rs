@@ -19,6 +19,8 @@ pub struct ApiError {
     /// Permissions a 403 lacked (also sent in `X-Keyward-Missing-Permissions`).
     pub missing: Vec<String>,
     pub retry_after: Option<u64>,
+    /// The request field at fault (bad input in one field).
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -29,6 +31,7 @@ impl ApiError {
             auth_error: None,
             missing: vec![],
             retry_after: None,
+            field: None,
         }
     }
 
@@ -69,7 +72,12 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         let status = match &e {
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(input) => {
+                return ApiError {
+                    field: input.field.clone(),
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+                }
+            }
             AppError::Unauthenticated => return ApiError::unauthorized("Authentication required."),
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,

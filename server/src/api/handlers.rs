@@ -1,6 +1,12 @@
 //! One handler per route of the table. The gate has already authenticated and authorized
 //! the caller; handlers scope every query to the caller's workspace.
 
+use super::contract::{
+    AgentList, Application, ApplicationContent, ApplicationName, ApplicationPage,
+    ApplicationWithContent, Coverage, CreatedAgent, IssuedKey, NewAgent, OwnKeys, RotateRequest,
+    TokenMeta, TokenPage, UserToken, Verification, VerificationRefused, VerifiedKey, VerifyRequest,
+    WhoAmI,
+};
 use super::error::ApiError;
 use super::{ApiState, Caller};
 use axum::extract::{Path, Query, State};
@@ -15,7 +21,6 @@ use domain::validate::Name;
 use keyward_core::services::keys::{self, Lookup};
 use keyward_core::services::workspaces;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 type ApiResult = Result<Response, ApiError>;
@@ -44,8 +49,14 @@ pub fn method_router(id: RouteId, m: MethodFilter) -> MethodRouter<ApiState> {
     }
 }
 
-fn ok(v: Value) -> ApiResult {
+fn ok<T: Serialize>(v: T) -> ApiResult {
     Ok(json_response(&v))
+}
+
+fn created<T: Serialize>(v: T) -> ApiResult {
+    let mut res = json_response(&v);
+    *res.status_mut() = StatusCode::CREATED;
+    Ok(res)
 }
 
 /// A 200 JSON response, serialised into one buffer sized for our small documents, its header
@@ -65,57 +76,31 @@ fn json_response<T: Serialize>(value: &T) -> Response {
     res
 }
 
-/// What `GET /api/v1/me` answers: who is calling, with what.
-#[derive(Serialize)]
-struct WhoAmI<'a> {
-    principal: &'static str,
-    user_id: Uuid,
-    workspace_id: Uuid,
-    key_id: Option<&'a str>,
-    key_name: Option<&'a str>,
-    application_id: Option<Uuid>,
-    agent: Option<&'a str>,
-    permissions: &'a domain::permissions::PermissionSet,
-    expires_at: Option<i64>,
-}
-
-impl<'a> WhoAmI<'a> {
-    fn of(c: &'a Caller) -> WhoAmI<'a> {
-        let key = c.key.as_deref();
-        WhoAmI {
-            principal: c.grant.kind.id(),
-            user_id: c.user,
-            workspace_id: c.workspace,
-            key_id: key.map(|k| k.key_id.as_str()),
-            key_name: key.map(|k| k.name.as_str()),
-            application_id: c.grant.application,
-            agent: key.and_then(|k| k.agent_name.as_deref()),
-            permissions: &c.grant.permissions,
-            expires_at: key.and_then(|k| k.expires_at),
-        }
+/// What `GET /api/v1/me` answers for a caller.
+fn who_am_i(c: &Caller) -> WhoAmI<'_> {
+    let key = c.key.as_deref();
+    WhoAmI {
+        principal: c.grant.kind.id(),
+        user_id: c.user,
+        workspace_id: c.workspace,
+        key_id: key.map(|k| k.key_id.as_str()),
+        key_name: key.map(|k| k.name.as_str()),
+        application_id: c.grant.application,
+        agent: key.and_then(|k| k.agent_name.as_deref()),
+        permissions: c.grant.permissions,
+        expires_at: key.and_then(|k| k.expires_at),
     }
 }
 
 async fn me(Extension(c): Extension<Caller>) -> Response {
-    json_response(&WhoAmI::of(&c))
+    json_response(&who_am_i(&c))
 }
 
 async fn me_coverage(Extension(c): Extension<Caller>) -> Response {
-    #[derive(Serialize)]
-    struct WithCoverage<'a> {
-        #[serde(flatten)]
-        principal: WhoAmI<'a>,
-        coverage: Vec<domain::coverage::CoverageLine>,
-    }
-    json_response(&WithCoverage {
-        principal: WhoAmI::of(&c),
+    json_response(&Coverage {
+        principal: who_am_i(&c),
         coverage: coverage(&c.grant),
     })
-}
-
-fn application_json(a: &domain::model::ApplicationRow) -> Value {
-    json!({ "id": a.id, "name": a.name, "created_at": a.created_at,
-            "agents": a.agents.iter().map(|g| json!({"id": g.id, "name": g.name, "description": g.description})).collect::<Vec<_>>() })
 }
 
 /// The applications the caller may see, by name, `limit` a page (`cursor`: the last
@@ -149,22 +134,16 @@ async fn applications_list(
             (p.rows, p.next)
         }
     };
-    ok(json!({
-        "applications": apps.iter().map(application_json).collect::<Vec<_>>(),
-        "next_cursor": next,
-    }))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NameBody {
-    name: String,
+    ok(ApplicationPage {
+        applications: apps.into_iter().map(Application::from).collect(),
+        next_cursor: next,
+    })
 }
 
 async fn applications_create(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(body): Json<NameBody>,
+    Json(body): Json<ApplicationName>,
 ) -> ApiResult {
     if c.grant.application.is_some() {
         return Err(ApiError::new(
@@ -174,8 +153,9 @@ async fn applications_create(
     }
     let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
     let id = workspaces::create_application(&s.app.db, &c.principal(), name).await?;
-    let app_row = workspaces::application(&s.app.db, c.workspace, id).await?;
-    Ok((StatusCode::CREATED, Json(application_json(&app_row))).into_response())
+    created(Application::from(
+        workspaces::application(&s.app.db, c.workspace, id).await?,
+    ))
 }
 
 fn target(c: &Caller) -> Result<Uuid, ApiError> {
@@ -184,21 +164,21 @@ fn target(c: &Caller) -> Result<Uuid, ApiError> {
 
 async fn application_read(State(s): State<ApiState>, Extension(c): Extension<Caller>) -> ApiResult {
     let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
-    let mut v = application_json(&a);
-    v["content"] =
-        json!(workspaces::application_content(&s.app.db, c.workspace, target(&c)?).await?);
-    ok(v)
+    ok(ApplicationWithContent {
+        application: a.into(),
+        content: workspaces::application_content(&s.app.db, c.workspace, target(&c)?).await?,
+    })
 }
 
 async fn application_update(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(body): Json<NameBody>,
+    Json(body): Json<ApplicationName>,
 ) -> ApiResult {
     let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
     workspaces::rename_application(&s.app.db, &c.principal(), target(&c)?, name).await?;
-    ok(application_json(
-        &workspaces::application(&s.app.db, c.workspace, target(&c)?).await?,
+    ok(Application::from(
+        workspaces::application(&s.app.db, c.workspace, target(&c)?).await?,
     ))
 }
 
@@ -210,16 +190,10 @@ async fn application_delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContentBody {
-    content: String,
-}
-
 async fn application_content_put(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(body): Json<ContentBody>,
+    Json(body): Json<ApplicationContent>,
 ) -> ApiResult {
     workspaces::set_application_content(&s.app.db, &c.principal(), target(&c)?, body.content)
         .await?;
@@ -263,56 +237,55 @@ async fn application_tokens(
         limit,
     )
     .await?;
-    ok(json!({
-        "tokens": items.iter().map(|k| {
-            let r = k.to_row(now);
-            json!({ "key_id": r.key_id, "prefix": r.prefix, "name": r.name, "principal": r.kind.id(),
-                    "application_id": r.application_id, "application": r.application, "agent": r.agent,
-                    "status": r.status.id(), "expires_at": r.expires_at, "last_used_at": r.last_used_at })
-        }).collect::<Vec<_>>(),
-        "next_cursor": next,
-    }))
+    ok(TokenPage {
+        tokens: items
+            .iter()
+            .map(|k| {
+                let r = k.to_row(now);
+                TokenMeta {
+                    principal: r.kind.id(),
+                    status: r.status.id(),
+                    key_id: r.key_id,
+                    prefix: r.prefix,
+                    name: r.name,
+                    application_id: r.application_id,
+                    application: r.application,
+                    agent: r.agent,
+                    expires_at: r.expires_at,
+                    last_used_at: r.last_used_at,
+                }
+            })
+            .collect(),
+        next_cursor: next,
+    })
 }
 
 async fn application_agents(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult {
-    let a = workspaces::application(&s.app.db, c.workspace, target(&c)?).await?;
-    ok(json!({ "application_id": a.id, "agents": application_json(&a)["agents"] }))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AgentBody {
-    name: String,
-    #[serde(default)]
-    description: String,
+    let a = Application::from(workspaces::application(&s.app.db, c.workspace, target(&c)?).await?);
+    ok(AgentList {
+        application_id: a.id,
+        agents: a.agents,
+    })
 }
 
 async fn agents_create(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(body): Json<AgentBody>,
+    Json(body): Json<NewAgent>,
 ) -> ApiResult {
     let name = Name::parse("name", &body.name).map_err(keyward_core::error::AppError::from)?;
     let description = domain::validate::optional_text("description", &body.description)
         .map_err(keyward_core::error::AppError::from)?;
     let id =
         workspaces::create_agent(&s.app.db, &c.principal(), target(&c)?, name, description).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "application_id": target(&c)?, "name": body.name.trim() })),
-    )
-        .into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyBody {
-    key: String,
-    #[serde(default)]
-    permissions: Vec<String>,
+    created(CreatedAgent {
+        id,
+        application_id: target(&c)?,
+        name: body.name.trim().to_string(),
+    })
 }
 
 /// Verifies a secret for another backend. The answer is always 200 with a code: the secret
@@ -320,7 +293,7 @@ struct VerifyBody {
 async fn keys_verify(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
-    Json(body): Json<VerifyBody>,
+    Json(body): Json<VerifyRequest>,
 ) -> ApiResult {
     let required =
         domain::permissions::PermissionSet::parse_list(body.permissions.iter().map(String::as_str))
@@ -333,28 +306,28 @@ async fn keys_verify(
     let lookup =
         keys::authenticate_with(&s.app.db, Some(&s.app.key_cache), &s.app.secret, &body.key)
             .await?;
+    let invalid = |code| Verification::Refused(VerificationRefused { valid: false, code });
     let answer = match lookup {
         // Keys of other workspaces do not exist for this caller.
-        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => {
-            json!({ "valid": false, "code": "NOT_FOUND" })
-        }
-        Lookup::Refused(failure, Some(key)) if key.workspace() != c.workspace => {
-            let _ = failure;
-            json!({ "valid": false, "code": "NOT_FOUND" })
-        }
-        Lookup::Refused(failure, _) => json!({ "valid": false, "code": failure.code() }),
+        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => invalid("NOT_FOUND"),
+        Lookup::Refused(_, Some(key)) if key.workspace() != c.workspace => invalid("NOT_FOUND"),
+        Lookup::Refused(failure, _) => invalid(failure.code()),
         Lookup::Ok(auth) => {
             let missing = required.minus(auth.grant.permissions);
-            json!({
-                "valid": missing.is_empty(),
-                "code": if missing.is_empty() { "VALID" } else { "INSUFFICIENT_PERMISSIONS" },
-                "key_id": auth.key.key_id,
-                "principal": auth.key.kind().id(),
-                "owner_id": auth.key.owner_id,
-                "application_id": auth.key.application_id,
-                "permissions": auth.grant.permissions,
-                "missing_permissions": missing,
-                "expires_at": auth.key.expires_at,
+            Verification::Matched(VerifiedKey {
+                valid: missing.is_empty(),
+                code: if missing.is_empty() {
+                    "VALID"
+                } else {
+                    "INSUFFICIENT_PERMISSIONS"
+                },
+                key_id: auth.key.key_id.clone(),
+                principal: auth.key.kind().id(),
+                owner_id: auth.key.owner_id.uuid(),
+                application_id: auth.key.application_id.clone(),
+                permissions: auth.grant.permissions,
+                missing_permissions: missing,
+                expires_at: auth.key.expires_at,
             })
         }
     };
@@ -375,7 +348,11 @@ async fn auth_token(
         }
     };
     let (token, exp) = super::user_tokens::issue(&s.app, &session_id, &c).await?;
-    ok(json!({ "token": token, "token_type": "Bearer", "expires_at": exp }))
+    ok(UserToken {
+        token,
+        token_type: "Bearer",
+        expires_at: exp,
+    })
 }
 
 /// The calling member's role as of now (a user token names a member, not a role).
@@ -399,7 +376,7 @@ async fn user_keys_list(State(s): State<ApiState>, Extension(c): Extension<Calle
         .iter()
         .map(|k| k.to_row_for(&by, now))
         .collect();
-    ok(json!({ "keys": mine }))
+    ok(OwnKeys { keys: mine })
 }
 
 async fn user_keys_create(
@@ -410,12 +387,11 @@ async fn user_keys_create(
     let by = user_actor(&s, &c).await?;
     let role = by.role.ok_or_else(ApiError::not_found)?;
     let new = keyward_core::services::keys::parse_create_form(&form, role)?;
-    let created = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "key": created.key, "secret": created.expose() })),
-    )
-        .into_response())
+    let issued = keys::create(&s.app.db, &s.app.secret, &by, new).await?;
+    created(IssuedKey {
+        key: &issued.key,
+        secret: issued.expose(),
+    })
 }
 
 /// The caller's own key by public key id: these routes manage one's own keys only, so
@@ -428,23 +404,11 @@ async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiErro
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RotateBody {
-    #[serde(default)]
-    grace_seconds: i64,
-    /// As in the create form; absent: the old lifetime's length from now.
-    #[serde(default)]
-    expiration: String,
-    #[serde(default)]
-    expires_on: String,
-}
-
 async fn user_key_rotate(
     State(s): State<ApiState>,
     Extension(c): Extension<Caller>,
     Path(key_id): Path<String>,
-    Json(body): Json<RotateBody>,
+    Json(body): Json<RotateRequest>,
 ) -> ApiResult {
     let by = user_actor(&s, &c).await?;
     let id = own_key(&s, &c, &key_id).await?;
@@ -458,7 +422,10 @@ async fn user_key_rotate(
         expiration,
     )
     .await?;
-    ok(json!({ "key": rotated.key, "secret": rotated.expose() }))
+    ok(IssuedKey {
+        key: &rotated.key,
+        secret: rotated.expose(),
+    })
 }
 
 async fn user_key_revoke(

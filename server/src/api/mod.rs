@@ -3,6 +3,7 @@
 //! routed, through the same gate without a credential check.
 
 pub mod bodies;
+pub mod contract;
 pub mod credentials;
 pub mod error;
 pub mod handlers;
@@ -237,31 +238,34 @@ fn cors_headers(h: &mut axum::http::HeaderMap, origin: HeaderValue) {
 
 async fn render_error(res: Response, request_id: &str) -> Response {
     let (mut parts, body) = res.into_parts();
-    let message = match parts.extensions.remove::<ApiError>() {
-        Some(e) => e.message,
+    let (message, field) = match parts.extensions.remove::<ApiError>() {
+        Some(e) => (e.message, e.field),
         None => {
             // A framework rejection: its text names the problem (a field, a content type).
             let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
-            match parts.status.as_u16() {
+            let message = match parts.status.as_u16() {
                 404 => "No such route.".into(),
                 405 => "This route does not accept that method.".into(),
                 _ if text.is_empty() => ApiError::title(parts.status).into(),
                 _ => text,
-            }
+            };
+            (message, None)
         }
     };
-    let body = serde_json::json!({
-        "error": ApiError::title(parts.status),
-        "message": message,
-        "request_id": request_id,
-    });
+    let body = serde_json::to_vec(&contract::ErrorBody {
+        error: ApiError::title(parts.status),
+        message: &message,
+        request_id,
+        field: field.as_deref(),
+    })
+    .expect("an error body serializes");
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(body.to_string()))
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// The credential check of a declared route: authenticates the credential, authorizes it

@@ -263,6 +263,33 @@ async fn server_function_errors_are_typed_and_set_the_status() {
 }
 
 #[tokio::test]
+async fn a_refused_field_is_named_in_the_error() {
+    use app::error::ErrorKind;
+    use app::pages::applications::CreateApplication;
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let e = app
+        .run(&owner, CreateApplication { name: " ".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid);
+    assert_eq!(e.field.as_deref(), Some("Name"), "{e:?}");
+    assert_eq!(e.message, "Name is required.");
+    // A refusal of the request as a whole names no field.
+    let e = app
+        .run(
+            &owner,
+            app::pages::api_keys::RevokeKey {
+                id: "not-an-id".into(),
+                reason: String::new(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((e.kind, e.field), (ErrorKind::NotFound, None));
+}
+
+#[tokio::test]
 async fn workspaces_are_isolated() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;

@@ -140,6 +140,74 @@ async fn openapi_is_generated_from_the_route_table() {
     assert!(doc["paths"]["/api/v1/me/coverage"]["get"].is_object());
 }
 
+/// Pins what an integrator reads when a call fails: one body shape for every status, the
+/// message, and the field at fault where one is. Request ids vary, so they are checked to
+/// match the header and then replaced.
+#[tokio::test]
+async fn error_bodies_are_pinned() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let reader = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "reader", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let writer = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "writer", "permissions": ["applications:read", "applications:write"]}),
+        )
+        .await;
+    let client = app.fresh_client();
+    let token = |r: reqwest::RequestBuilder, key: &str| r.header("X-Keyward-Api-Token", key);
+    let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        ("no credential", client.get(app.url("/api/v1/me"))),
+        (
+            "malformed secret",
+            token(client.get(app.url("/api/v1/me")), "kw_svc_nope"),
+        ),
+        (
+            "missing permission",
+            token(client.post(app.url("/api/v1/applications")), &reader)
+                .json(&json!({"name": "x"})),
+        ),
+        (
+            "unknown route",
+            token(client.get(app.url("/api/v1/nothing")), &reader),
+        ),
+        (
+            "wrong method",
+            token(client.delete(app.url("/api/v1/me")), &reader),
+        ),
+        (
+            "not JSON",
+            token(client.post(app.url("/api/v1/applications")), &writer).body("name=x"),
+        ),
+        (
+            "a field refused",
+            token(client.post(app.url("/api/v1/applications")), &writer)
+                .json(&json!({"name": " "})),
+        ),
+        (
+            "an unknown field",
+            token(client.post(app.url("/api/v1/applications")), &writer)
+                .json(&json!({"name": "x", "colour": "red"})),
+        ),
+    ];
+    let mut pinned = serde_json::Map::new();
+    for (case, request) in cases {
+        let res = request.send().await.unwrap();
+        let status = res.status().as_u16();
+        let header = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        let mut body: Value = res.json().await.unwrap();
+        assert_eq!(body["request_id"], header.as_str(), "{case}");
+        body["request_id"] = json!("[request id]");
+        pinned.insert(case.into(), json!({"status": status, "body": body}));
+    }
+    insta::assert_json_snapshot!("error_bodies", pinned);
+}
+
 #[tokio::test]
 async fn key_verification_answers_with_codes_not_401s() {
     let app = spawn_app().await;
