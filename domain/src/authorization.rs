@@ -33,6 +33,12 @@ pub enum Action {
     DeleteApplication { application: Uuid, live_keys: u64 },
     /// Delete an agent of `application`; its `live_keys` would be revoked with it.
     DeleteAgent { application: Uuid, live_keys: u64 },
+    /// Invite someone to the workspace with `role`.
+    Invite { role: Role },
+    /// Change a member's role `from` one `to` another.
+    ChangeRole { from: Role, to: Role },
+    /// Remove a member who has `role` (their keys are revoked with them).
+    RemoveMember { role: Role },
 }
 
 /// Why an action on an object is refused.
@@ -53,7 +59,9 @@ pub enum Denial {
 /// - turning body logging *on* is the owner's decision; `keys:write` may turn it off;
 /// - deleting an application or agent revokes the keys that depend on it, so with live keys
 ///   it needs `keys:write` as well: it is no back door to revoking others' keys;
-/// - a key limited to one application reaches no other application's objects.
+/// - a key limited to one application reaches no other application's objects;
+/// - members are managed by members (never by a key) whose role may give the roles involved:
+///   `members:write`, and only owners give, take or remove the owner role.
 pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
     let holds = |p: Permission| who.grant.permissions.contains(p);
     let sees = |key: &KeyFacts| key.owner == who.user || holds(Permission::KEYS_READ);
@@ -110,7 +118,25 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
             application,
             live_keys,
         } => depend_on(who, in_scope(Some(application)), live_keys, "agent"),
+        Action::Invite { role } => assigns(who, &[role], || {
+            format!("Your role cannot give the {} role.", role.id())
+        }),
+        Action::ChangeRole { from, to } => assigns(who, &[from, to], || {
+            "Only owners can change who is an owner.".into()
+        }),
+        Action::RemoveMember { role } => {
+            assigns(who, &[role], || "Only owners can remove an owner.".into())
+        }
     }
+}
+
+/// Whether `who` is a member whose role may give every role of `roles`.
+fn assigns(who: &Principal, roles: &[Role], why: impl FnOnce() -> String) -> Result<(), Denial> {
+    let may = who.key_id.is_none()
+        && who
+            .role
+            .is_some_and(|mine| roles.iter().all(|r| mine.may_assign(*r)));
+    may.then_some(()).ok_or_else(|| Denial::Forbidden(why()))
 }
 
 /// The keys `who` may see ([`Action::SeeKey`]) as a listing asks the database for them, so a
@@ -338,6 +364,51 @@ mod tests {
             decide(&scoped, Action::RevokeKey(elsewhere)),
             Err(Denial::Hidden)
         );
+    }
+
+    #[test]
+    fn members_are_managed_within_ones_own_role() {
+        use Role::*;
+        let roles = [Owner, Admin, Developer, Auditor, Viewer];
+        for mine in roles {
+            let who = member(mine);
+            for role in roles {
+                let may = mine.permissions().contains(Permission::MEMBERS_WRITE)
+                    && (mine == Owner || role != Owner);
+                assert_eq!(
+                    decide(&who, Action::Invite { role }).is_ok(),
+                    may,
+                    "{mine} invites {role}"
+                );
+                assert_eq!(
+                    decide(&who, Action::RemoveMember { role }).is_ok(),
+                    may,
+                    "{mine} removes {role}"
+                );
+                for to in roles {
+                    let both = may && (mine == Owner || to != Owner);
+                    assert_eq!(
+                        decide(&who, Action::ChangeRole { from: role, to }).is_ok(),
+                        both,
+                        "{mine} changes {role} to {to}"
+                    );
+                }
+            }
+        }
+        assert!(forbidden(decide(
+            &member(Admin),
+            Action::ChangeRole {
+                from: Owner,
+                to: Admin
+            }
+        )));
+        // A key never manages members, whatever it holds.
+        let key = service_key(&[Permission::MEMBERS_WRITE], None);
+        assert!(forbidden(decide(&key, Action::Invite { role: Viewer })));
+        assert!(forbidden(decide(
+            &key,
+            Action::RemoveMember { role: Viewer }
+        )));
     }
 
     #[test]

@@ -88,7 +88,7 @@ async fn main() {
     let mut cells = Vec::new();
     for (i, &size) in sizes.iter().enumerate() {
         let name = Name::parse("Name", &format!("Scale {size}")).unwrap();
-        let ws = keyward_core::services::workspaces::create_workspace(db, &actor, name)
+        let ws = keyward_core::services::workspaces::create_workspace(db, &actor.principal(), name)
             .await
             .unwrap();
         let by = Principal::member(owner, ws, Role::Owner, "bench".into());

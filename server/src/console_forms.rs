@@ -167,7 +167,7 @@ pub async fn invite(
         let token = keyward_core::services::workspaces::invite(
             &state.db,
             &state.secret,
-            &actor,
+            &actor.principal(),
             email,
             role,
         )

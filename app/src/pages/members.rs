@@ -62,7 +62,8 @@ pub async fn invite_member(email: String, role: String) -> Result<String, Consol
     let email = Email::parse(&email).map_err(AppError::from)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
     let state = app_state();
-    let token = workspaces::invite(&state.db, &state.secret, &actor, email, role).await?;
+    let token =
+        workspaces::invite(&state.db, &state.secret, &actor.principal(), email, role).await?;
     Ok(format!("/invite/{token}"))
 }
 
@@ -75,7 +76,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Con
     let actor = auth::require_for("change_member_role").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
-    Ok(workspaces::change_role(&app_state().db, &actor, user, role).await?)
+    Ok(workspaces::change_role(&app_state().db, &actor.principal(), user, role).await?)
 }
 
 /// Cancels a pending invitation (of a new or an existing account).
@@ -87,7 +88,7 @@ pub async fn cancel_invitation(user_id: String) -> Result<(), ConsoleError> {
     use keyward_core::services::workspaces;
     let actor = auth::require_for("cancel_invitation").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
-    Ok(workspaces::cancel_invitation(&app_state().db, &actor, user).await?)
+    Ok(workspaces::cancel_invitation(&app_state().db, &actor.principal(), user).await?)
 }
 
 /// Removes a member and revokes their keys in this workspace.
@@ -99,7 +100,7 @@ pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
     use keyward_core::services::workspaces;
     let actor = auth::require_for("remove_member").await?;
     let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
-    Ok(workspaces::remove_member(&app_state().db, &actor, user).await?)
+    Ok(workspaces::remove_member(&app_state().db, &actor.principal(), user).await?)
 }
 
 #[component]

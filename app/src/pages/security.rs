@@ -49,7 +49,7 @@ pub async fn save_policy(
             .parse()
             .map_err(|_| AppError::invalid("Rate limit must be a number."))?,
     };
-    Ok(workspaces::set_policy(&app_state().db, &actor, &policy).await?)
+    Ok(workspaces::set_policy(&app_state().db, &actor.principal(), &policy).await?)
 }
 
 #[component]

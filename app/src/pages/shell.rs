@@ -112,7 +112,7 @@ pub async fn create_workspace(name: String) -> Result<(), ConsoleError> {
     use keyward_core::services::workspaces;
     let actor = auth::require_for("create_workspace").await?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
-    let ws = workspaces::create_workspace(&app_state().db, &actor, name).await?;
+    let ws = workspaces::create_workspace(&app_state().db, &actor.principal(), name).await?;
     let session = auth::session().await?;
     session
         .insert(auth::SESSION_WORKSPACE, ws.to_string())

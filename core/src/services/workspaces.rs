@@ -4,7 +4,6 @@ use crate::error::{AppError, AppResult};
 use crate::security::crypto::ServerSecret;
 use crate::services::audit;
 use crate::store::db::{changed, Db, Tx};
-use domain::access::Actor;
 use domain::access::Principal;
 use domain::authorization::{decide, Action};
 use domain::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary};
@@ -38,19 +37,19 @@ pub async fn insert_workspace(
     Ok(())
 }
 
-/// A new workspace owned by the actor: an instance admin, or anyone where admins allow it.
-pub async fn create_workspace(db: &Db, actor: &Actor, name: Name) -> AppResult<Uuid> {
-    if !crate::services::instance::may_create_workspace(db, actor.user_id).await? {
+/// A new workspace owned by `by`: an instance admin, or anyone where admins allow it.
+pub async fn create_workspace(db: &Db, by: &Principal, name: Name) -> AppResult<Uuid> {
+    if !crate::services::instance::may_create_workspace(db, by.user).await? {
         return Err(AppError::Forbidden(
             "Only instance admins may create workspaces on this Keyward.".into(),
         ));
     }
     let ws = Uuid::new_v4();
     let mut tx = db.write().await?;
-    insert_workspace(&mut tx, ws, &name, actor.user_id, crate::now()).await?;
+    insert_workspace(&mut tx, ws, &name, by.user, crate::now()).await?;
     let by = Principal {
         workspace: ws,
-        ..actor.principal()
+        ..by.clone()
     };
     audit::record(
         &mut tx,
@@ -168,16 +167,11 @@ pub async fn member_emails(db: &Db, ws: Uuid) -> AppResult<Vec<String>> {
 pub async fn invite(
     db: &Db,
     secret: &ServerSecret,
-    actor: &Actor,
+    by: &Principal,
     email: Email,
     role: Role,
 ) -> AppResult<String> {
-    if !actor.role.may_assign(role) {
-        return Err(AppError::Forbidden(format!(
-            "Your role cannot give the {} role.",
-            role.id()
-        )));
-    }
+    decide(by, Action::Invite { role })?;
     let mut tx = db.write().await?;
     let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email.as_str())
@@ -189,7 +183,7 @@ pub async fn invite(
             let member: Option<(String,)> = sqlx::query_as(
                 "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2",
             )
-            .bind(actor.workspace_id.to_string())
+            .bind(by.workspace.to_string())
             .bind(&id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -209,7 +203,7 @@ pub async fn invite(
             sqlx::query(
                 "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(actor.workspace_id.to_string())
+            .bind(by.workspace.to_string())
             .bind(&id)
             .bind(role.id())
             .bind(now)
@@ -224,10 +218,10 @@ pub async fn invite(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(Uuid::new_v4().to_string())
-    .bind(actor.workspace_id.to_string())
+    .bind(by.workspace.to_string())
     .bind(&user)
     .bind(secret.digest(&token))
-    .bind(actor.user_id.to_string())
+    .bind(by.user.to_string())
     .bind(now + crate::services::accounts::INVITATION_LIFETIME)
     .bind(role.id())
     .execute(&mut *tx)
@@ -235,7 +229,7 @@ pub async fn invite(
     audit::record(
         &mut tx,
         audit::event(
-            &actor.principal(),
+            by,
             "member.invited",
             format!("user:{user}"),
             format!("{email} as {role}"),
@@ -335,11 +329,11 @@ pub async fn answer_invitation(
     Ok(accept.then_some(ws))
 }
 
-/// Cancels `user`'s pending invitation to the actor's workspace: their unused links stop
+/// Cancels `user`'s pending invitation to `by`'s workspace: their unused links stop
 /// working, and an account created by the invitation that never signed in leaves the
 /// workspace. The same for new and existing addresses.
-pub async fn cancel_invitation(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
-    let ws = actor.workspace_id.to_string();
+pub async fn cancel_invitation(db: &Db, by: &Principal, user: Uuid) -> AppResult<()> {
+    let ws = by.workspace.to_string();
     let mut tx = db.write().await?;
     let cancelled = sqlx::query(
         "DELETE FROM invitations WHERE workspace_id = $1 AND user_id = $2 AND used_at IS NULL",
@@ -364,7 +358,7 @@ pub async fn cancel_invitation(db: &Db, actor: &Actor, user: Uuid) -> AppResult<
     audit::record(
         &mut tx,
         audit::event(
-            &actor.principal(),
+            by,
             "member.invitation_cancelled",
             format!("user:{user}"),
             String::new(),
@@ -435,18 +429,20 @@ async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
 }
 
 /// Changes a member's role. Only owners touch owners; the last owner stays an owner.
-pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppResult<()> {
+pub async fn change_role(db: &Db, by: &Principal, user: Uuid, role: Role) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
-    lock_workspace(&mut tx, actor.workspace_id).await?;
-    let current = member_role(&mut tx, actor.workspace_id, user).await?;
-    if !actor.role.may_assign(role) || !actor.role.may_assign(current) {
-        return Err(AppError::Forbidden(
-            "Only owners can change who is an owner.".into(),
-        ));
-    }
+    lock_workspace(&mut tx, by.workspace).await?;
+    let current = member_role(&mut tx, by.workspace, user).await?;
+    decide(
+        by,
+        Action::ChangeRole {
+            from: current,
+            to: role,
+        },
+    )?;
     if current == Role::Owner
         && role != Role::Owner
-        && owner_count(&mut tx, actor.workspace_id).await? <= 1
+        && owner_count(&mut tx, by.workspace).await? <= 1
     {
         return Err(AppError::Conflict(
             "The last owner cannot be demoted.".into(),
@@ -454,14 +450,14 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
     }
     sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
         .bind(role.id())
-        .bind(actor.workspace_id.to_string())
+        .bind(by.workspace.to_string())
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
     audit::record(
         &mut tx,
         audit::event(
-            &actor.principal(),
+            by,
             "member.role_changed",
             format!("user:{user}"),
             format!("{current} -> {role}"),
@@ -473,29 +469,25 @@ pub async fn change_role(db: &Db, actor: &Actor, user: Uuid, role: Role) -> AppR
 }
 
 /// Removes a member and revokes every key they own in the workspace, in one transaction.
-pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> {
+pub async fn remove_member(db: &Db, by: &Principal, user: Uuid) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
-    lock_workspace(&mut tx, actor.workspace_id).await?;
-    let current = member_role(&mut tx, actor.workspace_id, user).await?;
-    if !actor.role.may_assign(current) {
-        return Err(AppError::Forbidden(
-            "Only owners can remove an owner.".into(),
-        ));
-    }
-    if current == Role::Owner && owner_count(&mut tx, actor.workspace_id).await? <= 1 {
+    lock_workspace(&mut tx, by.workspace).await?;
+    let current = member_role(&mut tx, by.workspace, user).await?;
+    decide(by, Action::RemoveMember { role: current })?;
+    if current == Role::Owner && owner_count(&mut tx, by.workspace).await? <= 1 {
         return Err(AppError::Conflict(
             "The last owner cannot be removed.".into(),
         ));
     }
     sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
-        .bind(actor.workspace_id.to_string())
+        .bind(by.workspace.to_string())
         .bind(user.to_string())
         .execute(&mut *tx)
         .await?;
     audit::record(
         &mut tx,
         audit::event(
-            &actor.principal(),
+            by,
             "member.removed",
             format!("user:{user}"),
             format!("was {current}"),
@@ -504,7 +496,7 @@ pub async fn remove_member(db: &Db, actor: &Actor, user: Uuid) -> AppResult<()> 
     .await?;
     revoke_keys(
         &mut tx,
-        &actor.principal(),
+        by,
         KeysOf::Owner(user),
         "owner removed from workspace",
     )
@@ -1017,7 +1009,7 @@ pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
     })
 }
 
-pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
+pub async fn set_policy(db: &Db, by: &Principal, p: &Policy) -> AppResult<()> {
     if p.max_lifetime_days
         .is_some_and(|d| !(1..=3650).contains(&d))
     {
@@ -1041,15 +1033,15 @@ pub async fn set_policy(db: &Db, actor: &Actor, p: &Policy) -> AppResult<()> {
     .bind(i64::from(p.allow_agent_keys))
     .bind(i64::from(p.legacy_transports))
     .bind(p.rate_limit_per_minute)
-    .bind(actor.workspace_id.to_string())
+    .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
         audit::event(
-            &actor.principal(),
+            by,
             "policy.changed",
-            format!("workspace:{}", actor.workspace_id),
+            format!("workspace:{}", by.workspace),
             format!("{p:?}"),
         ),
     )

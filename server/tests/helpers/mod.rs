@@ -317,7 +317,7 @@ impl TestApp {
         keyward_core::services::workspaces::invite(
             &self.state.db,
             &self.state.secret,
-            &owner,
+            &owner.principal(),
             Email::parse(email).unwrap(),
             Role::parse(role).unwrap(),
         )
@@ -344,7 +344,7 @@ impl TestApp {
         let owner = self.owner_actor().await;
         keyward_core::services::workspaces::change_role(
             &self.state.db,
-            &owner,
+            &owner.principal(),
             self.user_id(email).await,
             Role::parse(role).unwrap(),
         )
@@ -356,7 +356,7 @@ impl TestApp {
         let owner = self.owner_actor().await;
         keyward_core::services::workspaces::remove_member(
             &self.state.db,
-            &owner,
+            &owner.principal(),
             self.user_id(email).await,
         )
         .await
@@ -624,7 +624,7 @@ impl TestApp {
         };
         actor.workspace_id = keyward_core::services::workspaces::create_workspace(
             db,
-            &actor,
+            &actor.principal(),
             Name::parse("Name", "Other").unwrap(),
         )
         .await
