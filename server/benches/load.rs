@@ -82,23 +82,6 @@ async fn throughput(
 /// Requests whose bookkeeping was queued (authenticated, not marked as smoke tests).
 static RECORDED: AtomicU64 = AtomicU64::new(0);
 
-/// Waits until the access-log writer has caught up, so no cell pays for the one before;
-/// returns the rows written.
-async fn settle(db: &keyward_core::store::db::Db) -> i64 {
-    let mut last = -1;
-    loop {
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_access_log")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        if rows == last {
-            return rows;
-        }
-        last = rows;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let target_keys: usize = common::env_or("KEYWARD_BENCH_KEYS", 1_000_000);
@@ -123,7 +106,7 @@ async fn main() {
     throughput(&bare, &[], 1, concurrency).await;
     throughput(&me, &with_key, 1, concurrency).await;
     throughput(&me, &unrecorded, 1, concurrency).await;
-    settle(db).await;
+    common::settle(db).await;
 
     // One round: the three cells side by side, so a noisy neighbour touches all alike.
     let measure = |rounds: usize| {
@@ -133,7 +116,7 @@ async fn main() {
             for _ in 0..rounds {
                 b.push(throughput(bare, &[], seconds, concurrency).await);
                 a.push(throughput(me, with_key, seconds, concurrency).await);
-                settle(db).await;
+                common::settle(db).await;
                 u.push(throughput(me, unrecorded, seconds, concurrency).await);
             }
             // Every round's figures, to show the spread the medians hide.
@@ -148,7 +131,7 @@ async fn main() {
     bench.add_keys(999, target_keys - 1).await;
     let fill = started.elapsed();
     let (b2, a2, u2) = measure(rounds).await;
-    let logged = settle(db).await;
+    let logged = common::settle(db).await;
     let recorded = RECORDED.load(Ordering::Relaxed) as i64;
     println!(
         "Keyward load benchmark ({:?}, {concurrency} clients, {rounds} × {seconds} s per cell, medians)",

@@ -51,6 +51,7 @@ impl Application {
             .site_addr(address)
             .build();
         tokio::spawn(housekeeping(db.clone()));
+        tokio::spawn(db.clone().watch_readiness());
         let trusted_proxies = domain::network::TrustedProxies::parse(
             config.trusted_proxies.iter().map(String::as_str),
         )
@@ -206,16 +207,19 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             middleware::security_headers,
         ));
 
+    // A handler that waits on the database gives up after 30 s. Probes and files wait on
+    // nothing (readiness is read from memory), so they are spared the timer.
+    let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(30),
+    );
     // The machine API is routed first and stands outside the console's layers: it reads no
     // session (but for the token exchange, which has the session layer of its own) and its
     // gate sets the same security headers itself.
     api::router(state, config, sessions, https)
+        .layer(timeout)
         .merge(files)
-        .fallback_service(console)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+        .fallback_service(console.layer(timeout))
 }
 
 /// `keyward setup`: the first workspace and owner, without a browser.

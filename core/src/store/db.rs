@@ -4,6 +4,7 @@
 use crate::store::changes::Changes;
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,7 +79,12 @@ pub struct Db {
     copy: Option<sqlx::PgPool>,
     backend: Backend,
     changes: Arc<Changes>,
+    /// Whether the last readiness check reached the database ([`Db::watch_readiness`]).
+    ready: Arc<AtomicBool>,
 }
+
+/// How often the database's readiness is checked, and how long one check may take.
+pub const READINESS_EVERY: Duration = Duration::from_millis(500);
 
 /// SQLite connection settings: WAL for concurrent readers, foreign keys, and writers that
 /// wait for the lock instead of failing at once. `synchronous` decides what a power cut
@@ -153,6 +159,8 @@ impl Db {
             copy,
             backend,
             changes: changes.clone(),
+            // It just answered: connecting and migrating went through it.
+            ready: Arc::new(AtomicBool::new(true)),
         };
         db.migrate().await?;
         match backend {
@@ -241,9 +249,32 @@ impl Db {
         &self.changes
     }
 
-    /// Whether the database answers (for `/readyz`).
+    /// Whether the database answers now.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Whether the database answered its last readiness check, at most [`READINESS_EVERY`]
+    /// (plus one check's length) ago. `/readyz` answers from this rather than pinging per probe,
+    /// so a probe costs no database round trip and a flood of probes cannot occupy the pool.
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Checks the database every [`READINESS_EVERY`] until the pool closes; a check that takes
+    /// longer than that counts as a failure (an unreachable database otherwise waits out the
+    /// pool's acquire timeout).
+    pub async fn watch_readiness(self) {
+        loop {
+            tokio::select! {
+                _ = self.closed() => return,
+                _ = tokio::time::sleep(READINESS_EVERY) => {}
+            }
+            let ok = tokio::time::timeout(READINESS_EVERY, self.ping())
+                .await
+                .unwrap_or(false);
+            self.ready.store(ok, Ordering::Relaxed);
+        }
     }
 
     /// Completes once the database is closed (the application stopped).

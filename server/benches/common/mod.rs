@@ -18,8 +18,26 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 #[allow(dead_code)] // each benchmark uses some of it
 pub fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Waits until the access-log writer has caught up, so no cell pays for the one before;
+/// returns the rows written.
+#[allow(dead_code)] // each benchmark uses some of it
+pub async fn settle(db: &keyward_core::store::db::Db) -> i64 {
+    let mut last = -1;
+    loop {
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_access_log")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if rows == last {
+            return rows;
+        }
+        last = rows;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// A served application on a temporary SQLite file (or `DATABASE_URL`), its owner's

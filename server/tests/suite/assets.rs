@@ -98,3 +98,41 @@ async fn assets_are_served_precompressed_and_cached_by_their_hashed_names() {
     assert_eq!(header(&res, CONTENT_ENCODING), None);
     std::fs::remove_dir_all(site).unwrap();
 }
+
+/// Readiness is the database's as last checked in the background: a probe needs no
+/// connection of its own, so probes answer at once even while every connection is busy; and
+/// when the database stops answering (here: its pool held for longer than a check may take),
+/// probes turn to 503 within about a second, and back once it answers again.
+#[tokio::test]
+async fn readiness_follows_the_database_without_touching_it() {
+    use crate::helpers::eventually_within;
+    use std::time::{Duration, Instant};
+    let app = helpers::spawn_app().await;
+    let status = |app: &helpers::TestApp| {
+        let url = app.url("/readyz");
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&app).await, 200);
+    let pool = app.state.db.pool();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    let asked = Instant::now();
+    let first = status(&app).await;
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "a probe waited {:?} for the database",
+        asked.elapsed()
+    );
+    assert_eq!(first, 200, "the last check had succeeded");
+    eventually_within("readiness to fail", Duration::from_secs(3), || async {
+        status(&app).await == 503
+    })
+    .await;
+    drop(held);
+    eventually_within("readiness to recover", Duration::from_secs(3), || async {
+        status(&app).await == 200
+    })
+    .await;
+}

@@ -1,0 +1,315 @@
+//! What the machine API costs a caller, measured from outside the process as a user would:
+//! an external load generator (`wrk`) against the served binary's routes, side by side with
+//! a bare axum route (a tiny router with no layers, on the same runtime and allocator, in the
+//! same process) as the true baseline. The same cells also run with in-process clients.
+//!
+//! Cells: the bare route, `GET /healthz`, `GET /readyz`, `GET /api/v1/me` with a valid key,
+//! and the same with a secret whose checksum is wrong (refused before any lookup). Rounds
+//! alternate the cells so a noisy neighbour touches all alike; the report gives medians of
+//! requests per second, p99 latency and server CPU per answer (from `/proc/self/stat`: the
+//! load generator is another process, so everything this process spends is the server's),
+//! each against the bare route and against `/healthz`. Finally it checks the access log holds
+//! one row per authenticated request.
+//!
+//! Run: `.ci/bench wire` (installs wrk), or `cargo bench -p server --bench wire` with wrk on
+//! PATH. Optional: `KEYWARD_BENCH_SECONDS=3`, `KEYWARD_BENCH_ROUNDS=5`,
+//! `KEYWARD_BENCH_CONCURRENCY=32`, `KEYWARD_BENCH_THREADS=2` (wrk's), `DATABASE_URL=postgres://…`.
+//! To profile one cell: `KEYWARD_BENCH_CELL=3` (its row number, from 0) runs only that cell,
+//! from outside, which `perf record` can then watch alone.
+
+mod common;
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One measured run of one cell.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    per_second: f64,
+    p99_ms: f64,
+    cpu_us_per_answer: f64,
+    answers: u64,
+}
+
+/// This process's CPU time so far (user + system), in seconds.
+fn cpu_seconds(ticks_per_second: f64) -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / ticks_per_second
+}
+
+fn ticks_per_second() -> f64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output();
+    out.ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// A wrk duration such as `812.00us`, `1.20ms` or `2.00s`, in milliseconds.
+fn millis(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+/// One route under load: where, with which credential, and whether it is meant to be refused.
+struct Cell {
+    name: &'static str,
+    url: String,
+    token: Option<String>,
+    refused: bool,
+}
+
+/// Runs wrk against a cell and reads requests per second, p99 and the answer count.
+fn wrk(cell: &Cell, seconds: u64, threads: usize, connections: usize) -> Sample {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "--latency",
+        "-t",
+        &threads.to_string(),
+        "-c",
+        &connections.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+    ]);
+    if let Some(token) = &cell.token {
+        cmd.args(["-H", &format!("X-Keyward-Api-Token: {token}")]);
+    }
+    let out = cmd.arg(&cell.url).output().expect(
+        "wrk runs (install it with `apt-get install wrk`, or run the benchmark as `.ci/bench wire`)",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrk failed: {text}");
+    assert_eq!(
+        text.contains("Non-2xx"),
+        cell.refused,
+        "{}: unexpected answers: {text}",
+        cell.name
+    );
+    let mut sample = Sample::default();
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("Requests/sec:") {
+            sample.per_second = rest.trim().parse().unwrap();
+        } else if let Some(rest) = line.strip_prefix("99%") {
+            sample.p99_ms = millis(rest.trim());
+        } else if line.contains(" requests in ") {
+            sample.answers = line.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    }
+    assert!(sample.answers > 0, "wrk answered nothing: {text}");
+    sample
+}
+
+/// The same cell with `connections` in-process clients (reqwest, one runtime with the server).
+async fn in_process(cell: &Cell, seconds: u64, connections: usize) -> Sample {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, done) = (client.clone(), cell.url.clone(), done.clone());
+        let (token, refused) = (cell.token.clone(), cell.refused);
+        tasks.push(tokio::spawn(async move {
+            let mut slowest = Vec::new();
+            while Instant::now() < deadline {
+                let mut req = client.get(&url);
+                if let Some(token) = &token {
+                    req = req.header("x-keyward-api-token", token);
+                }
+                let sent = Instant::now();
+                let res = req.send().await.expect("an answer");
+                assert_eq!(res.status().is_success(), !refused, "{url}");
+                let _ = res.bytes().await;
+                slowest.push(sent.elapsed());
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            slowest
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    latencies.sort_unstable();
+    let answers = done.load(Ordering::Relaxed);
+    Sample {
+        per_second: answers as f64 / started.elapsed().as_secs_f64(),
+        p99_ms: latencies[latencies.len() * 99 / 100].as_secs_f64() * 1000.0,
+        cpu_us_per_answer: f64::NAN,
+        answers,
+    }
+}
+
+fn medians(samples: &[Vec<Sample>]) -> Vec<Sample> {
+    samples
+        .iter()
+        .map(|s| Sample {
+            per_second: common::median(s.iter().map(|x| x.per_second).collect()),
+            p99_ms: common::median(s.iter().map(|x| x.p99_ms).collect()),
+            cpu_us_per_answer: common::median(s.iter().map(|x| x.cpu_us_per_answer).collect()),
+            answers: s.iter().map(|x| x.answers).sum(),
+        })
+        .collect()
+}
+
+fn report(title: &str, cells: &[Cell], m: &[Sample]) {
+    let (bare, healthz) = (m[0], m[1]);
+    println!("{title}");
+    println!(
+        "  {:<32} {:>9} {:>7} {:>8} {:>9} {:>9} {:>8} {:>8}",
+        "cell", "req/s", "/bare", "/healthz", "p99 ms", "p99/bare", "CPU µs", "CPU/bare"
+    );
+    for (cell, s) in cells.iter().zip(m) {
+        println!(
+            "  {:<32} {:>9.0} {:>7.2} {:>8.2} {:>9.3} {:>9.2} {:>8.1} {:>8.2}",
+            cell.name,
+            s.per_second,
+            s.per_second / bare.per_second,
+            s.per_second / healthz.per_second,
+            s.p99_ms,
+            s.p99_ms / bare.p99_ms,
+            s.cpu_us_per_answer,
+            s.cpu_us_per_answer / bare.cpu_us_per_answer,
+        );
+    }
+}
+
+fn main() {
+    let seconds: u64 = common::env_or("KEYWARD_BENCH_SECONDS", 3);
+    let rounds: usize = common::env_or("KEYWARD_BENCH_ROUNDS", 5);
+    let connections: usize = common::env_or("KEYWARD_BENCH_CONCURRENCY", 32);
+    let threads: usize = common::env_or("KEYWARD_BENCH_THREADS", 2);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bench = runtime.block_on(common::Bench::start());
+    // The baseline: the same runtime and allocator, no layers at all.
+    let bare_addr = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bare = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
+        addr
+    });
+    let base = bench.base.clone();
+    // The same secret with its last checksum character changed: well formed, refused unread.
+    let mut bad = bench.secret.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'A' { 'B' } else { 'A' });
+    let cell = |name, url: String, token: Option<&str>, refused| Cell {
+        name,
+        url,
+        token: token.map(str::to_string),
+        refused,
+    };
+    let cells = [
+        cell(
+            "bare axum route",
+            format!("http://{bare_addr}/"),
+            None,
+            false,
+        ),
+        cell("GET /healthz", format!("{base}/healthz"), None, false),
+        cell("GET /readyz", format!("{base}/readyz"), None, false),
+        cell(
+            "GET /api/v1/me (valid key)",
+            format!("{base}/api/v1/me"),
+            Some(&bench.secret),
+            false,
+        ),
+        cell(
+            "GET /api/v1/me (wrong checksum)",
+            format!("{base}/api/v1/me"),
+            Some(&bad),
+            true,
+        ),
+    ];
+    /// The cell whose answers are recorded in the access log.
+    const AUTHENTICATED: usize = 3;
+    let ticks = ticks_per_second();
+    let db = bench.state.db.clone();
+
+    // Warm every path, then settle the access log.
+    for c in &cells {
+        wrk(c, 1, threads, connections);
+    }
+    let before = runtime.block_on(common::settle(&db));
+    let mut recorded = 0u64;
+
+    if let Ok(only) = std::env::var("KEYWARD_BENCH_CELL") {
+        let c = &cells[only.parse::<usize>().expect("a cell number")];
+        let s = wrk(c, seconds * rounds as u64, threads, connections);
+        println!(
+            "{}: {:.0} req/s, p99 {:.3} ms",
+            c.name, s.per_second, s.p99_ms
+        );
+        return;
+    }
+    let mut external: Vec<Vec<Sample>> = vec![Vec::new(); cells.len()];
+    let mut internal: Vec<Vec<Sample>> = vec![Vec::new(); cells.len()];
+    for _ in 0..rounds {
+        for (i, c) in cells.iter().enumerate() {
+            let cpu = cpu_seconds(ticks);
+            let mut s = wrk(c, seconds, threads, connections);
+            if i == AUTHENTICATED {
+                recorded += s.answers;
+                // The bookkeeping of these answers is part of their cost: wait for it.
+                runtime.block_on(common::settle(&db));
+            }
+            s.cpu_us_per_answer = (cpu_seconds(ticks) - cpu) * 1e6 / s.answers as f64;
+            external[i].push(s);
+        }
+        for (i, c) in cells.iter().enumerate() {
+            let s = runtime.block_on(in_process(c, seconds, connections));
+            if i == AUTHENTICATED {
+                recorded += s.answers;
+                runtime.block_on(common::settle(&db));
+            }
+            internal[i].push(s);
+        }
+    }
+    let logged = runtime.block_on(common::settle(&db)) - before;
+    println!(
+        "Keyward wire benchmark ({:?}; {connections} connections, {rounds} alternating rounds × {seconds} s per cell, medians)",
+        db.backend()
+    );
+    report(
+        &format!("From outside (wrk, {threads} threads); CPU per answer is the server process's"),
+        &cells,
+        &medians(&external),
+    );
+    report(
+        "In process (reqwest clients on the server's runtime; CPU not separable)",
+        &cells,
+        &medians(&internal),
+    );
+    // wrk counts the answers it read before its time ran out; the server also answered (and
+    // logged) what was in flight then, at most one request per connection and run.
+    let in_flight = (connections * rounds) as u64;
+    println!(
+        "  access log: {logged} rows for {recorded} authenticated requests counted by the clients \
+         (up to {in_flight} more were in flight when wrk stopped)"
+    );
+    assert!(
+        (recorded..=recorded + in_flight).contains(&(logged as u64)),
+        "every authenticated request is in the access log, and nothing else"
+    );
+}
