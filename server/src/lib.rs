@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod console_forms;
 pub mod middleware;
+pub mod request_log;
 pub mod startup;
 pub mod telemetry;
 

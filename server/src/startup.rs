@@ -216,10 +216,12 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
     // The machine API is routed first and stands outside the console's layers: it reads no
     // session (but for the token exchange, which has the session layer of its own) and its
     // gate sets the same security headers itself.
+    let log = axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_requests);
     api::router(state, config, sessions, https)
         .layer(timeout)
+        .layer(log.clone())
         .merge(files)
-        .fallback_service(console.layer(timeout))
+        .fallback_service(console.layer(timeout).layer(log))
 }
 
 /// `keyward setup`: the first workspace and owner, without a browser.

@@ -27,6 +27,7 @@ fn capture() -> &'static Captured {
         let writer = logs.clone();
         tracing_subscriber::fmt()
             .with_env_filter("trace")
+            .with_ansi(false)
             .with_writer(move || writer.clone())
             .init();
         logs
@@ -82,5 +83,30 @@ async fn no_secret_appears_in_any_log_line() {
     assert!(
         !text.contains(helpers::OWNER_PASSWORD),
         "a password reached the logs"
+    );
+
+    // Every request has its line: the matched route, the caller's key id, never what was sent.
+    let key_id = &canary[7..15];
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("keyward::request"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.contains("route=\"/api/v1/me\"")
+            && l.contains(&format!("key_id=\"{key_id}\""))
+            && l.contains("status=200")
+            && l.contains("principal=\"service\"")),
+        "no request line names the canary's key: {lines:#?}"
+    );
+    // The secret sent as a query parameter is a 401 line whose route is the pattern.
+    assert!(
+        lines.iter().any(|l| l.contains("status=401")),
+        "no line for the refused request"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.contains('?') && l.contains("request_id=")),
+        "a request line holds a query string or lacks its id: {lines:#?}"
     );
 }

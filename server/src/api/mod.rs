@@ -29,8 +29,7 @@ use keyward_core::services::usage::{Access, Refusal as RefusedUse, UsageRecorder
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// The id every API response carries, also in the error body.
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use crate::request_log::{RequestId, Who, REQUEST_ID};
 /// Marks the credential tester's own requests, which skip the bookkeeping.
 const SMOKE_TEST: HeaderName =
     HeaderName::from_static(keyward_core::services::tester::SMOKE_HEADER);
@@ -163,13 +162,13 @@ pub fn router(
 /// answers preflights, turns every failure — ours or the framework's (404, 405, 413, 415,
 /// 422) — into the JSON error body, and on declared routes checks the credential first.
 ///
-/// Request ids and CORS are written here rather than by tower-http's `SetRequestIdLayer` and
-/// `CorsLayer`: every machine request passes this one function, and the error body must carry
-/// the same id as the header, and the preflight answer depends on the same origin check. Two
-/// more layers (each a boxed service in axum's router) would sit on the product's hot path
-/// (`cargo bench -p server --bench router`) to save about twenty lines of headers.
+/// CORS is written here rather than by tower-http's `CorsLayer`: every machine request passes
+/// this one function, and the preflight answer depends on the same origin check. One more
+/// layer (a boxed service in axum's router) would sit on the product's hot path
+/// (`.ci/bench wire`) to save about twenty lines of headers. The request id is the request
+/// log's ([`RequestId`]), so the log line, the header and the error body agree.
 async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
-    let request_id = new_request_id();
+    let request_id = RequestId::of(&req);
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -186,13 +185,13 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         next.run(req).await
     };
     if res.status().is_client_error() || res.status().is_server_error() {
-        res = render_error(res, request_id.to_str().unwrap_or_default()).await;
+        res = render_error(res, request_id.as_str()).await;
     }
     let h = res.headers_mut();
     if let Some(o) = origin {
         cors_headers(h, o);
     }
-    h.insert(REQUEST_ID, request_id);
+    h.insert(REQUEST_ID, request_id.0);
     crate::middleware::set_security_headers(h, crate::middleware::Surface::Api, gate.api.https);
     res
 }
@@ -216,14 +215,6 @@ fn preflight(allowed: bool) -> Response {
         );
     }
     res
-}
-
-/// A fresh request id. It is not a secret, so it comes from the thread-local generator
-/// rather than from a system call per request.
-fn new_request_id() -> HeaderValue {
-    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).expect("a UUID is ASCII")
 }
 
 fn cors_headers(h: &mut axum::http::HeaderMap, origin: HeaderValue) {
@@ -317,11 +308,21 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
         }
         Err((e, None)) => return e.into_response(),
     };
+    // Who called, for the request log line, whatever the answer.
+    let who = Who {
+        principal: caller.grant.kind.id(),
+        key_id: caller.key.as_ref().map(|k| k.key_id.clone()),
+        user_id: Some(caller.user),
+    };
+    let answer = |mut res: Response, who: Who| {
+        res.extensions_mut().insert(who);
+        res
+    };
     if let Err(refusal) = authorize(&caller.grant, &route.requirement, target) {
         if let Some(key) = &caller.key {
             refuse(&key.key_id, "FORBIDDEN", StatusCode::FORBIDDEN);
         }
-        return refused(refusal).into_response();
+        return answer(refused(refusal).into_response(), who);
     }
     let mut limit_headers = None;
     let mut access = None;
@@ -342,7 +343,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
             }
             .into_response();
             rate_limit::write_headers(&decision, res.headers_mut());
-            return res;
+            return answer(res, who);
         }
         limit_headers = Some(decision);
         let smoke = req
@@ -388,7 +389,7 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
     }
     req.extensions_mut().insert(caller);
     let started = std::time::Instant::now();
-    let mut res = next.run(req).await;
+    let mut res = answer(next.run(req).await, who);
     if let Some(d) = limit_headers {
         rate_limit::write_headers(&d, res.headers_mut());
     }

@@ -104,3 +104,73 @@ fn admin_grant_makes_an_account_an_instance_admin() {
         1
     );
 }
+
+/// `KEYWARD_LOG_FORMAT=json`: the served binary writes one JSON object per line, and each
+/// answered request has its line with the matched route and status, never the query.
+#[test]
+fn request_logs_are_json_lines_on_request() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("keyward-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .env("DATABASE_URL", &db)
+        .env("KEYWARD_SECRET", "cli-test-secret-cli-test-secret-0123456")
+        .env("KEYWARD_ADDR", "127.0.0.1:0")
+        .env("KEYWARD_LOG_FORMAT", "json")
+        .env("LEPTOS_SITE_ROOT", dir.display().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server says where it listens")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("Keyward is running at ") {
+            break a.to_string();
+        }
+    };
+    let status = plain::get(&format!("{address}/api/v1/me?key=kw_svc_nope"));
+    assert_eq!(status, 401);
+    let line = loop {
+        let line = lines.next().expect("a request line").unwrap();
+        if line.contains("keyward::request") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(entry["route"], "/api/v1/me", "{entry}");
+    assert_eq!(entry["status"], 401, "{entry}");
+    assert_eq!(entry["method"], "GET", "{entry}");
+    assert_eq!(
+        entry["request_id"].as_str().map(str::len),
+        Some(36),
+        "{entry}"
+    );
+    assert!(!line.contains("nope"), "the query reached the log: {line}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+mod plain {
+    /// A plain HTTP/1.1 GET on its own connection, for tests outside any async runtime: the
+    /// answer's status.
+    pub fn get(url: &str) -> u16 {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer[9..12].parse().unwrap()
+    }
+}
