@@ -14,6 +14,8 @@
 //! Run: `.ci/bench wire` (installs wrk), or `cargo bench -p server --bench wire` with wrk on
 //! PATH. Optional: `KEYWARD_BENCH_SECONDS=3`, `KEYWARD_BENCH_ROUNDS=5`,
 //! `KEYWARD_BENCH_CONCURRENCY=32`, `KEYWARD_BENCH_THREADS=2` (wrk's), `DATABASE_URL=postgres://…`.
+//! `KEYWARD_BENCH_LOG=1` logs as a deployment does (info, the request log included), to a sink,
+//! to show what the log lines cost.
 //! To profile one cell: `KEYWARD_BENCH_CELL=3` (its row number, from 0) runs only that cell,
 //! from outside, which `perf record` can then watch alone.
 
@@ -199,6 +201,12 @@ fn main() {
     let rounds: usize = common::env_or("KEYWARD_BENCH_ROUNDS", 5);
     let connections: usize = common::env_or("KEYWARD_BENCH_CONCURRENCY", 32);
     let threads: usize = common::env_or("KEYWARD_BENCH_THREADS", 2);
+    if std::env::var("KEYWARD_BENCH_LOG").is_ok_and(|v| v == "1") {
+        tracing_subscriber::fmt()
+            .with_env_filter("info,sqlx=warn")
+            .with_writer(std::io::sink)
+            .init();
+    }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let bench = runtime.block_on(common::Bench::start());
     // The baseline: the same runtime and allocator, no layers at all.

@@ -4,14 +4,15 @@
 //! The line is built from what the router matched (`/invite/{token}`, never the token) and
 //! what the gate learned; it never holds a path as sent, a query string, a header, a cookie
 //! or a body, so no secret can reach it. Probes and static files are not logged.
-//! The request id is made here, once, and reused by the API's error bodies and headers.
+//! The request id is made here, once ([`Pending::begin`]), and reused by the API's error bodies
+//! and the `X-Request-Id` header.
 
 use app::request::state::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 use uuid::Uuid;
 
@@ -32,14 +33,6 @@ impl RequestId {
             HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
                 .expect("a UUID is ASCII"),
         )
-    }
-
-    /// The id of `req`, made by [`log_requests`], or a fresh one where no log layer runs.
-    pub fn of(req: &Request) -> RequestId {
-        req.extensions()
-            .get::<RequestId>()
-            .cloned()
-            .unwrap_or_else(RequestId::new)
     }
 
     pub fn as_str(&self) -> &str {
@@ -63,35 +56,73 @@ pub struct Who {
     pub user_id: Option<Uuid>,
 }
 
-/// Logs the request once it is answered (target `keyward::request`, level info).
+/// A request being answered: what its log line needs from the request, taken before the
+/// request is handed on. Nothing but the id is taken when the line is filtered out, so the
+/// log costs the hot path nothing it does not write.
+pub struct Pending {
+    started: Instant,
+    id: RequestId,
+    /// Method, matched route and client address; `None` when the line is not logged.
+    seen: Option<(Method, Option<MatchedPath>, Option<IpAddr>)>,
+}
+
+impl Pending {
+    /// Starts the line of `req` and gives it its id.
+    pub fn begin(state: &AppState, req: &mut Request) -> Pending {
+        let id = RequestId::new();
+        req.extensions_mut().insert(id.clone());
+        let seen = tracing::enabled!(target: "keyward::request", tracing::Level::INFO).then(|| {
+            let address = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| state.client_address(c.0.ip(), req.headers()));
+            (
+                req.method().clone(),
+                req.extensions().get::<MatchedPath>().cloned(),
+                address,
+            )
+        });
+        Pending {
+            started: Instant::now(),
+            id,
+            seen,
+        }
+    }
+
+    /// This request's id.
+    pub fn id(&self) -> &RequestId {
+        &self.id
+    }
+
+    /// Marks the answer with the request id and writes the line (target `keyward::request`,
+    /// level info).
+    pub fn finish(self, res: &mut Response) {
+        res.headers_mut().insert(REQUEST_ID, self.id.0.clone());
+        let Some((method, route, address)) = self.seen else {
+            return;
+        };
+        let who = res.extensions().get::<Who>();
+        tracing::info!(
+            target: "keyward::request",
+            request_id = self.id.as_str(),
+            method = method.as_str(),
+            route = route.as_ref().map_or("-", MatchedPath::as_str),
+            status = res.status().as_u16(),
+            latency_us = self.started.elapsed().as_micros() as u64,
+            principal = who.map_or("-", |w| w.principal),
+            key_id = who.and_then(|w| w.key_id.as_deref()).unwrap_or("-"),
+            user_id = who.and_then(|w| w.user_id).map(tracing::field::display),
+            address = address.map(tracing::field::display),
+            "request"
+        );
+    }
+}
+
+/// The request log of the console's routes (the machine API's gate logs its own, with the
+/// same [`Pending`], to spare its hot path a layer).
 pub async fn log_requests(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = RequestId::new();
-    req.extensions_mut().insert(id.clone());
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let address = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| state.client_address(c.0.ip(), req.headers()));
+    let pending = Pending::begin(&state, &mut req);
     let mut res = next.run(req).await;
-    res.headers_mut().insert(REQUEST_ID, id.0.clone());
-    let who = res.extensions().get::<Who>();
-    tracing::info!(
-        target: "keyward::request",
-        request_id = id.as_str(),
-        method = method.as_str(),
-        route = route.as_deref().unwrap_or("-"),
-        status = res.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
-        principal = who.map_or("-", |w| w.principal),
-        key_id = who.and_then(|w| w.key_id.as_deref()).unwrap_or("-"),
-        user_id = who.and_then(|w| w.user_id).map(tracing::field::display),
-        address = address.map(tracing::field::display),
-        "request"
-    );
+    pending.finish(&mut res);
     res
 }

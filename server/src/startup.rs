@@ -219,7 +219,6 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
     let log = axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_requests);
     api::router(state, config, sessions, https)
         .layer(timeout)
-        .layer(log.clone())
         .merge(files)
         .fallback_service(console.layer(timeout).layer(log))
 }

@@ -29,7 +29,7 @@ use keyward_core::services::usage::{Access, Refusal as RefusedUse, UsageRecorder
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::request_log::{RequestId, Who, REQUEST_ID};
+use crate::request_log::{Pending, Who};
 /// Marks the credential tester's own requests, which skip the bookkeeping.
 const SMOKE_TEST: HeaderName =
     HeaderName::from_static(keyward_core::services::tester::SMOKE_HEADER);
@@ -165,10 +165,11 @@ pub fn router(
 /// CORS is written here rather than by tower-http's `CorsLayer`: every machine request passes
 /// this one function, and the preflight answer depends on the same origin check. One more
 /// layer (a boxed service in axum's router) would sit on the product's hot path
-/// (`.ci/bench wire`) to save about twenty lines of headers. The request id is the request
-/// log's ([`RequestId`]), so the log line, the header and the error body agree.
-async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
-    let request_id = RequestId::of(&req);
+/// (`.ci/bench wire`) to save about twenty lines of headers. The gate also writes the request's
+/// log line ([`Pending`]), so the log line, the `X-Request-Id` header and the error body share
+/// one id, and the API needs no log layer of its own.
+async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    let pending = Pending::begin(&gate.api.app, &mut req);
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -185,14 +186,14 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         next.run(req).await
     };
     if res.status().is_client_error() || res.status().is_server_error() {
-        res = render_error(res, request_id.as_str()).await;
+        res = render_error(res, pending.id().as_str()).await;
     }
     let h = res.headers_mut();
     if let Some(o) = origin {
         cors_headers(h, o);
     }
-    h.insert(REQUEST_ID, request_id.0);
     crate::middleware::set_security_headers(h, crate::middleware::Surface::Api, gate.api.https);
+    pending.finish(&mut res);
     res
 }
 
