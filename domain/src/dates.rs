@@ -14,6 +14,18 @@ pub fn format_utc(unix: i64) -> String {
     )
 }
 
+/// `2026-11-24T09:05:00Z` (RFC 3339, UTC): for machines.
+pub fn format_rfc3339(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
+    let secs = unix.rem_euclid(DAY);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// `2026-11-24`.
 pub fn format_date(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
@@ -102,6 +114,8 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_utc(1_795_998_600), "2026-11-30 00:30 UTC");
         assert_eq!(format_date(951_782_400), "2000-02-29");
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(1_795_998_659), "2026-11-30T00:30:59Z");
     }
 
     #[test]

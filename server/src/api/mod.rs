@@ -34,6 +34,11 @@ use crate::request_log::{Pending, Who};
 const SMOKE_TEST: HeaderName =
     HeaderName::from_static(keyward_core::services::tester::SMOKE_HEADER);
 
+/// Answers to a key that expires within a week say when, so integrators see it coming in
+/// their own logs.
+const KEY_EXPIRES: HeaderName = HeaderName::from_static("keyward-key-expires");
+const EXPIRY_WARNING_SECS: i64 = 7 * domain::dates::DAY;
+
 /// Largest request body the machine API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -224,7 +229,7 @@ fn cors_headers(h: &mut axum::http::HeaderMap, origin: HeaderValue) {
     h.insert(header::VARY, HeaderValue::from_static("origin"));
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-keyward-missing-permissions"),
+        HeaderValue::from_static("x-request-id, ratelimit-limit, ratelimit-remaining, ratelimit-reset, x-keyward-missing-permissions, keyward-key-expires"),
     );
 }
 
@@ -327,7 +332,11 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
     }
     let mut limit_headers = None;
     let mut access = None;
+    let mut expires_soon = None;
     if let Some(key) = &caller.key {
+        expires_soon = key
+            .expires_at
+            .filter(|&at| at - keyward_core::now() <= EXPIRY_WARNING_SECS);
         let limit = key
             .rate_limit_per_minute
             .unwrap_or(key.workspace_rate_limit)
@@ -393,6 +402,11 @@ async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next:
     let mut res = answer(next.run(req).await, who);
     if let Some(d) = limit_headers {
         rate_limit::write_headers(&d, res.headers_mut());
+    }
+    if let Some(at) = expires_soon {
+        if let Ok(v) = HeaderValue::from_str(&domain::dates::format_rfc3339(at)) {
+            res.headers_mut().insert(KEY_EXPIRES, v);
+        }
     }
     if let Some(mut a) = access {
         a.status = res.status().as_u16();

@@ -208,6 +208,38 @@ async fn error_bodies_are_pinned() {
     insta::assert_json_snapshot!("error_bodies", pinned);
 }
 
+/// A key that expires within a week says when on every answer, in RFC 3339; a key with
+/// longer to live, or none, does not.
+#[tokio::test]
+async fn answers_warn_of_a_key_that_expires_within_a_week() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = |expiration: &'static str| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            app.create_key_secret(
+                owner,
+                json!({"name": format!("lives {expiration}"), "permissions": ["applications:read"], "expiration": expiration}),
+            )
+            .await
+        }
+    };
+    let (week, month) = (key("7").await, key("30").await);
+    let res = app.api_get("/api/v1/me", &week).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let header = res.headers()["keyward-key-expires"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = res.json().await.unwrap();
+    let expected = domain::dates::format_rfc3339(body["expires_at"].as_i64().unwrap());
+    assert_eq!(header, expected);
+    assert!(header.ends_with('Z') && header.contains('T'), "{header}");
+    let res = app.api_get("/api/v1/me", &month).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("keyward-key-expires").is_none());
+}
+
 #[tokio::test]
 async fn key_verification_answers_with_codes_not_401s() {
     let app = spawn_app().await;
