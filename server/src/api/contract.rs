@@ -1,6 +1,7 @@
 //! The machine API's bodies as types: what each route takes and answers. Handlers build
 //! these, and the OpenAPI document describes them from the same definitions (`ToSchema`), so
-//! the document cannot name a field the server does not send.
+//! the document cannot name a field the server does not send. Request bodies also serialize,
+//! so tests send them as typed values: a misspelt field does not compile.
 
 use domain::model::{CreateKeyForm, KeyRow};
 use domain::permissions::PermissionSet;
@@ -105,14 +106,14 @@ pub struct ApplicationPage {
 }
 
 /// Creates or renames an application.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationName {
     pub name: String,
 }
 
 /// Replaces an application's content.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationContent {
     pub content: String,
@@ -127,7 +128,7 @@ pub struct AgentList {
 }
 
 /// Registers an agent.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
     pub name: String,
@@ -170,7 +171,7 @@ pub struct TokenPage {
 }
 
 /// Asks whether a secret is valid, and whether it holds `permissions`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The secret to check.
@@ -239,7 +240,7 @@ pub struct IssuedKey<'a> {
 }
 
 /// Rotates one of the caller's keys.
-#[derive(Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
     /// How long the old secret keeps working, in seconds (0: stops now).

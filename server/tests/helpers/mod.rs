@@ -6,6 +6,7 @@ use app::error::ConsoleError;
 use app::request::auth::Actor;
 use app::request::state::AppState;
 use domain::roles::Role;
+use domain::routes::RouteId;
 use domain::validate::{Email, Name, Password};
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
@@ -448,6 +449,41 @@ impl TestApp {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// A request to the declared route `id`: its method and path from the route table, with
+    /// `params` filling the path's `{…}` segments in order, and `secret` as the credential.
+    /// A route that does not exist, or a wrong number of parameters, fails here rather than
+    /// testing a 404.
+    pub fn route(&self, id: RouteId, params: &[&str], secret: &str) -> reqwest::RequestBuilder {
+        let route = domain::routes::ROUTES
+            .iter()
+            .find(|r| r.id == id)
+            .expect("every RouteId is in the table");
+        let mut params = params.iter();
+        let path: Vec<String> = route
+            .path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    params
+                        .next()
+                        .unwrap_or_else(|| panic!("{} needs {segment}", route.path))
+                        .to_string()
+                } else {
+                    segment.to_string()
+                }
+            })
+            .collect();
+        assert!(
+            params.next().is_none(),
+            "{} takes fewer parameters",
+            route.path
+        );
+        let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        self.fresh_client()
+            .request(method, self.url(&path.join("/")))
+            .header("x-keyward-api-token", secret)
     }
 
     pub async fn api_get(&self, path: &str, secret: &str) -> Response {

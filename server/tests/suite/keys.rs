@@ -4,9 +4,11 @@
 
 use crate::helpers;
 use app::pages::api_keys::RevokeKey;
+use domain::routes::RouteId;
 use helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use server::api::contract::ApplicationName;
 
 #[tokio::test]
 async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demoted() {
@@ -35,8 +37,11 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
         )
         .await;
     let create = app
-        .api_post("/api/v1/applications", &secret, json!({"name": "web"}))
-        .await;
+        .route(RouteId::ApplicationsCreate, &[], &secret)
+        .json(&ApplicationName { name: "web".into() })
+        .send()
+        .await
+        .unwrap();
     assert_eq!(create.status(), StatusCode::CREATED);
 
     app.set_role("dev@example.com", "viewer").await;
@@ -48,8 +53,13 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
         .unwrap();
     assert_eq!(me["permissions"], json!(["applications:read"]));
     let refused = app
-        .api_post("/api/v1/applications", &secret, json!({"name": "web2"}))
-        .await;
+        .route(RouteId::ApplicationsCreate, &[], &secret)
+        .json(&ApplicationName {
+            name: "web2".into(),
+        })
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         refused.headers()["x-keyward-missing-permissions"],
@@ -263,14 +273,20 @@ async fn agent_keys_are_bound_to_their_application() {
     let owner = app.setup_owner().await;
     let key = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write", "agents:write"]})).await;
     let a: Value = app
-        .api_post("/api/v1/applications", &key, json!({"name": "a"}))
+        .route(RouteId::ApplicationsCreate, &[], &key)
+        .json(&ApplicationName { name: "a".into() })
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .api_post("/api/v1/applications", &key, json!({"name": "b"}))
+        .route(RouteId::ApplicationsCreate, &[], &key)
+        .json(&ApplicationName { name: "b".into() })
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
@@ -514,14 +530,20 @@ async fn keys_limited_to_one_application_reach_only_it() {
         )
         .await;
     let a: Value = app
-        .api_post("/api/v1/applications", &admin, json!({"name": "a"}))
+        .route(RouteId::ApplicationsCreate, &[], &admin)
+        .json(&ApplicationName { name: "a".into() })
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .api_post("/api/v1/applications", &admin, json!({"name": "b"}))
+        .route(RouteId::ApplicationsCreate, &[], &admin)
+        .json(&ApplicationName { name: "b".into() })
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
