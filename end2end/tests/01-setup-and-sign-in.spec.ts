@@ -14,6 +14,11 @@ test("setup refuses a blank workspace name and stores nothing", async ({ page })
   await page.getByLabel("Password").fill(OWNER.password);
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page.getByRole("alert")).toHaveText("Workspace name is required.");
+  // The refused field is marked and described by the message; the others are not.
+  const workspace = page.getByLabel("Workspace name");
+  await expect(workspace).toHaveAttribute("aria-invalid", "true");
+  await expect(workspace).toHaveAccessibleDescription("Workspace name is required.");
+  await expect(page.getByLabel("Email")).not.toHaveAttribute("aria-invalid", "true");
   await expect(page).toHaveURL(/\/setup$/);
 });
 

@@ -24,6 +24,36 @@ where
     }
 }
 
+/// Whether the last run of `action` was refused because of the field labelled `label`: for
+/// `aria-invalid="true"` and `aria-describedby` pointing at the [`ActionError`] with `error_id`,
+/// so a screen reader reads the reason with the field.
+pub fn field_fault<I, O>(
+    action: ServerAction<I>,
+    label: &'static str,
+    error_id: &'static str,
+) -> (
+    impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static,
+    impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static,
+)
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let at_fault = move || {
+        action
+            .value()
+            .with(|v| matches!(v, Some(Err(e)) if e.concerns(label)))
+    };
+    (
+        move || at_fault().then_some("true"),
+        move || at_fault().then_some(error_id),
+    )
+}
+
 /// A unix time for people, `—` when absent.
 pub fn when(t: Option<i64>) -> String {
     t.map(domain::dates::format_utc)

@@ -4,7 +4,7 @@
 // the code its `#[server]` macro generates is out of reach of an attribute on the function.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::{focus_by_id, focus_when_shown, when, ActionError, Pager};
+use crate::components::{field_fault, focus_by_id, focus_when_shown, when, ActionError, Pager};
 use crate::error::ConsoleError;
 use domain::dates::{format_date, relative};
 use domain::key_listing::{param, KeyCount, KeyQuery};
@@ -492,11 +492,8 @@ fn CreateKeyFormView(
         });
     };
     // A refused field is marked invalid and points at the message that says why.
-    let at_fault = move |label: &'static str| {
-        action
-            .value()
-            .with(|v| matches!(v, Some(Err(e)) if e.concerns(label)))
-    };
+    let (name_invalid, name_why) = field_fault(action, "Name", CREATE_ERROR);
+    let (purpose_invalid, purpose_why) = field_fault(action, "Purpose", CREATE_ERROR);
     let agents_of_app = move || {
         apps.get_value()
             .into_iter()
@@ -510,10 +507,10 @@ fn CreateKeyFormView(
         <form class="card stack" on:submit=submit aria-label="Create API key" method="post" action="/settings/api-keys/new">
             <h2>"New API key"</h2>
             <label>"Name" <input type="text" name="name" maxlength="100" required autofocus node_ref=name_field
-                aria-invalid=move || at_fault("Name").then_some("true") aria-describedby=move || at_fault("Name").then_some(CREATE_ERROR)
+                aria-invalid=name_invalid aria-describedby=name_why
                 prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) /></label>
             <label>"Purpose" <input type="text" name="purpose" maxlength="500" placeholder="What will use this key?"
-                aria-invalid=move || at_fault("Purpose").then_some("true") aria-describedby=move || at_fault("Purpose").then_some(CREATE_ERROR)
+                aria-invalid=purpose_invalid aria-describedby=purpose_why
                 prop:value=move || purpose.get() on:input=move |ev| purpose.set(event_target_value(&ev)) /></label>
             <fieldset>
                 <legend>"Principal"</legend>

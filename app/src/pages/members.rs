@@ -1,6 +1,6 @@
 //! Settings → Members: invite, change roles, remove.
 
-use crate::components::{when, ActionError, Pager};
+use crate::components::{field_fault, when, ActionError, Pager};
 use crate::error::ConsoleError;
 use domain::model::MemberRow;
 #[cfg(feature = "ssr")]
@@ -10,6 +10,9 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
+
+/// The id of the invitation form's error message, which a refused field points at.
+const INVITE_ERROR: &str = "invite-error";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MembersPageData {
@@ -106,6 +109,7 @@ pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
+    let (email_invalid, email_why) = field_fault(invite, "Email", INVITE_ERROR);
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
@@ -147,13 +151,14 @@ pub fn MembersPage() -> impl IntoView {
             // page (a server function could only redirect, losing the one-time link).
             <form class="card stack" aria-label="Invite member" method="post" action="/settings/members/invite"
                 on:submit=move |ev| { ev.prevent_default(); invite.dispatch(InviteMember { email: email.get_untracked(), role: role.get_untracked() }); }>
-                <label>"Email" <input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev)) /></label>
+                <label>"Email" <input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev))
+                    aria-invalid=email_invalid aria-describedby=email_why /></label>
                 <div class="field"><label for="field-role">"Role"</label>
                     <select id="field-role" name="role" on:change=move |ev| role.set(event_target_value(&ev))>
                         {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == Role::Developer>{r.label()}</option> }).collect_view()}
                     </select>
                 </div>
-                <ActionError action=invite />
+                <ActionError action=invite id=INVITE_ERROR />
                 <button type="submit">"Send invitation"</button>
             </form>
         </Show>

@@ -1,9 +1,12 @@
 //! First run: create the first workspace and its owner.
 
-use crate::components::ActionError;
+use crate::components::{field_fault, ActionError};
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+/// The id of the setup form's error message, which a refused field points at.
+const SETUP_ERROR: &str = "setup-error";
 
 /// Creates the first workspace and its owner, then signs the owner in. Refused once any user
 /// exists. Public by design: it works only on an empty installation.
@@ -45,16 +48,22 @@ pub async fn setup(
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<Setup>::new();
+    let (workspace_invalid, workspace_why) = field_fault(action, "Workspace name", SETUP_ERROR);
+    let (email_invalid, email_why) = field_fault(action, "Email", SETUP_ERROR);
+    let (password_invalid, password_why) = field_fault(action, "Password", SETUP_ERROR);
     view! {
         <Title text="Set up" />
         <main class="narrow">
             <h1>"Set up Keyward"</h1>
             <p>"Create the first workspace and its owner account."</p>
             <ActionForm action=action attr:class="stack">
-                <label>"Workspace name" <input type="text" name="workspace_name" maxlength="100" required /></label>
-                <label>"Email" <input type="email" name="email" autocomplete="username" required /></label>
-                <label>"Password" <input type="password" name="password" autocomplete="new-password" minlength="10" required /></label>
-                <ActionError action />
+                <label>"Workspace name" <input type="text" name="workspace_name" maxlength="100" required
+                    aria-invalid=workspace_invalid aria-describedby=workspace_why /></label>
+                <label>"Email" <input type="email" name="email" autocomplete="username" required
+                    aria-invalid=email_invalid aria-describedby=email_why /></label>
+                <label>"Password" <input type="password" name="password" autocomplete="new-password" minlength="10" required
+                    aria-invalid=password_invalid aria-describedby=password_why /></label>
+                <ActionError action id=SETUP_ERROR />
                 <button type="submit">"Create workspace"</button>
             </ActionForm>
         </main>
