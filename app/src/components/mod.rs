@@ -3,6 +3,22 @@
 use crate::error::ConsoleError;
 use leptos::prelude::*;
 
+/// A console server function whose actions the page keeps: it fails with a [`ConsoleError`]
+/// and answers `O`.
+pub trait ConsoleFn<O>:
+    leptos::server_fn::ServerFn<Output = O, Error = ConsoleError> + Clone + Send + Sync + 'static
+{
+}
+
+impl<T, O> ConsoleFn<O> for T where
+    T: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// Shows the error of the last run of an action, if it failed, as an alert. `id` lets the
 /// field at fault point at it (`aria-describedby`).
 #[component]
@@ -11,6 +27,7 @@ pub fn ActionError<I, O>(
     #[prop(optional)] id: Option<&'static str>,
 ) -> impl IntoView
 where
+    // Spelt out rather than `ConsoleFn<O>`: the component's props struct must see `O` used.
     I: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
         + Clone
         + Send
@@ -36,11 +53,7 @@ pub fn field_fault<I, O>(
     impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static,
 )
 where
-    I: leptos::server_fn::ServerFn<Output = O, Error = ConsoleError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    I: ConsoleFn<O>,
     O: Clone + Send + Sync + 'static,
 {
     let at_fault = move || {
