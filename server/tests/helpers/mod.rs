@@ -130,7 +130,7 @@ pub async fn spawn_app_on(database_url: String) -> TestApp {
 
 /// The application with a configuration of the test's choosing.
 pub async fn spawn_app_with(config: Config) -> TestApp {
-    server::telemetry::init();
+    server::telemetry::init_with_default("warn");
     let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("app builds");
     let address = format!("http://{}", app.address());
