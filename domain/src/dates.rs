@@ -3,27 +3,23 @@
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 
-/// `2026-11-24 09:05 UTC`.
-pub fn format_utc(unix: i64) -> String {
+/// Year, month, day, hour, minute and second of a unix time, UTC.
+fn parts(unix: i64) -> (i64, u32, u32, i64, i64, i64) {
     let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
     let secs = unix.rem_euclid(DAY);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// `2026-11-24 09:05 UTC`.
+pub fn format_utc(unix: i64) -> String {
+    let (y, m, d, h, mi, _) = parts(unix);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
 /// `2026-11-24T09:05:00Z` (RFC 3339, UTC): for machines.
 pub fn format_rfc3339(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
-    let secs = unix.rem_euclid(DAY);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let (y, m, d, h, mi, s) = parts(unix);
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
 /// `2026-11-24`.

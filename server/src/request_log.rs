@@ -67,15 +67,11 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Starts the line of `req` and gives it its id.
-    pub fn begin(state: &AppState, req: &mut Request) -> Pending {
+    /// Starts the line of `req`, from the client `address`, and gives it its id.
+    pub fn begin(req: &mut Request, address: Option<IpAddr>) -> Pending {
         let id = RequestId::new();
         req.extensions_mut().insert(id.clone());
         let seen = tracing::enabled!(target: "keyward::request", tracing::Level::INFO).then(|| {
-            let address = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| state.client_address(c.0.ip(), req.headers()));
             (
                 req.method().clone(),
                 req.extensions().get::<MatchedPath>().cloned(),
@@ -118,10 +114,18 @@ impl Pending {
     }
 }
 
+/// The client address of `req`: the TCP peer, or what trusted proxies say it is.
+pub fn client_address(state: &AppState, req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| state.client_address(c.0.ip(), req.headers()))
+}
+
 /// The request log of the console's routes (the machine API's gate logs its own, with the
 /// same [`Pending`], to spare its hot path a layer).
 pub async fn log_requests(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let pending = Pending::begin(&state, &mut req);
+    let address = client_address(&state, &req);
+    let pending = Pending::begin(&mut req, address);
     let mut res = next.run(req).await;
     pending.finish(&mut res);
     res

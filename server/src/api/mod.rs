@@ -174,7 +174,9 @@ pub fn router(
 /// log line ([`Pending`]), so the log line, the `X-Request-Id` header and the error body share
 /// one id, and the API needs no log layer of its own.
 async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
-    let pending = Pending::begin(&gate.api.app, &mut req);
+    // Once per request: the log line and the credential check both need it.
+    let peer = crate::request_log::client_address(&gate.api.app, &req);
+    let pending = Pending::begin(&mut req, peer);
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -186,7 +188,7 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     let mut res = if req.method() == Method::OPTIONS {
         preflight(origin.is_some())
     } else if let Some(route) = gate.route {
-        guard(&gate.api, route, req, next).await
+        guard(&gate.api, route, peer, req, next).await
     } else {
         next.run(req).await
     };
@@ -268,11 +270,13 @@ async fn render_error(res: Response, request_id: &str) -> Response {
 /// The credential check of a declared route: authenticates the credential, authorizes it
 /// against the route's declaration with the one authorization function, applies the rate
 /// limit, then calls the handler and queues the key's bookkeeping.
-async fn guard(api: &ApiState, route: &'static MachineRoute, req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| api.app.client_address(c.0.ip(), req.headers()));
+async fn guard(
+    api: &ApiState,
+    route: &'static MachineRoute,
+    peer: Option<std::net::IpAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
     let address = peer.map(|a| a.to_string()).unwrap_or_default();
     if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(

@@ -107,8 +107,8 @@ fn admin_grant_makes_an_account_an_instance_admin() {
 
 /// `KEYWARD_LOG_FORMAT=json`: the served binary writes one JSON object per line, and each
 /// answered request has its line with the matched route and status, never the query.
-#[test]
-fn request_logs_are_json_lines_on_request() {
+#[tokio::test]
+async fn request_logs_are_json_lines_on_request() {
     use std::io::{BufRead, BufReader};
     let dir = std::env::temp_dir().join(format!("keyward-cli-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -123,6 +123,7 @@ fn request_logs_are_json_lines_on_request() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // The server is another process: reading its output here blocks nothing it needs.
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = loop {
         let line = lines
@@ -133,8 +134,10 @@ fn request_logs_are_json_lines_on_request() {
             break a.to_string();
         }
     };
-    let status = plain::get(&format!("{address}/api/v1/me?key=kw_svc_nope"));
-    assert_eq!(status, 401);
+    let res = reqwest::get(format!("{address}/api/v1/me?key=kw_svc_nope"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
     let line = loop {
         let line = lines.next().expect("a request line").unwrap();
         if line.contains("keyward::request") {
@@ -154,23 +157,4 @@ fn request_logs_are_json_lines_on_request() {
     );
     assert!(!line.contains("nope"), "the query reached the log: {line}");
     std::fs::remove_dir_all(&dir).ok();
-}
-
-mod plain {
-    /// A plain HTTP/1.1 GET on its own connection, for tests outside any async runtime: the
-    /// answer's status.
-    pub fn get(url: &str) -> u16 {
-        use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").unwrap();
-        let (host, path) = rest.split_at(rest.find('/').unwrap());
-        let mut s = std::net::TcpStream::connect(host).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        answer[9..12].parse().unwrap()
-    }
 }
