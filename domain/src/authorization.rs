@@ -39,6 +39,8 @@ pub enum Action {
     ChangeRole { from: Role, to: Role },
     /// Remove a member who has `role` (their keys are revoked with them).
     RemoveMember { role: Role },
+    /// Read (and export, and check) the workspace's audit log.
+    ReadAudit,
 }
 
 /// Why an action on an object is refused.
@@ -61,7 +63,8 @@ pub enum Denial {
 ///   it needs `keys:write` as well: it is no back door to revoking others' keys;
 /// - a key limited to one application reaches no other application's objects;
 /// - members are managed by members (never by a key) whose role may give the roles involved:
-///   `members:write`, and only owners give, take or remove the owner role.
+///   `members:write`, and only owners give, take or remove the owner role;
+/// - the audit log is the workspace's: `audit:read`, and no key limited to one application.
 pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
     let holds = |p: Permission| who.grant.permissions.contains(p);
     let sees = |key: &KeyFacts| key.owner == who.user || holds(Permission::KEYS_READ);
@@ -127,6 +130,15 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
         Action::RemoveMember { role } => {
             assigns(who, &[role], || "Only owners can remove an owner.".into())
         }
+        Action::ReadAudit => match (holds(Permission::AUDIT_READ), who.grant.application) {
+            (true, None) => Ok(()),
+            (true, Some(_)) => Err(Denial::Forbidden(
+                "A key limited to one application cannot read the workspace's audit log.".into(),
+            )),
+            (false, _) => Err(Denial::Forbidden(
+                "Reading the audit log needs audit:read.".into(),
+            )),
+        },
     }
 }
 
@@ -364,6 +376,32 @@ mod tests {
             decide(&scoped, Action::RevokeKey(elsewhere)),
             Err(Denial::Hidden)
         );
+    }
+
+    #[test]
+    fn the_audit_log_is_read_with_audit_read_across_the_workspace() {
+        use Role::*;
+        for (role, may) in [
+            (Owner, true),
+            (Admin, true),
+            (Auditor, true),
+            (Developer, false),
+            (Viewer, false),
+        ] {
+            assert_eq!(
+                decide(&member(role), Action::ReadAudit).is_ok(),
+                may,
+                "{role:?}"
+            );
+        }
+        let reader = service_key(&[Permission::AUDIT_READ], None);
+        assert_eq!(decide(&reader, Action::ReadAudit), Ok(()));
+        let scoped = service_key(&[Permission::AUDIT_READ], Some(APP_A));
+        assert!(forbidden(decide(&scoped, Action::ReadAudit)));
+        assert!(forbidden(decide(
+            &service_key(&[Permission::KEYS_READ], None),
+            Action::ReadAudit
+        )));
     }
 
     #[test]

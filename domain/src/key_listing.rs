@@ -160,19 +160,7 @@ impl KeyQuery {
     /// `/settings/api-keys` with this view's parameters and `extra` ones (for example
     /// `revoke=ID`), encoded.
     pub fn href(&self, extra: &[(&str, &str)]) -> String {
-        let mut query = String::new();
-        let pairs = self.params();
-        let all = pairs
-            .iter()
-            .map(|(k, v)| (*k, v.as_str()))
-            .chain(extra.iter().copied());
-        for (k, v) in all {
-            query.push(if query.is_empty() { '?' } else { '&' });
-            query.push_str(k);
-            query.push('=');
-            query.push_str(&encode(v));
-        }
-        format!("/settings/api-keys{query}")
+        crate::paging::link("/settings/api-keys", &self.params(), extra)
     }
 }
 
@@ -188,19 +176,6 @@ fn cursor_value(s: String) -> Result<String, String> {
     } else {
         Err(crate::paging::INVALID_CURSOR.into())
     }
-}
-
-/// Percent-encodes a query value (unreserved characters pass).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// How many keys a view holds, counted up to [`COUNT_CAP`].

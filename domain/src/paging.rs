@@ -23,9 +23,42 @@ pub fn cursor<T>(
     }
 }
 
+/// `base` with the query `pairs` then `extra`, each value percent-encoded: the link of one
+/// view of a list.
+pub fn link(base: &str, pairs: &[(&'static str, String)], extra: &[(&str, &str)]) -> String {
+    let mut out = base.to_string();
+    let all = pairs
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(extra.iter().copied());
+    for (i, (k, v)) in all.enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(k);
+        out.push('=');
+        for b in v.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_encode_their_values() {
+        let pairs = [("q", "a b&c".to_string())];
+        assert_eq!(
+            link("/x", &pairs, &[("k", "key:1")]),
+            "/x?q=a%20b%26c&k=key%3A1"
+        );
+        assert_eq!(link("/x", &[], &[]), "/x");
+    }
 
     #[test]
     fn a_page_is_asked_for_after_or_before_one_position() {

@@ -27,6 +27,7 @@ pub enum RouteId {
     UserKeysCreate,
     UserKeyRotate,
     UserKeyRevoke,
+    AuditList,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -242,6 +243,14 @@ pub static ROUTES: &[MachineRoute] = &[
         "Rotate one of my API keys",
         USERS_ONLY,
         &[],
+    ),
+    route(
+        AuditList,
+        Get,
+        "/api/v1/audit",
+        "Read the workspace's audit log, newest first, filtered (paginated)",
+        USERS_AND_SERVICES,
+        &[P::AUDIT_READ],
     ),
     no_body(route(
         UserKeyRevoke,

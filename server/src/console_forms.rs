@@ -30,7 +30,7 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 
 /// The signed-in member who posted a plain form; the post is answered with a way to sign in
 /// otherwise (back to the page the form belongs to: the path without its last segment).
-pub struct Member(app::request::auth::Actor);
+pub struct Member(pub app::request::auth::Actor);
 
 impl axum::extract::FromRequestParts<AppState> for Member {
     type Rejection = Response;

@@ -3,6 +3,7 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod audit_export;
 pub mod config;
 pub mod console_forms;
 pub mod middleware;

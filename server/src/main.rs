@@ -38,6 +38,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every workspace's hash chain; exits non-zero and names the first broken event
+    /// of each chain that does not hold.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +70,9 @@ async fn main() -> std::process::ExitCode {
         } => server::startup::grant_admin(&cli.config, &email)
             .await
             .map(|()| println!("{email} is now an instance admin.")),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify_audit(cli.config).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -73,6 +88,22 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     println!("Keyward is running at http://{}", app.address());
     app.run_until_stopped().await?;
     Ok(())
+}
+
+async fn verify_audit(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let checks = server::startup::verify_audit(&config).await?;
+    let mut broken = 0;
+    for (chain, check) in &checks {
+        let chain = if chain.is_empty() { "instance" } else { chain };
+        if matches!(check, domain::audit::ChainCheck::Broken { .. }) {
+            broken += 1;
+        }
+        println!("{chain}: {}", check.summary());
+    }
+    match broken {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} audit chains are broken.", checks.len()).into()),
+    }
 }
 
 async fn setup(

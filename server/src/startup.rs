@@ -165,6 +165,11 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             crate::console_forms::ROTATE_KEY_PATH,
             axum::routing::post(crate::console_forms::rotate_key),
         )
+        .route(domain::audit::EXPORT_CSV, get(crate::audit_export::csv))
+        .route(
+            domain::audit::EXPORT_JSONL,
+            get(crate::audit_export::json_lines),
+        )
         .route(
             crate::console_forms::INVITE_PATH,
             axum::routing::post(crate::console_forms::invite),
@@ -256,4 +261,22 @@ pub async fn grant_admin(config: &Config, email: &str) -> Result<(), Box<dyn std
         .map_err(|e| e.to_string());
     db.close().await;
     Ok(result?)
+}
+
+/// `keyward audit verify`: every chain's check, by chain (a workspace id; `''` for the
+/// instance's own events).
+pub async fn verify_audit(
+    config: &Config,
+) -> Result<Vec<(String, domain::audit::ChainCheck)>, Box<dyn std::error::Error>> {
+    use keyward_core::services::audit;
+    let db = Db::connect(&config.database_url).await?;
+    let mut checks = Vec::new();
+    for chain in audit::chains(&db).await.map_err(|e| e.to_string())? {
+        let check = audit::verify_chain(&db, &chain)
+            .await
+            .map_err(|e| e.to_string())?;
+        checks.push((chain, check));
+    }
+    db.close().await;
+    Ok(checks)
 }

@@ -14,6 +14,8 @@ pub struct ApplicationsPageData {
     /// The URL queries of the next and previous pages.
     pub next: Option<String>,
     pub previous: Option<String>,
+    /// The viewer reads the audit log: each application links to its events.
+    pub audit_log: bool,
 }
 
 /// A page of the workspace's applications, after or before the application `after` /
@@ -34,7 +36,11 @@ pub async fn list_applications(
     let page =
         workspaces::applications_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE)
             .await?;
+    let audit_log =
+        domain::authorization::decide(&actor.principal(), domain::authorization::Action::ReadAudit)
+            .is_ok();
     Ok(ApplicationsPageData {
+        audit_log,
         applications: page.rows,
         next: page.next.map(|n| format!("after={n}")),
         previous: page.previous.map(|p| format!("before={p}")),
@@ -191,7 +197,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(data) if data.applications.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
                     Ok(data) => {
-                    let ApplicationsPageData { applications: list, next, previous } = data;
+                    let ApplicationsPageData { applications: list, next, previous, audit_log } = data;
                     let link = |q: Option<String>| q.map(|q| format!("/settings/applications?{q}"));
                     let (next, previous) = (link(next), link(previous));
                     // A confirmation named by the URL, for an application or agent that exists.
@@ -220,6 +226,7 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 <div class="page-head">
                                     <h2>{a.name.clone()}</h2>
                                     <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
+                                    {audit_log.then(|| view! { <a href=domain::audit::events_of(&format!("application:{}", a.id)) aria-label=format!("Events of {}", a.name)>"Events"</a> })}
                                     <a class="button danger" role="button" href=here("delete", &a.id)
                                         on:click={let name = a.name.clone(); move |ev| { ev.prevent_default(); confirming.set(Some((id_del.clone(), None, name.clone()))) }}>"Delete"</a>
                                 </div>

@@ -24,6 +24,8 @@ pub struct KeyActivityData {
     /// Whether the viewer may flip body logging: on is the owner's decision, off also
     /// anyone's with `keys:write`.
     pub may_change: bool,
+    /// The viewer reads the audit log: the key links to the events about it.
+    pub audit_log: bool,
 }
 
 /// A page of the requests made with a key the member may see: the newest, or those after
@@ -57,7 +59,10 @@ pub async fn key_activity(
         } else {
             row.abilities.enable_body_logging
         };
+    let audit_log =
+        domain::authorization::decide(&viewer, domain::authorization::Action::ReadAudit).is_ok();
     Ok(KeyActivityData {
+        audit_log,
         key: row,
         entries: entries.rows,
         older: entries.next,
@@ -124,6 +129,7 @@ fn ActivityView(
         newer,
         refusals,
         may_change,
+        audit_log,
     } = activity;
     let page_link = |cursor: Option<String>, param: &str| {
         cursor.map(|c| {
@@ -176,6 +182,7 @@ fn ActivityView(
             }}
         </p>
         {switch}
+        {audit_log.then(|| view! { <p><a href=domain::audit::events_of(&format!("key:{}", key.key_id))>"Audit events of this key"</a></p> })}
         {filters}
         {show_refused.then(|| view! { <RefusalTable refusals=refusals.clone() /> })}
         {show_allowed.then(|| view! {

@@ -22,6 +22,8 @@ pub struct MembersPageData {
     pub previous: Option<String>,
     pub my_role: Role,
     pub can_manage: bool,
+    /// The viewer reads the audit log: each member links to the events about them.
+    pub audit_log: bool,
 }
 
 /// One page of the workspace's members (50, in the order they joined), after or before the
@@ -49,6 +51,11 @@ pub async fn members_page(
             .map(|p| format!("/settings/members?before={p}")),
         my_role: actor.role,
         can_manage: actor.role.permissions().contains(Permission::MEMBERS_WRITE),
+        audit_log: domain::authorization::decide(
+            &actor.principal(),
+            domain::authorization::Action::ReadAudit,
+        )
+        .is_ok(),
     })
 }
 
@@ -186,7 +193,8 @@ pub fn MembersPage() -> impl IntoView {
                                     let m2 = m.clone();
                                     view! {
                                         <tr>
-                                            <th scope="row">{m.email.clone()} {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}</th>
+                                            <th scope="row">{m.email.clone()} {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}
+                                                {d.audit_log.then(|| view! { " " <a class="sub" href=domain::audit::events_of(&format!("user:{}", m.user_id)) aria-label=format!("Events of {}", m.email)>"Events"</a> })}</th>
                                             // A pending invitation offers a role; it becomes a member's once accepted.
                                             <td>{if m.invitation_pending {
                                                 view! { <span>{m.role.label()}</span> }.into_any()

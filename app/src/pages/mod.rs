@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod applications;
+pub mod audit;
 pub mod instance;
 pub mod key_activity;
 pub mod login;

@@ -4,6 +4,7 @@ use crate::error::{AppError, AppResult};
 use crate::security::passwords::Hasher;
 use crate::services::audit::{self, Event};
 use crate::store::db::{Backend, Db};
+use domain::audit::AuditAction;
 use domain::roles::Role;
 use domain::validate::{Email, Name, Password};
 use uuid::Uuid;
@@ -62,11 +63,10 @@ pub async fn setup(
         Event {
             workspace: Some(ws),
             actor_user: Some(user),
-            action: "workspace.created",
             target: format!("workspace:{ws}"),
             detail: format!("first-run setup by {email}"),
             address,
-            ..Event::default()
+            ..Event::new(AuditAction::WorkspaceCreated)
         },
     )
     .await?;
@@ -153,17 +153,16 @@ pub async fn sign_in(
             Event {
                 workspace: ws,
                 actor_user: user_id,
-                action: if ok {
-                    "session.signed_in"
-                } else {
-                    "session.sign_in_failed"
-                },
                 target: format!(
                     "user:{}",
                     user_id.map(|u| u.to_string()).unwrap_or_default()
                 ),
                 address,
-                ..Event::default()
+                ..Event::new(if ok {
+                    AuditAction::SessionSignedIn
+                } else {
+                    AuditAction::SessionSignInFailed
+                })
             },
         )
         .await?;
@@ -268,10 +267,9 @@ pub async fn accept_invitation(
         Event {
             workspace: Uuid::parse_str(&ws).ok(),
             actor_user: Some(user),
-            action: "member.invitation_accepted",
             target: format!("user:{user}"),
             address,
-            ..Event::default()
+            ..Event::new(AuditAction::InvitationAccepted)
         },
     )
     .await?;

@@ -5,6 +5,7 @@
 use crate::error::{AppError, AppResult};
 use crate::services::audit::{self, Event};
 use crate::store::db::Db;
+use domain::audit::AuditAction;
 use domain::model::InstanceSettings;
 use domain::validate::Email;
 use uuid::Uuid;
@@ -60,14 +61,13 @@ pub async fn save_settings(
         &mut tx,
         Event {
             actor_user: Some(by),
-            action: "instance.settings_changed",
             target: "instance".into(),
             detail: format!(
                 "members may create workspaces: {}",
                 settings.members_create_workspaces
             ),
             address,
-            ..Event::default()
+            ..Event::new(AuditAction::InstanceSettingsChanged)
         },
     )
     .await?;
@@ -100,11 +100,10 @@ pub async fn grant(db: &Db, email: &Email, address: &str) -> AppResult<()> {
     audit::record(
         &mut tx,
         Event {
-            action: "instance.admin_granted",
             target: format!("user:{user}"),
             detail: email.to_string(),
             address,
-            ..Event::default()
+            ..Event::new(AuditAction::InstanceAdminGranted)
         },
     )
     .await?;

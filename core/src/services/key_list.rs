@@ -7,14 +7,12 @@
 
 use crate::error::{AppError, AppResult};
 use crate::services::keys::{KeyRecord, EXPIRING_SOON, SELECT_KEYS_OVER_PAGE};
+use crate::store::clause::{Bind, Clause};
 use crate::store::db::Db;
 use domain::access::Principal;
 use domain::authorization::KeyVisibility;
 use domain::key_listing::{day_start, Cursor, KeyCount, KeyQuery, ScopeFilter, COUNT_CAP};
 use domain::model::KeyStatus;
-use sqlx::any::AnyArguments;
-use sqlx::query::QueryAs;
-use sqlx::Any;
 use uuid::Uuid;
 
 /// One page of a view of the key list.
@@ -26,49 +24,6 @@ pub struct KeyPage {
     /// The cursor of the previous (newer) page, when there is one.
     pub previous: Option<Cursor>,
     pub count: KeyCount,
-}
-
-/// A value bound to a numbered placeholder.
-#[derive(Clone, Debug)]
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-/// A `WHERE` clause built from parts, with its binds numbered `$1…` (both databases).
-#[derive(Clone, Default)]
-struct Clause {
-    parts: Vec<String>,
-    binds: Vec<Bind>,
-}
-
-impl Clause {
-    /// Binds `value` and returns its placeholder.
-    fn bind(&mut self, value: Bind) -> String {
-        self.binds.push(value);
-        format!("${}", self.binds.len())
-    }
-
-    fn and(&mut self, part: String) {
-        self.parts.push(part);
-    }
-
-    fn sql(&self) -> String {
-        self.parts.join(" AND ")
-    }
-
-    fn apply<'q, O>(
-        &self,
-        mut q: QueryAs<'q, Any, O, AnyArguments<'q>>,
-    ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
-        for b in &self.binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
 }
 
 /// A view made into SQL: its count and its page.

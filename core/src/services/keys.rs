@@ -8,6 +8,7 @@ use crate::store::db::Db;
 use crate::store::ids::StoredId;
 use crate::store::key_cache;
 use domain::access::{Grant, Principal, PrincipalKind};
+use domain::audit::AuditAction;
 use domain::authorization::{decide, Action, KeyAbilities, KeyFacts};
 use domain::dates::DAY;
 use domain::model::{AccessEntry, KeyRow, KeyStatus, NewSecret, RefusalEntry};
@@ -263,7 +264,7 @@ pub async fn create(
         &mut tx,
         audit::event(
             by,
-            "key.created",
+            AuditAction::KeyCreated,
             format!("key:{key_id}"),
             format!(
                 "{} key \"{}\" with {}",
@@ -515,7 +516,7 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
         };
         audit::record(
             &mut tx,
-            audit::event(by, "key.revoked", format!("key:{key_id}"), detail),
+            audit::event(by, AuditAction::KeyRevoked, format!("key:{key_id}"), detail),
         )
         .await?;
     }
@@ -545,7 +546,7 @@ pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) 
         &mut tx,
         audit::event(
             by,
-            "key.body_logging",
+            AuditAction::KeyBodyLogging,
             format!("key:{}", key.key_id),
             detail.into(),
         ),
@@ -759,7 +760,7 @@ pub async fn rotate(
         &mut tx,
         audit::event(
             by,
-            "key.rotated",
+            AuditAction::KeyRotated,
             format!("key:{}", key.key_id),
             format!("replaced by key:{new_key_id}; old secret works for {grace} s"),
         ),

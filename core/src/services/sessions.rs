@@ -6,6 +6,7 @@ use crate::security::passwords::Hasher;
 use crate::services::audit::{self, Event};
 use crate::store::db::Db;
 use crate::store::session_store::handle_of;
+use domain::audit::AuditAction;
 use domain::model::SessionRow;
 use domain::validate::Password;
 use uuid::Uuid;
@@ -130,11 +131,10 @@ pub async fn change_password(
             Event {
                 workspace: Uuid::parse_str(&ws).ok(),
                 actor_user: Some(user),
-                action: "account.password_changed",
                 target: format!("user:{user}"),
                 detail: format!("{ended} other session(s) ended"),
                 address,
-                ..Event::default()
+                ..Event::new(AuditAction::PasswordChanged)
             },
         )
         .await?;

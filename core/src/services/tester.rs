@@ -7,6 +7,7 @@ use crate::services::audit;
 use crate::services::keys::{self, AuthFailure, Authenticated, KeyRecord, Lookup};
 use crate::store::db::Db;
 use domain::access::Grant;
+use domain::audit::AuditAction;
 use domain::coverage::coverage;
 use domain::model::{CredentialReport, PermissionLine, PrincipalReport, SmokeLine};
 use domain::permissions::{Permission, PermissionSet};
@@ -69,7 +70,12 @@ pub async fn audit_test(
     let mut tx = db.write().await?;
     audit::record(
         &mut tx,
-        audit::event(by, "credential.tested", target.clone(), report.code.clone()),
+        audit::event(
+            by,
+            AuditAction::CredentialTested,
+            target.clone(),
+            report.code.clone(),
+        ),
     )
     .await?;
     if let Ok(parts) = secret::parse(presented) {
@@ -82,7 +88,7 @@ pub async fn audit_test(
             if home != by.workspace {
                 let mut event = audit::event(
                     by,
-                    "credential.tested",
+                    AuditAction::CredentialTested,
                     target,
                     format!("{}; tested from another workspace", report.code),
                 );

@@ -5,6 +5,7 @@ use crate::security::crypto::ServerSecret;
 use crate::services::audit;
 use crate::store::db::{changed, Db, Tx};
 use domain::access::Principal;
+use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
 use domain::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary};
 use domain::roles::Role;
@@ -55,7 +56,7 @@ pub async fn create_workspace(db: &Db, by: &Principal, name: Name) -> AppResult<
         &mut tx,
         audit::event(
             &by,
-            "workspace.created",
+            AuditAction::WorkspaceCreated,
             format!("workspace:{ws}"),
             name.into_string(),
         ),
@@ -230,7 +231,7 @@ pub async fn invite(
         &mut tx,
         audit::event(
             by,
-            "member.invited",
+            AuditAction::MemberInvited,
             format!("user:{user}"),
             format!("{email} as {role}"),
         ),
@@ -313,15 +314,14 @@ pub async fn answer_invitation(
         audit::Event {
             workspace: Some(ws),
             actor_user: Some(user),
-            action: if accept {
-                "member.invitation_accepted"
-            } else {
-                "member.invitation_declined"
-            },
             target: format!("user:{user}"),
             detail: format!("as {role}"),
             address,
-            ..Default::default()
+            ..audit::Event::new(if accept {
+                AuditAction::InvitationAccepted
+            } else {
+                AuditAction::InvitationDeclined
+            })
         },
     )
     .await?;
@@ -359,7 +359,7 @@ pub async fn cancel_invitation(db: &Db, by: &Principal, user: Uuid) -> AppResult
         &mut tx,
         audit::event(
             by,
-            "member.invitation_cancelled",
+            AuditAction::InvitationCancelled,
             format!("user:{user}"),
             String::new(),
         ),
@@ -458,7 +458,7 @@ pub async fn change_role(db: &Db, by: &Principal, user: Uuid, role: Role) -> App
         &mut tx,
         audit::event(
             by,
-            "member.role_changed",
+            AuditAction::MemberRoleChanged,
             format!("user:{user}"),
             format!("{current} -> {role}"),
         ),
@@ -488,7 +488,7 @@ pub async fn remove_member(db: &Db, by: &Principal, user: Uuid) -> AppResult<()>
         &mut tx,
         audit::event(
             by,
-            "member.removed",
+            AuditAction::MemberRemoved,
             format!("user:{user}"),
             format!("was {current}"),
         ),
@@ -543,7 +543,7 @@ async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -
             tx,
             audit::event(
                 by,
-                "key.revoked",
+                AuditAction::KeyRevoked,
                 format!("key:{key_id}"),
                 reason.to_string(),
             ),
@@ -703,7 +703,7 @@ pub async fn create_application(db: &Db, by: &Principal, name: Name) -> AppResul
         &mut tx,
         audit::event(
             by,
-            "application.created",
+            AuditAction::ApplicationCreated,
             format!("application:{id}"),
             name.into_string(),
         ),
@@ -737,7 +737,7 @@ pub async fn rename_application(db: &Db, by: &Principal, id: Uuid, name: Name) -
         &mut tx,
         audit::event(
             by,
-            "application.renamed",
+            AuditAction::ApplicationRenamed,
             format!("application:{id}"),
             name.into_string(),
         ),
@@ -766,7 +766,7 @@ pub async fn set_application_content(
         &mut tx,
         audit::event(
             by,
-            "application.content_changed",
+            AuditAction::ApplicationContentChanged,
             format!("application:{id}"),
             format!("{} bytes", content.len()),
         ),
@@ -826,7 +826,7 @@ pub async fn delete_application(db: &Db, by: &Principal, id: Uuid) -> AppResult<
         &mut tx,
         audit::event(
             by,
-            "application.deleted",
+            AuditAction::ApplicationDeleted,
             format!("application:{id}"),
             String::new(),
         ),
@@ -980,7 +980,7 @@ pub async fn create_agent(
         &mut tx,
         audit::event(
             by,
-            "agent.created",
+            AuditAction::AgentCreated,
             format!("agent:{id}"),
             format!("{} in application:{application}", name.as_str()),
         ),
@@ -1040,7 +1040,7 @@ pub async fn set_policy(db: &Db, by: &Principal, p: &Policy) -> AppResult<()> {
         &mut tx,
         audit::event(
             by,
-            "policy.changed",
+            AuditAction::PolicyChanged,
             format!("workspace:{}", by.workspace),
             format!("{p:?}"),
         ),
@@ -1086,7 +1086,7 @@ pub async fn delete_agent(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
         .await?;
     audit::record(
         &mut tx,
-        audit::event(by, "agent.deleted", format!("agent:{id}"), name),
+        audit::event(by, AuditAction::AgentDeleted, format!("agent:{id}"), name),
     )
     .await?;
     tx.commit().await?;

@@ -163,6 +163,7 @@ impl Db {
             ready: Arc::new(AtomicBool::new(true)),
         };
         db.migrate().await?;
+        crate::store::audit_chain::seal_unchained(&db).await?;
         match backend {
             Backend::Postgres => {
                 crate::store::changes::listen_postgres(url.to_string(), changes, db.pool.clone())

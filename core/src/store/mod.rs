@@ -1,7 +1,9 @@
 //! Storage: the database handle and its transactions, change notifications between
 //! instances, keyset paging, the session store, and the verified-key cache.
 
+pub mod audit_chain;
 pub mod changes;
+pub mod clause;
 pub mod db;
 pub mod ids;
 pub mod key_cache;

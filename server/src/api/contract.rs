@@ -170,6 +170,14 @@ pub struct TokenPage {
     pub next_cursor: Option<String>,
 }
 
+/// A page of the audit log, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditLog {
+    pub events: Vec<domain::audit::AuditEvent>,
+    /// Where the next (older) page starts: pass it back as `cursor` with the same filters.
+    pub next_cursor: Option<String>,
+}
+
 /// Asks whether a secret is valid, and whether it holds `permissions`.
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -279,6 +287,28 @@ pub struct Contract {
     pub query: &'static [(&'static str, &'static str)],
 }
 
+const AUDIT_FILTERS: &[(&str, &str)] = &[
+    (
+        "actor",
+        "A member's email, or the key id of a key that acted.",
+    ),
+    (
+        "action",
+        "One action of the catalog, such as `key.revoked`.",
+    ),
+    (
+        "target",
+        "What events are about, such as `key:AbCd1234` or `application:<id>`.",
+    ),
+    ("from", "The first day, `YYYY-MM-DD` (UTC), included."),
+    ("to", "The last day, `YYYY-MM-DD` (UTC), included."),
+    ("limit", "Rows per page, 1 to 200 (default 50)."),
+    (
+        "cursor",
+        "`next_cursor` of the previous page, under the same filters.",
+    ),
+];
+
 const PAGE: &[(&str, &str)] = &[
     ("limit", "Rows per page, 1 to 200 (default 50)."),
     ("cursor", "`next_cursor` of the previous page."),
@@ -325,6 +355,10 @@ pub fn of(id: RouteId) -> Contract {
         RouteId::UserKeysCreate => takes(body::<CreateKeyForm>(), 201, Some(body::<IssuedKey>())),
         RouteId::UserKeyRotate => takes(body::<RotateRequest>(), 200, Some(body::<IssuedKey>())),
         RouteId::UserKeyRevoke => answer(204, None),
+        RouteId::AuditList => Contract {
+            query: AUDIT_FILTERS,
+            ..answer(200, Some(body::<AuditLog>()))
+        },
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::contract::{
     AgentList, Application, ApplicationContent, ApplicationName, ApplicationPage,
-    ApplicationWithContent, Coverage, CreatedAgent, IssuedKey, NewAgent, OwnKeys, RotateRequest,
-    TokenMeta, TokenPage, UserToken, Verification, VerificationRefused, VerifiedKey, VerifyRequest,
-    WhoAmI,
+    ApplicationWithContent, AuditLog, Coverage, CreatedAgent, IssuedKey, NewAgent, OwnKeys,
+    RotateRequest, TokenMeta, TokenPage, UserToken, Verification, VerificationRefused, VerifiedKey,
+    VerifyRequest, WhoAmI,
 };
 use super::error::ApiError;
 use super::{ApiState, Caller};
@@ -46,6 +46,7 @@ pub fn method_router(id: RouteId, m: MethodFilter) -> MethodRouter<ApiState> {
         RouteId::UserKeysCreate => on(m, user_keys_create),
         RouteId::UserKeyRotate => on(m, user_key_rotate),
         RouteId::UserKeyRevoke => on(m, user_key_revoke),
+        RouteId::AuditList => on(m, audit_list),
     }
 }
 
@@ -219,6 +220,48 @@ impl Page {
             ))
         }
     }
+}
+
+/// A page of the workspace's audit log under the filters of the query. The API pages one
+/// way (older), so its `cursor` is the console's `after`.
+async fn audit_list(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> ApiResult {
+    use domain::audit::{param, AuditQuery};
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        let name = if name == param::AFTER { "cursor" } else { name };
+        (name != param::BEFORE)
+            .then(|| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            })
+            .flatten()
+    };
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let query = AuditQuery::from_params(get).map_err(invalid)?;
+    let limit = Page {
+        limit: get("limit")
+            .map(|l| {
+                l.parse()
+                    .map_err(|_| invalid("limit must be a number.".into()))
+            })
+            .transpose()?,
+        cursor: None,
+    }
+    .limit()?;
+    let page =
+        keyward_core::services::audit::page(&s.app.db, &c.principal(), &query, limit).await?;
+    ok(AuditLog {
+        next_cursor: page.next.map(|seq| query.cursor_at(seq)),
+        events: page.events,
+    })
 }
 
 /// Public metadata of keys scoped to applications the caller can read, newest first.

@@ -595,7 +595,7 @@ impl TestApp {
 
     /// `(action, target, detail)` of every audit event, oldest first.
     pub async fn audit_events(&self) -> Vec<(String, String, String)> {
-        sqlx::query_as("SELECT action, target, detail FROM audit_events ORDER BY created_at, id")
+        sqlx::query_as("SELECT action, target, detail FROM audit_events ORDER BY created_at, seq")
             .fetch_all(self.state.db.pool())
             .await
             .unwrap()

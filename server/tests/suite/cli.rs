@@ -22,11 +22,16 @@ fn keyward(db: &str, args: &[&str], stdin: &str) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn setup_runs_headless_once_and_refuses_bad_input() {
+/// A SQLite file of its own for one test.
+fn fresh_database() -> String {
     let dir = std::env::temp_dir().join(format!("keyward-cli-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite:{}", dir.join("k.db").display());
+    format!("sqlite:{}", dir.join("k.db").display())
+}
+
+#[test]
+fn setup_runs_headless_once_and_refuses_bad_input() {
+    let db = fresh_database();
     let setup = ["setup", "--workspace", "Acme", "--email", "ops@example.com"];
 
     let short = keyward(&db, &setup, "short\n");
@@ -59,9 +64,7 @@ fn help_explains_how_to_run_a_release_binary() {
 
 #[test]
 fn admin_grant_makes_an_account_an_instance_admin() {
-    let dir = std::env::temp_dir().join(format!("keyward-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let db = fresh_database();
     let setup = ["setup", "--workspace", "Acme", "--email", "ops@example.com"];
     assert!(keyward(&db, &setup, "correct horse battery staple\n")
         .status
@@ -110,9 +113,11 @@ fn admin_grant_makes_an_account_an_instance_admin() {
 #[tokio::test]
 async fn request_logs_are_json_lines_on_request() {
     use std::io::{BufRead, BufReader};
-    let dir = std::env::temp_dir().join(format!("keyward-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite:{}", dir.join("k.db").display());
+    let db = fresh_database();
+    let dir = std::path::PathBuf::from(db.trim_start_matches("sqlite:"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
         .env("DATABASE_URL", &db)
         .env("KEYWARD_SECRET", "cli-test-secret-cli-test-secret-0123456")
@@ -157,4 +162,35 @@ async fn request_logs_are_json_lines_on_request() {
     );
     assert!(!line.contains("nope"), "the query reached the log: {line}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn audit_verify_passes_an_intact_log_and_names_an_edited_event() {
+    let db = fresh_database();
+    let setup = ["setup", "--workspace", "Acme", "--email", "ops@example.com"];
+    assert!(keyward(&db, &setup, "correct horse battery staple\n")
+        .status
+        .success());
+    let intact = keyward(&db, &["audit", "verify"], "");
+    let out = String::from_utf8_lossy(&intact.stdout);
+    assert!(intact.status.success(), "{out}");
+    assert!(out.contains("Audit log intact: 1 events"), "{out}");
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db).await.unwrap();
+    for sql in [
+        "DROP TRIGGER audit_events_no_update",
+        "UPDATE audit_events SET address = '10.0.0.1' WHERE seq = 1",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let broken = keyward(&db, &["audit", "verify"], "");
+    assert!(!broken.status.success());
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains("Audit log broken at event 1: it was changed after it was recorded"),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("1 of 1 audit chains are broken"));
 }

@@ -384,7 +384,7 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
     let narrow = app
         .create_key_secret(
             &owner,
-            json!({"name": "narrow", "permissions": ["audit:read"]}),
+            json!({"name": "narrow", "permissions": ["builds:read"]}),
         )
         .await;
     for route in domain::routes::ROUTES {

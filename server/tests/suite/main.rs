@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod assets;
+mod audit;
 mod cli;
 mod console;
 mod key_cache;
