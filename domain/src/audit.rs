@@ -296,11 +296,7 @@ pub const EXPORT_JSONL: &str = "/settings/audit/export.jsonl";
 
 /// The audit log's view of everything about `target` (`key:…`, `user:…`, `application:…`).
 pub fn events_of(target: &str) -> String {
-    AuditQuery {
-        target: Some(target.to_string()),
-        ..AuditQuery::default()
-    }
-    .href(AUDIT_PAGE, &[])
+    crate::paging::link(AUDIT_PAGE, &[], &[(param::TARGET, target)])
 }
 
 #[cfg(test)]

@@ -23,6 +23,13 @@ pub fn cursor<T>(
     }
 }
 
+/// The parameters of a URL query (`a=1&b=x%20y`, with or without its `?`), decoded.
+pub fn query_pairs(search: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// `base` with the query `pairs` then `extra`, each value percent-encoded: the link of one
 /// view of a list.
 pub fn link(base: &str, pairs: &[(&'static str, String)], extra: &[(&str, &str)]) -> String {
@@ -58,6 +65,8 @@ mod tests {
             "/x?q=a%20b%26c&k=key%3A1"
         );
         assert_eq!(link("/x", &[], &[]), "/x");
+        let back = query_pairs(&link("/x", &pairs, &[])["/x".len()..]);
+        assert_eq!(back, vec![("q".to_string(), "a b&c".to_string())]);
     }
 
     #[test]

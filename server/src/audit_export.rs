@@ -45,9 +45,7 @@ async fn export(
     if let Err(e) = app::request::auth::meets(&actor, "audit_page") {
         return refused(StatusCode::FORBIDDEN, e.to_string());
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = domain::paging::query_pairs(&raw.unwrap_or_default());
     // The export is the whole filtered view: a cursor in the link is not part of it.
     let query = match AuditQuery::from_params(|name| {
         pairs

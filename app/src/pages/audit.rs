@@ -1,45 +1,67 @@
 //! Settings → Audit log: every event of the workspace, filtered and paged in the URL, exported
 //! as the filtered view, and the hash chain checked on demand.
 
-// The page's server function takes one argument per URL parameter of the view.
-#![allow(clippy::too_many_arguments)]
-
 use crate::components::{when, Pager};
 use crate::error::ConsoleError;
+use domain::audit::{param, AUDIT_PAGE};
 #[cfg(feature = "ssr")]
-use domain::audit::Cursor;
-use domain::audit::{
-    param, AuditAction, AuditEvent, AuditQuery, ChainCheck, AUDIT_PAGE, EXPORT_CSV, EXPORT_JSONL,
-};
+use domain::audit::{AuditAction, AuditQuery, ChainCheck, Cursor, EXPORT_CSV, EXPORT_JSONL};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-/// What the audit page shows.
+/// What the audit page shows. Links and sentences are made on the server, so the browser's
+/// bundle carries no parser of views or checks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditPageData {
-    pub query: AuditQuery,
-    pub events: Vec<AuditEvent>,
+    /// The view's filters as URL parameters, without its cursor.
+    pub filters: Vec<(String, String)>,
+    pub events: Vec<EventRow>,
     /// Links to the next (older) and previous (newer) pages.
     pub next: Option<String>,
     pub previous: Option<String>,
-    /// The chain check, when the page was asked for one (`verify=1`).
-    pub check: Option<ChainCheck>,
+    /// The filtered view as CSV and as JSON Lines.
+    pub export_csv: String,
+    pub export_jsonl: String,
+    /// The chain check, when the page was asked for one (`verify=1`): whether the chain
+    /// holds, and the sentence that says so.
+    pub check: Option<(bool, String)>,
+    /// The catalog's actions, for the Action filter.
+    pub actions: Vec<String>,
+}
+
+/// One event as the table shows it: the places and hashes stay in the exports and the API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub at: i64,
+    pub actor: Option<String>,
+    pub actor_key: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub address: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::audit::AuditEvent> for EventRow {
+    fn from(e: domain::audit::AuditEvent) -> Self {
+        EventRow {
+            at: e.at,
+            actor: e.actor,
+            actor_key: e.actor_key,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+            address: e.address,
+        }
+    }
 }
 
 /// One page of the workspace's audit log under the filters and cursor of the page's URL
-/// (see [`domain::audit::param`]); with `verify`, the chain's check as well.
+/// query, `search` (see [`domain::audit::param`]); with `verify=1`, the chain's check too.
+/// The query travels whole, so the browser carries no code for its parts.
 #[server]
-pub async fn audit_page(
-    actor: Option<String>,
-    action: Option<String>,
-    target: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-    verify: Option<String>,
-) -> Result<AuditPageData, ConsoleError> {
+pub async fn audit_page(search: String) -> Result<AuditPageData, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
     use domain::paging::PAGE_SIZE;
@@ -47,52 +69,45 @@ pub async fn audit_page(
     use keyward_core::services::audit;
     let member = auth::require_for("audit_page").await?;
     let viewer = member.principal();
-    let query = AuditQuery::from_params(|name| match name {
-        param::ACTOR => actor.clone(),
-        param::ACTION => action.clone(),
-        param::TARGET => target.clone(),
-        param::FROM => from.clone(),
-        param::TO => to.clone(),
-        param::AFTER => after.clone(),
-        param::BEFORE => before.clone(),
-        _ => None,
-    })
-    .map_err(AppError::invalid)?;
+    let pairs = domain::paging::query_pairs(&search);
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let query = AuditQuery::from_params(get).map_err(AppError::invalid)?;
     let db = &app_state().db;
     let page = audit::page(db, &viewer, &query, PAGE_SIZE).await?;
-    let check = match verify.as_deref() {
+    let check = match get("verify").as_deref() {
         Some("1") => Some(audit::verify(db, &viewer).await?),
         _ => None,
     };
     let link = |cursor: Option<Cursor>| cursor.map(|c| query.at(Some(c)).href(AUDIT_PAGE, &[]));
+    let whole = query.at(None);
     Ok(AuditPageData {
         next: link(page.next.map(Cursor::After)),
         previous: link(page.previous.map(Cursor::Before)),
-        events: page.events,
-        check,
-        query,
+        events: page.events.into_iter().map(EventRow::from).collect(),
+        check: check.map(|c| (matches!(c, ChainCheck::Intact { .. }), c.summary())),
+        export_csv: whole.href(EXPORT_CSV, &[]),
+        export_jsonl: whole.href(EXPORT_JSONL, &[]),
+        filters: whole
+            .filter_params()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| a.id().to_string())
+            .collect(),
     })
 }
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let page = Resource::new(
-        move || query.get(),
-        |params| {
-            let get = |name: &str| params.get(name);
-            audit_page(
-                get(param::ACTOR),
-                get(param::ACTION),
-                get(param::TARGET),
-                get(param::FROM),
-                get(param::TO),
-                get(param::AFTER),
-                get(param::BEFORE),
-                get("verify"),
-            )
-        },
-    );
+    let location = leptos_router::hooks::use_location();
+    let page = Resource::new(move || location.search.get(), audit_page);
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
@@ -114,35 +129,38 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 fn AuditView(page: AuditPageData) -> impl IntoView {
     let AuditPageData {
-        query,
+        filters,
         events,
         next,
         previous,
+        export_csv,
+        export_jsonl,
         check,
+        actions,
     } = page;
-    let whole = query.at(None);
-    let (csv, jsonl) = (whole.href(EXPORT_CSV, &[]), whole.href(EXPORT_JSONL, &[]));
-    let check = check.map(|c| {
-        let (class, role) = match c {
-            ChainCheck::Intact { .. } => ("notice", "status"),
-            ChainCheck::Broken { .. } => ("error", "alert"),
+    let check = check.map(|(intact, summary)| {
+        let (class, role) = if intact {
+            ("notice", "status")
+        } else {
+            ("error", "alert")
         };
-        view! { <p class=class role=role>{c.summary()}</p> }
+        view! { <p class=class role=role>{summary}</p> }
     });
+    let filtered = !filters.is_empty();
     view! {
-        <AuditFilters query=whole.clone() />
+        <AuditFilters filters=filters.clone() actions />
         <div class="row">
-            <a href=csv download="audit.csv">"Export CSV"</a>
-            <a href=jsonl download="audit.jsonl">"Export JSON Lines"</a>
+            <a href=export_csv download="audit.csv">"Export CSV"</a>
+            <a href=export_jsonl download="audit.jsonl">"Export JSON Lines"</a>
             // A plain GET form: the check runs with or without JavaScript, and keeps the view.
             <form method="get" action=AUDIT_PAGE class="inline">
-                {whole.filter_params().into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+                {filters.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
                 <input type="hidden" name="verify" value="1" />
                 <button type="submit" class="secondary">"Verify integrity"</button>
             </form>
         </div>
         {check}
-        <AuditTable events filtered=whole.filtered() />
+        <AuditTable events filtered />
         <Pager label="Pages of events" previous next />
     }
 }
@@ -150,12 +168,12 @@ fn AuditView(page: AuditPageData) -> impl IntoView {
 /// The filters: a plain GET form, so a filtered view is a URL that works without JavaScript,
 /// can be bookmarked, and is what the exports export.
 #[component]
-fn AuditFilters(query: AuditQuery) -> impl IntoView {
-    let params = query.filter_params();
+fn AuditFilters(filters: Vec<(String, String)>, actions: Vec<String>) -> impl IntoView {
+    let filtered = !filters.is_empty();
     let value = move |name: &str| {
-        params
+        filters
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
@@ -166,7 +184,7 @@ fn AuditFilters(query: AuditQuery) -> impl IntoView {
             <div class="field"><label for="field-action">"Action"</label>
                 <select id="field-action" name=param::ACTION>
                     <option value="">"Any"</option>
-                    {AuditAction::ALL.iter().map(|a| view! { <option value=a.id() selected=a.id() == action>{a.id()}</option> }).collect_view()}
+                    {actions.into_iter().map(|a| view! { <option value=a.clone() selected=a == action>{a.clone()}</option> }).collect_view()}
                 </select>
             </div>
             <label>"Target" <input type="text" name=param::TARGET placeholder="key:AbCd1234" value=value(param::TARGET) /></label>
@@ -174,17 +192,17 @@ fn AuditFilters(query: AuditQuery) -> impl IntoView {
             <label>"To" <input type="date" name=param::TO value=value(param::TO) /></label>
             <div class="row">
                 <button type="submit" class="secondary">"Filter"</button>
-                {query.filtered().then(|| view! { <a href=AUDIT_PAGE>"Clear filters"</a> })}
+                {filtered.then(|| view! { <a href=AUDIT_PAGE>"Clear filters"</a> })}
             </div>
         </form>
     }
 }
 
 #[component]
-fn AuditTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
+fn AuditTable(events: Vec<EventRow>, filtered: bool) -> impl IntoView {
     // Each actor and target links to the view of its events.
     let narrowed =
-        |name: &'static str, value: &str| AuditQuery::default().href(AUDIT_PAGE, &[(name, value)]);
+        |name: &'static str, value: &str| domain::paging::link(AUDIT_PAGE, &[], &[(name, value)]);
     view! {
         <div class="table-wrap">
         <table class="audit">

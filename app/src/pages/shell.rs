@@ -227,20 +227,16 @@ pub fn Shell() -> impl IntoView {
                         <li><A href="/settings/api-keys/test">"Credential tester"</A></li>
                         <li><A href="/settings/applications">"Applications"</A></li>
                         <li><A href="/settings/members">"Members"</A></li>
-                        <Suspense fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                let reads = |v: &Viewer| v.role.permissions().contains(domain::permissions::Permission::AUDIT_READ);
-                                viewer.await.ok().filter(reads).map(|_| view! {
-                                    <li><A href=domain::audit::AUDIT_PAGE>"Audit log"</A></li>
-                                })
-                            })}
-                        </Suspense>
                         <li><A href="/settings/security">"Security"</A></li>
                         <li><A href="/settings/account">"Account"</A></li>
+                        // Pages some roles have: one wait on the viewer for all of them.
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
-                                viewer.await.ok().filter(|v| v.instance_admin).map(|_| view! {
-                                    <li><A href="/settings/instance">"Instance"</A></li>
+                                let v = viewer.await.ok()?;
+                                let audit = v.role.permissions().contains(domain::permissions::Permission::AUDIT_READ);
+                                Some(view! {
+                                    {audit.then(|| view! { <li><A href=domain::audit::AUDIT_PAGE>"Audit log"</A></li> })}
+                                    {v.instance_admin.then(|| view! { <li><A href="/settings/instance">"Instance"</A></li> })}
                                 })
                             })}
                         </Suspense>

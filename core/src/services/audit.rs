@@ -149,6 +149,37 @@ pub async fn page(
     query: &AuditQuery,
     limit: usize,
 ) -> AppResult<AuditPage> {
+    let (sql, w) = prepare(viewer, query, limit)?;
+    let rows: Vec<AuditEvent> = w
+        .apply(sqlx::query_as::<_, EventRow>(&sql))
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(AuditEvent::from)
+        .collect();
+    let backwards = matches!(query.cursor, Some(Cursor::Before(_)));
+    let page = crate::store::paging::finish(
+        rows,
+        limit,
+        backwards,
+        query.cursor.is_some(),
+        |e: &AuditEvent| e.seq,
+    );
+    Ok(AuditPage {
+        events: page.rows,
+        next: page.next,
+        previous: page.previous,
+    })
+}
+
+/// The plan of a page's query, for the test that holds every view to an index.
+pub async fn plan(db: &Db, viewer: &Principal, query: &AuditQuery) -> AppResult<Vec<String>> {
+    let (sql, w) = prepare(viewer, query, domain::paging::PAGE_SIZE)?;
+    Ok(w.explain(db, &sql).await?)
+}
+
+/// A page's query and its binds, once `viewer` may read the log.
+fn prepare(viewer: &Principal, query: &AuditQuery, limit: usize) -> AppResult<(String, Clause)> {
     decide(viewer, Action::ReadAudit)?;
     let mut w = Clause::default();
     let ws = w.bind(Bind::Text(viewer.workspace.to_string()));
@@ -189,32 +220,14 @@ pub async fn page(
         w.and(format!("e.seq {op} {p}"));
     }
     let sql = format!(
-        "SELECT COALESCE(e.seq, 0) AS seq, e.id, e.created_at, u.email AS actor_email, e.actor_user_id, e.actor_key_id, \
-         e.action, e.target, e.detail, e.address, e.previous_hash, e.hash \
+        "SELECT COALESCE(e.seq, 0) AS seq, e.id, e.created_at, u.email AS actor_email, e.actor_user_id, \
+         e.actor_key_id, e.action, e.target, e.detail, e.address, e.previous_hash, e.hash \
          FROM audit_events e LEFT JOIN users u ON u.id = e.actor_user_id \
          WHERE {} ORDER BY e.seq {order} LIMIT {}",
         w.sql(),
         limit + 1
     );
-    let rows: Vec<AuditEvent> = w
-        .apply(sqlx::query_as::<_, EventRow>(&sql))
-        .fetch_all(db.pool())
-        .await?
-        .into_iter()
-        .map(AuditEvent::from)
-        .collect();
-    let page = crate::store::paging::finish(
-        rows,
-        limit,
-        backwards,
-        query.cursor.is_some(),
-        |e: &AuditEvent| e.seq,
-    );
-    Ok(AuditPage {
-        events: page.rows,
-        next: page.next,
-        previous: page.previous,
-    })
+    Ok((sql, w))
 }
 
 /// Checks `viewer`'s workspace chain.

@@ -129,27 +129,7 @@ pub async fn plan(
     let Some(view) = prepare(db, viewer, query, domain::paging::PAGE_SIZE, now).await? else {
         return Ok(Vec::new());
     };
-    let explain = match db.backend() {
-        crate::store::db::Backend::Sqlite => "EXPLAIN QUERY PLAN",
-        crate::store::db::Backend::Postgres => "EXPLAIN",
-    };
-    let explained = format!("{explain} {}", view.rows_sql);
-    let lines: Vec<PlanLine> = view
-        .page
-        .apply(sqlx::query_as(&explained))
-        .fetch_all(db.pool())
-        .await?;
-    Ok(lines.into_iter().map(|l| l.0).collect())
-}
-
-/// One step of a plan: the last column of an `EXPLAIN` row on either database.
-struct PlanLine(String);
-
-impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for PlanLine {
-    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
-        use sqlx::Row;
-        Ok(PlanLine(row.try_get(row.len() - 1)?))
-    }
+    Ok(view.page.explain(db, &view.rows_sql).await?)
 }
 
 /// The clause selecting what `viewer` may see of `query`'s filters; `None` when nothing can

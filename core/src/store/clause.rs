@@ -1,6 +1,7 @@
 //! `WHERE` clauses assembled from optional filters, with their binds numbered `$1…` so one
 //! text serves both databases.
 
+use crate::store::db::{Backend, Db};
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::Any;
@@ -45,5 +46,30 @@ impl Clause {
             };
         }
         q
+    }
+
+    /// The plan either database makes for `sql` with this clause's binds: the text of each
+    /// step, for tests that hold a query to an index.
+    pub async fn explain(&self, db: &Db, sql: &str) -> Result<Vec<String>, sqlx::Error> {
+        let explain = match db.backend() {
+            Backend::Sqlite => "EXPLAIN QUERY PLAN",
+            Backend::Postgres => "EXPLAIN",
+        };
+        let explained = format!("{explain} {sql}");
+        let lines: Vec<PlanLine> = self
+            .apply(sqlx::query_as(&explained))
+            .fetch_all(db.pool())
+            .await?;
+        Ok(lines.into_iter().map(|l| l.0).collect())
+    }
+}
+
+/// One step of a plan: the last column of an `EXPLAIN` row on either database.
+struct PlanLine(String);
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for PlanLine {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(PlanLine(row.try_get(row.len() - 1)?))
     }
 }

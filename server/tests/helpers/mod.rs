@@ -32,7 +32,7 @@ pub async fn attempt(app: &TestApp, client: &Client, email: &str, password: &str
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
-pub const EVERY_ARGUMENT: [(&str, &str); 20] = [
+pub const EVERY_ARGUMENT: [(&str, &str); 21] = [
     ("id", "00000000-0000-0000-0000-000000000000"),
     ("reason", "r"),
     ("grace_seconds", "0"),
@@ -53,6 +53,7 @@ pub const EVERY_ARGUMENT: [(&str, &str); 20] = [
     ("handle", "h"),
     ("invitation_id", "00000000-0000-0000-0000-000000000000"),
     ("members_create_workspaces", "on"),
+    ("search", ""),
 ];
 
 /// Polls `check` until it holds (bookkeeping is written in batches), at most five seconds.

@@ -83,3 +83,45 @@ pub async fn add_live_keys(
     })
     .await;
 }
+
+/// Adds audit events numbered `from..to` to `workspace`'s chain (places `from + 1`…), each
+/// made at second N by `actor`, every tenth a `key.revoked` of `key:b{N}`, the rest
+/// `application.renamed`. Their hashes are not a chain: for plans and timings, not for checks.
+pub async fn add_audit_events(db: &Db, workspace: &str, actor: &str, from: usize, to: usize) {
+    let mut added = from;
+    while added < to {
+        let rows = 500.min(to - added);
+        let mut tx = db.write().await.unwrap();
+        let mut sql = String::from(
+            "INSERT INTO audit_events (id, workspace_id, actor_user_id, action, target, detail, \
+             created_at, seq, previous_hash, hash) VALUES ",
+        );
+        for n in added..added + rows {
+            if n > added {
+                sql.push(',');
+            }
+            let (action, target) = if n % 10 == 0 {
+                ("key.revoked", format!("key:b{n:07}"))
+            } else {
+                ("application.renamed", format!("application:{}", n % 100))
+            };
+            sql.push_str(&format!(
+                "('{}', '{workspace}', '{actor}', '{action}', '{target}', 'seeded', {n}, {}, '', '{n:064x}')",
+                uuid::Uuid::new_v4(),
+                n + 1
+            ));
+        }
+        sqlx::raw_sql(&sql).execute(&mut *tx).await.unwrap();
+        sqlx::query(
+            "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $2, '') \
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq",
+        )
+        .bind(workspace)
+        .bind((added + rows) as i64)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        added += rows;
+    }
+}

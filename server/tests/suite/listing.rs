@@ -312,6 +312,66 @@ async fn every_view_reads_an_index_on_a_big_workspace() {
 }
 
 #[tokio::test]
+async fn every_audit_view_reads_an_index_on_a_long_log() {
+    let app = spawn_app().await;
+    app.setup_owner().await;
+    let db = &app.state.db;
+    let owner_id = app.user_id(OWNER_EMAIL).await;
+    let ws = the_workspace(&app).await;
+    // Placed after the events setup recorded (one, at place 1).
+    seed::add_audit_events(db, &ws, &owner_id.to_string(), 1, 20_000).await;
+    sqlx::query("ANALYZE audit_events")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let reviewer = Principal::member(
+        owner_id,
+        uuid::Uuid::parse_str(&ws).unwrap(),
+        Role::Owner,
+        String::new(),
+    );
+    let plain = domain::audit::AuditQuery::default();
+    let views: Vec<Vec<(&str, String)>> = vec![
+        vec![],
+        vec![("action", "key.revoked".into())],
+        vec![("target", "key:b0001230".into())],
+        vec![("actor", OWNER_EMAIL.into())],
+        vec![("after", plain.cursor_at(10_000))],
+        vec![("before", plain.cursor_at(10_000))],
+    ];
+    for params in views {
+        let query = domain::audit::AuditQuery::from_params(|name| {
+            params
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .unwrap();
+        let plan = keyward_core::services::audit::plan(db, &reviewer, &query)
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(
+            plan.contains("audit_events_"),
+            "{params:?}: no audit index in\n{plan}"
+        );
+        let whole = |l: &str| {
+            let l = l.trim_start_matches(|c: char| !c.is_alphabetic());
+            l.starts_with("Seq Scan on audit_events")
+                || (l.starts_with("SCAN e") && !l.contains("USING"))
+        };
+        assert!(
+            !plan.lines().any(whole),
+            "{params:?}: the log is scanned whole:\n{plan}"
+        );
+        assert!(
+            !plan.contains("TEMP B-TREE FOR ORDER BY") && !plan.contains("Sort Key: e.seq"),
+            "{params:?}: the page is sorted instead of read in index order:\n{plan}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn members_page_in_the_order_they_joined() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
