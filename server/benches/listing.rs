@@ -52,17 +52,6 @@ async fn latency(
     (Duration::from_secs_f64(common::median(times)), bytes)
 }
 
-fn server_fn(name: &str) -> String {
-    leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.to_string())
-        .find(|p| {
-            p.trim_start_matches("/api/")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                == name
-        })
-        .unwrap_or_else(|| panic!("no server function {name}"))
-}
-
 #[tokio::main]
 async fn main() {
     let sizes: Vec<usize> = std::env::var("KEYWARD_BENCH_SIZES")
@@ -117,33 +106,7 @@ async fn main() {
             .await
             .unwrap();
         let secret = common::full_key(state, &by).await;
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let res = browser
-            .post(format!("{base}{}", server_fn("login")))
-            .form(&[
-                ("email", "bench@example.com"),
-                ("password", "bench password 123"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            res.status().is_success() || res.status().is_redirection(),
-            "sign in"
-        );
-        let res = browser
-            .post(format!("{base}{}", server_fn("switch_workspace")))
-            .form(&[("workspace_id", ws.to_string())])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            res.status().is_success() || res.status().is_redirection(),
-            "switch"
-        );
+        let browser = common::signed_in(base, &ws.to_string()).await;
         cells.push(Cell {
             size,
             browser,

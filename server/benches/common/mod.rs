@@ -138,3 +138,48 @@ pub async fn full_key(state: &AppState, by: &domain::access::Principal) -> Strin
         .expose()
         .to_string()
 }
+
+/// The path of the server function registered as `name`.
+pub fn server_fn(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|p| {
+            p.trim_start_matches("/api/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+/// A browser of the bench's owner, signed in at `base` and switched to `workspace`.
+#[allow(dead_code)]
+pub async fn signed_in(base: &str, workspace: &str) -> reqwest::Client {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = browser
+        .post(format!("{base}{}", server_fn("login")))
+        .form(&[
+            ("email", "bench@example.com"),
+            ("password", "bench password 123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "sign in"
+    );
+    let res = browser
+        .post(format!("{base}{}", server_fn("switch_workspace")))
+        .form(&[("workspace_id", workspace)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "switch"
+    );
+    browser
+}

@@ -84,40 +84,63 @@ pub async fn add_live_keys(
     .await;
 }
 
-/// Adds audit events numbered `from..to` to `workspace`'s chain (places `from + 1`…), each
-/// made at second N by `actor`, every tenth a `key.revoked` of `key:b{N}`, the rest
-/// `application.renamed`. Their hashes are not a chain: for plans and timings, not for checks.
-pub async fn add_audit_events(db: &Db, workspace: &str, actor: &str, from: usize, to: usize) {
-    let mut added = from;
-    while added < to {
-        let rows = 500.min(to - added);
+/// Appends `count` audit events to `workspace`'s chain after its head, each by `actor`, one
+/// a second up to now: every tenth a `key.revoked` of `key:b{N}`, the rest
+/// `application.renamed`. They are chained as the server chains them, so a check passes.
+pub async fn add_audit_events(db: &Db, workspace: &str, actor: &str, count: usize) {
+    use keyward_core::store::audit_chain::{hash, ChainedRow, GENESIS};
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_chain_heads WHERE chain = $1")
+            .bind(workspace)
+            .fetch_optional(db.pool())
+            .await
+            .unwrap();
+    let (mut seq, mut previous) = head.unwrap_or((0, GENESIS.to_string()));
+    let first_second = keyward_core::now() - count as i64;
+    let mut added = 0;
+    while added < count {
+        let rows = 500.min(count - added);
         let mut tx = db.write().await.unwrap();
         let mut sql = String::from(
             "INSERT INTO audit_events (id, workspace_id, actor_user_id, action, target, detail, \
-             created_at, seq, previous_hash, hash) VALUES ",
+             address, created_at, seq, previous_hash, hash) VALUES ",
         );
         for n in added..added + rows {
-            if n > added {
-                sql.push(',');
-            }
             let (action, target) = if n % 10 == 0 {
                 ("key.revoked", format!("key:b{n:07}"))
             } else {
                 ("application.renamed", format!("application:{}", n % 100))
             };
+            let row = ChainedRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                workspace_id: Some(workspace.to_string()),
+                actor_user_id: Some(actor.to_string()),
+                actor_key_id: None,
+                action: action.into(),
+                target,
+                detail: format!("seeded {n}"),
+                address: String::new(),
+                created_at: first_second + n as i64,
+            };
+            seq += 1;
+            let own = hash(&row, seq, &previous);
+            if n > added {
+                sql.push(',');
+            }
             sql.push_str(&format!(
-                "('{}', '{workspace}', '{actor}', '{action}', '{target}', 'seeded', {n}, {}, '', '{n:064x}')",
-                uuid::Uuid::new_v4(),
-                n + 1
+                "('{}', '{workspace}', '{actor}', '{action}', '{}', '{}', '', {}, {seq}, '{previous}', '{own}')",
+                row.id, row.target, row.detail, row.created_at
             ));
+            previous = own;
         }
         sqlx::raw_sql(&sql).execute(&mut *tx).await.unwrap();
         sqlx::query(
-            "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $2, '') \
-             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq",
+            "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         )
         .bind(workspace)
-        .bind((added + rows) as i64)
+        .bind(seq)
+        .bind(&previous)
         .execute(&mut *tx)
         .await
         .unwrap();

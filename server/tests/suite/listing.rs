@@ -318,8 +318,14 @@ async fn every_audit_view_reads_an_index_on_a_long_log() {
     let db = &app.state.db;
     let owner_id = app.user_id(OWNER_EMAIL).await;
     let ws = the_workspace(&app).await;
-    // Placed after the events setup recorded (one, at place 1).
-    seed::add_audit_events(db, &ws, &owner_id.to_string(), 1, 20_000).await;
+    seed::add_audit_events(db, &ws, &owner_id.to_string(), 20_000).await;
+    // The seeded events continue setup's chain as the server would have.
+    assert!(matches!(
+        keyward_core::services::audit::verify_chain(db, &ws)
+            .await
+            .unwrap(),
+        domain::audit::ChainCheck::Intact { events: 20_001, .. }
+    ));
     sqlx::query("ANALYZE audit_events")
         .execute(db.pool())
         .await
