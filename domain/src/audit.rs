@@ -38,6 +38,7 @@ actions! {
     KeyCreated => "key.created",
     KeyRotated => "key.rotated",
     KeyRevoked => "key.revoked",
+    KeysBulkRevoked => "key.bulk_revoked",
     KeyBodyLogging => "key.body_logging",
     CredentialTested => "credential.tested",
     ApplicationCreated => "application.created",

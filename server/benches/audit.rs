@@ -83,6 +83,11 @@ async fn main() {
         let by = Principal::member(owner, ws, Role::Owner, "bench".into());
         // Creating the workspace recorded its first event.
         common::seed::add_audit_events(db, &ws.to_string(), &bench.owner, events - 1).await;
+        sqlx::query("UPDATE workspaces SET allow_never_expiring = 1 WHERE id = $1")
+            .bind(ws.to_string())
+            .execute(db.pool())
+            .await
+            .unwrap();
         let secret = common::full_key(state, &by).await;
         let browser = common::signed_in(base, &ws.to_string()).await;
         cells.push(Cell {
@@ -160,8 +165,8 @@ async fn main() {
     let full = cells.iter().position(|c| c.events >= 100).unwrap_or(0);
     for (i, c) in cells.iter().enumerate() {
         print!("  {:<19}", c.events);
-        for j in 0..names.len() {
-            print!("   {:>16.2}  {:>5.2}", ms[i][j], ms[i][j] / ms[full][j]);
+        for (t, base) in ms[i].iter().zip(&ms[full]) {
+            print!("   {t:>16.2}  {:>5.2}", t / base);
         }
         println!();
     }
@@ -191,10 +196,11 @@ async fn main() {
             .await
             .unwrap();
         let checked = started.elapsed();
-        assert!(
-            matches!(check, domain::audit::ChainCheck::Intact { events, .. } if events as usize == c.events),
-            "{check:?}"
-        );
+        // Signing in and the bench's key added a few events of their own.
+        let domain::audit::ChainCheck::Intact { events, .. } = check else {
+            panic!("{check:?}");
+        };
+        assert!(events as usize >= c.events, "{events}");
         println!(
             "  {:<19}   {:>11}   {:>10.2}   {:>9.0}   {:>9.2}   {:>8.0}   (peak memory {:.0} → {:.0} MiB)",
             c.events,
@@ -202,7 +208,7 @@ async fn main() {
             export.as_secs_f64(),
             rows as f64 / export.as_secs_f64().max(Duration::from_micros(1).as_secs_f64()),
             checked.as_secs_f64(),
-            c.events as f64 / checked.as_secs_f64(),
+            events as f64 / checked.as_secs_f64(),
             peak_before,
             peak_mib(),
         );

@@ -213,7 +213,7 @@ fn reveal(prefix: &str, secret: &str) -> String {
     )
 }
 
-fn failure(message: &str, back_to: &str) -> String {
+pub(crate) fn failure(message: &str, back_to: &str) -> String {
     format!(
         "<h1>Nothing was changed</h1><p class=\"error\" role=\"alert\">{}</p>\
          <p><a href=\"{}\">Back</a></p>",
@@ -223,7 +223,7 @@ fn failure(message: &str, back_to: &str) -> String {
 }
 
 /// A whole page around `body`: our stylesheet, nothing to run.
-fn page(status: StatusCode, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, body: &str) -> Response {
     let stylesheet = app::assets::stylesheet_href();
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\

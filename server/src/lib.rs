@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit_export;
+pub mod bulk_revoke;
 pub mod config;
 pub mod console_forms;
 pub mod middleware;

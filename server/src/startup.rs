@@ -165,6 +165,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             crate::console_forms::ROTATE_KEY_PATH,
             axum::routing::post(crate::console_forms::rotate_key),
         )
+        .route(
+            app::pages::bulk_revoke::BULK_REVOKE_PATH,
+            get(crate::bulk_revoke::preview).post(crate::bulk_revoke::revoke),
+        )
         .route(domain::audit::EXPORT_CSV, get(crate::audit_export::csv))
         .route(
             domain::audit::EXPORT_JSONL,

@@ -358,6 +358,16 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
                 {q.filtered().then(|| view! { <a href="/settings/api-keys">"Clear filters"</a> })}
             </div>
         </form>
+        // A plain GET form to the server-rendered preview: what it lists is what is revoked.
+        {q.filtered().then(|| view! {
+            <details class="bulk">
+                <summary>"Revoke matching keys"</summary>
+                <form method="get" action="/settings/api-keys/bulk-revoke" class="row">
+                    {q.at(None).params().into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+                    <button type="submit" class="secondary">"Preview"</button>
+                </form>
+            </details>
+        })}
     }
 }
 

@@ -4,6 +4,8 @@ pub mod account;
 pub mod api_keys;
 pub mod applications;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod bulk_revoke;
 pub mod instance;
 pub mod key_activity;
 pub mod login;

@@ -482,8 +482,21 @@ pub async fn authorized(
 /// revocation ends every secret of the key, not only the newest.
 pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppResult<()> {
     let key = authorized(db, by, id, Action::RevokeKey).await?;
-    let now = crate::now();
     let mut tx = db.write_credentials().await?;
+    revoke_in(&mut tx, by, &key, &reason, crate::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Revokes `key` and its predecessors still inside their grace in `tx`, each with its audit
+/// event; a key revoked meanwhile is a conflict. The caller has decided `by` may.
+pub(crate) async fn revoke_in(
+    tx: &mut crate::store::db::Tx,
+    by: &Principal,
+    key: &KeyRecord,
+    reason: &str,
+    now: i64,
+) -> AppResult<()> {
     // Owner-scoped in the same statement: the rows must still be in this workspace and live.
     let revoked: Vec<(String, String)> = sqlx::query_as(
         "WITH RECURSIVE lineage(id, rotated_from) AS ( \
@@ -500,27 +513,26 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
     .bind(by.workspace.to_string())
     .bind(now)
     .bind(by.user.to_string())
-    .bind(&reason)
-    .fetch_all(&mut *tx)
+    .bind(reason)
+    .fetch_all(&mut **tx)
     .await?;
     if revoked.is_empty() {
         return Err(AppError::Conflict("This key is already revoked.".into()));
     }
     for (row, key_id) in &revoked {
         let detail = if row == key.id.as_str() {
-            reason.clone()
+            reason.to_string()
         } else {
             format!("{reason} (previous secret of key:{})", key.key_id)
                 .trim_start()
                 .to_string()
         };
         audit::record(
-            &mut tx,
+            tx,
             audit::event(by, AuditAction::KeyRevoked, format!("key:{key_id}"), detail),
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

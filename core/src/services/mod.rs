@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bulk_revoke;
 pub mod instance;
 pub mod key_list;
 pub mod keys;

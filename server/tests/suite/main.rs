@@ -9,6 +9,7 @@ mod helpers;
 mod accounts;
 mod assets;
 mod audit;
+mod bulk_revoke;
 mod cli;
 mod console;
 mod key_cache;
