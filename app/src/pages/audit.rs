@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[cfg(feature = "ssr")]
-pub use rendered::{page_data, AuditPageData, EventRow};
+pub use rendered::{page_data, AuditPageData};
 
 /// The audit page's content for the view in the page's URL query, `search` (see
 /// [`domain::audit::param`]; `verify=1` adds the chain's check), rendered as HTML.
@@ -51,7 +51,8 @@ pub fn AuditPage() -> impl IntoView {
 mod rendered {
     use crate::components::{when, Pager};
     use domain::audit::{
-        param, AuditAction, AuditQuery, ChainCheck, Cursor, AUDIT_PAGE, EXPORT_CSV, EXPORT_JSONL,
+        param, AuditAction, AuditEvent, AuditQuery, ChainCheck, Cursor, AUDIT_PAGE, EXPORT_CSV,
+        EXPORT_JSONL,
     };
     use leptos::prelude::*;
 
@@ -60,7 +61,7 @@ mod rendered {
     pub struct AuditPageData {
         /// The view's filters as URL parameters, without its cursor.
         pub filters: Vec<(String, String)>,
-        pub events: Vec<EventRow>,
+        pub events: Vec<AuditEvent>,
         /// Links to the next (older) and previous (newer) pages.
         pub next: Option<String>,
         pub previous: Option<String>,
@@ -72,32 +73,6 @@ mod rendered {
         pub check: Option<(bool, String)>,
         /// The catalog's actions, for the Action filter.
         pub actions: Vec<String>,
-    }
-
-    /// One event as the table shows it: the places and hashes stay in the exports and the API.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct EventRow {
-        pub at: i64,
-        pub actor: Option<String>,
-        pub actor_key: Option<String>,
-        pub action: String,
-        pub target: String,
-        pub detail: String,
-        pub address: String,
-    }
-
-    impl From<domain::audit::AuditEvent> for EventRow {
-        fn from(e: domain::audit::AuditEvent) -> Self {
-            EventRow {
-                at: e.at,
-                actor: e.actor,
-                actor_key: e.actor_key,
-                action: e.action,
-                target: e.target,
-                detail: e.detail,
-                address: e.address,
-            }
-        }
     }
 
     /// One page of `viewer`'s workspace log under the filters and cursor of the URL query
@@ -128,7 +103,7 @@ mod rendered {
         Ok(AuditPageData {
             next: link(page.next.map(Cursor::After)),
             previous: link(page.previous.map(Cursor::Before)),
-            events: page.events.into_iter().map(EventRow::from).collect(),
+            events: page.events,
             check: check.map(|c| (matches!(c, ChainCheck::Intact { .. }), c.summary())),
             export_csv: whole.href(EXPORT_CSV, &[]),
             export_jsonl: whole.href(EXPORT_JSONL, &[]),
@@ -222,7 +197,7 @@ mod rendered {
     }
 
     #[component]
-    fn AuditTable(events: Vec<EventRow>, filtered: bool) -> impl IntoView {
+    fn AuditTable(events: Vec<AuditEvent>, filtered: bool) -> impl IntoView {
         // Each actor and target links to the view of its events.
         let narrowed = |name: &'static str, value: &str| {
             domain::paging::link(AUDIT_PAGE, &[], &[(name, value)])
