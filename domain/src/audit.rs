@@ -39,6 +39,7 @@ actions! {
     KeyRotated => "key.rotated",
     KeyRevoked => "key.revoked",
     KeysBulkRevoked => "key.bulk_revoked",
+    KeyNarrowed => "key.narrowed",
     KeyBodyLogging => "key.body_logging",
     CredentialTested => "credential.tested",
     ApplicationCreated => "application.created",

@@ -27,6 +27,9 @@ pub enum Action {
     RevokeKey(KeyFacts),
     /// Rotate a key: issues a new secret of it, so this is the owner's alone.
     RotateKey(KeyFacts),
+    /// Take permissions away from a key (no new secret): the owner, or `keys:write`. Never an
+    /// auditor's on others' keys: it changes what a key can do.
+    NarrowKey(KeyFacts),
     /// Turn body logging on (`enable`) or off for a key.
     SetBodyLogging { key: KeyFacts, enable: bool },
     /// Delete an application; its `live_keys` would be revoked with it.
@@ -98,6 +101,16 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
                     "You may only change your own keys this way: rotating issues a new secret, \
                      and only a key's owner ever sees its secrets. Revoke it instead, or ask its owner."
                         .into(),
+                ))
+            }
+        }
+        Action::NarrowKey(key) => {
+            decide(who, Action::SeeKey(key))?;
+            if own(&key) || holds(Permission::KEYS_WRITE) {
+                Ok(())
+            } else {
+                Err(Denial::Forbidden(
+                    "Only the key's owner or a member with keys:write may narrow it.".into(),
                 ))
             }
         }
@@ -205,6 +218,8 @@ fn depend_on(who: &Principal, in_scope: bool, live_keys: u64, what: &str) -> Res
 pub struct KeyAbilities {
     pub revoke: bool,
     pub rotate: bool,
+    #[serde(default)]
+    pub narrow: bool,
     pub enable_body_logging: bool,
     pub disable_body_logging: bool,
 }
@@ -215,6 +230,7 @@ impl KeyAbilities {
         KeyAbilities {
             revoke: may(Action::RevokeKey(key)),
             rotate: may(Action::RotateKey(key)),
+            narrow: may(Action::NarrowKey(key)),
             enable_body_logging: may(Action::SetBodyLogging { key, enable: true }),
             disable_body_logging: may(Action::SetBodyLogging { key, enable: false }),
         }
@@ -286,6 +302,11 @@ mod tests {
             (Admin, Action::RotateKey(theirs), E::Forbidden),
             (Owner, Action::RotateKey(theirs), E::Forbidden),
             (Owner, Action::RotateKey(mine), E::Ok),
+            // Narrowing changes what a key can do: owners of the key and keys:write only.
+            (Viewer, Action::NarrowKey(mine), E::Ok),
+            (Admin, Action::NarrowKey(theirs), E::Ok),
+            (Auditor, Action::NarrowKey(theirs), E::Forbidden),
+            (Developer, Action::NarrowKey(theirs), E::Hidden),
             (
                 Admin,
                 Action::SetBodyLogging {
@@ -458,12 +479,14 @@ mod tests {
             KeyAbilities {
                 revoke: true,
                 rotate: false,
+                narrow: true,
                 enable_body_logging: false,
                 disable_body_logging: true,
             }
         );
         let mine = KeyAbilities::of(&member(Role::Viewer), key(ME));
-        assert!(mine.revoke && mine.rotate && mine.enable_body_logging);
+        assert!(mine.revoke && mine.rotate && mine.narrow && mine.enable_body_logging);
+        assert!(!KeyAbilities::of(&member(Role::Auditor), key(OTHER)).narrow);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod coverage;
 pub mod dates;
 pub mod issuance;
 pub mod key_listing;
+pub mod least_privilege;
 pub mod model;
 pub mod network;
 pub mod paging;

@@ -169,6 +169,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             app::pages::bulk_revoke::BULK_REVOKE_PATH,
             get(crate::bulk_revoke::preview).post(crate::bulk_revoke::revoke),
         )
+        .route(
+            app::pages::narrow::NARROW_PATH,
+            get(crate::narrow::show).post(crate::narrow::narrow),
+        )
         .route(domain::audit::EXPORT_CSV, get(crate::audit_export::csv))
         .route(
             domain::audit::EXPORT_JSONL,

@@ -436,6 +436,10 @@ fn KeyTable(
                                 <td class="actions">
                                     <a href=test_href>"Test"</a>
                                     <a href=activity_href>"Activity"</a>
+                                    // A server-rendered step: the router leaves the link to the browser.
+                                    {(usable && k.abilities.narrow).then(|| view! {
+                                        <a href=format!("/settings/api-keys/narrow?key={}", k.id) rel="external">"Narrow"</a>
+                                    })}
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
                                         <a class="button secondary" role="button" href=rotate_href

@@ -10,6 +10,8 @@ pub mod instance;
 pub mod key_activity;
 pub mod login;
 pub mod members;
+#[cfg(feature = "ssr")]
+pub mod narrow;
 pub mod reference;
 pub mod security;
 pub mod setup;

@@ -7,6 +7,7 @@ pub mod bulk_revoke;
 pub mod instance;
 pub mod key_list;
 pub mod keys;
+pub mod narrowing;
 pub mod sessions;
 pub mod tester;
 pub mod throttle;

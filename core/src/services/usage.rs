@@ -241,14 +241,54 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), crate::error::AppError> 
         .into_iter()
         .map(|(id, (at, address))| (id, at, address))
         .collect();
+    let routes = routes_used(batch);
     if let Some(pg) = db.copy_pool() {
-        return write_postgres(pg, batch, &addresses, &latest).await;
+        return write_postgres(pg, batch, &addresses, &latest, &routes).await;
     }
     let mut tx = db.write_bookkeeping().await?;
     insert_values(&mut tx, batch, &addresses).await?;
     crate::services::keys::record_use(&mut tx, &latest).await?;
+    for chunk in routes.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO key_route_use (key_row_id, method, route, last_at) VALUES {} \
+             ON CONFLICT (key_row_id, method, route) DO UPDATE SET last_at = MAX(last_at, excluded.last_at)",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (id, method, route, at) in chunk {
+            query = query.bind(*id).bind(*method).bind(*route).bind(*at);
+        }
+        query.execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// Each (key, method, route) of a batch once, with its latest time: the rows of
+/// `key_route_use` the batch moves.
+fn routes_used(batch: &[Access]) -> Vec<(&str, &'static str, &'static str, i64)> {
+    let mut latest = std::collections::HashMap::new();
+    for a in batch {
+        let at = latest
+            .entry((a.key.id.as_str(), a.method, a.route))
+            .or_insert(a.at);
+        *at = (*at).max(a.at);
+    }
+    latest
+        .into_iter()
+        .map(|((id, method, route), at)| (id, method, route, at))
+        .collect()
 }
 
 /// PostgreSQL: the rows stream in with `COPY` (no statement to parse or plan per row), the
@@ -259,6 +299,7 @@ async fn write_postgres(
     batch: &[Access],
     addresses: &[String],
     latest: &[(&str, i64, &str)],
+    routes: &[(&str, &'static str, &'static str, i64)],
 ) -> Result<(), crate::error::AppError> {
     let mut rows = String::with_capacity(batch.len() * 160);
     for (a, address) in batch.iter().zip(addresses) {
@@ -307,6 +348,25 @@ async fn write_postgres(
     .bind(ids)
     .bind(ats)
     .bind(ips)
+    .execute(&mut *tx)
+    .await?;
+    let mut columns: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+    for (id, method, route, at) in routes {
+        columns.0.push(id);
+        columns.1.push(method);
+        columns.2.push(route);
+        columns.3.push(*at);
+    }
+    sqlx::query(
+        "INSERT INTO key_route_use (key_row_id, method, route, last_at) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) \
+         ON CONFLICT (key_row_id, method, route) \
+         DO UPDATE SET last_at = GREATEST(key_route_use.last_at, excluded.last_at)",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

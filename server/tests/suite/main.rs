@@ -16,6 +16,7 @@ mod key_cache;
 mod keys;
 mod listing;
 mod machine_api;
+mod narrowing;
 mod sign_in;
 mod tester;
 mod trust;
