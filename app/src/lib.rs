@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=pages::shell::Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::shell::Home ssr=SsrMode::Async />
                     <Route path=path!("/settings/api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys/review") view=pages::review::KeyReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/api-keys/test") view=pages::tester::TesterPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/api-keys/activity") view=pages::key_activity::KeyActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />

@@ -57,6 +57,7 @@ pub static CONSOLE_FUNCTIONS: &[ConsoleFunction] = &[
     function("logout", Public),
     function("accept_invitation", Public),
     function("audit_page", Needs(&[P::AUDIT_READ])),
+    function("key_review", Needs(&[P::KEYS_READ])),
     function("members_page", Needs(&[P::MEMBERS_READ])),
     function("invite_member", Needs(&[P::MEMBERS_WRITE])),
     function("change_member_role", Needs(&[P::MEMBERS_WRITE])),

@@ -18,6 +18,7 @@ pub mod network;
 pub mod paging;
 pub mod permissions;
 pub mod redact;
+pub mod review;
 pub mod roles;
 pub mod routes;
 pub mod secret;

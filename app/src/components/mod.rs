@@ -119,3 +119,31 @@ pub fn focus_by_id(id: &str) {
         let _ = el.unchecked_into::<leptos::web_sys::HtmlElement>().focus();
     }
 }
+
+/// The content of a read-only page, rendered by the server as one fragment of HTML for the
+/// page's URL query (`fetch`): its links and GET forms work with or without JavaScript, and the
+/// browser holds this frame rather than the content's code. An error offers `reset` (a link
+/// and its text) back to the page's first view.
+pub fn server_fragment<Fut>(
+    fetch: fn(String) -> Fut,
+    reset: (&'static str, &'static str),
+) -> impl IntoView
+where
+    Fut: std::future::Future<Output = Result<String, ConsoleError>> + Send + 'static,
+{
+    let location = leptos_router::hooks::use_location();
+    let content = Resource::new(move || location.search.get(), fetch);
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match content.await {
+                    Err(e) => view! {
+                        <p class="error" role="alert">{e.message.clone()}</p>
+                        <p><a href=reset.0>{reset.1}</a></p>
+                    }.into_any(),
+                    Ok(html) => view! { <div inner_html=html></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -5,6 +5,7 @@
 //! rendered on the server and arrives as one fragment of HTML: the browser's bundle holds the
 //! frame that asks for it, not the table, the filters or the data's shape.
 
+use crate::components::server_fragment;
 use crate::error::ConsoleError;
 use domain::audit::AUDIT_PAGE;
 use leptos::prelude::*;
@@ -26,23 +27,11 @@ pub async fn audit_page(search: String) -> Result<String, ConsoleError> {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    let page = Resource::new(move || location.search.get(), audit_page);
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
         <p class="hint">"Every change in this workspace, who made it and from where. Each event is chained to the one before it, so an edited or missing event is found."</p>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! {
-                        <p class="error" role="alert">{e.message.clone()}</p>
-                        <p><a href=AUDIT_PAGE>"Show the whole log"</a></p>
-                    }.into_any(),
-                    Ok(html) => view! { <div inner_html=html></div> }.into_any(),
-                }
-            })}
-        </Transition>
+        {server_fragment(audit_page, (AUDIT_PAGE, "Show the whole log"))}
     }
 }
 

@@ -13,6 +13,7 @@ pub mod members;
 #[cfg(feature = "ssr")]
 pub mod narrow;
 pub mod reference;
+pub mod review;
 pub mod security;
 pub mod setup;
 pub mod shell;

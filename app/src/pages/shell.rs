@@ -233,8 +233,10 @@ pub fn Shell() -> impl IntoView {
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {
                                 let v = viewer.await.ok()?;
-                                let audit = v.role.permissions().contains(domain::permissions::Permission::AUDIT_READ);
+                                let holds = |p| v.role.permissions().contains(p);
+                                let (audit, review) = (holds(domain::permissions::Permission::AUDIT_READ), holds(domain::permissions::Permission::KEYS_READ));
                                 Some(view! {
+                                    {review.then(|| view! { <li><A href=domain::review::REVIEW_PAGE>"Key review"</A></li> })}
                                     {audit.then(|| view! { <li><A href=domain::audit::AUDIT_PAGE>"Audit log"</A></li> })}
                                     {v.instance_admin.then(|| view! { <li><A href="/settings/instance">"Instance"</A></li> })}
                                 })

@@ -151,7 +151,7 @@ pub(super) const SELECT_KEYS: &str = select_keys_over!("api_keys");
 /// The same over a page picked first (`{page}`: a subquery of `api_keys` rows): a list chooses
 /// its rows from an index alone, and only those rows are decorated, so no join can lead the
 /// planner away from the index order.
-pub(super) const SELECT_KEYS_OVER_PAGE: &str = select_keys_over!("({page})");
+pub(crate) const SELECT_KEYS_OVER_PAGE: &str = select_keys_over!("({page})");
 
 impl KeyRecord {
     pub fn kind(&self) -> KeyKind {

@@ -8,6 +8,7 @@ pub mod instance;
 pub mod key_list;
 pub mod keys;
 pub mod narrowing;
+pub mod review;
 pub mod sessions;
 pub mod tester;
 pub mod throttle;

@@ -17,6 +17,7 @@ mod keys;
 mod listing;
 mod machine_api;
 mod narrowing;
+mod review;
 mod sign_in;
 mod tester;
 mod trust;
