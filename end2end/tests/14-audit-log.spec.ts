@@ -29,13 +29,13 @@ test("a reviewer filters the audit log, follows a key to its events and exports 
   const shown = await rows.count();
   for (let i = 0; i < shown; i++) await expect(rows.nth(i)).toContainText("key.created");
 
-  // The export is the filtered view, with every row's place and hashes.
+  // The export is the whole filtered view (every page of it), with each row's place and hashes.
   const download = page.waitForEvent("download");
   await page.getByRole("link", { name: "Export CSV" }).click();
   const csv = await readFile(await (await download).path(), "utf8");
   const lines = csv.trim().split("\r\n");
   expect(lines[0]).toBe("seq,time,actor,actor_key,action,target,detail,address,previous_hash,hash");
-  expect(lines).toHaveLength(shown + 1);
+  expect(lines.length - 1).toBeGreaterThanOrEqual(shown);
   expect(lines[1]).toContain(`key:${keyId}`);
   expect(lines.slice(1).every((l) => l.includes(",key.created,"))).toBe(true);
   expect(csv).not.toContain(secret);

@@ -184,5 +184,34 @@ async fn main() {
             token_ms[last] / token_ms[full]
         );
     }
+
+    // The key review, whose findings are clauses walked in the list's order: one most keys
+    // match (no expiry: the seeded keys have none), one that needs each key's use, and one no
+    // key matches (every key's owner is an owner), which walks the whole workspace.
+    let findings = ["no_expiry", "unused_permissions", "owner_demoted"];
+    let review_requests = (requests / 4).max(1);
+    let mut review: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); findings.len()]; cells.len()];
+    for _ in 0..rounds {
+        for (i, c) in cells.iter().enumerate() {
+            for (j, f) in findings.iter().enumerate() {
+                let url = format!("{base}/settings/api-keys/review?finding={f}");
+                let (t, _) = latency(&c.browser, &url, &[], review_requests).await;
+                review[i][j].push(t.as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    let review_ms: Vec<Vec<f64>> = review
+        .into_iter()
+        .map(|cell| cell.into_iter().map(common::median).collect())
+        .collect();
+    let full = cells.iter().position(|c| c.size >= 100).unwrap_or(0);
+    println!("  Key review ({review_requests} requests per cell): ms and ratio to {} keys", cells[full].size);
+    for (i, c) in cells.iter().enumerate() {
+        print!("  {:<19}", c.size);
+        for (f, (t, base)) in findings.iter().zip(review_ms[i].iter().zip(&review_ms[full])) {
+            print!("   {f} {t:.2} ({:.2}×)", t / base);
+        }
+        println!();
+    }
     println!("  (seeding took {:.1} s)", seeded.as_secs_f64());
 }
