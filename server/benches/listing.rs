@@ -205,10 +205,16 @@ async fn main() {
         .map(|cell| cell.into_iter().map(common::median).collect())
         .collect();
     let full = cells.iter().position(|c| c.size >= 100).unwrap_or(0);
-    println!("  Key review ({review_requests} requests per cell): ms and ratio to {} keys", cells[full].size);
+    println!(
+        "  Key review ({review_requests} requests per cell): ms and ratio to {} keys",
+        cells[full].size
+    );
     for (i, c) in cells.iter().enumerate() {
         print!("  {:<19}", c.size);
-        for (f, (t, base)) in findings.iter().zip(review_ms[i].iter().zip(&review_ms[full])) {
+        for (f, (t, base)) in findings
+            .iter()
+            .zip(review_ms[i].iter().zip(&review_ms[full]))
+        {
             print!("   {f} {t:.2} ({:.2}×)", t / base);
         }
         println!();
