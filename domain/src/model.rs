@@ -310,6 +310,9 @@ pub struct CredentialReport {
     pub prefix: Option<String>,
     pub principal: Option<PrincipalReport>,
     pub permissions: Vec<PermissionLine>,
+    /// The permissions' `last_needed` were looked up (a key of the tester's own workspace).
+    #[serde(default)]
+    pub use_observed: bool,
     pub coverage: Vec<crate::coverage::CoverageLine>,
     /// Empty when no secret was given (a key inspected from the list).
     pub smoke: Vec<SmokeLine>,
@@ -338,6 +341,10 @@ pub struct PermissionLine {
     pub effective: bool,
     /// Attached, but the owner's role no longer grants it.
     pub dropped: bool,
+    /// When a request of the key last needed it within the observation window (looked up
+    /// only where the report says `use_observed`).
+    #[serde(default)]
+    pub last_needed: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -37,7 +37,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, Console
         .into());
     }
     let report = if secret.len() > MAX_INPUT {
-        tester::test_secret(state.tester(), "", false)
+        tester::test_secret(state.tester(), "", false, None)
             .await
             .map(|mut r| {
                 r.code = "MALFORMED".into();
@@ -48,7 +48,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, Console
                 r
             })?
     } else {
-        tester::test_secret(state.tester(), &secret, true).await?
+        tester::test_secret(state.tester(), &secret, true, Some(actor.workspace_id)).await?
     };
     tester::audit_test(&state.db, &actor.principal(), &secret, &report).await?;
     Ok(report)
@@ -72,7 +72,7 @@ pub async fn inspect_key(id: String) -> Result<CredentialReport, ConsoleError> {
         domain::authorization::Action::SeeKey,
     )
     .await?;
-    Ok(tester::inspect_key(key).await?)
+    Ok(tester::inspect_key(&state.db, key).await?)
 }
 
 #[component]
@@ -116,6 +116,7 @@ pub fn TesterPage() -> impl IntoView {
 
 #[component]
 fn Report(report: CredentialReport) -> impl IntoView {
+    let observed = report.use_observed;
     let verdict_class = if report.valid {
         "verdict ok"
     } else {
@@ -146,11 +147,14 @@ fn Report(report: CredentialReport) -> impl IntoView {
                 <section aria-label="Permissions">
                     <h3>"Permissions"</h3>
                     <table>
-                        <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th><th scope="col">"Description"</th></tr></thead>
+                        <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th>
+                            {observed.then(|| view! { <th scope="col">"Needed in 30 days"</th> })}
+                            <th scope="col">"Description"</th></tr></thead>
                         <tbody>{report.permissions.iter().map(|p| view! {
                             <tr class:dropped=p.dropped>
                                 <th scope="row"><code>{p.id.clone()}</code></th>
                                 <td>{if p.effective { "Yes" } else if p.dropped { "No — dropped: the owner's role no longer grants it" } else { "No" }}</td>
+                                {observed.then(|| view! { <td>{p.last_needed.map(|t| when(Some(t)).into_any()).unwrap_or_else(|| "No — a candidate to narrow".into_any())}</td> })}
                                 <td>{p.description.clone()}</td>
                             </tr>
                         }).collect_view()}</tbody>

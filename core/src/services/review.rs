@@ -69,9 +69,14 @@ pub async fn page(
         ),
         Finding::NoExpiry => format!("{live} AND k.expires_at IS NULL"),
         Finding::NoPurpose => format!("{live} AND TRIM(k.purpose) = ''"),
+        // Led by the members whose role lacks something (never the owners and admins), so
+        // the keys are read through the owner index, not walked whole.
         Finding::OwnerDemoted => format!(
-            "{live} AND EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = k.workspace_id \
+            "{live} AND k.owner_id IN (SELECT m.user_id FROM memberships m \
+             WHERE m.workspace_id = {ws} AND m.role IN ({})) \
+             AND EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = k.workspace_id \
              AND m.user_id = k.owner_id AND ({}))",
+            limited_roles(),
             beyond_role()
         ),
         Finding::UnusedPermissions => {
@@ -127,6 +132,16 @@ pub async fn page(
 /// `k.permissions` (space-separated ids) holds `p`.
 fn holds(p: Permission) -> String {
     format!("(' ' || k.permissions || ' ') LIKE '% {} %'", p.id())
+}
+
+/// The roles that lack some permission, as SQL literals.
+fn limited_roles() -> String {
+    Role::ALL
+        .into_iter()
+        .filter(|r| !PermissionSet::all().is_subset_of(r.permissions()))
+        .map(|r| format!("'{}'", r.id()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The owner's role (`m.role`) lacks a permission the key holds: one term per role, from the

@@ -33,16 +33,21 @@ pub struct Instance<'a> {
 }
 
 /// Tests a presented secret. Never stores, logs or returns it.
+/// A key of `viewer_workspace` also shows which permissions its requests needed lately.
 pub async fn test_secret(
     state: Instance<'_>,
     presented: &str,
     smoke: bool,
+    viewer_workspace: Option<uuid::Uuid>,
 ) -> AppResult<CredentialReport> {
     let prefix = secret::parse(presented).ok().map(|p| p.display_prefix());
     let report = match keys::authenticate(state.db, state.secret, presented).await? {
         Lookup::Ok(auth) => {
             let mut report = report_for_valid(&auth);
             report.prefix = prefix;
+            if viewer_workspace.is_some_and(|ws| ws.to_string() == auth.key.workspace_id.as_str()) {
+                observe_use(state.db, &mut report, &auth.key).await?;
+            }
             if smoke {
                 report.smoke = smoke_tests(state, presented, &auth.grant).await;
             }
@@ -101,8 +106,35 @@ pub async fn audit_test(
     Ok(())
 }
 
+/// Marks each permission line with when a request of `key` last needed it in the
+/// observation window (least privilege from observed use, as "Narrow" shows it).
+async fn observe_use(db: &Db, report: &mut CredentialReport, key: &KeyRecord) -> AppResult<()> {
+    let now = crate::now();
+    let called: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT method, route, last_at FROM key_route_use WHERE key_row_id = $1 AND last_at > $2",
+    )
+    .bind(key.id.as_str())
+    .bind(now - domain::least_privilege::OBSERVATION_DAYS * 86_400)
+    .fetch_all(db.pool())
+    .await?;
+    let uses = domain::least_privilege::observed(
+        key.permissions(),
+        called
+            .iter()
+            .map(|(m, r, at)| (m.as_str(), r.as_str(), *at)),
+    );
+    for line in &mut report.permissions {
+        line.last_needed = uses
+            .iter()
+            .find(|u| u.permission.id() == line.id)
+            .and_then(|u| u.last_needed);
+    }
+    report.use_observed = true;
+    Ok(())
+}
+
 /// Describes a key without its secret (from the keys list): no smoke tests.
-pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
+pub async fn inspect_key(db: &Db, key: KeyRecord) -> AppResult<CredentialReport> {
     let now = crate::now();
     let role = key
         .owner_role
@@ -131,6 +163,9 @@ pub async fn inspect_key(key: KeyRecord) -> AppResult<CredentialReport> {
     };
     report.prefix =
         secret::KeyId::parse(&key.key_id).map(|id| secret::display_prefix(key.kind(), &id));
+    if report.valid {
+        observe_use(db, &mut report, &key).await?;
+    }
     Ok(report)
 }
 
@@ -160,6 +195,7 @@ fn permission_lines(attached: PermissionSet, effective: PermissionSet) -> Vec<Pe
             attached: true,
             effective: effective.contains(p),
             dropped: !effective.contains(p),
+            last_needed: None,
         })
         .collect()
 }
@@ -181,6 +217,7 @@ fn report_for_valid(auth: &Authenticated) -> CredentialReport {
         prefix: None,
         principal: Some(principal(&auth.key, Some(auth.owner_role))),
         permissions: permission_lines(auth.key.permissions(), auth.grant.permissions),
+        use_observed: false,
         coverage: coverage(&auth.grant),
         smoke: vec![],
     }
@@ -227,6 +264,7 @@ fn refused(
         permissions: key
             .map(|k| permission_lines(k.permissions(), PermissionSet::EMPTY))
             .unwrap_or_default(),
+        use_observed: false,
         coverage: vec![],
         smoke: vec![],
     }

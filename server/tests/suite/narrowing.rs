@@ -49,6 +49,23 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
     })
     .await;
 
+    // The credential tester shows the same comparison.
+    let report = app
+        .run(&owner, app::pages::tester::InspectKey { id: id.clone() })
+        .await
+        .unwrap();
+    assert!(report.use_observed);
+    let needed = |p: &str| {
+        report
+            .permissions
+            .iter()
+            .find(|l| l.id == p)
+            .unwrap()
+            .last_needed
+    };
+    assert!(needed("applications:read").is_some());
+    assert_eq!(needed("applications:write"), None);
+
     let (status, html) = show(&app, &owner, &id).await;
     assert_eq!(status, 200, "{html}");
     assert!(html.contains("Narrow permissions"));
