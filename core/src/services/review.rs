@@ -69,13 +69,11 @@ pub async fn page(
         ),
         Finding::NoExpiry => format!("{live} AND k.expires_at IS NULL"),
         Finding::NoPurpose => format!("{live} AND TRIM(k.purpose) = ''"),
-        // Led by the members whose role lacks something (never the owners and admins), so
-        // the keys are read through the owner index, not walked whole.
+        // Led by the members whose role lacks something (never owners and admins): their keys
+        // are read through the owner index rather than the workspace's keys walked whole.
         Finding::OwnerDemoted => format!(
-            "{live} AND k.owner_id IN (SELECT m.user_id FROM memberships m \
-             WHERE m.workspace_id = {ws} AND m.role IN ({})) \
-             AND EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = k.workspace_id \
-             AND m.user_id = k.owner_id AND ({}))",
+            "{live} AND m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
+             AND m.role IN ({}) AND ({})",
             limited_roles(),
             beyond_role()
         ),
@@ -106,8 +104,13 @@ pub async fn page(
             "(k.created_at < {c} OR (k.created_at = {c} AND k.id < {i}))"
         ));
     }
+    // `CROSS JOIN` keeps the memberships first on SQLite (PostgreSQL plans it as any join).
+    let source = match finding {
+        Finding::OwnerDemoted => "memberships m CROSS JOIN api_keys k",
+        _ => "api_keys k",
+    };
     let rows_sql = format!(
-        "SELECT * FROM api_keys k WHERE {} ORDER BY k.created_at DESC, k.id DESC LIMIT {}",
+        "SELECT k.* FROM {source} WHERE {} ORDER BY k.created_at DESC, k.id DESC LIMIT {}",
         w.sql(),
         limit + 1
     );
