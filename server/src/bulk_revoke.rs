@@ -1,5 +1,6 @@
-//! `GET` and `POST /settings/api-keys/bulk-revoke`: the key list's "Revoke matching keys", a
-//! preview of exactly which keys its filters match now, then the revocation of that set.
+//! `GET` and `POST /settings/api-keys/bulk-revoke`: the key list's "Revoke matching keys" (and
+//! the key review's, for a finding), a preview of exactly which keys match now, then the
+//! revocation of that set.
 
 use crate::console_forms::{failure, page, Member};
 use app::pages::bulk_revoke::{preview_html, revoked_html, PreviewPage, PreviewRow};
@@ -9,23 +10,33 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use domain::key_listing::KeyQuery;
-use keyward_core::services::bulk_revoke;
+use domain::review::Finding;
+use keyward_core::services::bulk_revoke::{self, Selection};
 
-/// The key list's filters in a URL query, without a cursor.
-fn filters_of(search: &str) -> Result<KeyQuery, String> {
+/// What a URL query selects: a review finding (`finding=`), else the key list's filters
+/// without a cursor.
+fn selection_of(search: &str) -> Result<Selection, String> {
     let pairs = domain::paging::query_pairs(search);
-    KeyQuery::from_params(|name| {
+    let get = |name: &str| {
         pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
-    })
-    .map(|q| q.at(None))
+    };
+    if let Some(finding) = get("finding") {
+        return Finding::parse(Some(&finding)).map(Selection::Finding);
+    }
+    KeyQuery::from_params(get).map(|q| Selection::Filters(q.at(None)))
 }
 
-/// The key list under `query`'s filters.
-fn list_of(query: &KeyQuery) -> String {
-    query.href(&[])
+/// Where the selection is shown: the key list under its filters, or the review's finding.
+fn list_of(selection: &Selection) -> String {
+    match selection {
+        Selection::Filters(query) => query.href(&[]),
+        Selection::Finding(f) => {
+            domain::paging::link(domain::review::REVIEW_PAGE, &[], &[("finding", f.id())])
+        }
+    }
 }
 
 pub async fn preview(
@@ -35,11 +46,11 @@ pub async fn preview(
 ) -> Response {
     let shown = async {
         app::request::auth::meets(&actor, "revoke_key")?;
-        let query =
-            filters_of(&raw.unwrap_or_default()).map_err(keyward_core::error::AppError::invalid)?;
+        let selection = selection_of(&raw.unwrap_or_default())
+            .map_err(keyward_core::error::AppError::invalid)?;
         let now = keyward_core::now();
-        let found = bulk_revoke::preview(&state.db, &actor.principal(), &query, now).await?;
-        let back = list_of(&query);
+        let found = bulk_revoke::preview(&state.db, &actor.principal(), &selection, now).await?;
+        let back = list_of(&selection);
         Ok::<_, keyward_core::error::AppError>(preview_html(PreviewPage {
             filter: back
                 .split_once('?')
@@ -87,8 +98,8 @@ pub async fn revoke(
             .unwrap_or_default()
     };
     let filter = one("filter");
-    let back = filters_of(&filter)
-        .map(|q| list_of(&q))
+    let back = selection_of(&filter)
+        .map(|s| list_of(&s))
         .unwrap_or_else(|_| "/settings/api-keys".into());
     let done = async {
         app::request::auth::meets(&actor, "revoke_key")?;

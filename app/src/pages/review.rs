@@ -76,6 +76,10 @@ pub mod rendered {
             )
         });
         let empty = page.keys.is_empty();
+        let revocable = page
+            .keys
+            .iter()
+            .any(|r| r.key.status(now).usable() && KeyAbilities::of(viewer, r.key.facts()).revoke);
         let rows = page
             .keys
             .into_iter()
@@ -125,6 +129,16 @@ pub mod rendered {
                 </tbody>
             </table>
             </div>
+            // Every key of the finding at once: the same dry run as the key list's.
+            {revocable.then(|| view! {
+                <details class="bulk">
+                    <summary>"Revoke matching keys"</summary>
+                    <form method="get" action=crate::pages::bulk_revoke::BULK_REVOKE_PATH class="row">
+                        <input type="hidden" name="finding" value=finding.id() />
+                        <button type="submit" class="secondary">"Preview"</button>
+                    </form>
+                </details>
+            })}
             <nav class="pager" aria-label="Pages of keys to review">
                 {next.map(|href| view! { <a href=href rel="next">"Next"</a> })}
             </nav>

@@ -1,4 +1,5 @@
-//! Revoking the keys a filter of the key list matches, in two steps: a preview that lists
+//! Revoking the keys a filter of the key list (or a finding of the key review) matches, in
+//! two steps: a preview that lists
 //! exactly which keys would go (and how much each was used lately), then the revocation of
 //! exactly that previewed set — never a filter evaluated again — in one transaction.
 
@@ -6,11 +7,13 @@ use crate::error::{AppError, AppResult};
 use crate::services::audit;
 use crate::services::key_list;
 use crate::services::keys::{self, KeyRecord};
+use crate::services::review;
 use crate::store::db::Db;
 use domain::access::Principal;
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
 use domain::key_listing::KeyQuery;
+use domain::review::Finding;
 use uuid::Uuid;
 
 /// At most this many keys go in one bulk revocation: a larger set is narrowed by filters first.
@@ -37,23 +40,38 @@ pub struct Preview {
     pub too_many: bool,
 }
 
-/// The live keys of `query`'s filters that `viewer` may revoke. A view without a filter is
+/// What a bulk revocation selects: the key list's filters, or a finding of the key review.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    Filters(KeyQuery),
+    Finding(Finding),
+}
+
+/// The live keys of `selection` that `viewer` may revoke. A key list without a filter is
 /// refused: "every key" is not a filter.
 pub async fn preview(
     db: &Db,
     viewer: &Principal,
-    query: &KeyQuery,
+    selection: &Selection,
     now: i64,
 ) -> AppResult<Preview> {
-    if !query.filtered() {
-        return Err(AppError::invalid(
-            "Choose at least one filter: a bulk revocation ends the keys a filter matches.",
-        ));
-    }
-    let page = key_list::page(db, viewer, &query.at(None), BULK_LIMIT, now).await?;
-    let too_many = page.next.is_some();
-    let (mine, not_yours): (Vec<KeyRecord>, Vec<KeyRecord>) = page
-        .keys
+    let (keys, too_many) = match selection {
+        Selection::Filters(query) => {
+            if !query.filtered() {
+                return Err(AppError::invalid(
+                    "Choose at least one filter: a bulk revocation ends the keys a filter matches.",
+                ));
+            }
+            let page = key_list::page(db, viewer, &query.at(None), BULK_LIMIT, now).await?;
+            (page.keys, page.next.is_some())
+        }
+        Selection::Finding(finding) => {
+            let page = review::page(db, viewer, *finding, None, BULK_LIMIT, now).await?;
+            let keys = page.keys.into_iter().map(|r| r.key).collect();
+            (keys, page.next.is_some())
+        }
+    };
+    let (mine, not_yours): (Vec<KeyRecord>, Vec<KeyRecord>) = keys
         .into_iter()
         .filter(|k| k.status(now).usable())
         .partition(|k| decide(viewer, Action::RevokeKey(k.facts())).is_ok());

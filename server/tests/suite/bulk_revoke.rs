@@ -198,3 +198,40 @@ async fn a_member_previews_and_revokes_only_keys_they_may_revoke() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn a_review_finding_is_revoked_in_bulk_after_its_preview() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let stale = key(&app, &owner, "stale one").await;
+    let fresh = key(&app, &owner, "fresh one").await;
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE name = 'stale one'")
+        .bind(keyward_core::now() - 100 * 86_400)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let (status, html) = preview(&app, &owner, &[("finding", "unused_90")]).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Revoke 1 key") && html.contains("stale one"),
+        "{html}"
+    );
+    assert!(!html.contains("fresh one"));
+    let ids = previewed_ids(&html);
+    let (status, page) = post(&app, &owner, &ids, 1, "finding=unused_90").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("/settings/api-keys/review?finding=unused_90"),
+        "{page}"
+    );
+    assert!(!app.works(&stale).await && app.works(&fresh).await);
+    let events = app.audit_events().await;
+    let operation = events.iter().find(|e| e.0 == "key.bulk_revoked").unwrap();
+    assert_eq!(
+        operation.2,
+        "1 keys matching finding=unused_90; vendor offboarded"
+    );
+    let (status, html) = preview(&app, &owner, &[("finding", "soon")]).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Unknown finding"), "{html}");
+}
