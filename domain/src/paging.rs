@@ -30,6 +30,22 @@ pub fn query_pairs(search: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A URL query's parameters, decoded and looked up by name (the first of a repeated one).
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn parse(search: &str) -> QueryParams {
+        QueryParams(query_pairs(search))
+    }
+
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
 /// `base` with the query `pairs` then `extra`, each value percent-encoded: the link of one
 /// view of a list.
 pub fn link(base: &str, pairs: &[(&'static str, String)], extra: &[(&str, &str)]) -> String {
@@ -67,6 +83,10 @@ mod tests {
         assert_eq!(link("/x", &[], &[]), "/x");
         let back = query_pairs(&link("/x", &pairs, &[])["/x".len()..]);
         assert_eq!(back, vec![("q".to_string(), "a b&c".to_string())]);
+        let params = QueryParams::parse("?q=a%20b&q=second&empty=");
+        assert_eq!(params.get("q").as_deref(), Some("a b"));
+        assert_eq!(params.get("empty").as_deref(), Some(""));
+        assert_eq!(params.get("nope"), None);
     }
 
     #[test]

@@ -83,13 +83,7 @@ async fn main() {
         let by = Principal::member(owner, ws, Role::Owner, "bench".into());
         // Creating the workspace recorded its first event.
         common::seed::add_audit_events(db, &ws.to_string(), &bench.owner, events - 1).await;
-        sqlx::query("UPDATE workspaces SET allow_never_expiring = 1 WHERE id = $1")
-            .bind(ws.to_string())
-            .execute(db.pool())
-            .await
-            .unwrap();
-        let secret = common::full_key(state, &by).await;
-        let browser = common::signed_in(base, &ws.to_string()).await;
+        let (secret, browser) = common::readers_of(state, base, &by).await;
         cells.push(Cell {
             events,
             workspace: ws.to_string(),
@@ -97,16 +91,7 @@ async fn main() {
             secret,
         });
     }
-    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
-        .execute(db.pool())
-        .await
-        .unwrap();
-    if matches!(db.backend(), keyward_core::store::db::Backend::Postgres) {
-        sqlx::query("ANALYZE audit_events")
-            .execute(db.pool())
-            .await
-            .unwrap();
-    }
+    common::seeded(db, "audit_events").await;
     let seeded = started.elapsed();
 
     // A page in the middle of each log, as its "Next" links would reach it.

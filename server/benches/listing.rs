@@ -100,29 +100,14 @@ async fn main() {
             from + size,
         )
         .await;
-        sqlx::query("UPDATE workspaces SET allow_never_expiring = 1 WHERE id = $1")
-            .bind(ws.to_string())
-            .execute(db.pool())
-            .await
-            .unwrap();
-        let secret = common::full_key(state, &by).await;
-        let browser = common::signed_in(base, &ws.to_string()).await;
+        let (secret, browser) = common::readers_of(state, base, &by).await;
         cells.push(Cell {
             size,
             browser,
             secret,
         });
     }
-    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
-        .execute(db.pool())
-        .await
-        .unwrap();
-    if matches!(db.backend(), keyward_core::store::db::Backend::Postgres) {
-        sqlx::query("ANALYZE api_keys")
-            .execute(db.pool())
-            .await
-            .unwrap();
-    }
+    common::seeded(db, "api_keys").await;
     let seeded = started.elapsed();
 
     let page_url = format!("{base}/settings/api-keys");

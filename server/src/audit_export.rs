@@ -45,14 +45,9 @@ async fn export(
     if let Err(e) = app::request::auth::meets(&actor, "audit_page") {
         return refused(StatusCode::FORBIDDEN, e.to_string());
     }
-    let pairs = domain::paging::query_pairs(&raw.unwrap_or_default());
+    let params = domain::paging::QueryParams::parse(&raw.unwrap_or_default());
     // The export is the whole filtered view: a cursor in the link is not part of it.
-    let query = match AuditQuery::from_params(|name| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }) {
+    let query = match AuditQuery::from_params(|name| params.get(name)) {
         Ok(q) => q.at(None),
         Err(message) => return refused(StatusCode::BAD_REQUEST, message),
     };

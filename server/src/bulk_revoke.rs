@@ -16,13 +16,8 @@ use keyward_core::services::bulk_revoke::{self, Selection};
 /// What a URL query selects: a review finding (`finding=`), else the key list's filters
 /// without a cursor.
 fn selection_of(search: &str) -> Result<Selection, String> {
-    let pairs = domain::paging::query_pairs(search);
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let params = domain::paging::QueryParams::parse(search);
+    let get = |name: &str| params.get(name);
     if let Some(finding) = get("finding") {
         return Finding::parse(Some(&finding)).map(Selection::Finding);
     }

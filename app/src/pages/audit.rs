@@ -74,13 +74,8 @@ mod rendered {
         use domain::paging::PAGE_SIZE;
         use keyward_core::error::AppError;
         use keyward_core::services::audit;
-        let pairs = domain::paging::query_pairs(search);
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let params = domain::paging::QueryParams::parse(search);
+        let get = |name: &str| params.get(name);
         let query = AuditQuery::from_params(get).map_err(AppError::invalid)?;
         let page = audit::page(db, viewer, &query, PAGE_SIZE).await?;
         let check = match get("verify").as_deref() {

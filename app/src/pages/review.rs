@@ -42,13 +42,8 @@ pub mod rendered {
 
     /// The review of `viewer`'s workspace for the URL query `search`.
     pub async fn html(db: &Db, viewer: &Principal, search: &str) -> Result<String, AppError> {
-        let pairs = domain::paging::query_pairs(search);
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let params = domain::paging::QueryParams::parse(search);
+        let get = |name: &str| params.get(name);
         let finding = Finding::parse(get("finding").as_deref()).map_err(AppError::invalid)?;
         let after = get("after").filter(|a| !a.trim().is_empty());
         let now = keyward_core::now();

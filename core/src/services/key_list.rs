@@ -229,7 +229,11 @@ fn count_sql(clause: &Clause) -> String {
 /// Where a cursor's key sits in the order. The key must be one `viewer` may see, whatever the
 /// filters (a key revoked, renamed or rotated between two pages still marks its place);
 /// anything else is refused, so a cursor reveals nothing.
-async fn position_of(db: &Db, viewer: &Principal, key_id: &str) -> AppResult<(i64, String)> {
+pub(crate) async fn position_of(
+    db: &Db,
+    viewer: &Principal,
+    key_id: &str,
+) -> AppResult<(i64, String)> {
     let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
         "SELECT created_at, id, owner_id, application_id FROM api_keys \
          WHERE workspace_id = $1 AND key_id = $2",

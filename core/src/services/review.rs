@@ -3,7 +3,7 @@
 //! `WHERE` clause over the key and its owner's membership; those about roles and use are
 //! generated from the role table and the route table, so they follow both.
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::keys::{KeyRecord, SELECT_KEYS_OVER_PAGE};
 use crate::store::clause::{Bind, Clause};
 use crate::store::db::Db;
@@ -90,15 +90,7 @@ pub async fn page(
     };
     w.and(predicate);
     if let Some(key_id) = after {
-        let position: Option<(i64, String)> = sqlx::query_as(
-            "SELECT created_at, id FROM api_keys WHERE workspace_id = $1 AND key_id = $2",
-        )
-        .bind(viewer.workspace.to_string())
-        .bind(key_id)
-        .fetch_optional(db.pool())
-        .await?;
-        let (created, id) =
-            position.ok_or_else(|| AppError::invalid(domain::paging::INVALID_CURSOR))?;
+        let (created, id) = crate::services::key_list::position_of(db, viewer, key_id).await?;
         let (c, i) = (w.bind(Bind::Int(created)), w.bind(Bind::Text(id)));
         w.and(format!(
             "(k.created_at < {c} OR (k.created_at = {c} AND k.id < {i}))"

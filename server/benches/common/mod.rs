@@ -183,3 +183,35 @@ pub async fn signed_in(base: &str, workspace: &str) -> reqwest::Client {
     );
     browser
 }
+
+/// A never-expiring full key of `by` in its workspace and the owner's browser switched there:
+/// how each scaled workspace of a benchmark is read.
+#[allow(dead_code)]
+pub async fn readers_of(
+    state: &AppState,
+    base: &str,
+    by: &domain::access::Principal,
+) -> (String, reqwest::Client) {
+    sqlx::query("UPDATE workspaces SET allow_never_expiring = 1 WHERE id = $1")
+        .bind(by.workspace.to_string())
+        .execute(state.db.pool())
+        .await
+        .unwrap();
+    let secret = full_key(state, by).await;
+    (secret, signed_in(base, &by.workspace.to_string()).await)
+}
+
+/// After seeding: no key meets its rate limit, and PostgreSQL has statistics for `table`.
+#[allow(dead_code)]
+pub async fn seeded(db: &keyward_core::store::db::Db, table: &str) {
+    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    if matches!(db.backend(), keyward_core::store::db::Backend::Postgres) {
+        sqlx::query(&format!("ANALYZE {table}"))
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+}

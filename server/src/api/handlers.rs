@@ -230,19 +230,10 @@ async fn audit_list(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> ApiResult {
     use domain::audit::{param, AuditQuery};
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
+    let params = domain::paging::QueryParams::parse(&raw.unwrap_or_default());
     let get = |name: &str| {
         let name = if name == param::AFTER { "cursor" } else { name };
-        (name != param::BEFORE)
-            .then(|| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            })
-            .flatten()
+        (name != param::BEFORE).then(|| params.get(name)).flatten()
     };
     let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m);
     let query = AuditQuery::from_params(get).map_err(invalid)?;
