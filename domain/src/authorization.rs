@@ -44,6 +44,11 @@ pub enum Action {
     RemoveMember { role: Role },
     /// Read (and export, and check) the workspace's audit log.
     ReadAudit,
+    /// Start or close an access review of the workspace's keys, see every key in it and
+    /// export its evidence.
+    RunAccessReview,
+    /// Confirm in an access review that a key is still needed.
+    ConfirmKey(KeyFacts),
 }
 
 /// Why an action on an object is refused.
@@ -67,7 +72,9 @@ pub enum Denial {
 /// - a key limited to one application reaches no other application's objects;
 /// - members are managed by members (never by a key) whose role may give the roles involved:
 ///   `members:write`, and only owners give, take or remove the owner role;
-/// - the audit log is the workspace's: `audit:read`, and no key limited to one application.
+/// - the audit log is the workspace's: `audit:read`, and no key limited to one application;
+/// - access reviews are run by members who read every key and the audit log (`keys:read` and
+///   `audit:read`: owners, admins, auditors); a key is confirmed by whoever may revoke it.
 pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
     let holds = |p: Permission| who.grant.permissions.contains(p);
     let sees = |key: &KeyFacts| key.owner == who.user || holds(Permission::KEYS_READ);
@@ -152,6 +159,16 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
                 "Reading the audit log needs audit:read.".into(),
             )),
         },
+        Action::RunAccessReview => {
+            let reviewer = who.key_id.is_none()
+                && who.grant.application.is_none()
+                && holds(Permission::KEYS_READ)
+                && holds(Permission::AUDIT_READ);
+            reviewer.then_some(()).ok_or_else(|| {
+                Denial::Forbidden("Running an access review needs keys:read and audit:read.".into())
+            })
+        }
+        Action::ConfirmKey(key) => decide(who, Action::RevokeKey(key)),
     }
 }
 
@@ -487,6 +504,33 @@ mod tests {
         let mine = KeyAbilities::of(&member(Role::Viewer), key(ME));
         assert!(mine.revoke && mine.rotate && mine.narrow && mine.enable_body_logging);
         assert!(!KeyAbilities::of(&member(Role::Auditor), key(OTHER)).narrow);
+    }
+
+    #[test]
+    fn access_reviews_are_run_by_reviewers_and_keys_confirmed_by_who_may_revoke_them() {
+        use Role::*;
+        let runs = |who: &Principal| decide(who, Action::RunAccessReview).is_ok();
+        for (role, expected) in [
+            (Owner, true),
+            (Admin, true),
+            (Auditor, true),
+            (Developer, false),
+            (Viewer, false),
+        ] {
+            assert_eq!(runs(&member(role)), expected, "{role:?}");
+        }
+        // Never a key, even one holding both permissions.
+        let both = [Permission::KEYS_READ, Permission::AUDIT_READ];
+        assert!(!runs(&service_key(&both, None)));
+        let confirms = |who: &Principal, k| decide(who, Action::ConfirmKey(k));
+        assert!(confirms(&member(Viewer), key(ME)).is_ok());
+        assert_eq!(
+            confirms(&member(Viewer), key(OTHER)),
+            Err(Denial::Hidden),
+            "a key one cannot see is not found"
+        );
+        assert!(confirms(&member(Auditor), key(OTHER)).is_ok());
+        assert!(confirms(&member(Admin), key(OTHER)).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! on none of them (`server/tests/layers.rs` checks).
 
 pub mod access;
+pub mod access_review;
 pub mod audit;
 pub mod authorization;
 pub mod console;

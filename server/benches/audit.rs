@@ -26,52 +26,16 @@ struct Cell {
     secret: String,
 }
 
-/// The median latency of `n` sequential GETs.
-async fn latency(client: &reqwest::Client, url: &str, headers: &[(&str, &str)], n: usize) -> f64 {
-    let mut times = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut req = client.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let started = Instant::now();
-        let res = req.send().await.unwrap();
-        assert!(res.status().is_success(), "{url}: {}", res.status());
-        res.bytes().await.unwrap();
-        times.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    common::median(times)
-}
-
-/// The process's peak resident memory so far (`VmHWM`), in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::var("KEYWARD_BENCH_EVENTS")
-        .unwrap_or_else(|_| "10,1000,1000000".into())
-        .split(',')
-        .map(|s| s.trim().parse().expect("sizes are numbers"))
-        .collect();
+    let sizes = common::sizes("KEYWARD_BENCH_EVENTS", "10,1000,1000000");
     let rounds: usize = common::env_or("KEYWARD_BENCH_ROUNDS", 5);
     let requests: usize = common::env_or("KEYWARD_BENCH_REQUESTS", 20);
     let bench = common::Bench::start().await;
     let (base, state) = (&bench.base, &bench.state);
     let db = &state.db;
-    let owner = uuid::Uuid::parse_str(&bench.owner).unwrap();
-    let home = Principal::member(
-        owner,
-        uuid::Uuid::parse_str(&bench.workspace).unwrap(),
-        Role::Owner,
-        "bench".into(),
-    );
+    let home = bench.owner_principal();
+    let owner = home.user;
 
     let started = Instant::now();
     let mut cells = Vec::new();
@@ -118,7 +82,7 @@ async fn main() {
             } else {
                 &[]
             };
-            latency(&c.browser, &url, headers, 2).await;
+            common::get_ms(&c.browser, &url, headers, 2).await;
         }
     }
     let mut times: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); names.len()]; cells.len()];
@@ -130,7 +94,7 @@ async fn main() {
                 } else {
                     &[]
                 };
-                times[i][j].push(latency(&c.browser, &url, headers, requests).await);
+                times[i][j].push(common::get_ms(&c.browser, &url, headers, requests).await);
             }
         }
     }
@@ -159,7 +123,7 @@ async fn main() {
     // The export of every tenth event and the chain check, once per size, largest last.
     println!("  events in workspace   export rows   export (s)   rows/s      check (s)   events/s");
     for c in &cells {
-        let peak_before = peak_mib();
+        let peak_before = common::status_mib("VmHWM:");
         let started = Instant::now();
         let mut res = c
             .browser
@@ -195,7 +159,7 @@ async fn main() {
             checked.as_secs_f64(),
             events as f64 / checked.as_secs_f64(),
             peak_before,
-            peak_mib(),
+            common::status_mib("VmHWM:"),
         );
     }
     println!("  (seeding took {:.1} s)", seeded.as_secs_f64());

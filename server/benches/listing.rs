@@ -18,7 +18,7 @@ mod common;
 use domain::access::Principal;
 use domain::roles::Role;
 use domain::validate::Name;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One workspace of the benchmark and the clients that read it.
 struct Cell {
@@ -27,29 +27,6 @@ struct Cell {
     browser: reqwest::Client,
     /// A key of this workspace with `applications:read`.
     secret: String,
-}
-
-/// The median latency of `n` sequential GETs, and the size of the last answer.
-async fn latency(
-    client: &reqwest::Client,
-    url: &str,
-    headers: &[(&str, &str)],
-    n: usize,
-) -> (Duration, usize) {
-    let mut times = Vec::with_capacity(n);
-    let mut bytes = 0;
-    for _ in 0..n {
-        let mut req = client.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let started = Instant::now();
-        let res = req.send().await.unwrap();
-        assert!(res.status().is_success(), "{url}: {}", res.status());
-        bytes = res.bytes().await.unwrap().len();
-        times.push(started.elapsed().as_secs_f64());
-    }
-    (Duration::from_secs_f64(common::median(times)), bytes)
 }
 
 #[tokio::main]
@@ -114,8 +91,8 @@ async fn main() {
     let tokens_url = format!("{base}/api/v1/application/tokens");
     // Warm up every cell.
     for c in &cells {
-        latency(&c.browser, &page_url, &[], 2).await;
-        latency(
+        common::get_median(&c.browser, &page_url, &[], 2).await;
+        common::get_median(
             &c.browser,
             &tokens_url,
             &[("x-keyward-api-token", &c.secret)],
@@ -128,8 +105,8 @@ async fn main() {
     let mut bytes = vec![(0, 0); cells.len()];
     for _ in 0..rounds {
         for (i, c) in cells.iter().enumerate() {
-            let (p, pb) = latency(&c.browser, &page_url, &[], requests).await;
-            let (t, tb) = latency(
+            let (p, pb) = common::get_median(&c.browser, &page_url, &[], requests).await;
+            let (t, tb) = common::get_median(
                 &c.browser,
                 &tokens_url,
                 &[("x-keyward-api-token", &c.secret)],
@@ -180,7 +157,7 @@ async fn main() {
         for (i, c) in cells.iter().enumerate() {
             for (j, f) in findings.iter().enumerate() {
                 let url = format!("{base}/settings/api-keys/review?finding={f}");
-                let (t, _) = latency(&c.browser, &url, &[], review_requests).await;
+                let (t, _) = common::get_median(&c.browser, &url, &[], review_requests).await;
                 review[i][j].push(t.as_secs_f64() * 1000.0);
             }
         }

@@ -14,17 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A line of `/proc/self/status` in MiB (`VmRSS`, `RssAnon`, `VmHWM`).
-fn status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 #[tokio::main]
 async fn main() {
     let keys: usize = common::env_or("KEYWARD_BENCH_KEYS", 1_000_000);
@@ -42,7 +31,7 @@ async fn main() {
     )
     .await;
     let seeded = started.elapsed();
-    let before = status_mib("VmRSS:");
+    let before = common::status_mib("VmRSS:");
 
     let url = Arc::new(format!("{}/api/v1/me", bench.base));
     let next = Arc::new(AtomicUsize::new(0));
@@ -79,9 +68,9 @@ async fn main() {
     println!(
         "  resident memory: {before:.0} MiB after seeding, {:.0} MiB at the end ({:.0} MiB of it \
          anonymous), peak {:.0} MiB",
-        status_mib("VmRSS:"),
-        status_mib("RssAnon:"),
-        status_mib("VmHWM:")
+        common::status_mib("VmRSS:"),
+        common::status_mib("RssAnon:"),
+        common::status_mib("VmHWM:")
     );
     println!(
         "  (seeding took {:.1} s; the requests {:.1} s, {:.0} req/s)",

@@ -79,13 +79,19 @@ async fn export(
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::JsonLines => ("application/x-ndjson", "jsonl"),
     };
-    let mut res = Response::new(Body::from_stream(body));
+    download(
+        Body::from_stream(body),
+        content_type,
+        &format!("keyward-audit-{}.{extension}", actor.workspace_id),
+    )
+}
+
+/// A file to save as `filename`, never cached: what every export answers with.
+pub(crate) fn download(body: Body, content_type: &'static str, filename: &str) -> Response {
+    let mut res = Response::new(body);
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"keyward-audit-{}.{extension}\"",
-        actor.workspace_id
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -162,7 +168,7 @@ fn write_rows(out: &mut Vec<u8>, events: &[AuditEvent], format: Format) {
 /// One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break. A
 /// value a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is quoted with a
 /// leading `'`, so opening an export never runs what a member typed into a name.
-fn csv_field(out: &mut Vec<u8>, value: &str) {
+pub(crate) fn csv_field(out: &mut Vec<u8>, value: &str) {
     let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let quote = formula || value.contains([',', '"', '\n', '\r']);
     if !quote {

@@ -13,24 +13,53 @@ use domain::key_listing::KeyQuery;
 use domain::review::Finding;
 use keyward_core::services::bulk_revoke::{self, Selection};
 
-/// What a URL query selects: a review finding (`finding=`), else the key list's filters
-/// without a cursor.
+/// What a URL query selects: an access review's unconfirmed keys (`review=`), a review
+/// finding (`finding=`), else the key list's filters without a cursor.
 fn selection_of(search: &str) -> Result<Selection, String> {
     let params = domain::paging::QueryParams::parse(search);
     let get = |name: &str| params.get(name);
+    if let Some(review) = get("review") {
+        return uuid::Uuid::parse_str(review.trim())
+            .map(|r| Selection::Unconfirmed(r.to_string()))
+            .map_err(|_| "That review does not exist.".to_string());
+    }
     if let Some(finding) = get("finding") {
         return Finding::parse(Some(&finding)).map(Selection::Finding);
     }
     KeyQuery::from_params(get).map(|q| Selection::Filters(q.at(None)))
 }
 
-/// Where the selection is shown: the key list under its filters, or the review's finding.
-fn list_of(selection: &Selection) -> String {
+/// Where the selection is shown: the key list under its filters, the review's finding, or
+/// the access review's undecided keys; and that page's name.
+fn list_of(selection: &Selection) -> (String, &'static str) {
     match selection {
-        Selection::Filters(query) => query.href(&[]),
-        Selection::Finding(f) => {
-            domain::paging::link(domain::review::REVIEW_PAGE, &[], &[("finding", f.id())])
-        }
+        Selection::Filters(query) => (query.href(&[]), "Back to API Keys"),
+        Selection::Finding(f) => (
+            domain::paging::link(domain::review::REVIEW_PAGE, &[], &[("finding", f.id())]),
+            "Back to the key review",
+        ),
+        Selection::Unconfirmed(review) => (
+            domain::access_review::ReviewQuery {
+                review: Some(review.clone()),
+                show: domain::access_review::Show::Undecided,
+                cursor: None,
+            }
+            .href(),
+            "Back to the access review",
+        ),
+    }
+}
+
+/// The selection as a URL query (without `?`), as the operation's audit event names it.
+fn filter_of(selection: &Selection) -> String {
+    match selection {
+        Selection::Unconfirmed(review) => format!("review={review}"),
+        other => list_of(other)
+            .0
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
@@ -45,13 +74,19 @@ pub async fn preview(
             .map_err(keyward_core::error::AppError::invalid)?;
         let now = keyward_core::now();
         let found = bulk_revoke::preview(&state.db, &actor.principal(), &selection, now).await?;
-        let back = list_of(&selection);
+        let (back, _) = list_of(&selection);
+        let filter = filter_of(&selection);
+        let (heading, selected) = match &selection {
+            Selection::Unconfirmed(_) => (
+                "Revoke unconfirmed keys",
+                "The keys of the access review that nobody confirmed as still needed".to_string(),
+            ),
+            _ => ("Revoke matching keys", format!("Keys matching {filter}")),
+        };
         Ok::<_, keyward_core::error::AppError>(preview_html(PreviewPage {
-            filter: back
-                .split_once('?')
-                .map(|(_, q)| q)
-                .unwrap_or("")
-                .to_string(),
+            heading,
+            selected,
+            filter,
             back,
             rows: found
                 .keys
@@ -66,6 +101,7 @@ pub async fn preview(
                 .collect(),
             not_yours: found.not_yours,
             too_many: found.too_many,
+            more_after: found.more_after,
             limit: bulk_revoke::BULK_LIMIT,
             recent_days: bulk_revoke::RECENT_DAYS,
         }))
@@ -93,11 +129,14 @@ pub async fn revoke(
             .unwrap_or_default()
     };
     let filter = one("filter");
-    let back = selection_of(&filter)
-        .map(|s| list_of(&s))
-        .unwrap_or_else(|_| "/settings/api-keys".into());
+    let selection = selection_of(&filter);
+    let (back, back_label) = selection
+        .as_ref()
+        .map(list_of)
+        .unwrap_or_else(|_| ("/settings/api-keys".into(), "Back to API Keys"));
     let done = async {
         app::request::auth::meets(&actor, "revoke_key")?;
+        let selection = selection.map_err(keyward_core::error::AppError::invalid)?;
         let ids: Vec<String> = fields
             .iter()
             .filter(|(k, _)| k == "id")
@@ -110,14 +149,15 @@ pub async fn revoke(
             &actor.principal(),
             &ids,
             previewed,
-            &filter,
+            &selection,
+            &filter_of(&selection),
             reason,
         )
         .await
     }
     .await;
     match done {
-        Ok(count) => page(StatusCode::OK, &revoked_html(count, &back)),
+        Ok(count) => page(StatusCode::OK, &revoked_html(count, &back, back_label)),
         Err(e) => {
             let again = format!("{}?{filter}", app::pages::bulk_revoke::BULK_REVOKE_PATH);
             page(StatusCode::CONFLICT, &failure(&e.to_string(), &again))

@@ -2,6 +2,7 @@
 // Leptos views are deeply nested types; release builds without type erasure need more room.
 #![recursion_limit = "512"]
 
+pub mod access_reviews;
 pub mod api;
 pub mod audit_export;
 pub mod bulk_revoke;

@@ -173,6 +173,26 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             app::pages::narrow::NARROW_PATH,
             get(crate::narrow::show).post(crate::narrow::narrow),
         )
+        .route(
+            domain::access_review::START_PATH,
+            axum::routing::post(crate::access_reviews::start),
+        )
+        .route(
+            domain::access_review::DECIDE_PATH,
+            axum::routing::post(crate::access_reviews::decide),
+        )
+        .route(
+            domain::access_review::CLOSE_PATH,
+            axum::routing::post(crate::access_reviews::close),
+        )
+        .route(
+            domain::access_review::EVIDENCE_CSV,
+            get(crate::access_reviews::evidence_csv),
+        )
+        .route(
+            domain::access_review::EVIDENCE_JSON,
+            get(crate::access_reviews::evidence_json),
+        )
         .route(domain::audit::EXPORT_CSV, get(crate::audit_export::csv))
         .route(
             domain::audit::EXPORT_JSONL,

@@ -18,6 +18,10 @@ pub struct PreviewRow {
 
 /// What the preview shows.
 pub struct PreviewPage {
+    /// The page's title: "Revoke matching keys", or "Revoke unconfirmed keys" for a review.
+    pub heading: &'static str,
+    /// What was selected, in a sentence.
+    pub selected: String,
     /// The filters, as the key list's URL query (without `?`).
     pub filter: String,
     /// The key list under the same filters.
@@ -26,6 +30,8 @@ pub struct PreviewPage {
     /// Matching live keys the viewer sees but may not revoke.
     pub not_yours: usize,
     pub too_many: bool,
+    /// More keys remain after these: revoke these, then preview again.
+    pub more_after: bool,
     pub limit: usize,
     pub recent_days: i64,
 }
@@ -40,6 +46,9 @@ pub fn preview_html(p: PreviewPage) -> String {
     };
     let notes = (p.not_yours > 0).then(|| {
         view! { <p class="hint">{format!("{} more matching keys are not yours to revoke and are left alone.", p.not_yours)}</p> }
+    });
+    let more = p.more_after.then(|| {
+        view! { <p class="hint">{format!("More keys remain after these {}: revoke these, then preview again.", p.limit)}</p> }
     });
     let body = if p.too_many {
         view! {
@@ -77,17 +86,18 @@ pub fn preview_html(p: PreviewPage) -> String {
         .into_any()
     };
     view! {
-        <h1>"Revoke matching keys"</h1>
-        <p>"Keys matching " <code>{p.filter.clone()}</code> ", as they are now. Exactly these are revoked, not what the filters match later."</p>
+        <h1>{p.heading}</h1>
+        <p>{p.selected.clone()} ", as they are now. Exactly these are revoked, not what matches later."</p>
         {notes}
+        {more}
         {body}
         <p><a href=p.back>"Cancel"</a></p>
     }
     .to_html()
 }
 
-/// The outcome of a revocation.
-pub fn revoked_html(count: usize, back: &str) -> String {
+/// The outcome of a revocation, and the way back (`back`, named `back_label`).
+pub fn revoked_html(count: usize, back: &str, back_label: &'static str) -> String {
     let text = if count == 1 {
         "1 key was revoked.".to_string()
     } else {
@@ -96,7 +106,7 @@ pub fn revoked_html(count: usize, back: &str) -> String {
     view! {
         <h1>"Keys revoked"</h1>
         <p role="status">{text}</p>
-        <p><a class="button" href=back.to_string()>"Back to API Keys"</a></p>
+        <p><a class="button" href=back.to_string()>{back_label}</a></p>
     }
     .to_html()
 }

@@ -1,5 +1,6 @@
 //! One module a page, each with the server functions it calls.
 
+pub mod access_reviews;
 pub mod account;
 pub mod api_keys;
 pub mod applications;

@@ -228,6 +228,7 @@ pub fn Shell() -> impl IntoView {
                         <li><A href="/settings/applications">"Applications"</A></li>
                         <li><A href="/settings/members">"Members"</A></li>
                         <li><A href="/settings/security">"Security"</A></li>
+                        <li><A href=domain::access_review::ACCESS_REVIEWS_PAGE>"Access reviews"</A></li>
                         <li><A href="/settings/account">"Account"</A></li>
                         // Pages some roles have: one wait on the viewer for all of them.
                         <Suspense fallback=|| ()>

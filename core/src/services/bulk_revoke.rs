@@ -4,6 +4,7 @@
 //! exactly that previewed set — never a filter evaluated again — in one transaction.
 
 use crate::error::{AppError, AppResult};
+use crate::services::access_reviews;
 use crate::services::audit;
 use crate::services::key_list;
 use crate::services::keys::{self, KeyRecord};
@@ -38,13 +39,17 @@ pub struct Preview {
     pub not_yours: usize,
     /// More than [`BULK_LIMIT`] keys match: nothing is offered until the filter narrows.
     pub too_many: bool,
+    /// More keys remain after these (a review's unconfirmed keys go [`BULK_LIMIT`] at a time).
+    pub more_after: bool,
 }
 
-/// What a bulk revocation selects: the key list's filters, or a finding of the key review.
+/// What a bulk revocation selects: the key list's filters, a finding of the key review, or
+/// the keys nobody confirmed in an open access review (by its id).
 #[derive(Clone, Debug)]
 pub enum Selection {
     Filters(KeyQuery),
     Finding(Finding),
+    Unconfirmed(String),
 }
 
 /// The live keys of `selection` that `viewer` may revoke. A key list without a filter is
@@ -55,6 +60,7 @@ pub async fn preview(
     selection: &Selection,
     now: i64,
 ) -> AppResult<Preview> {
+    let mut more_after = false;
     let (keys, too_many) = match selection {
         Selection::Filters(query) => {
             if !query.filtered() {
@@ -69,6 +75,12 @@ pub async fn preview(
             let page = review::page(db, viewer, *finding, None, BULK_LIMIT, now).await?;
             let keys = page.keys.into_iter().map(|r| r.key).collect();
             (keys, page.next.is_some())
+        }
+        Selection::Unconfirmed(review) => {
+            let (keys, more) =
+                access_reviews::unconfirmed(db, viewer, review, BULK_LIMIT, now).await?;
+            more_after = more;
+            (keys, false)
         }
     };
     let (mine, not_yours): (Vec<KeyRecord>, Vec<KeyRecord>) = keys
@@ -87,6 +99,7 @@ pub async fn preview(
             .collect(),
         not_yours: not_yours.len(),
         too_many,
+        more_after,
     })
 }
 
@@ -114,14 +127,16 @@ async fn recent_requests(db: &Db, keys: &[KeyRecord], now: i64) -> AppResult<Vec
 }
 
 /// Revokes exactly the previewed keys `ids` (the preview showed `previewed` of them), each with
-/// its lineage and audit event, and one event for the operation naming `filter` and `reason`.
-/// All or nothing: when a previewed key changed since (revoked, expired, gone, or no longer
-/// one `by` may revoke), nothing is revoked and the answer names what changed.
+/// its lineage and audit event, and one event for the operation naming `filter` (the
+/// `selection` as a URL query) and `reason`; a review's unconfirmed keys are marked revoked in
+/// it. All or nothing: when a previewed key changed since (revoked, expired, gone, or no
+/// longer one `by` may revoke), nothing is revoked and the answer names what changed.
 pub async fn revoke(
     db: &Db,
     by: &Principal,
     ids: &[String],
     previewed: usize,
+    selection: &Selection,
     filter: &str,
     reason: String,
 ) -> AppResult<usize> {
@@ -171,6 +186,10 @@ pub async fn revoke(
             }
             other => other?,
         }
+    }
+    if let Selection::Unconfirmed(review) = selection {
+        let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+        access_reviews::revoked_unconfirmed(&mut tx, by, review, &ids, &reason, now).await?;
     }
     let detail = format!("{} keys matching {filter}; {reason}", keys.len());
     audit::record(

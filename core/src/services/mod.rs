@@ -1,6 +1,7 @@
 //! What Keyward does, one module per subject. Each function checks its object-level rule
 //! through [`domain::authorization::decide`] and commits its change with its audit row.
 
+pub mod access_reviews;
 pub mod accounts;
 pub mod audit;
 pub mod bulk_revoke;

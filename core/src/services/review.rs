@@ -8,7 +8,6 @@ use crate::services::keys::{KeyRecord, SELECT_KEYS_OVER_PAGE};
 use crate::store::clause::{Bind, Clause};
 use crate::store::db::Db;
 use domain::access::Principal;
-use domain::authorization::KeyVisibility;
 use domain::least_privilege::{observed, used, OBSERVATION_DAYS};
 use domain::permissions::{Permission, PermissionSet};
 use domain::review::Finding;
@@ -43,16 +42,7 @@ pub async fn page(
     let mut w = Clause::default();
     let ws = w.bind(Bind::Text(viewer.workspace.to_string()));
     w.and(format!("k.workspace_id = {ws}"));
-    let visibility = KeyVisibility::of(viewer);
-    for (column, value) in [
-        ("owner_id", visibility.owner),
-        ("application_id", visibility.application),
-    ] {
-        if let Some(v) = value {
-            let p = w.bind(Bind::Text(v.to_string()));
-            w.and(format!("k.{column} = {p}"));
-        }
-    }
+    w.visible_to("k", viewer);
     let now_p = w.bind(Bind::Int(now));
     let live = format!("k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > {now_p})");
     let before = |w: &mut Clause, days: i64| w.bind(Bind::Int(now - days * DAY));

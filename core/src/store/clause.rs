@@ -31,6 +31,21 @@ impl Clause {
         self.parts.push(part);
     }
 
+    /// Keeps only the keys `viewer` may see ([`KeyVisibility`]), on the table aliased `alias`
+    /// that holds a key's `owner_id` and `application_id`.
+    pub fn visible_to(&mut self, alias: &str, viewer: &domain::access::Principal) {
+        let visibility = domain::authorization::KeyVisibility::of(viewer);
+        for (column, value) in [
+            ("owner_id", visibility.owner),
+            ("application_id", visibility.application),
+        ] {
+            if let Some(v) = value {
+                let p = self.bind(Bind::Text(v.to_string()));
+                self.and(format!("{alias}.{column} = {p}"));
+            }
+        }
+    }
+
     pub fn sql(&self) -> String {
         self.parts.join(" AND ")
     }

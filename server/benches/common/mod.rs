@@ -16,10 +16,68 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The sizes a benchmark compares, from the comma-separated variable `name` or `default`.
+#[allow(dead_code)]
+pub fn sizes(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("sizes are numbers"))
+        .collect()
+}
+
 #[allow(dead_code)] // each benchmark uses some of it
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// The median latency of `n` sequential GETs of `url` (with `headers`) from outside the
+/// process, and the size of the last answer.
+#[allow(dead_code)]
+pub async fn get_median(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    n: usize,
+) -> (std::time::Duration, usize) {
+    let mut times = Vec::with_capacity(n);
+    let mut bytes = 0;
+    for _ in 0..n {
+        let mut req = client.get(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let started = std::time::Instant::now();
+        let res = req.send().await.unwrap();
+        assert!(res.status().is_success(), "{url}: {}", res.status());
+        bytes = res.bytes().await.unwrap().len();
+        times.push(started.elapsed().as_secs_f64());
+    }
+    (std::time::Duration::from_secs_f64(median(times)), bytes)
+}
+
+/// [`get_median`]'s latency in ms.
+#[allow(dead_code)]
+pub async fn get_ms(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    n: usize,
+) -> f64 {
+    get_median(client, url, headers, n).await.0.as_secs_f64() * 1000.0
+}
+
+/// A line of `/proc/self/status` in MiB (`VmRSS`, `RssAnon`, `VmHWM`: the peak so far).
+#[allow(dead_code)]
+pub fn status_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// Waits until the access-log writer has caught up, so no cell pays for the one before;
@@ -53,6 +111,17 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// The bench's owner acting in its first workspace.
+    #[allow(dead_code)]
+    pub fn owner_principal(&self) -> domain::access::Principal {
+        domain::access::Principal::member(
+            uuid::Uuid::parse_str(&self.owner).unwrap(),
+            uuid::Uuid::parse_str(&self.workspace).unwrap(),
+            Role::Owner,
+            "bench".into(),
+        )
+    }
+
     #[allow(dead_code)] // each benchmark uses some of it
     pub async fn start() -> Bench {
         Bench::start_with(|_| {}).await

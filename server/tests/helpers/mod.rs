@@ -425,6 +425,18 @@ impl TestApp {
         v["secret"].as_str().unwrap().to_string()
     }
 
+    /// Creates a key with `applications:read` named `name` as `member`: (secret, row id).
+    pub async fn read_only_key(&self, member: &Client, name: &str) -> (String, String) {
+        let secret = self
+            .create_key_secret(
+                member,
+                json!({"name": name, "permissions": ["applications:read"]}),
+            )
+            .await;
+        let id = self.key_row_id(&secret).await;
+        (secret, id)
+    }
+
     pub async fn key_row_id(&self, secret: &str) -> String {
         let parts = domain::secret::parse(secret).unwrap();
         let (id,): (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
@@ -683,4 +695,12 @@ impl TestApp {
             .expose()
             .to_string()
     }
+}
+
+/// The names a server-rendered table lists: the text of each row's header cell.
+pub fn row_names(html: &str) -> Vec<String> {
+    html.split("<th scope=\"row\">")
+        .skip(1)
+        .map(|row| row.split('<').next().unwrap().trim().to_string())
+        .collect()
 }

@@ -6,6 +6,7 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
+mod access_reviews;
 mod accounts;
 mod assets;
 mod audit;

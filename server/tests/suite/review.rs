@@ -21,14 +21,6 @@ async fn review(app: &TestApp, client: &Client, finding: &str) -> Result<String,
     .map_err(|e| e.message)
 }
 
-/// The names of the keys a review page lists.
-fn listed(html: &str) -> Vec<String> {
-    html.split("<th scope=\"row\">")
-        .skip(1)
-        .map(|row| row.split('<').next().unwrap().trim().to_string())
-        .collect()
-}
-
 async fn key(app: &TestApp, member: &Client, name: &str, permissions: &[&str]) -> String {
     let secret = app
         .create_key_secret(member, json!({"name": name, "permissions": permissions}))
@@ -103,7 +95,7 @@ async fn each_finding_lists_the_keys_it_describes() {
         ("owner_left", vec!["leaver's key"]),
     ] {
         let html = review(&app, &owner, finding).await.unwrap();
-        let mut names = listed(&html);
+        let mut names = row_names(&html);
         names.sort();
         assert_eq!(names, expected, "{finding}: {html}");
     }

@@ -12,22 +12,6 @@ use serde_json::{json, Value};
 
 const WEEK: &str = "604800";
 
-/// Creates a read-only key named `name` as `member`: (secret, row id).
-async fn read_only_key(
-    app: &helpers::TestApp,
-    member: &reqwest::Client,
-    name: &str,
-) -> (String, String) {
-    let secret = app
-        .create_key_secret(
-            member,
-            json!({"name": name, "permissions": ["applications:read"]}),
-        )
-        .await;
-    let id = app.key_row_id(&secret).await;
-    (secret, id)
-}
-
 /// Rotates key `id` leaving the old secret working for a week: the new (secret, row id).
 async fn rotate_with_a_week_of_grace(
     app: &helpers::TestApp,
@@ -78,7 +62,7 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
     let owner = app.setup_owner().await;
     let admin = app.add_member("admin@example.com", "admin").await;
     let dev = app.add_member("dev@example.com", "developer").await;
-    let (dev_secret, id) = read_only_key(&app, &dev, "dev key").await;
+    let (dev_secret, id) = app.read_only_key(&dev, "dev key").await;
     let keys_before = app.count("api_keys").await;
 
     // Neither an admin nor the workspace owner may rotate it: the answer holds no secret.
@@ -168,7 +152,7 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 async fn revoking_a_key_ends_every_secret_of_its_lineage() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let (first, first_id) = read_only_key(&app, &owner, "ci").await;
+    let (first, first_id) = app.read_only_key(&owner, "ci").await;
     // Two rotations, each leaving the old secret working for a week.
     let (second, second_id) = rotate_with_a_week_of_grace(&app, &owner, &first_id).await;
     let (third, third_id) = rotate_with_a_week_of_grace(&app, &owner, &second_id).await;
@@ -237,7 +221,7 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
 async fn revoke_now_ends_only_the_previous_secret() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let (old, old_id) = read_only_key(&app, &owner, "deploy").await;
+    let (old, old_id) = app.read_only_key(&owner, "deploy").await;
     let (new, _) = rotate_with_a_week_of_grace(&app, &owner, &old_id).await;
     let page = app.keys_page(&owner).await;
     let previous = row(&page, "deploy")["previous_id"]
@@ -534,7 +518,7 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
 async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let (secret, id) = read_only_key(&app, &owner, "probed").await;
+    let (secret, id) = app.read_only_key(&owner, "probed").await;
     let parts = domain::secret::parse(&secret).unwrap();
     // Well-formed secrets for the public key id, with the wrong random part.
     let forged = domain::secret::assemble(
