@@ -131,6 +131,9 @@ pub struct KeyRow {
     pub rotated_at: Option<i64>,
     /// Request and response bodies made with this key are logged.
     pub log_bodies: bool,
+    /// The networks the key may be used from (CIDR); empty: anywhere.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
     /// After a rotation, while the previous secret still works: the predecessor's row id,
     /// so it can be revoked on its own ("Revoke now").
     #[serde(default)]
@@ -274,6 +277,8 @@ pub struct CreateKeyForm {
     pub expires_on: String,
     /// Log request and response bodies made with the key (off unless asked for).
     pub log_bodies: bool,
+    /// CIDR ranges the key may be used from, one per line; empty: anywhere.
+    pub allowed_networks: String,
 }
 
 #[cfg(test)]
@@ -331,6 +336,9 @@ pub struct PrincipalReport {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The networks the key may be used from (CIDR); empty: anywhere.
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -152,6 +152,96 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// The networks a key may be used from (DESIGN "Allowed networks"); empty: anywhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allowlist(Vec<Cidr>);
+
+impl Allowlist {
+    /// At most this many ranges per key.
+    pub const MAX: usize = 32;
+
+    /// One range per line (commas and spaces separate too); a blank text is anywhere. A range
+    /// wider than a /8 (IPv4) or a /16 (IPv6) is refused: it limits nothing worth a list.
+    pub fn parse(text: &str) -> Result<Allowlist, String> {
+        let mut ranges: Vec<Cidr> = Vec::new();
+        for entry in text.split(|c: char| c == ',' || c.is_whitespace()) {
+            if entry.is_empty() {
+                continue;
+            }
+            let cidr: Cidr = entry.parse()?;
+            let floor = if cidr.network.is_ipv4() { 8 } else { 16 };
+            if cidr.prefix < floor {
+                return Err(format!(
+                    "`{entry}` allows too much of the internet to mean anything: use ranges of /{floor} or narrower, or leave the list empty for anywhere"
+                ));
+            }
+            // Stored by its network address, so `10.1.2.3/8` is kept as `10.0.0.0/8`.
+            let cidr = cidr.masked();
+            if !ranges.contains(&cidr) {
+                ranges.push(cidr);
+            }
+        }
+        if ranges.len() > Self::MAX {
+            return Err(format!(
+                "At most {} networks per key; combine them into wider ranges.",
+                Self::MAX
+            ));
+        }
+        Ok(Allowlist(ranges))
+    }
+
+    /// Whether a request from `ip` may use the key: any address when the list is empty.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.0.is_empty() || self.0.iter().any(|c| c.contains(ip))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The stored and displayed form: the ranges separated by spaces.
+    pub fn to_storage(&self) -> String {
+        self.ranges().join(" ")
+    }
+
+    /// The ranges, as written back to a form (one per line).
+    pub fn ranges(&self) -> Vec<String> {
+        self.0.iter().map(Cidr::to_string).collect()
+    }
+
+    /// What was stored by [`Self::to_storage`]; an unreadable entry (never written) allows
+    /// nothing rather than everything.
+    pub fn from_storage(s: &str) -> Allowlist {
+        Allowlist::parse(s).unwrap_or_else(|_| {
+            Allowlist(vec![Cidr {
+                network: IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                prefix: 128,
+            }])
+        })
+    }
+}
+
+impl Cidr {
+    /// The same range with the host bits cleared.
+    fn masked(self) -> Cidr {
+        let network = match self.network {
+            IpAddr::V4(v4) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V4((u32::from(v4) & mask).into())
+            }
+            IpAddr::V6(v6) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V6((u128::from(v6) & mask).into())
+            }
+        };
+        Cidr { network, ..self }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +321,45 @@ mod tests {
             none.client_address(proxy, None, Some("198.51.100.1")),
             proxy
         );
+    }
+
+    #[test]
+    fn an_allowlist_limits_a_key_to_its_networks() {
+        let list = Allowlist::parse("10.1.2.3/8\n2001:db8::/32, 192.0.2.7").unwrap();
+        assert_eq!(list.to_storage(), "10.0.0.0/8 2001:db8::/32 192.0.2.7/32");
+        assert_eq!(Allowlist::from_storage(&list.to_storage()), list);
+        for (ip, allowed) in [
+            ("10.200.0.1", true),
+            ("::ffff:10.0.0.1", true),
+            ("11.0.0.1", false),
+            ("2001:db8:1::1", true),
+            ("2001:db9::1", false),
+            ("192.0.2.7", true),
+            ("192.0.2.8", false),
+        ] {
+            assert_eq!(list.allows(ip.parse().unwrap()), allowed, "{ip}");
+        }
+        let anywhere = Allowlist::parse(" \n ").unwrap();
+        assert!(anywhere.is_empty() && anywhere.allows("203.0.113.9".parse().unwrap()));
+        assert!(!Allowlist::from_storage("garbage").allows("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_or_meaningless_ranges_are_named() {
+        for (text, says) in [
+            ("0.0.0.0/0", "allows too much"),
+            ("::/0", "allows too much"),
+            ("10.0.0.0/7", "allows too much"),
+            ("10.0.0.300/8", "is not an IP address"),
+            ("10.0.0.0/33", "invalid prefix length"),
+            ("example.com", "is not an IP address"),
+        ] {
+            let e = Allowlist::parse(text).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+        let many: Vec<String> = (0..33).map(|i| format!("10.0.{i}.0/24")).collect();
+        assert!(Allowlist::parse(&many.join("\n"))
+            .unwrap_err()
+            .contains("At most 32"));
     }
 }

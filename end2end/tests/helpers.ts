@@ -31,7 +31,7 @@ export async function signInWithoutJs(page: Page) {
 }
 
 /** Creates a key through the form and returns its secret from the reveal dialog (closed). */
-export async function createKey(page: Page, name: string, preset: "Full access" | "Read only" = "Read only") {
+export async function createKey(page: Page, name: string, preset: "Full access" | "Read only" = "Read only", networks = "") {
   await page.goto("/settings/api-keys");
   await hydrated(page);
   await page.getByRole("button", { name: "Create API key" }).click();
@@ -39,6 +39,7 @@ export async function createKey(page: Page, name: string, preset: "Full access" 
   await form.getByLabel("Name", { exact: true }).fill(name);
   await form.getByLabel("Purpose").fill(`${name} from the browser tests`);
   await form.getByLabel(preset).check();
+  if (networks) await form.getByLabel("Allowed networks").fill(networks);
   await form.getByRole("button", { name: "Create key" }).click();
   const dialog = page.getByRole("dialog", { name: "Copy your new API key" });
   await expect(dialog).toBeVisible();

@@ -84,6 +84,7 @@ fn create_form(fields: &[(String, String)]) -> domain::model::CreateKeyForm {
         expiration: one("expiration"),
         expires_on: one("expires_on"),
         log_bodies: !one("log_bodies").is_empty(),
+        allowed_networks: one("allowed_networks"),
     }
 }
 

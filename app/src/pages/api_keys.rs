@@ -432,7 +432,8 @@ fn KeyTable(
                                 </td>
                                 <td><span class=format!("status status-{}", k.status.id())>{k.status.label()}</span>
                                     {k.revoked_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="sub">{r}</span> })}
-                                    {k.log_bodies.then(|| view! { <span class="sub">"Bodies logged"</span> })}</td>
+                                    {k.log_bodies.then(|| view! { <span class="sub">"Bodies logged"</span> })}
+                                    {(!k.allowed_networks.is_empty()).then(|| view! { <span class="sub">{format!("From {}", k.allowed_networks.join(", "))}</span> })}</td>
                                 <td class="actions">
                                     <a href=test_href>"Test"</a>
                                     <a href=activity_href>"Activity"</a>
@@ -481,6 +482,7 @@ fn CreateKeyFormView(
     let expiration = RwSignal::new("30".to_string());
     let expires_on = RwSignal::new(String::new());
     let log_bodies = RwSignal::new(false);
+    let networks = RwSignal::new(String::new());
     let apps = StoredValue::new(page.applications.clone());
     let policy = page.policy.clone();
     let chosen = move || match preset.get().as_str() {
@@ -502,12 +504,14 @@ fn CreateKeyFormView(
                 expiration: expiration.get_untracked(),
                 expires_on: expires_on.get_untracked(),
                 log_bodies: log_bodies.get_untracked(),
+                allowed_networks: networks.get_untracked(),
             },
         });
     };
     // A refused field is marked invalid and points at the message that says why.
     let (name_invalid, name_why) = field_fault(action, "Name", CREATE_ERROR);
     let (purpose_invalid, purpose_why) = field_fault(action, "Purpose", CREATE_ERROR);
+    let (networks_invalid, networks_why) = field_fault(action, "Allowed networks", CREATE_ERROR);
     let agents_of_app = move || {
         apps.get_value()
             .into_iter()
@@ -597,6 +601,10 @@ fn CreateKeyFormView(
                 <label>"Expires on" <input type="date" name="expires_on" required prop:value=move || expires_on.get() on:input=move |ev| expires_on.set(event_target_value(&ev)) /></label>
             </Show>
             {policy.max_lifetime_days.map(|d| view! { <p class="hint">{format!("Workspace policy: keys live at most {d} days.")}</p> })}
+            <label>"Allowed networks" <textarea name="allowed_networks" rows="2" placeholder="203.0.113.0/24"
+                aria-invalid=networks_invalid aria-describedby=networks_why
+                prop:value=move || networks.get() on:input=move |ev| networks.set(event_target_value(&ev))></textarea></label>
+            <p class="hint">"One IPv4 or IPv6 range per line (CIDR); requests from elsewhere are refused. Empty: anywhere."</p>
             <label class="choice"><input type="checkbox" name="log_bodies" value="true" prop:checked=move || log_bodies.get()
                 on:change=move |ev| log_bodies.set(event_target_checked(&ev)) />"Log request and response bodies"</label>
             <p class="hint">"For debugging an integration: bodies are kept in the key's activity log, capped at 4 KiB, with credentials redacted. Off by default."</p>

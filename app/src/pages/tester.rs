@@ -139,6 +139,7 @@ fn Report(report: CredentialReport) -> impl IntoView {
                         <dt>"Status"</dt><dd>{p.status.label()}</dd>
                         <dt>"Created"</dt><dd>{when(Some(p.created_at))}</dd>
                         <dt>"Expires"</dt><dd>{p.expires_at.map(|e| when(Some(e))).unwrap_or_else(|| "Never".into())}</dd>
+                        <dt>"Allowed networks"</dt><dd>{if p.allowed_networks.is_empty() { "Anywhere".to_string() } else { p.allowed_networks.join(", ") }}</dd>
                         <dt>"Last used"</dt><dd>{when(p.last_used_at)}</dd>
                     </dl>
                 </section>

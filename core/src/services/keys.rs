@@ -35,6 +35,8 @@ pub struct NewKey {
     pub expires_at: Option<i64>,
     /// Log request and response bodies made with the key (redacted, capped).
     pub log_bodies: bool,
+    /// Where the key may be used from; empty: anywhere.
+    pub networks: domain::network::Allowlist,
 }
 
 /// How long a new key lives, as chosen in the form.
@@ -121,9 +123,14 @@ pub struct KeyRecord {
     pub log_bodies: i64,
     /// The owner's current role in the key's workspace; `None` once they left it.
     pub owner_role: Option<String>,
+    /// The networks the key may be used from (see [`Self::networks`]).
+    pub allowed_networks: String,
     /// `permissions` parsed, once per record: a remembered key is checked on every request.
     #[sqlx(skip)]
     pub(crate) parsed_permissions: std::sync::OnceLock<PermissionSet>,
+    /// `allowed_networks` parsed, once per record, for the same reason.
+    #[sqlx(skip)]
+    pub(crate) parsed_networks: std::sync::OnceLock<domain::network::Allowlist>,
 }
 
 /// A key's columns and what decorates them (owner, application, agent, predecessor), over a
@@ -137,7 +144,7 @@ macro_rules! select_keys_over {
     CASE WHEN p.revoked_at IS NULL THEN p.grace_until END AS previous_grace_until, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
     w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
-    k.log_bodies, m.role AS owner_role \
+    k.log_bodies, m.role AS owner_role, k.allowed_networks \
     FROM ", $source, " k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
     LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
     LEFT JOIN applications a ON a.id = k.application_id \
@@ -166,6 +173,12 @@ impl KeyRecord {
 
     pub fn uuid(&self) -> Uuid {
         self.id.uuid()
+    }
+
+    /// Where the key may be used from.
+    pub fn networks(&self) -> &domain::network::Allowlist {
+        self.parsed_networks
+            .get_or_init(|| domain::network::Allowlist::from_storage(&self.allowed_networks))
     }
 
     pub fn owner(&self) -> Uuid {
@@ -243,6 +256,7 @@ impl KeyRecord {
             previous_last_used_at: self.previous_last_used_at,
             rotated_at: self.rotated_at,
             log_bodies: self.log_bodies != 0,
+            allowed_networks: self.networks().ranges(),
             abilities: KeyAbilities::default(),
         }
     }
@@ -355,8 +369,8 @@ async fn insert_key(
     let plaintext = secret::assemble(new.kind, &key_id, &random);
     sqlx::query(
         "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, agent_id, \
-         permissions, digest, created_at, expires_at, rotated_from, log_bodies) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         permissions, digest, created_at, expires_at, rotated_from, log_bodies, allowed_networks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(id.to_string())
     .bind(key_id.as_str())
@@ -373,6 +387,7 @@ async fn insert_key(
     .bind(new.expires_at)
     .bind(rotated_from)
     .bind(i64::from(new.log_bodies))
+    .bind(new.networks.to_storage())
     .execute(&mut **tx)
     .await?;
     Ok((id, key_id.to_string(), plaintext))
@@ -741,6 +756,7 @@ pub async fn rotate(
         permissions: key.permissions(),
         expires_at,
         log_bodies: key.log_bodies != 0,
+        networks: key.networks().clone(),
     };
     crate::services::workspaces::policy(db, by.workspace)
         .await?
@@ -981,5 +997,7 @@ pub fn parse_create_form(form: &domain::model::CreateKeyForm, role: Role) -> App
         permissions,
         expires_at: expiration.at(crate::now()),
         log_bodies: form.log_bodies,
+        networks: domain::network::Allowlist::parse(&form.allowed_networks)
+            .map_err(|e| domain::validate::InvalidInput::in_field("Allowed networks", e))?,
     })
 }

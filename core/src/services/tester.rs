@@ -185,6 +185,7 @@ fn principal(key: &KeyRecord, owner_role: Option<domain::roles::Role>) -> Princi
         created_at: key.created_at,
         expires_at: key.expires_at,
         last_used_at: key.last_used_at,
+        allowed_networks: key.networks().ranges(),
     }
 }
 

@@ -200,6 +200,7 @@ pub async fn full_key(state: &AppState, by: &domain::access::Principal) -> Strin
         permissions: Role::Owner.permissions(),
         expires_at: None,
         log_bodies: false,
+        networks: Default::default(),
     };
     keyward_core::services::keys::create(&state.db, &state.secret, by, new)
         .await

@@ -318,6 +318,22 @@ async fn guard(
         }
         Err((e, None)) => return e.into_response(),
     };
+    // A key limited to some networks is refused elsewhere (and where the address is unknown),
+    // without saying which networks it allows.
+    if let Some(key) = &caller.key {
+        let allowed = match peer {
+            Some(ip) => key.networks().allows(ip),
+            None => key.networks().is_empty(),
+        };
+        if !allowed {
+            refuse(&key.key_id, "NETWORK_NOT_ALLOWED", StatusCode::FORBIDDEN);
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "This key may not be used from your network: its allowed networks do not include your address.",
+            )
+            .into_response();
+        }
+    }
     // Who called, for the request log line, whatever the answer.
     let who = Who {
         principal: caller.grant.kind.id(),

@@ -688,6 +688,7 @@ impl TestApp {
             permissions: Role::Owner.permissions(),
             expires_at: Some(keyward_core::now() + 3600),
             log_bodies: false,
+            networks: Default::default(),
         };
         keyward_core::services::keys::create(db, &self.state.secret, &by, new)
             .await

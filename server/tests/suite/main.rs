@@ -18,6 +18,7 @@ mod keys;
 mod listing;
 mod machine_api;
 mod narrowing;
+mod networks;
 mod review;
 mod sign_in;
 mod tester;

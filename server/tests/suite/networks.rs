@@ -1,0 +1,127 @@
+//! Allowed networks: a key limited to CIDR ranges is refused from elsewhere with a 403 that
+//! names the reason but never the ranges; the client address follows the trusted-proxy rule.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn limited_key(app: &TestApp, member: &reqwest::Client, networks: &str) -> String {
+    app.create_key_secret(
+        member,
+        json!({"name": "office only", "permissions": ["applications:read"], "allowed_networks": networks}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_key_works_only_from_its_networks() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let elsewhere = limited_key(&app, &owner, "10.0.0.0/8\n2001:db8::/32").await;
+    let res = app.api_get("/api/v1/me", &elsewhere).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body: Value = res.json().await.unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("may not be used from your network"),
+        "{message}"
+    );
+    assert!(!message.contains("10.0.0.0"), "the ranges are never told");
+    // The refusal is in the key's log with its reason.
+    let id = app.key_row_id(&elsewhere).await;
+    eventually("the refusal is logged", || async {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT reason FROM key_refusals WHERE key_row_id = $1")
+                .bind(&id)
+                .fetch_all(app.state.db.pool())
+                .await
+                .unwrap();
+        rows.iter().any(|r| r.0 == "NETWORK_NOT_ALLOWED")
+    })
+    .await;
+
+    let here = limited_key(&app, &owner, "127.0.0.0/8, ::1/128").await;
+    assert_eq!(
+        app.api_get("/api/v1/me", &here).await.status(),
+        StatusCode::OK
+    );
+
+    // The list and the tester show the ranges to those who may see the key.
+    let page = app.keys_page(&owner).await;
+    let rows = page["keys"].as_array().unwrap();
+    let listed: Vec<&Value> = rows
+        .iter()
+        .filter(|k| k["allowed_networks"] == json!(["10.0.0.0/8", "2001:db8::/32"]))
+        .collect();
+    assert_eq!(listed.len(), 1, "{page}");
+
+    // A rotation keeps the limit.
+    let res = app.rotate_key(&owner, &id, json!({})).await;
+    assert!(res.status().is_success());
+    let rotated: Value = res.json().await.unwrap();
+    let successor = rotated["secret"].as_str().unwrap();
+    assert_eq!(
+        app.api_get("/api/v1/me", successor).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn meaningless_or_broken_ranges_are_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let before = app.count("api_keys").await;
+    for (networks, says) in [
+        ("0.0.0.0/0", "allows too much"),
+        ("::/0", "allows too much"),
+        ("10.0.0.300/8", "is not an IP address"),
+        ("10.0.0.0/8\nnot a network", "is not an IP address"),
+    ] {
+        let res = app
+            .create_key_as(
+                &owner,
+                json!({"name": "bad", "permissions": ["applications:read"], "allowed_networks": networks}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{networks}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(says), "{networks}: {body}");
+        assert!(
+            body.contains("Allowed networks"),
+            "the field is named: {body}"
+        );
+    }
+    assert_eq!(app.count("api_keys").await, before);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_checked() {
+    let mut config = server::config::Config::for_tests(test_database_url().await);
+    config.trusted_proxies = vec!["127.0.0.0/8".into()];
+    let app = spawn_app_with(config).await;
+    let owner = app.setup_owner().await;
+    let office = limited_key(&app, &owner, "198.51.100.0/24").await;
+    let from = |client: &'static str| {
+        app.fresh_client()
+            .get(app.url("/api/v1/me"))
+            .header("x-keyward-api-token", office.clone())
+            .header("x-forwarded-for", client)
+    };
+    assert_eq!(
+        from("198.51.100.7").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        from("203.0.113.9").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    // What a client prepends is not believed: the proxy's own hop decides.
+    assert_eq!(
+        from("198.51.100.7, 203.0.113.9")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
