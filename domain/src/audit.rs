@@ -38,6 +38,7 @@ actions! {
     KeyCreated => "key.created",
     KeyRotated => "key.rotated",
     KeyRevoked => "key.revoked",
+    KeyLeaked => "key.leaked",
     KeysBulkRevoked => "key.bulk_revoked",
     KeyNarrowed => "key.narrowed",
     KeyBodyLogging => "key.body_logging",

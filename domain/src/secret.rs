@@ -14,6 +14,14 @@ pub const CHECKSUM_LEN: usize = 6;
 /// Length of a whole secret.
 pub const SECRET_LEN: usize = PREFIX.len() + 4 + KEY_ID_LEN + 1 + RANDOM_LEN + CHECKSUM_LEN;
 
+/// What a secret scanner matches (gitleaks, GitHub custom patterns): the prefix, the kind,
+/// the public key id, then the random part and its checksum. A match is ours for certain once
+/// its checksum holds ([`CHECKSUM_RULE`]).
+pub const PATTERN: &str = r"kw_(?:svc|agt)_[0-9A-Za-z]{8}_[0-9A-Za-z]{38}";
+
+/// How the last 6 characters are computed, for scanners that validate offline.
+pub const CHECKSUM_RULE: &str = "The last 6 characters are the CRC-32 (IEEE 802.3, as zlib computes it) of everything before them, written in base 62 with the digits 0-9, A-Z, a-z, most significant first, zero-padded.";
+
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// What kind of machine principal a key is.
@@ -284,5 +292,24 @@ mod tests {
         for bad in ["AbCd123", "AbCd12345", "AbCd_234", "AbCd123é"] {
             assert!(KeyId::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_published_pattern_describes_the_format() {
+        let tail = format!("{{{}}}", RANDOM_LEN + CHECKSUM_LEN);
+        assert!(PATTERN.ends_with(&format!("[0-9A-Za-z]{tail}")));
+        assert!(PATTERN.contains(&format!("[0-9A-Za-z]{{{KEY_ID_LEN}}}_")));
+        // The rule, followed by hand, gives the checksum the format carries.
+        let key_id = KeyId::parse("AbCd1234").unwrap();
+        let secret = assemble(KeyKind::Service, &key_id, &"x".repeat(RANDOM_LEN));
+        let (body, checksum) = secret.split_at(SECRET_LEN - CHECKSUM_LEN);
+        let mut n = crc32fast::hash(body.as_bytes()) as u64;
+        let mut digits = Vec::new();
+        for _ in 0..CHECKSUM_LEN {
+            digits.push(BASE62[(n % 62) as usize]);
+            n /= 62;
+        }
+        digits.reverse();
+        assert_eq!(checksum.as_bytes(), digits.as_slice());
     }
 }

@@ -39,7 +39,7 @@ test("an access review: confirm, revoke, revoke the unconfirmed, export the evid
   expect((await page.request.get("/api/v1/me", { headers: { "X-Keyward-Api-Token": keep } })).status()).toBe(200);
   expect((await page.request.get("/api/v1/me", { headers: { "X-Keyward-Api-Token": forgotten } })).status()).toBe(401);
   await page.getByRole("link", { name: "Back to the access review" }).click();
-  await expect(page.getByText(/; 0 awaiting a decision/)).toBeVisible();
+  await expect(page.getByText(/; 0 undecided\./)).toBeVisible();
 
   // The evidence names each key, its decision, who and why.
   const csvHref = await page.getByRole("link", { name: "CSV" }).first().getAttribute("href");

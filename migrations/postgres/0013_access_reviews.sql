@@ -8,7 +8,11 @@ CREATE TABLE access_reviews (
     started_by TEXT NOT NULL,
     started_at BIGINT NOT NULL,
     closed_by TEXT,
-    closed_at BIGINT
+    closed_at BIGINT,
+    -- Kept with every decision, so progress is one row whatever the review's size.
+    total BIGINT NOT NULL DEFAULT 0,
+    kept BIGINT NOT NULL DEFAULT 0,
+    revoked BIGINT NOT NULL DEFAULT 0
 );
 -- At most one open review per workspace.
 CREATE UNIQUE INDEX access_reviews_open ON access_reviews(workspace_id) WHERE closed_at IS NULL;

@@ -8,7 +8,11 @@ CREATE TABLE access_reviews (
     started_by TEXT NOT NULL,
     started_at INTEGER NOT NULL,
     closed_by TEXT,
-    closed_at INTEGER
+    closed_at INTEGER,
+    -- Kept with every decision, so progress is one row whatever the review's size.
+    total INTEGER NOT NULL DEFAULT 0,
+    kept INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0
 );
 -- At most one open review per workspace.
 CREATE UNIQUE INDEX access_reviews_open ON access_reviews(workspace_id) WHERE closed_at IS NULL;

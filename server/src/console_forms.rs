@@ -19,6 +19,20 @@ pub const ROTATE_KEY_PATH: &str = "/settings/api-keys/rotate";
 /// Where the invitation form posts without JavaScript.
 pub const INVITE_PATH: &str = "/settings/members/invite";
 
+/// The key a focused step is about, from its query (`?key=ROW_ID`) or its form.
+#[derive(serde::Deserialize)]
+pub struct KeyParam {
+    #[serde(default)]
+    pub key: String,
+}
+
+impl KeyParam {
+    /// The key's row id; anything else is a key that does not exist.
+    pub fn id(&self) -> Result<uuid::Uuid, keyward_core::error::AppError> {
+        uuid::Uuid::parse_str(self.key.trim()).map_err(|_| keyward_core::error::AppError::NotFound)
+    }
+}
+
 /// The value of field `name` (empty when absent).
 fn field(fields: &[(String, String)], name: &str) -> String {
     fields

@@ -8,6 +8,7 @@ pub mod audit_export;
 pub mod bulk_revoke;
 pub mod config;
 pub mod console_forms;
+pub mod leaked;
 pub mod middleware;
 pub mod narrow;
 pub mod request_log;

@@ -1,7 +1,7 @@
 //! `GET` and `POST /settings/api-keys/narrow`: a key's permissions against what its requests
 //! needed, and narrowing it to those it keeps.
 
-use crate::console_forms::{failure, page, Member};
+use crate::console_forms::{failure, page, KeyParam, Member};
 use app::pages::narrow::{narrow_html, narrowed_html, NarrowPage, PermissionLine, NARROW_PATH};
 use app::request::state::AppState;
 use axum::extract::{Query, State};
@@ -14,26 +14,16 @@ use domain::permissions::PermissionSet;
 use keyward_core::error::AppError;
 use keyward_core::services::narrowing;
 
-#[derive(serde::Deserialize)]
-pub struct Which {
-    #[serde(default)]
-    key: String,
-}
-
-fn key_id(s: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound)
-}
-
 pub async fn show(
     State(state): State<AppState>,
     Member(actor): Member,
-    Query(which): Query<Which>,
+    Query(which): Query<KeyParam>,
 ) -> Response {
     let shown = async {
         app::request::auth::meets(&actor, "key_activity")?;
         let viewer = actor.principal();
         let now = keyward_core::now();
-        let seen = narrowing::observe(&state.db, &viewer, key_id(&which.key)?, now).await?;
+        let seen = narrowing::observe(&state.db, &viewer, which.id()?, now).await?;
         let may_narrow = seen.key.status(now).usable()
             && decide(&viewer, Action::NarrowKey(seen.key.facts())).is_ok();
         Ok::<_, AppError>(narrow_html(NarrowPage {
@@ -83,7 +73,7 @@ pub async fn narrow(
                 .map(|(_, v)| v.as_str()),
         )
         .map_err(|e| AppError::invalid(e.to_string()))?;
-        let id = key_id(&key)?;
+        let id = KeyParam { key: key.clone() }.id()?;
         let removed = narrowing::narrow(&state.db, &actor.principal(), id, keep).await?;
         let name = keyward_core::services::keys::get(&state.db, actor.workspace_id, id)
             .await?

@@ -170,6 +170,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             get(crate::bulk_revoke::preview).post(crate::bulk_revoke::revoke),
         )
         .route(
+            app::pages::leaked::LEAKED_PATH,
+            get(crate::leaked::confirm).post(crate::leaked::mark),
+        )
+        .route(
             app::pages::narrow::NARROW_PATH,
             get(crate::narrow::show).post(crate::narrow::narrow),
         )

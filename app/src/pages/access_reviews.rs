@@ -167,7 +167,7 @@ pub mod rendered {
         reviewer: bool,
         now: i64,
     ) -> Result<AnyView, AppError> {
-        let progress = access_reviews::progress(db, viewer, &review.id, now).await?;
+        let progress = access_reviews::progress(db, viewer, &review.id).await?;
         let page = access_reviews::items(
             db,
             viewer,
@@ -193,6 +193,14 @@ pub mod rendered {
             })
             .collect_view();
         let open = review.open();
+        // Offered while an undecided key still works (the first one found is enough).
+        let offer_unconfirmed = reviewer
+            && open
+            && progress.undecided() > 0
+            && !access_reviews::unconfirmed(db, viewer, &review.id, 1, now)
+                .await?
+                .0
+                .is_empty();
         let controls = (reviewer && open).then(|| {
             let unconfirmed = link(
                 crate::pages::bulk_revoke::BULK_REVOKE_PATH,
@@ -201,7 +209,7 @@ pub mod rendered {
             );
             view! {
                 <div class="row">
-                    {(progress.awaiting > 0).then(|| view! {
+                    {offer_unconfirmed.then(|| view! {
                         <a class="button danger" role="button" href=unconfirmed rel="external">"Revoke unconfirmed keys"</a>
                     })}
                     <form method="post" action=CLOSE_PATH class="inline">
@@ -262,14 +270,13 @@ pub mod rendered {
 
     #[component]
     fn ProgressLine(progress: Progress) -> impl IntoView {
-        let decided = progress.kept + progress.revoked + progress.ended();
+        let decided = progress.kept + progress.revoked;
         let text = format!(
-            "{decided} of {} keys done: {} still needed, {} revoked, {} ended elsewhere; {} awaiting a decision.",
+            "{decided} of {} keys decided: {} still needed, {} revoked; {} undecided.",
             progress.total,
             progress.kept,
             progress.revoked,
-            progress.ended(),
-            progress.awaiting
+            progress.undecided()
         );
         view! {
             <p>

@@ -447,6 +447,7 @@ fn KeyTable(
                                             on:click={let k = k_rotate.clone(); move |ev| { ev.prevent_default(); rotating.set(Some(k.clone())) }}>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
+                                        <a href=format!("/settings/api-keys/leaked?key={}", k.id) rel="external">"Mark as leaked"</a>
                                         <a class="button danger" role="button" href=revoke_href
                                             on:click={let k = k_revoke.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((k.clone(), false))) }}>"Revoke"</a>
                                     })}

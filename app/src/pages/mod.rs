@@ -9,6 +9,8 @@ pub mod audit;
 pub mod bulk_revoke;
 pub mod instance;
 pub mod key_activity;
+#[cfg(feature = "ssr")]
+pub mod leaked;
 pub mod login;
 pub mod members;
 #[cfg(feature = "ssr")]

@@ -42,15 +42,12 @@ pub struct Progress {
     pub total: i64,
     pub kept: i64,
     pub revoked: i64,
-    /// Undecided items whose key still works: what "Revoke unconfirmed keys" would end.
-    pub awaiting: i64,
 }
 
 impl Progress {
-    /// Undecided items whose key ended meanwhile (revoked, rotated, expired or deleted
-    /// elsewhere): nothing is left to decide of them.
-    pub fn ended(&self) -> i64 {
-        self.total - self.kept - self.revoked - self.awaiting
+    /// Items nobody decided on yet (some of their keys may have ended elsewhere meanwhile).
+    pub fn undecided(&self) -> i64 {
+        self.total - self.kept - self.revoked
     }
 }
 
@@ -156,6 +153,11 @@ pub async fn start(db: &Db, by: &Principal, now: i64) -> AppResult<(Uuid, u64)> 
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    sqlx::query("UPDATE access_reviews SET total = $1 WHERE id = $2")
+        .bind(added as i64)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         audit::event(
@@ -211,9 +213,25 @@ fn visible(viewer: &Principal, review: &str) -> Clause {
     w
 }
 
-/// How far `review` has come over what `viewer` sees: one grouped count by decision, and
-/// one count of the undecided keys still live.
-pub async fn progress(db: &Db, viewer: &Principal, review: &str, now: i64) -> AppResult<Progress> {
+/// How far `review` has come over what `viewer` sees: for a reviewer, the review's own
+/// counters (kept with every decision, so a review of any size is read in one row); for a
+/// member, one grouped count over the items of their keys.
+pub async fn progress(db: &Db, viewer: &Principal, review: &str) -> AppResult<Progress> {
+    if decide(viewer, Action::RunAccessReview).is_ok() {
+        let (total, kept, revoked): (i64, i64, i64) = sqlx::query_as(
+            "SELECT total, kept, revoked FROM access_reviews WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(review)
+        .bind(viewer.workspace.to_string())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(AppError::NotFound)?;
+        return Ok(Progress {
+            total,
+            kept,
+            revoked,
+        });
+    }
     let w = visible(viewer, review);
     let counts: Vec<(Option<String>, i64)> = w
         .apply(sqlx::query_as(&format!(
@@ -231,18 +249,6 @@ pub async fn progress(db: &Db, viewer: &Principal, review: &str, now: i64) -> Ap
             None => {}
         }
     }
-    let mut w = w;
-    let now = w.bind(Bind::Int(now));
-    let (awaiting,): (i64,) = w
-        .apply(sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM access_review_items i JOIN api_keys k ON k.id = i.key_row_id \
-             WHERE {} AND i.decision IS NULL AND k.revoked_at IS NULL AND k.rotated_at IS NULL \
-             AND (k.expires_at IS NULL OR k.expires_at > {now})",
-            w.sql()
-        )))
-        .fetch_one(db.pool())
-        .await?;
-    p.awaiting = awaiting;
     Ok(p)
 }
 
@@ -401,8 +407,10 @@ pub async fn decide_key(
     Ok(record)
 }
 
-/// Writes `decision` on the items of `keys` in the open review `review` that are not revoked
-/// in it yet (`undecided_only`: that nobody decided on yet); returns how many it wrote.
+/// Writes `decision` on the items of `keys` in the open review `review`: on undecided items,
+/// and (unless `undecided_only`) on those kept so far (a kept key may still be revoked, or
+/// its note changed); never on one revoked in it. Keeps the review's counters in step and
+/// returns how many items it wrote.
 #[allow(clippy::too_many_arguments)]
 async fn record_decisions(
     tx: &mut Tx,
@@ -414,35 +422,59 @@ async fn record_decisions(
     now: i64,
     undecided_only: bool,
 ) -> AppResult<u64> {
-    let mut written = 0;
-    // Keeps every undecided item, and (unless `undecided_only`) those kept so far.
-    let unless = if undecided_only {
-        ""
-    } else {
-        Decision::Revoke.id()
-    };
+    // Each transition by itself: its count moves the counters.
+    let mut from_undecided = 0;
+    let mut from_kept = 0;
     for chunk in keys.chunks(500) {
-        let places: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 7)).collect();
-        let sql = format!(
-            "UPDATE access_review_items SET decision = $1, note = $2, decided_by = $3, decided_at = $4 \
-             WHERE review_id = $5 AND (decision IS NULL OR ($6 <> '' AND decision <> $6)) \
-             AND EXISTS (SELECT 1 FROM access_reviews r WHERE r.id = $5 AND r.closed_at IS NULL) \
-             AND key_row_id IN ({})",
-            places.join(", ")
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(decision.id())
-            .bind(note)
-            .bind(by.user.to_string())
-            .bind(now)
-            .bind(review)
-            .bind(unless);
-        for k in chunk {
-            q = q.bind(*k);
+        let places: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 6)).collect();
+        let froms: &[Option<Decision>] = if undecided_only {
+            &[None]
+        } else {
+            &[None, Some(Decision::Keep)]
+        };
+        for from in froms {
+            let was = match from {
+                None => "decision IS NULL".to_string(),
+                Some(d) => format!("decision = '{}'", d.id()),
+            };
+            let sql = format!(
+                "UPDATE access_review_items SET decision = $1, note = $2, decided_by = $3, decided_at = $4 \
+                 WHERE review_id = $5 AND {was} \
+                 AND EXISTS (SELECT 1 FROM access_reviews r WHERE r.id = $5 AND r.closed_at IS NULL) \
+                 AND key_row_id IN ({})",
+                places.join(", ")
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(decision.id())
+                .bind(note)
+                .bind(by.user.to_string())
+                .bind(now)
+                .bind(review);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            let n = q.execute(&mut **tx).await?.rows_affected() as i64;
+            match from {
+                None => from_undecided += n,
+                Some(_) => from_kept += n,
+            }
         }
-        written += q.execute(&mut **tx).await?.rows_affected();
     }
-    Ok(written)
+    let (kept, revoked) = match decision {
+        Decision::Keep => (from_undecided, 0),
+        Decision::Revoke => (-from_kept, from_undecided + from_kept),
+    };
+    if kept != 0 || revoked != 0 {
+        sqlx::query(
+            "UPDATE access_reviews SET kept = kept + $1, revoked = revoked + $2 WHERE id = $3",
+        )
+        .bind(kept)
+        .bind(revoked)
+        .bind(review)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok((from_undecided + from_kept) as u64)
 }
 
 /// The undecided keys of the open review `review` that still work and that `viewer` may
@@ -515,7 +547,7 @@ pub(crate) async fn revoked_unconfirmed(
 pub async fn close(db: &Db, by: &Principal, review: &str) -> AppResult<Progress> {
     decide(by, Action::RunAccessReview)?;
     open_review(db, by, review).await?;
-    let progress = progress(db, by, review, crate::now()).await?;
+    let progress = progress(db, by, review).await?;
     let mut tx = db.write().await?;
     let done = sqlx::query(
         "UPDATE access_reviews SET closed_at = $1, closed_by = $2 \
@@ -535,12 +567,11 @@ pub async fn close(db: &Db, by: &Principal, review: &str) -> AppResult<Progress>
             AuditAction::AccessReviewClosed,
             format!("access_review:{review}"),
             format!(
-                "{} keys: {} still needed, {} revoked, {} ended elsewhere, {} undecided",
+                "{} keys: {} still needed, {} revoked, {} undecided",
                 progress.total,
                 progress.kept,
                 progress.revoked,
-                progress.ended(),
-                progress.awaiting
+                progress.undecided()
             ),
         ),
     )

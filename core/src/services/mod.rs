@@ -8,6 +8,7 @@ pub mod bulk_revoke;
 pub mod instance;
 pub mod key_list;
 pub mod keys;
+pub mod leaks;
 pub mod narrowing;
 pub mod review;
 pub mod sessions;

@@ -7,6 +7,7 @@ pub mod contract;
 pub mod credentials;
 pub mod error;
 pub mod handlers;
+pub mod leaks;
 pub mod openapi;
 pub mod rate_limit;
 pub mod user_tokens;
@@ -156,6 +157,14 @@ pub fn router(
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(openapi::document).layer(gated(None)),
+        )
+        .route(
+            "/api/v1/secret-format",
+            axum::routing::get(leaks::format).layer(gated(None)),
+        )
+        .route(
+            "/api/v1/leaks",
+            axum::routing::post(leaks::report).layer(gated(None)),
         )
         .route("/api/v1", not_found.clone())
         .route("/api/v1/", not_found.clone())

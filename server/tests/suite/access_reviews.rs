@@ -108,7 +108,7 @@ async fn owners_confirm_or_revoke_their_own_keys_and_reviewers_any() {
     // The review holds the keys live at its start; a member sees their own.
     let all = page(&app, &owner, "").await.unwrap();
     assert_eq!(row_names(&all), ["deploy bot", "dev script"], "{all}");
-    assert!(all.contains("0 of 2 keys done"), "{all}");
+    assert!(all.contains("0 of 2 keys decided"), "{all}");
     assert!(all.contains("Revoke unconfirmed keys") && all.contains("Close review"));
     let mine = page(&app, &developer, "").await.unwrap();
     assert_eq!(row_names(&mine), ["dev script"]);
@@ -165,7 +165,7 @@ async fn owners_confirm_or_revoke_their_own_keys_and_reviewers_any() {
 
     let all = page(&app, &owner, "").await.unwrap();
     assert!(
-        all.contains("2 of 2 keys done: 1 still needed, 1 revoked"),
+        all.contains("2 of 2 keys decided: 1 still needed, 1 revoked; 0 undecided."),
         "{all}"
     );
     assert!(all.contains("Still needed by dev@example.com"), "{all}");
@@ -271,7 +271,7 @@ async fn unconfirmed_keys_are_revoked_from_a_preview_and_the_review_closes() {
 
     let all = page(&app, &owner, "").await.unwrap();
     assert!(
-        all.contains("4 of 4 keys done: 2 still needed, 1 revoked, 1 ended elsewhere; 0 awaiting"),
+        all.contains("3 of 4 keys decided: 2 still needed, 1 revoked; 1 undecided."),
         "{all}"
     );
     assert!(all.contains("Undecided; the key is revoked"), "{all}");

@@ -15,6 +15,7 @@ mod cli;
 mod console;
 mod key_cache;
 mod keys;
+mod leaks;
 mod listing;
 mod machine_api;
 mod narrowing;
