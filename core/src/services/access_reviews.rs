@@ -283,9 +283,8 @@ pub async fn items(
         .await?;
         let (name,) = at.ok_or_else(|| AppError::invalid(domain::paging::INVALID_CURSOR))?;
         let (n, k) = (w.bind(Bind::Text(name)), w.bind(Bind::Text(key_id.clone())));
-        w.and(format!(
-            "(i.name {cmp} {n} OR (i.name = {n} AND i.key_id {cmp} {k}))"
-        ));
+        // A row value, so both databases read the index from the cursor on.
+        w.and(format!("(i.name, i.key_id) {cmp} ({n}, {k})"));
     }
     let page = format!(
         "SELECT * FROM access_review_items i WHERE {} ORDER BY i.name {order}, i.key_id {order} LIMIT {}",
