@@ -37,6 +37,7 @@ actions! {
     MemberRemoved => "member.removed",
     KeyCreated => "key.created",
     KeyRotated => "key.rotated",
+    KeyRotationCompleted => "key.rotation_completed",
     KeyRevoked => "key.revoked",
     KeyLeaked => "key.leaked",
     KeysBulkRevoked => "key.bulk_revoked",

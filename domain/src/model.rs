@@ -100,6 +100,12 @@ impl KeyStatus {
     }
 }
 
+/// The rotation grace (in seconds) that lasts until the new secret is first used, at most
+/// [`FIRST_USE_GRACE_MAX`] seconds.
+pub const GRACE_UNTIL_FIRST_USE: i64 = -1;
+/// The longest a rotated-out secret waits for its successor's first use: 7 days.
+pub const FIRST_USE_GRACE_MAX: i64 = 7 * 86_400;
+
 /// A key's public metadata.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,6 +132,10 @@ pub struct KeyRow {
     pub revoked_reason: Option<String>,
     /// After a rotation: the previous secret works until then.
     pub previous_grace_until: Option<i64>,
+    /// The previous secret stops as soon as this one is first used (at the latest at
+    /// `previous_grace_until`).
+    #[serde(default)]
+    pub previous_until_first_use: bool,
     /// After a rotation: when the previous secret was last used.
     pub previous_last_used_at: Option<i64>,
     pub rotated_at: Option<i64>,

@@ -74,6 +74,23 @@ test("rotate issues a new secret and keeps the old one for the grace period", as
   }
 });
 
+test("a rotation can wait for the new secret's first use, then ends the old one", async ({ page }) => {
+  await signIn(page);
+  const old = await createKey(page, "Switching job");
+  await page.getByRole("row", { name: /Switching job/ }).getByRole("button", { name: "Rotate" }).click();
+  const rotate = page.getByRole("dialog", { name: /Rotate/ });
+  await rotate.getByLabel("Grace period").selectOption({ label: "Until the new secret is first used" });
+  await rotate.getByRole("button", { name: "Rotate key" }).click();
+  const reveal = page.getByRole("dialog", { name: "Copy your new API key" });
+  const fresh = await reveal.getByLabel("Secret").inputValue();
+  await reveal.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("row", { name: /Switching job/ })).toContainText("Previous secret works until this one is first used");
+  const me = (secret: string) => page.request.get("/api/v1/me", { headers: { "X-Keyward-Api-Token": secret } });
+  expect((await me(old)).status()).toBe(200);
+  expect((await me(fresh)).status()).toBe(200);
+  expect((await me(old)).status()).toBe(401);
+});
+
 test("revoke asks for confirmation and takes effect at once", async ({ page }) => {
   await signIn(page);
   const secret = await createKey(page, "Doomed key");

@@ -421,7 +421,9 @@ fn KeyTable(
                                         // The rotated-out secret still works: visible, and revocable on its own.
                                         let previous = k.previous_id.clone().filter(|_| k.abilities.revoke).map(|id| KeyRow { id, ..k.clone() });
                                         view! {
-                                            <span class="sub previous-secret">"Previous secret works until " {when(Some(g))} "; last used "
+                                            <span class="sub previous-secret">
+                                                {if k.previous_until_first_use { "Previous secret works until this one is first used, at most until " } else { "Previous secret works until " }}
+                                                {when(Some(g))} "; last used "
                                                 {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
                                                 {previous.map(|p| view! {
                                                     " " <a role="button" class="link danger" href=link("revoke", &p.id)
@@ -752,6 +754,7 @@ fn RotateDialog(
                         <option value="3600" selected=true>"1 hour"</option>
                         <option value="86400">"24 hours"</option>
                         <option value="604800">"7 days"</option>
+                        <option value="-1">"Until the new secret is first used"</option>
                     </select>
                 </div>
                 <div class="field"><label for="field-rotate-expiration">"Expiration"</label>

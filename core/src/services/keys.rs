@@ -115,6 +115,8 @@ pub struct KeyRecord {
     pub rotated_from: Option<String>,
     /// While the predecessor's secret still works (not revoked, inside its grace).
     pub previous_grace_until: Option<i64>,
+    /// The predecessor's grace ends at this key's first use (1) rather than at a time (0).
+    pub previous_until_first_use: i64,
     pub previous_last_used_at: Option<i64>,
     pub rate_limit_per_minute: Option<i64>,
     pub workspace_rate_limit: i64,
@@ -142,6 +144,7 @@ macro_rules! select_keys_over {
     k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
     k.revoked_reason, k.rotated_at, k.grace_until, k.rotated_from, \
     CASE WHEN p.revoked_at IS NULL THEN p.grace_until END AS previous_grace_until, \
+    COALESCE(p.grace_until_first_use, 0) AS previous_until_first_use, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
     w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
     k.log_bodies, m.role AS owner_role, k.allowed_networks \
@@ -173,6 +176,11 @@ impl KeyRecord {
 
     pub fn uuid(&self) -> Uuid {
         self.id.uuid()
+    }
+
+    /// Whether this key's predecessor still works and stops at this key's first use.
+    pub fn awaits_first_use(&self, now: i64) -> bool {
+        self.previous_until_first_use != 0 && self.previous_grace_until.is_some_and(|g| g > now)
     }
 
     /// Where the key may be used from.
@@ -254,6 +262,7 @@ impl KeyRecord {
                 .clone()
                 .filter(|_| self.previous_grace_until.is_some_and(|g| g > now)),
             previous_last_used_at: self.previous_last_used_at,
+            previous_until_first_use: self.awaits_first_use(now),
             rotated_at: self.rotated_at,
             log_bodies: self.log_bodies != 0,
             allowed_networks: self.networks().ranges(),
@@ -503,6 +512,47 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
     Ok(())
 }
 
+/// Ends the grace of `key`'s predecessor where it was to last until `key`'s first use: the
+/// gate calls it when `key`'s secret authenticates while the predecessor still works. The
+/// write invalidates every instance's verified keys, so the old secret stops everywhere at
+/// once. Returns whether this call ended it (a concurrent first request may have).
+pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult<bool> {
+    let Some(previous) = key.rotated_from.as_deref() else {
+        return Ok(false);
+    };
+    let now = crate::now();
+    let mut tx = db.write_credentials().await?;
+    let ended: Option<(String,)> = sqlx::query_as(
+        "UPDATE api_keys SET grace_until = $1 WHERE id = $2 AND workspace_id = $3 \
+         AND grace_until_first_use = 1 AND revoked_at IS NULL AND grace_until > $1 \
+         RETURNING key_id",
+    )
+    .bind(now)
+    .bind(previous)
+    .bind(key.workspace_id.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((previous_key_id,)) = ended else {
+        return Ok(false);
+    };
+    audit::record(
+        &mut tx,
+        audit::Event {
+            workspace: Some(key.workspace()),
+            target: format!("key:{previous_key_id}"),
+            detail: format!(
+                "the new secret key:{} was first used; this secret stopped",
+                key.key_id
+            ),
+            address,
+            ..audit::Event::new(AuditAction::KeyRotationCompleted)
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Revokes `key` and its predecessors still inside their grace in `tx`, each with its audit
 /// event; a key revoked meanwhile is a conflict. The caller has decided `by` may.
 pub(crate) async fn revoke_in(
@@ -712,7 +762,13 @@ pub async fn activity(
 }
 
 /// Grace periods a rotation may leave the old secret working for.
-pub const GRACE_CHOICES: [i64; 4] = [0, 3600, 24 * 3600, 7 * DAY];
+pub const GRACE_CHOICES: [i64; 5] = [
+    0,
+    3600,
+    24 * 3600,
+    7 * DAY,
+    domain::model::GRACE_UNTIL_FIRST_USE,
+];
 
 /// Issues a new secret with the same settings; the old one works for `grace` more seconds.
 /// Only the key's owner may rotate it (it reveals a secret). The successor is an issuance
@@ -729,7 +785,7 @@ pub async fn rotate(
 ) -> AppResult<NewSecret> {
     if !GRACE_CHOICES.contains(&grace) {
         return Err(AppError::invalid(
-            "Choose a grace period: now, 1 hour, 24 hours or 7 days.",
+            "Choose a grace period: now, 1 hour, 24 hours, 7 days, or until the new secret is first used.",
         ));
     }
     let key = authorized(db, by, id, Action::RotateKey).await?;
@@ -767,14 +823,22 @@ pub async fn rotate(
             )),
             other => other.into(),
         })?;
+    let until_first_use = grace == domain::model::GRACE_UNTIL_FIRST_USE;
+    let grace = if until_first_use {
+        domain::model::FIRST_USE_GRACE_MAX
+    } else {
+        grace
+    };
     let mut tx = db.write_credentials().await?;
     let result = sqlx::query(
-        "UPDATE api_keys SET rotated_at = $1, grace_until = $2 WHERE id = $3 AND workspace_id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
+        "UPDATE api_keys SET rotated_at = $1, grace_until = $2, grace_until_first_use = $5 \
+         WHERE id = $3 AND workspace_id = $4 AND rotated_at IS NULL AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(now + grace)
     .bind(key.id.as_str())
     .bind(by.workspace.to_string())
+    .bind(i64::from(until_first_use))
     .execute(&mut *tx)
     .await?;
     if result.rows_affected() == 0 {
@@ -790,7 +854,11 @@ pub async fn rotate(
             by,
             AuditAction::KeyRotated,
             format!("key:{}", key.key_id),
-            format!("replaced by key:{new_key_id}; old secret works for {grace} s"),
+            if until_first_use {
+                format!("replaced by key:{new_key_id}; old secret works until the new one is first used, at most {grace} s")
+            } else {
+                format!("replaced by key:{new_key_id}; old secret works for {grace} s")
+            },
         ),
     )
     .await?;

@@ -251,7 +251,8 @@ pub struct IssuedKey<'a> {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
-    /// How long the old secret keeps working, in seconds (0: stops now).
+    /// How long the old secret keeps working, in seconds: 0 (stops now), 3600, 86400 or
+    /// 604800; -1: until the new secret is first used, at most 7 days.
     #[serde(default)]
     pub grace_seconds: i64,
     /// As in the create form; absent: the old lifetime's length from now.

@@ -343,6 +343,16 @@ async fn guard(
             .into_response();
         }
     }
+    // A successor's first use ends a predecessor's grace that was waiting for it.
+    if let Some(key) = caller
+        .key
+        .as_ref()
+        .filter(|k| k.awaits_first_use(keyward_core::now()))
+    {
+        if let Err(e) = keys::switched_over(&api.app.db, key, &caller.address).await {
+            tracing::warn!(error = %e, "the previous secret's grace could not be ended");
+        }
+    }
     // Who called, for the request log line, whatever the answer.
     let who = Who {
         principal: caller.grant.kind.id(),

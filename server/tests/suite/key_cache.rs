@@ -92,3 +92,33 @@ async fn losing_the_change_feed_drops_remembered_keys() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_first_use_of_a_new_secret_on_one_instance_ends_the_old_on_another_within_a_second() {
+    let a = spawn_app().await;
+    let owner = a.setup_owner().await;
+    let b = spawn_app_on(a.database_url.clone()).await;
+    let (old, id) = a.read_only_key(&owner, "switching").await;
+    let res = a
+        .rotate_key(&owner, &id, json!({"grace_seconds": -1}))
+        .await;
+    let new: serde_json::Value = res.json().await.unwrap();
+    let new = new["secret"].as_str().unwrap().to_string();
+    // Instance b remembers the old secret as still working.
+    assert_eq!(b.api_get("/api/v1/me", &old).await.status(), StatusCode::OK);
+    // The new secret's first use is on instance a.
+    assert_eq!(a.api_get("/api/v1/me", &new).await.status(), StatusCode::OK);
+    let switched = std::time::Instant::now();
+    loop {
+        let status = b.api_get("/api/v1/me", &old).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            switched.elapsed() < std::time::Duration::from_secs(1),
+            "the other instance still accepted the old secret after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

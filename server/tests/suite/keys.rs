@@ -678,3 +678,58 @@ async fn a_key_row_storage_cannot_read_is_refused_not_guessed() {
     let res = app.api_get("/api/v1/me", &secret).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (old, id) = app.read_only_key(&owner, "nightly job").await;
+    let res = app
+        .rotate_key(&owner, &id, json!({"grace_seconds": -1}))
+        .await;
+    assert!(res.status().is_success());
+    let rotated: Value = res.json().await.unwrap();
+    let new = rotated["secret"].as_str().unwrap().to_string();
+
+    // Until the new secret is used, the old one keeps working, and the list says why.
+    for _ in 0..3 {
+        assert!(app.works(&old).await);
+    }
+    let page = app.keys_page(&owner).await;
+    let successor = page["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["previous_grace_until"].is_i64())
+        .unwrap()
+        .clone();
+    assert_eq!(successor["previous_until_first_use"], true, "{successor}");
+    let until = successor["previous_grace_until"].as_i64().unwrap();
+    assert!(until > keyward_core::now() + 6 * 86_400, "at most 7 days");
+
+    // The first use of the new secret ends the old one at once.
+    assert!(app.works(&new).await);
+    let res = app.api_get("/api/v1/me", &old).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("rotated"),
+        "{body}"
+    );
+    assert!(app.works(&new).await);
+    let done: Vec<_> = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.0 == "key.rotation_completed")
+        .collect();
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].1, format!("key:{}", &old[7..15]));
+
+    // An unknown grace is refused.
+    let (_, other) = app.read_only_key(&owner, "other").await;
+    let res = app
+        .rotate_key(&owner, &other, json!({"grace_seconds": -2}))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
