@@ -74,6 +74,18 @@ impl Principal {
             address,
         }
     }
+
+    /// The instance's operator at the command line, reading `workspace`: nobody in it (no
+    /// member, no key) and holding every permission — for the command line's reads, such as
+    /// an audit export. Its writes are audited as the command line's, not as this principal.
+    pub fn operator(workspace: Uuid) -> Principal {
+        Principal::member(
+            Uuid::nil(),
+            workspace,
+            super::roles::Role::Owner,
+            "cli".into(),
+        )
+    }
 }
 
 /// What a route or server function demands.

@@ -17,7 +17,7 @@ use keyward_core::services::audit;
 const EXPORT_BATCH: usize = 500;
 
 #[derive(Clone, Copy)]
-enum Format {
+pub enum Format {
     Csv,
     JsonLines,
 }
@@ -96,6 +96,34 @@ pub(crate) fn download(body: Body, content_type: &'static str, filename: &str) -
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The whole log of `viewer`'s workspace under `query`, written to `out` page by page
+/// (`keyward audit export`).
+pub async fn write_all(
+    db: &keyward_core::store::db::Db,
+    viewer: &Principal,
+    query: &AuditQuery,
+    format: Format,
+    out: &mut impl std::io::Write,
+) -> Result<u64, Box<dyn std::error::Error>> {
+    if let Format::Csv = format {
+        out.write_all(CSV_HEADER.as_bytes())?;
+    }
+    let (mut cursor, mut written) = (None, 0);
+    loop {
+        let page = audit::page(db, viewer, &query.at(cursor), EXPORT_BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut rows = Vec::with_capacity(EXPORT_BATCH * 200);
+        write_rows(&mut rows, &page.events, format);
+        out.write_all(&rows)?;
+        written += page.events.len() as u64;
+        match page.next {
+            Some(after) => cursor = Some(Cursor::After(after)),
+            None => return Ok(written),
+        }
+    }
 }
 
 /// The pages after the first, read one at a time as the client takes them.

@@ -11,6 +11,7 @@ pub mod console_forms;
 pub mod leaked;
 pub mod middleware;
 pub mod narrow;
+pub mod operator;
 pub mod request_log;
 pub mod startup;
 pub mod telemetry;

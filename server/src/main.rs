@@ -43,6 +43,60 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Every workspace's keys, as the instance's operator (revocations are audited as "cli"
+    /// and reach running instances within a second).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Every workspace's members.
+    Members {
+        #[command(subcommand)]
+        command: MembersCommand,
+    },
+    /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
+    Backup { path: String },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Every key, oldest first: prefix, status, owner, workspace, name, expiry.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One key's metadata (never a secret).
+    Show {
+        key_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key and its rotated-out secrets still in grace.
+    Revoke {
+        key_id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke every live key an account owns, in every workspace.
+    RevokeAll {
+        #[arg(long)]
+        owner: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MembersCommand {
+    /// Every membership: workspace id, workspace, email, role.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -50,6 +104,13 @@ enum AuditCommand {
     /// Check every workspace's hash chain; exits non-zero and names the first broken event
     /// of each chain that does not hold.
     Verify,
+    /// A workspace's whole log on stdout, as JSON Lines (or CSV).
+    Export {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -73,6 +134,14 @@ async fn main() -> std::process::ExitCode {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify_audit(cli.config).await,
+        Command::Audit {
+            command: AuditCommand::Export { workspace, csv },
+        } => server::operator::export_audit(&cli.config, &workspace, csv).await,
+        Command::Keys { command } => keys(&cli.config, command).await,
+        Command::Members {
+            command: MembersCommand::List { json },
+        } => server::operator::list_members(&cli.config, json).await,
+        Command::Backup { path } => server::operator::backup(&cli.config, &path).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -80,6 +149,24 @@ async fn main() -> std::process::ExitCode {
             eprintln!("keyward: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> Result<(), Box<dyn std::error::Error>> {
+    use server::operator as op;
+    match command {
+        KeysCommand::List { json } => op::list_keys(config, json).await,
+        KeysCommand::Show { key_id, json } => op::show_key(config, &key_id, json).await,
+        KeysCommand::Revoke {
+            key_id,
+            reason,
+            json,
+        } => op::revoke_key(config, &key_id, &reason, json).await,
+        KeysCommand::RevokeAll {
+            owner,
+            reason,
+            json,
+        } => op::revoke_all(config, &owner, &reason, json).await,
     }
 }
 

@@ -553,16 +553,17 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
     Ok(true)
 }
 
-/// Revokes `key` and its predecessors still inside their grace in `tx`, each with its audit
-/// event; a key revoked meanwhile is a conflict. The caller has decided `by` may.
-pub(crate) async fn revoke_in(
+/// Revokes `key` and its predecessors still inside their grace in `tx`, without auditing:
+/// the rows revoked, `(row id, key id)`. A key revoked meanwhile is a conflict.
+pub(crate) async fn end_lineage(
     tx: &mut crate::store::db::Tx,
-    by: &Principal,
+    workspace: Uuid,
+    by: Option<Uuid>,
     key: &KeyRecord,
     reason: &str,
     now: i64,
-) -> AppResult<()> {
-    // Owner-scoped in the same statement: the rows must still be in this workspace and live.
+) -> AppResult<Vec<(String, String)>> {
+    // Workspace-scoped in the same statement: the rows must still be in it and live.
     let revoked: Vec<(String, String)> = sqlx::query_as(
         "WITH RECURSIVE lineage(id, rotated_from) AS ( \
            SELECT id, rotated_from FROM api_keys WHERE id = $1 AND workspace_id = $2 \
@@ -575,23 +576,30 @@ pub(crate) async fn revoke_in(
          RETURNING id, key_id",
     )
     .bind(key.id.as_str())
-    .bind(by.workspace.to_string())
+    .bind(workspace.to_string())
     .bind(now)
-    .bind(by.user.to_string())
+    .bind(by.map(|u| u.to_string()))
     .bind(reason)
     .fetch_all(&mut **tx)
     .await?;
     if revoked.is_empty() {
         return Err(AppError::Conflict("This key is already revoked.".into()));
     }
+    Ok(revoked)
+}
+
+/// Revokes `key` and its predecessors still inside their grace in `tx`, each with its audit
+/// event; a key revoked meanwhile is a conflict. The caller has decided `by` may.
+pub(crate) async fn revoke_in(
+    tx: &mut crate::store::db::Tx,
+    by: &Principal,
+    key: &KeyRecord,
+    reason: &str,
+    now: i64,
+) -> AppResult<()> {
+    let revoked = end_lineage(tx, by.workspace, Some(by.user), key, reason, now).await?;
     for (row, key_id) in &revoked {
-        let detail = if row == key.id.as_str() {
-            reason.to_string()
-        } else {
-            format!("{reason} (previous secret of key:{})", key.key_id)
-                .trim_start()
-                .to_string()
-        };
+        let detail = lineage_detail(key, row, reason);
         audit::record(
             tx,
             audit::event(by, AuditAction::KeyRevoked, format!("key:{key_id}"), detail),
@@ -599,6 +607,17 @@ pub(crate) async fn revoke_in(
         .await?;
     }
     Ok(())
+}
+
+/// What a revocation's audit event says of the row `row` of `key`'s lineage.
+pub(crate) fn lineage_detail(key: &KeyRecord, row: &str, reason: &str) -> String {
+    if row == key.id.as_str() {
+        reason.to_string()
+    } else {
+        format!("{reason} (previous secret of key:{})", key.key_id)
+            .trim_start()
+            .to_string()
+    }
 }
 
 /// Turns body logging on (the owner's decision) or off (also anyone with `keys:write`).
@@ -955,7 +974,7 @@ pub async fn authenticate_with(
 }
 
 /// The stored key with this public key id, with its owner's current role.
-async fn by_key_id(db: &Db, key_id: &str) -> AppResult<Option<KeyRecord>> {
+pub(crate) async fn by_key_id(db: &Db, key_id: &str) -> AppResult<Option<KeyRecord>> {
     Ok(
         sqlx::query_as(&format!("{SELECT_KEYS} WHERE k.key_id = $1"))
             .bind(key_id)

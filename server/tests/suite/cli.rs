@@ -194,3 +194,124 @@ async fn audit_verify_passes_an_intact_log_and_names_an_edited_event() {
     );
     assert!(String::from_utf8_lossy(&broken.stderr).contains("1 of 1 audit chains are broken"));
 }
+
+/// What a finished command printed, or its error.
+fn ran(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_operator_lists_shows_and_revokes_keys_and_running_instances_follow() {
+    use crate::helpers::*;
+    let app = spawn_app().await;
+    let db = app.database_url.clone();
+    let owner = app.setup_owner().await;
+    let developer = app.add_member("dev@example.com", "developer").await;
+    let (ci, _) = app.read_only_key(&owner, "ci deploy").await;
+    let (dev_one, _) = app.read_only_key(&developer, "dev one").await;
+    let (dev_two, _) = app.read_only_key(&developer, "dev two").await;
+    let ci_key_id = &ci[7..15];
+
+    // Lists: one JSON object per key, never a secret or digest.
+    let listed = ran(&keyward(&db, &["keys", "list", "--json"], ""));
+    let keys: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(keys.len(), 3, "{listed}");
+    assert_eq!(keys[0]["name"], "ci deploy");
+    assert_eq!(keys[0]["status"], "active");
+    for secret in [&ci, &dev_one, &dev_two] {
+        assert!(!listed.contains(&secret[16..]), "a secret was printed");
+    }
+    assert!(!listed.contains("digest"));
+    let text = ran(&keyward(&db, &["keys", "list"], ""));
+    assert_eq!(text.lines().count(), 3);
+    let shown = ran(&keyward(&db, &["keys", "show", ci_key_id], ""));
+    assert!(
+        shown.contains("ci deploy") && shown.contains("owner@example.com"),
+        "{shown}"
+    );
+    let unknown = keyward(&db, &["keys", "show", "Zz000000"], "");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("No key has the key id"));
+
+    // A revocation reaches the running instance within a second.
+    assert!(app.works(&ci).await);
+    let revoked = ran(&keyward(&db, &["keys", "revoke", ci_key_id, "--json"], ""));
+    let revoked_at = std::time::Instant::now();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&revoked).unwrap(),
+        serde_json::json!({"revoked": [ci_key_id]})
+    );
+    while app.works(&ci).await {
+        assert!(revoked_at.elapsed() < std::time::Duration::from_secs(1));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = keyward(&db, &["keys", "revoke", ci_key_id], "");
+    assert!(!again.status.success());
+
+    // Everything one account owns, in every workspace.
+    let all = ran(&keyward(
+        &db,
+        &[
+            "keys",
+            "revoke-all",
+            "--owner",
+            "DEV@example.com",
+            "--reason",
+            "left the team",
+        ],
+        "",
+    ));
+    assert_eq!(all.lines().count(), 2, "{all}");
+    eventually("the developer's keys stop working", || async {
+        !app.works(&dev_one).await && !app.works(&dev_two).await
+    })
+    .await;
+
+    let members = ran(&keyward(&db, &["members", "list"], ""));
+    assert!(members.contains("dev@example.com\tdeveloper"), "{members}");
+    assert!(members.contains("owner@example.com\towner"), "{members}");
+
+    // The revocations are in the log as the command line's.
+    let workspace = keys[0]["workspace_id"].as_str().unwrap();
+    let export = keyward(&db, &["audit", "export", "--workspace", workspace], "");
+    let events = ran(&export);
+    let by_cli: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["action"] == "key.revoked" && e["address"] == "cli")
+        .collect();
+    assert_eq!(by_cli.len(), 3, "{events}");
+    assert!(by_cli.iter().any(|e| e["detail"] == "left the team"));
+    assert!(by_cli
+        .iter()
+        .any(|e| e["detail"] == "Revoked from the command line"));
+    let csv = ran(&keyward(
+        &db,
+        &["audit", "export", "--workspace", workspace, "--csv"],
+        "",
+    ));
+    assert!(csv.starts_with("seq,time,actor"));
+
+    // A backup of SQLite is a new file; PostgreSQL points to pg_dump.
+    let target = std::env::temp_dir().join(format!("keyward-backup-{}.db", uuid::Uuid::new_v4()));
+    let target = target.to_str().unwrap();
+    let backup = keyward(&db, &["backup", target], "");
+    if db.starts_with("sqlite:") {
+        ran(&backup);
+        let copy = keyward(&format!("sqlite:{target}"), &["keys", "list", "--json"], "");
+        assert_eq!(ran(&copy).lines().count(), 3, "the copy holds the keys");
+        let twice = keyward(&db, &["backup", target], "");
+        assert!(String::from_utf8_lossy(&twice.stderr).contains("exists already"));
+    } else {
+        assert!(!backup.status.success());
+        assert!(String::from_utf8_lossy(&backup.stderr).contains("pg_dump"));
+    }
+}
