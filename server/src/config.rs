@@ -83,6 +83,15 @@ pub struct Config {
         global = true
     )]
     pub site_root: String,
+    /// Serves Prometheus metrics at `/metrics` to requests bearing this token
+    /// (`Authorization: Bearer …`, at least 16 characters); unset, `/metrics` is not served.
+    #[arg(
+        long,
+        env = "KEYWARD_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -98,6 +107,10 @@ impl fmt::Debug for Config {
             .field("insecure_http", &self.insecure_http)
             .field("access_log_days", &self.access_log_days)
             .field("site_root", &self.site_root)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -133,6 +146,7 @@ impl Config {
             insecure_http: false,
             access_log_days: 30,
             site_root: "target/site".into(),
+            metrics_token: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod bulk_revoke;
 pub mod config;
 pub mod console_forms;
 pub mod leaked;
+pub mod metrics;
 pub mod middleware;
 pub mod narrow;
 pub mod operator;

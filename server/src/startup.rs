@@ -31,6 +31,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
+        if config.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("KEYWARD_METRICS_TOKEN must be at least 16 characters.".into());
+        }
         crate::config::create_private_sqlite_file(&config.database_url)?;
         let db = Db::connect(&config.database_url).await.map_err(|e| {
             format!(

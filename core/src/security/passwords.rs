@@ -18,6 +18,8 @@ const QUEUE: usize = 256;
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     limit: usize,
+    /// Jobs started, and the microseconds they waited for a thread in all: for `/metrics`.
+    waits: Arc<(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64)>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -69,7 +71,20 @@ impl Hasher {
                 })
                 .expect("a hashing thread starts");
         }
-        Hasher { jobs, limit }
+        Hasher {
+            jobs,
+            limit,
+            waits: Default::default(),
+        }
+    }
+
+    /// Hash jobs started so far, and the seconds they waited for a thread in all.
+    pub fn waits(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.waits.0.load(Relaxed),
+            self.waits.1.load(Relaxed) as f64 / 1e6,
+        )
     }
 
     /// How many hashes run at once at most.
@@ -107,7 +122,13 @@ impl Hasher {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
+        let (queued, waits) = (std::time::Instant::now(), self.waits.clone());
         let job: Job = Box::new(move || {
+            use std::sync::atomic::Ordering::Relaxed;
+            waits.0.fetch_add(1, Relaxed);
+            waits
+                .1
+                .fetch_add(queued.elapsed().as_micros() as u64, Relaxed);
             let _ = done.send(f());
         });
         self.jobs

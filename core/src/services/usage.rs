@@ -57,6 +57,8 @@ const REFUSAL_QUEUE: usize = 10_000;
 pub struct UsageRecorder {
     tx: mpsc::Sender<Access>,
     refusals: mpsc::Sender<Refusal>,
+    /// Entries dropped because their queue was full: for `/metrics`.
+    dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl UsageRecorder {
@@ -88,17 +90,40 @@ impl UsageRecorder {
                 }
             }
         });
-        UsageRecorder { tx, refusals }
+        UsageRecorder {
+            tx,
+            refusals,
+            dropped: Default::default(),
+        }
     }
 
     pub fn record(&self, access: Access) {
-        let _ = self.tx.try_send(access);
+        if self.tx.try_send(access).is_err() {
+            self.drop_one();
+        }
     }
 
     /// Queues a refused request for its key's log; dropped when the queue is full, so a flood
     /// never slows the requests it refuses.
     pub fn record_refusal(&self, refusal: Refusal) {
-        let _ = self.refusals.try_send(refusal);
+        if self.refusals.try_send(refusal).is_err() {
+            self.drop_one();
+        }
+    }
+
+    fn drop_one(&self) {
+        self.dropped
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Entries waiting to be written now, and entries dropped so far.
+    pub fn stats(&self) -> (usize, u64) {
+        let waiting = (self.tx.max_capacity() - self.tx.capacity())
+            + (self.refusals.max_capacity() - self.refusals.capacity());
+        (
+            waiting,
+            self.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 }
 

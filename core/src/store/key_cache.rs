@@ -29,6 +29,9 @@ struct Entry<T> {
 pub struct KeyCache<T> {
     changes: Arc<Changes>,
     entries: Mutex<HashMap<String, Entry<T>>>,
+    /// Lookups answered from memory, and those that read the database: for `/metrics`.
+    hits: std::sync::atomic::AtomicU64,
+    misses: std::sync::atomic::AtomicU64,
 }
 
 impl<T> std::fmt::Debug for KeyCache<T> {
@@ -42,7 +45,15 @@ impl<T> KeyCache<T> {
         KeyCache {
             changes,
             entries: Mutex::new(HashMap::new()),
+            hits: Default::default(),
+            misses: Default::default(),
         }
+    }
+
+    /// Lookups answered from memory and from the database so far.
+    pub fn stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
     /// The stored key with this key id, from memory while it is current, else from `fetch`.
@@ -54,9 +65,12 @@ impl<T> KeyCache<T> {
         let epoch = self.changes.epoch();
         if let Some(e) = self.lock().get(key_id) {
             if e.epoch == epoch && e.fetched.elapsed() < LIFETIME {
+                self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return Ok(Some(e.key.clone()));
             }
         }
+        self.misses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(key) = fetch().await? else {
             return Ok(None);
         };

@@ -13,6 +13,7 @@ pub mod rate_limit;
 pub mod user_tokens;
 
 use crate::config::Config;
+use crate::metrics::Outcome;
 use app::request::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -84,6 +85,8 @@ pub struct Api {
     pub cors_origins: Vec<String>,
     /// Served over HTTPS: answers carry `Strict-Transport-Security`.
     pub https: crate::middleware::Https,
+    /// What `/metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::ops::Deref for ApiState {
@@ -105,6 +108,8 @@ struct Gate {
     /// `None` for the two answers outside the table that need no credential: the OpenAPI
     /// document and the JSON 404.
     route: Option<&'static MachineRoute>,
+    /// The route's counters in [`crate::metrics::Metrics`].
+    slot: usize,
 }
 
 fn method_filter(m: RouteMethod) -> MethodFilter {
@@ -131,12 +136,14 @@ pub fn router(
         cors_origins: config.cors_allowed_origins.clone(),
         https,
         app: state,
+        metrics: Default::default(),
     }));
     let gated = |route: Option<&'static MachineRoute>| {
         axum::middleware::from_fn_with_state(
             Gate {
                 api: api.clone(),
                 route,
+                slot: crate::metrics::slot_of(route),
             },
             gate,
         )
@@ -153,6 +160,18 @@ pub fn router(
     let not_found =
         axum::routing::any(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such route.") })
             .layer(gated(None));
+    if let Some(token) = &config.metrics_token {
+        let token = Arc::new(token.clone());
+        router = router.route(
+            "/metrics",
+            axum::routing::get(
+                move |State(api): State<ApiState>, headers: axum::http::HeaderMap| {
+                    let token = token.clone();
+                    async move { metrics_answer(&api, &headers, &token) }
+                },
+            ),
+        );
+    }
     router
         .route(
             "/api/v1/openapi.json",
@@ -172,6 +191,33 @@ pub fn router(
         .with_state(api)
 }
 
+/// `/metrics` for the bearer of `token` (compared in constant time); anyone else gets 401.
+fn metrics_answer(api: &ApiState, headers: &axum::http::HeaderMap, token: &str) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !keyward_core::security::crypto::digests_match(presented, token) {
+        let mut res = (
+            StatusCode::UNAUTHORIZED,
+            "Send the metrics token as a Bearer token.\n",
+        )
+            .into_response();
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return res;
+    }
+    let mut res = api.metrics.render(&api.app, &api.usage).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
 /// The gate of every API answer: gives it a request id, the security headers and CORS,
 /// answers preflights, turns every failure — ours or the framework's (404, 405, 413, 415,
 /// 422) — into the JSON error body, and on declared routes checks the credential first.
@@ -183,6 +229,7 @@ pub fn router(
 /// log line ([`Pending`]), so the log line, the `X-Request-Id` header and the error body share
 /// one id, and the API needs no log layer of its own.
 async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     // Once per request: the log line and the credential check both need it.
     let peer = crate::request_log::client_address(&gate.api.app, &req);
     let pending = Pending::begin(&mut req, peer);
@@ -210,6 +257,9 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     }
     crate::middleware::set_security_headers(h, crate::middleware::Surface::Api, gate.api.https);
     pending.finish(&mut res);
+    gate.api
+        .metrics
+        .answered(gate.slot, res.status().as_u16(), started.elapsed());
     res
 }
 
@@ -309,6 +359,7 @@ async fn guard(
         Err(e) => return e.into_response(),
     };
     let refuse = |key_id: &str, reason: &'static str, status: StatusCode| {
+        api.metrics.outcome(Outcome::of_reason(reason));
         api.usage.record_refusal(RefusedUse {
             key_id: key_id.to_owned(),
             at: keyward_core::now(),
@@ -319,13 +370,23 @@ async fn guard(
             address: peer,
         })
     };
+    let sent_secret = matches!(presented, Some(Presented::Secret { .. }));
+    let sent_nothing = presented.is_none();
     let caller = match authenticate(api, route, presented, session, target, address).await {
         Ok(c) => c,
         Err((e, Some((key_id, reason)))) => {
             refuse(key_id.as_str(), reason, e.status);
             return e.into_response();
         }
-        Err((e, None)) => return e.into_response(),
+        Err((e, None)) => {
+            api.metrics
+                .outcome(match (sent_nothing, sent_secret, e.status) {
+                    (true, _, _) => Outcome::Missing,
+                    (_, true, StatusCode::UNAUTHORIZED) => Outcome::Malformed,
+                    _ => Outcome::Other,
+                });
+            return e.into_response();
+        }
     };
     // A key limited to some networks is refused elsewhere (and where the address is unknown),
     // without saying which networks it allows.
@@ -436,6 +497,7 @@ async fn guard(
             });
         }
     }
+    api.metrics.outcome(Outcome::Valid);
     req.extensions_mut().insert(caller);
     let started = std::time::Instant::now();
     let mut res = answer(next.run(req).await, who);

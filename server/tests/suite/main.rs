@@ -18,6 +18,7 @@ mod keys;
 mod leaks;
 mod listing;
 mod machine_api;
+mod metrics;
 mod narrowing;
 mod networks;
 mod review;

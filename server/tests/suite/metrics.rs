@@ -1,0 +1,115 @@
+//! `/metrics`: served only with `KEYWARD_METRICS_TOKEN` and only to its bearer, counting the
+//! machine API's answers by route and status and credentials by outcome, never a secret.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+const TOKEN: &str = "metrics-token-0123456789";
+
+#[tokio::test]
+async fn metrics_count_answers_and_outcomes_for_the_token_bearer_only() {
+    let unconfigured = spawn_app().await;
+    let res = unconfigured.get("/metrics").await;
+    assert_ne!(res.status(), StatusCode::OK);
+    assert!(!res.text().await.unwrap().contains("keyward_"));
+
+    let mut config = server::config::Config::for_tests(test_database_url().await);
+    config.metrics_token = Some(TOKEN.into());
+    let app = spawn_app_with(config).await;
+    let owner = app.setup_owner().await;
+    let (secret, _) = app.read_only_key(&owner, "scraped").await;
+    for _ in 0..2 {
+        assert_eq!(
+            app.api_get("/api/v1/me", &secret).await.status(),
+            StatusCode::OK
+        );
+    }
+    let mangled = format!("{}x", &secret[..secret.len() - 1]);
+    for presented in ["kw_svc_short", &seed::live_secret(5), &mangled] {
+        assert_eq!(
+            app.api_get("/api/v1/me", presented).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let res = app.get("/api/v1/me").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let scrape = |token: Option<&str>| {
+        let mut req = app.fresh_client().get(app.url("/metrics"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let res = scrape(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        scrape(Some("metrics-token-wrong-0000"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = scrape(Some(TOKEN)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let body = res.text().await.unwrap();
+    for line in [
+        "keyward_http_requests_total{route=\"GET /api/v1/me\",status=\"200\"} 2",
+        "keyward_http_requests_total{route=\"GET /api/v1/me\",status=\"401\"} 4",
+        "keyward_http_request_duration_seconds_count{route=\"GET /api/v1/me\"} 6",
+        "keyward_http_request_duration_seconds_bucket{route=\"GET /api/v1/me\",le=\"+Inf\"} 6",
+        "keyward_auth_outcomes_total{outcome=\"valid\"} 2",
+        "keyward_auth_outcomes_total{outcome=\"malformed\"} 2",
+        "keyward_auth_outcomes_total{outcome=\"unknown\"} 1",
+        "keyward_auth_outcomes_total{outcome=\"missing\"} 1",
+        "# TYPE keyward_http_request_duration_seconds histogram",
+    ] {
+        assert!(body.contains(line), "{line} in\n{body}");
+    }
+    for family in [
+        "keyward_key_cache_lookups_total{result=\"hit\"}",
+        "keyward_bookkeeping_queue_depth ",
+        "keyward_bookkeeping_dropped_total 0",
+        "keyward_password_hash_jobs_total ",
+        "keyward_password_hash_wait_seconds_total ",
+        "keyward_db_pool_connections{state=\"idle\"}",
+    ] {
+        assert!(body.contains(family), "{family} in\n{body}");
+    }
+    assert!(!body.contains(&secret[16..]), "no secret in metrics");
+
+    // The example dashboard reads only metrics that exist.
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/grafana/keyward-dashboard.json"
+    ))
+    .unwrap();
+    serde_json::from_str::<serde_json::Value>(&dashboard).unwrap();
+    let used: Vec<&str> = dashboard
+        .split("keyward_")
+        .skip(1)
+        .map(|rest| {
+            rest.split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert!(used.len() >= 8);
+    for name in used {
+        assert!(body.contains(&format!("keyward_{name}")), "keyward_{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_short_metrics_token_is_refused_at_start() {
+    let mut config = server::config::Config::for_tests(test_database_url().await);
+    config.metrics_token = Some("short".into());
+    let started = server::startup::Application::build(config).await;
+    let error = started.err().expect("refused").to_string();
+    assert!(error.contains("at least 16 characters"), "{error}");
+}
