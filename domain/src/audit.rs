@@ -44,6 +44,8 @@ actions! {
     KeyNarrowed => "key.narrowed",
     KeyBodyLogging => "key.body_logging",
     CredentialTested => "credential.tested",
+    WebhookAdded => "webhook.added",
+    WebhookDeleted => "webhook.deleted",
     AccessReviewStarted => "access_review.started",
     AccessReviewKeyConfirmed => "access_review.key_confirmed",
     AccessReviewClosed => "access_review.closed",

@@ -49,6 +49,8 @@ pub enum Action {
     RunAccessReview,
     /// Confirm in an access review that a key is still needed.
     ConfirmKey(KeyFacts),
+    /// Add, see or delete the workspace's webhooks (their deliveries name every key).
+    ManageWebhooks,
 }
 
 /// Why an action on an object is refused.
@@ -169,6 +171,15 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
             })
         }
         Action::ConfirmKey(key) => decide(who, Action::RevokeKey(key)),
+        Action::ManageWebhooks => {
+            let may = who.key_id.is_none()
+                && who.grant.application.is_none()
+                && holds(Permission::KEYS_WRITE)
+                && holds(Permission::KEYS_READ);
+            may.then_some(()).ok_or_else(|| {
+                Denial::Forbidden("Managing webhooks needs keys:read and keys:write.".into())
+            })
+        }
     }
 }
 
@@ -531,6 +542,13 @@ mod tests {
         );
         assert!(confirms(&member(Auditor), key(OTHER)).is_ok());
         assert!(confirms(&member(Admin), key(OTHER)).is_ok());
+        let manages = |who: &Principal| decide(who, Action::ManageWebhooks).is_ok();
+        assert!(manages(&member(Owner)) && manages(&member(Admin)));
+        assert!(!manages(&member(Auditor)) && !manages(&member(Developer)));
+        assert!(!manages(&service_key(
+            &[Permission::KEYS_READ, Permission::KEYS_WRITE],
+            None
+        )));
     }
 
     #[test]

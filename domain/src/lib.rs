@@ -24,3 +24,4 @@ pub mod roles;
 pub mod routes;
 pub mod secret;
 pub mod validate;
+pub mod webhooks;

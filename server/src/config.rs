@@ -92,6 +92,10 @@ pub struct Config {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Lets webhooks target addresses inside this server's networks (loopback, private,
+    /// link-local); off, such URLs are refused when added and when delivered.
+    #[arg(long, env = "KEYWARD_WEBHOOKS_ALLOW_INTERNAL", global = true)]
+    pub webhooks_allow_internal: bool,
 }
 
 impl fmt::Debug for Config {
@@ -111,6 +115,7 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("webhooks_allow_internal", &self.webhooks_allow_internal)
             .finish()
     }
 }
@@ -147,6 +152,7 @@ impl Config {
             access_log_days: 30,
             site_root: "target/site".into(),
             metrics_token: None,
+            webhooks_allow_internal: false,
         }
     }
 

@@ -34,7 +34,7 @@ impl KeyParam {
 }
 
 /// The value of field `name` (empty when absent).
-fn field(fields: &[(String, String)], name: &str) -> String {
+pub(crate) fn field(fields: &[(String, String)], name: &str) -> String {
     fields
         .iter()
         .find(|(k, _)| k == name)
@@ -215,16 +215,42 @@ fn escape(s: &str) -> String {
 
 /// The reveal, as the dialog shows it with JavaScript: the same names and warning.
 fn reveal(prefix: &str, secret: &str) -> String {
+    reveal_once(&Reveal {
+        title: "Copy your new API key",
+        warning: "This secret will not be shown again. Store it somewhere safe now.",
+        about: &format!("Key <code>{}</code>", escape(prefix)),
+        label: "Secret",
+        secret,
+        done: "/settings/api-keys",
+    })
+}
+
+/// A secret shown once: what it is, and where "Done" leads.
+pub(crate) struct Reveal<'a> {
+    pub title: &'a str,
+    pub warning: &'a str,
+    /// Markup (already escaped) naming what the secret belongs to.
+    pub about: &'a str,
+    pub label: &'a str,
+    pub secret: &'a str,
+    pub done: &'a str,
+}
+
+/// The dialog that shows a secret once, in plain HTML.
+pub(crate) fn reveal_once(r: &Reveal<'_>) -> String {
     format!(
         "<div class=\"dialog\" role=\"dialog\" aria-modal=\"true\" aria-labelledby=\"reveal-title\" \
-         aria-describedby=\"reveal-warning\"><h2 id=\"reveal-title\">Copy your new API key</h2>\
-         <p id=\"reveal-warning\" class=\"warning\">This secret will not be shown again. Store it \
-         somewhere safe now.</p><p class=\"sub\">Key <code>{}</code></p>\
-         <label>Secret <input type=\"text\" readonly class=\"secret\" value=\"{}\"></label>\
+         aria-describedby=\"reveal-warning\"><h2 id=\"reveal-title\">{}</h2>\
+         <p id=\"reveal-warning\" class=\"warning\">{}</p><p class=\"sub\">{}</p>\
+         <label>{} <input type=\"text\" readonly class=\"secret\" value=\"{}\"></label>\
          <p class=\"hint\">Select the secret and copy it.</p>\
-         <p><a class=\"button\" href=\"/settings/api-keys\">Done</a></p></div>",
-        escape(prefix),
-        escape(secret)
+         <p><a class=\"button\" href=\"{}\">Done</a></p></div>",
+        escape(r.title),
+        escape(r.warning),
+        r.about,
+        escape(r.label),
+        escape(r.secret),
+        escape(r.done)
     )
 }
 

@@ -16,6 +16,7 @@ pub mod operator;
 pub mod request_log;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;
 
 /// mimalloc rather than glibc's allocator: requests allocate on one worker thread and free on
 /// another, and glibc's arenas then contend for a lock (the load benchmark measured about 1.6×

@@ -54,6 +54,10 @@ impl Application {
             .site_addr(address)
             .build();
         tokio::spawn(housekeeping(db.clone()));
+        keyward_core::services::webhooks::start_worker(
+            db.clone(),
+            keyward_core::services::webhooks::AllowInternal(config.webhooks_allow_internal),
+        );
         tokio::spawn(db.clone().watch_readiness());
         let trusted_proxies = domain::network::TrustedProxies::parse(
             config.trusted_proxies.iter().map(String::as_str),
@@ -199,6 +203,16 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
         .route(
             domain::access_review::EVIDENCE_JSON,
             get(crate::access_reviews::evidence_json),
+        )
+        .route(
+            domain::webhooks::ADD_PATH,
+            axum::routing::post(crate::webhooks::add).layer(axum::Extension(
+                keyward_core::services::webhooks::AllowInternal(config.webhooks_allow_internal),
+            )),
+        )
+        .route(
+            domain::webhooks::DELETE_PATH,
+            axum::routing::post(crate::webhooks::delete),
         )
         .route(domain::audit::EXPORT_CSV, get(crate::audit_export::csv))
         .route(

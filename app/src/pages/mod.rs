@@ -21,3 +21,4 @@ pub mod security;
 pub mod setup;
 pub mod shell;
 pub mod tester;
+pub mod webhooks;

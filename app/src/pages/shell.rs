@@ -238,6 +238,7 @@ pub fn Shell() -> impl IntoView {
                                 let (audit, review) = (holds(domain::permissions::Permission::AUDIT_READ), holds(domain::permissions::Permission::KEYS_READ));
                                 Some(view! {
                                     {review.then(|| view! { <li><A href=domain::review::REVIEW_PAGE>"Key review"</A></li> })}
+                                    {holds(domain::permissions::Permission::KEYS_WRITE).then(|| view! { <li><A href=domain::webhooks::WEBHOOKS_PAGE>"Webhooks"</A></li> })}
                                     {audit.then(|| view! { <li><A href=domain::audit::AUDIT_PAGE>"Audit log"</A></li> })}
                                     {v.instance_admin.then(|| view! { <li><A href="/settings/instance">"Instance"</A></li> })}
                                 })

@@ -535,6 +535,17 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
     let Some((previous_key_id,)) = ended else {
         return Ok(false);
     };
+    crate::services::webhooks::enqueue(
+        &mut tx,
+        key.workspace(),
+        domain::webhooks::Event::KeyRotationCompleted,
+        serde_json::json!({
+            "key_id": key.key_id,
+            "name": key.name,
+            "previous_key_id": previous_key_id,
+        }),
+    )
+    .await?;
     audit::record(
         &mut tx,
         audit::Event {
@@ -605,8 +616,30 @@ pub(crate) async fn revoke_in(
             audit::event(by, AuditAction::KeyRevoked, format!("key:{key_id}"), detail),
         )
         .await?;
+        revoked_hook(tx, key, key_id, reason).await?;
     }
     Ok(())
+}
+
+/// Queues the `key.revoked` webhook event of the row `key_id` of `key`'s lineage.
+pub(crate) async fn revoked_hook(
+    tx: &mut crate::store::db::Tx,
+    key: &KeyRecord,
+    key_id: &str,
+    reason: &str,
+) -> AppResult<()> {
+    crate::services::webhooks::enqueue(
+        tx,
+        key.workspace(),
+        domain::webhooks::Event::KeyRevoked,
+        serde_json::json!({
+            "key_id": key_id,
+            "name": key.name,
+            "owner": key.owner_email,
+            "reason": reason,
+        }),
+    )
+    .await
 }
 
 /// What a revocation's audit event says of the row `row` of `key`'s lineage.

@@ -60,6 +60,8 @@ pub async fn report(
             },
         )
         .await?;
+        leaked_hook(&mut tx, key, "reported").await?;
+        keys::revoked_hook(&mut tx, key, &key.key_id, "Reported leaked").await?;
         tx.commit().await?;
         revoked += 1;
     }
@@ -83,6 +85,28 @@ pub async fn mark_leaked(db: &Db, by: &Principal, id: Uuid) -> AppResult<keys::K
         ),
     )
     .await?;
+    leaked_hook(&mut tx, &key, "marked").await?;
     tx.commit().await?;
     Ok(key)
+}
+
+/// Queues the `key.leaked` webhook event of `key`, `how` it became known (`reported` or
+/// `marked`).
+async fn leaked_hook(
+    tx: &mut crate::store::db::Tx,
+    key: &keys::KeyRecord,
+    how: &str,
+) -> AppResult<()> {
+    crate::services::webhooks::enqueue(
+        tx,
+        key.workspace(),
+        domain::webhooks::Event::KeyLeaked,
+        serde_json::json!({
+            "key_id": key.key_id,
+            "name": key.name,
+            "owner": key.owner_email,
+            "how": how,
+        }),
+    )
+    .await
 }

@@ -17,4 +17,5 @@ pub mod tester;
 pub mod throttle;
 pub mod usage;
 pub mod user_tokens;
+pub mod webhooks;
 pub mod workspaces;

@@ -60,6 +60,7 @@ async fn revoke_record(db: &Db, key: &KeyRecord, reason: &str) -> AppResult<Vec<
             },
         )
         .await?;
+        keys::revoked_hook(&mut tx, key, key_id, reason).await?;
     }
     tx.commit().await?;
     Ok(revoked.into_iter().map(|(_, key_id)| key_id).collect())

@@ -491,14 +491,18 @@ async fn a_keys_activity_pages_through_its_log() {
         }
     };
     let rows = |page: &Value| page["entries"].as_array().unwrap().len();
+    let cursor = |href: &Value| href.as_str().unwrap().to_string();
+    // The log is written in batches: wait until all 60 requests are in it.
     eventually("the access log has every request", || async {
         let first = activity(vec![]).await;
-        rows(&first) == 50 && !first["older"].is_null()
+        if rows(&first) != 50 || first["older"].is_null() {
+            return false;
+        }
+        rows(&activity(vec![("after", cursor(&first["older"]))]).await) == 10
     })
     .await;
     let first = activity(vec![]).await;
     assert!(first["newer"].is_null());
-    let cursor = |href: &Value| href.as_str().unwrap().to_string();
     let older = activity(vec![("after", cursor(&first["older"]))]).await;
     assert_eq!(rows(&older), 10);
     assert!(older["older"].is_null());

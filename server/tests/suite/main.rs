@@ -26,3 +26,4 @@ mod sign_in;
 mod tester;
 mod trust;
 mod usage;
+mod webhooks;
