@@ -18,13 +18,17 @@ pub const SIGNATURE_HEADER: &str = "keyward-signature";
 /// What a webhook can receive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
+    KeyExpiring,
+    KeyExpired,
     KeyRevoked,
     KeyLeaked,
     KeyRotationCompleted,
 }
 
 impl Event {
-    pub const ALL: [Event; 3] = [
+    pub const ALL: [Event; 5] = [
+        Event::KeyExpiring,
+        Event::KeyExpired,
         Event::KeyRevoked,
         Event::KeyLeaked,
         Event::KeyRotationCompleted,
@@ -32,6 +36,8 @@ impl Event {
 
     pub fn id(self) -> &'static str {
         match self {
+            Event::KeyExpiring => "key.expiring",
+            Event::KeyExpired => "key.expired",
             Event::KeyRevoked => "key.revoked",
             Event::KeyLeaked => "key.leaked",
             Event::KeyRotationCompleted => "key.rotation_completed",
@@ -40,6 +46,8 @@ impl Event {
 
     pub fn description(self) -> &'static str {
         match self {
+            Event::KeyExpiring => "A key expires within 7 days, and again within 1 day",
+            Event::KeyExpired => "A key expired",
             Event::KeyRevoked => "A key or one of its rotated-out secrets was revoked",
             Event::KeyLeaked => "A key was reported or marked as leaked",
             Event::KeyRotationCompleted => {

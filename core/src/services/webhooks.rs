@@ -1,5 +1,6 @@
 //! Workspace webhooks: added with a signing secret shown once, fed from an outbox written in
-//! the transaction of each change they report ([`enqueue`]), and delivered by a background
+//! the transaction of each change they report ([`enqueue`]) or by the expiry scan
+//! ([`scan_expiry`]), and delivered by a background
 //! worker ([`start_worker`]) that signs every body, retries with backoff and records each
 //! attempt. Several instances may run the worker: a delivery is claimed before it is sent.
 
@@ -354,6 +355,78 @@ async fn send(
         })
 }
 
+/// How often the expiry scan runs.
+const EXPIRY_SCAN: Duration = Duration::from_secs(60);
+
+/// The expiry warnings: `(threshold, event, window before expiry)`; `expired` looks back a
+/// week, so keys that expired long before the first scan are not announced.
+const EXPIRY_NOTICES: [(&str, Event, i64); 3] = [
+    ("7d", Event::KeyExpiring, 7 * 86_400),
+    ("1d", Event::KeyExpiring, 86_400),
+    ("expired", Event::KeyExpired, -7 * 86_400),
+];
+
+/// Queues `key.expiring` (within 7 days, then within 1 day) and `key.expired` once per key
+/// and threshold, for the live keys of every workspace; returns how many it queued. Each
+/// notice is recorded with its event in one transaction, so several instances send it once.
+pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
+    let mut queued = 0;
+    for (threshold, event, window) in EXPIRY_NOTICES {
+        let (from, to) = if window > 0 {
+            (now, now + window)
+        } else {
+            (now + window, now)
+        };
+        let due: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT k.id, k.key_id, k.workspace_id, k.name, u.email, k.expires_at \
+             FROM api_keys k JOIN users u ON u.id = k.owner_id \
+             WHERE k.revoked_at IS NULL AND k.expires_at IS NOT NULL \
+             AND k.expires_at > $1 AND k.expires_at <= $2 AND k.rotated_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM key_expiry_notices n \
+                             WHERE n.key_row_id = k.id AND n.threshold = $3) \
+             ORDER BY k.expires_at LIMIT 500",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(threshold)
+        .fetch_all(db.pool())
+        .await?;
+        for (row, key_id, workspace, name, owner, expires_at) in due {
+            let mut tx = db.write().await?;
+            let fresh = sqlx::query(
+                "INSERT INTO key_expiry_notices (key_row_id, threshold, at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&row)
+            .bind(threshold)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if fresh == 0 {
+                continue;
+            }
+            let workspace = Uuid::parse_str(&workspace)
+                .map_err(|_| AppError::Internal("a key's workspace id".into()))?;
+            enqueue(
+                &mut tx,
+                workspace,
+                event,
+                serde_json::json!({
+                    "key_id": key_id,
+                    "name": name,
+                    "owner": owner,
+                    "expires": domain::dates::format_rfc3339(expires_at),
+                }),
+            )
+            .await?;
+            tx.commit().await?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
 /// Runs the delivery worker until the process ends.
 pub fn start_worker(db: Db, allow: AllowInternal) {
     let client = match reqwest::Client::builder()
@@ -367,6 +440,15 @@ pub fn start_worker(db: Db, allow: AllowInternal) {
             return;
         }
     };
+    let scanning = db.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = scan_expiry(&scanning, crate::now()).await {
+                tracing::warn!(error = %e, "the expiry scan failed");
+            }
+            tokio::time::sleep(EXPIRY_SCAN).await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             match deliver_due(&db, &client, allow).await {

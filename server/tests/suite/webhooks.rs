@@ -202,3 +202,64 @@ async fn internal_targets_bad_urls_and_members_without_keys_write_are_refused() 
     );
     assert_eq!(app.count("webhooks").await, 0);
 }
+
+#[tokio::test]
+async fn expiry_warnings_go_out_once_per_key_and_threshold() {
+    let mut config = server::config::Config::for_tests(test_database_url().await);
+    config.webhooks_allow_internal = true;
+    let app = spawn_app_with(config).await;
+    let owner = app.setup_owner().await;
+    let (url, got) = receiver(0).await;
+    let (status, page) = add(&app, &owner, &url, &["key.expiring", "key.expired"]).await;
+    assert_eq!(status, 200, "{page}");
+    let soon = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "expiring soon", "permissions": ["applications:read"], "expiration": "7"}),
+        )
+        .await;
+    app.read_only_key(&owner, "a month left").await;
+    let db = &app.state.db;
+    let scan = |at: i64| keyward_core::services::webhooks::scan_expiry(db, at);
+    let now = keyward_core::now();
+    scan(now + 5).await.unwrap();
+    scan(now + 5).await.unwrap();
+    let notices = |threshold: &'static str| async move {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM key_expiry_notices WHERE threshold = $1")
+                .bind(threshold)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        n
+    };
+    assert_eq!(
+        notices("7d").await,
+        1,
+        "once, for the key within 7 days only"
+    );
+    assert_eq!(notices("1d").await, 0);
+    scan(now + 6 * 86_400 + 3_600).await.unwrap();
+    assert_eq!(notices("1d").await, 1);
+    let id = app.key_row_id(&soon).await;
+    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
+        .bind(now - 60)
+        .bind(&id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    scan(now).await.unwrap();
+    scan(now).await.unwrap();
+    assert_eq!(notices("expired").await, 1);
+    eventually_within(
+        "the warnings are delivered",
+        std::time::Duration::from_secs(5),
+        || async { got.lock().unwrap().len() >= 3 },
+    )
+    .await;
+    let events: Vec<String> = got.lock().unwrap().iter().map(|r| r.1.clone()).collect();
+    assert_eq!(events, ["key.expiring", "key.expiring", "key.expired"]);
+    let first: Value = serde_json::from_str(&got.lock().unwrap()[0].2).unwrap();
+    assert_eq!(first["data"]["name"], "expiring soon");
+    assert!(first["data"]["expires"].as_str().unwrap().ends_with('Z'));
+}
