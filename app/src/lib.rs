@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/access-reviews") view=pages::access_reviews::AccessReviewsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/webhooks") view=pages::webhooks::WebhooksPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/notifications") view=pages::notifications::NotificationsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/members") view=pages::members::MembersPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/applications") view=pages::applications::ApplicationsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/security") view=pages::security::SecurityPage ssr=SsrMode::Async />

@@ -60,6 +60,7 @@ pub static CONSOLE_FUNCTIONS: &[ConsoleFunction] = &[
     function("key_review", Needs(&[P::KEYS_READ])),
     // Every member: owners confirm their own keys; the service decides the rest.
     function("access_reviews_page", Member),
+    function("notifications_page", Member),
     function("webhooks_page", Needs(&[P::KEYS_READ, P::KEYS_WRITE])),
     function("members_page", Needs(&[P::MEMBERS_READ])),
     function("invite_member", Needs(&[P::MEMBERS_WRITE])),

@@ -27,6 +27,9 @@ pub struct Viewer {
     /// Invitations to other workspaces waiting for this account's answer.
     #[serde(default)]
     pub invitations: Vec<PendingInvitation>,
+    /// Notifications not yet read in this workspace.
+    #[serde(default)]
+    pub unread_notifications: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -211,6 +211,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             )),
         )
         .route(
+            app::pages::notifications::READ_PATH,
+            axum::routing::post(crate::notifications::mark_read),
+        )
+        .route(
             domain::webhooks::DELETE_PATH,
             axum::routing::post(crate::webhooks::delete),
         )

@@ -15,6 +15,7 @@ pub mod login;
 pub mod members;
 #[cfg(feature = "ssr")]
 pub mod narrow;
+pub mod notifications;
 pub mod reference;
 pub mod review;
 pub mod security;

@@ -19,6 +19,9 @@ pub async fn current_viewer() -> Result<Viewer, ConsoleError> {
     let instance_admin = instance::is_admin(&state.db, actor.user_id).await?;
     let may_create_workspaces = instance::may_create_workspace(&state.db, actor.user_id).await?;
     let invitations = workspaces::pending_invitations(&state.db, actor.user_id).await?;
+    let unread_notifications =
+        keyward_core::services::notifications::unread(&state.db, actor.user_id, actor.workspace_id)
+            .await?;
     let current = all
         .iter()
         .find(|w| w.id == actor.workspace_id.to_string())
@@ -39,6 +42,7 @@ pub async fn current_viewer() -> Result<Viewer, ConsoleError> {
         failed_sign_ins_before,
         instance_admin,
         may_create_workspaces,
+        unread_notifications,
         invitations,
     })
 }
@@ -237,6 +241,8 @@ pub fn Shell() -> impl IntoView {
                                 let holds = |p| v.role.permissions().contains(p);
                                 let (audit, review) = (holds(domain::permissions::Permission::AUDIT_READ), holds(domain::permissions::Permission::KEYS_READ));
                                 Some(view! {
+                                    <li><A href="/settings/notifications">"Notifications"
+                                        {(v.unread_notifications > 0).then(|| view! { " " <span class="count">{v.unread_notifications}</span> })}</A></li>
                                     {review.then(|| view! { <li><A href=domain::review::REVIEW_PAGE>"Key review"</A></li> })}
                                     {holds(domain::permissions::Permission::KEYS_WRITE).then(|| view! { <li><A href=domain::webhooks::WEBHOOKS_PAGE>"Webhooks"</A></li> })}
                                     {audit.then(|| view! { <li><A href=domain::audit::AUDIT_PAGE>"Audit log"</A></li> })}

@@ -97,6 +97,18 @@ async fn leaked_hook(
     key: &keys::KeyRecord,
     how: &str,
 ) -> AppResult<()> {
+    crate::services::notifications::about_key(
+        tx,
+        key.workspace(),
+        key.owner_id.as_str(),
+        &key.key_id,
+        "key.leaked",
+        &format!(
+            "Key {} ({}) was {how} as leaked and revoked: replace it wherever it was used.",
+            key.name, key.key_id
+        ),
+    )
+    .await?;
     crate::services::webhooks::enqueue(
         tx,
         key.workspace(),

@@ -10,6 +10,7 @@ pub mod key_list;
 pub mod keys;
 pub mod leaks;
 pub mod narrowing;
+pub mod notifications;
 pub mod operator;
 pub mod review;
 pub mod sessions;

@@ -377,8 +377,8 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
         } else {
             (now + window, now)
         };
-        let due: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT k.id, k.key_id, k.workspace_id, k.name, u.email, k.expires_at \
+        let due: Vec<(String, String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT k.id, k.key_id, k.workspace_id, k.name, u.email, k.expires_at, k.owner_id \
              FROM api_keys k JOIN users u ON u.id = k.owner_id \
              WHERE k.revoked_at IS NULL AND k.expires_at IS NOT NULL \
              AND k.expires_at > $1 AND k.expires_at <= $2 AND k.rotated_at IS NULL \
@@ -391,7 +391,7 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
         .bind(threshold)
         .fetch_all(db.pool())
         .await?;
-        for (row, key_id, workspace, name, owner, expires_at) in due {
+        for (row, key_id, workspace, name, owner, expires_at, owner_id) in due {
             let mut tx = db.write().await?;
             let fresh = sqlx::query(
                 "INSERT INTO key_expiry_notices (key_row_id, threshold, at) VALUES ($1, $2, $3) \
@@ -418,6 +418,20 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
                     "owner": owner,
                     "expires": domain::dates::format_rfc3339(expires_at),
                 }),
+            )
+            .await?;
+            let when = domain::dates::format_utc(expires_at);
+            let text = match event {
+                Event::KeyExpired => format!("Key {name} ({key_id}) expired on {when}."),
+                _ => format!("Key {name} ({key_id}) expires on {when}: rotate it or set a new expiry before then."),
+            };
+            crate::services::notifications::about_key(
+                &mut tx,
+                workspace,
+                &owner_id,
+                &key_id,
+                event.id(),
+                &text,
             )
             .await?;
             tx.commit().await?;

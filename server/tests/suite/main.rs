@@ -21,6 +21,7 @@ mod machine_api;
 mod metrics;
 mod narrowing;
 mod networks;
+mod notifications;
 mod review;
 mod sign_in;
 mod tester;
