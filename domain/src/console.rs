@@ -56,12 +56,6 @@ pub static CONSOLE_FUNCTIONS: &[ConsoleFunction] = &[
     function("login", Public),
     function("logout", Public),
     function("accept_invitation", Public),
-    function("audit_page", Needs(&[P::AUDIT_READ])),
-    function("key_review", Needs(&[P::KEYS_READ])),
-    // Every member: owners confirm their own keys; the service decides the rest.
-    function("access_reviews_page", Member),
-    function("notifications_page", Member),
-    function("webhooks_page", Needs(&[P::KEYS_READ, P::KEYS_WRITE])),
     function("members_page", Needs(&[P::MEMBERS_READ])),
     function("invite_member", Needs(&[P::MEMBERS_WRITE])),
     function("change_member_role", Needs(&[P::MEMBERS_WRITE])),
@@ -77,14 +71,34 @@ pub static CONSOLE_FUNCTIONS: &[ConsoleFunction] = &[
     function("create_workspace", Member),
     function("test_credential", Member),
     function("inspect_key", Member),
+    // Any member; each page it renders is checked against [`FRAGMENTS`].
+    function("page_fragment", Member),
 ];
 
-/// What `name` requires; `None` for a name that is not declared (and so refused).
+/// The read-only pages rendered on the server as one fragment of HTML (by `page_fragment`),
+/// and what each requires. Their form posts check the same requirement by the same name.
+pub static FRAGMENTS: &[ConsoleFunction] = &[
+    function("audit_page", Needs(&[P::AUDIT_READ])),
+    function("key_review", Needs(&[P::KEYS_READ])),
+    // Every member: owners confirm their own keys; the service decides the rest.
+    function("access_reviews_page", Member),
+    function("webhooks_page", Needs(&[P::KEYS_READ, P::KEYS_WRITE])),
+    function("notifications_page", Member),
+];
+
+/// What `name` (a server function or a fragment page) requires; `None` for a name that is
+/// not declared (and so refused).
 pub fn access_of(name: &str) -> Option<Access> {
     CONSOLE_FUNCTIONS
         .iter()
+        .chain(FRAGMENTS)
         .find(|f| f.name == name)
         .map(|f| f.access)
+}
+
+/// The fragment page named `name`, by its declared name.
+pub fn fragment(name: &str) -> Option<&'static str> {
+    FRAGMENTS.iter().find(|f| f.name == name).map(|f| f.name)
 }
 
 #[cfg(test)]
@@ -93,7 +107,11 @@ mod tests {
 
     #[test]
     fn every_name_is_declared_once() {
-        let mut names: Vec<&str> = CONSOLE_FUNCTIONS.iter().map(|f| f.name).collect();
+        let mut names: Vec<&str> = CONSOLE_FUNCTIONS
+            .iter()
+            .chain(FRAGMENTS)
+            .map(|f| f.name)
+            .collect();
         names.sort();
         let before = names.len();
         names.dedup();

@@ -23,4 +23,13 @@ test("a key marked as leaked stops at once, and a reported secret is revoked", a
   await page.goto("/settings/api-keys");
   await hydrated(page);
   await expect(page.getByRole("row", { name: /Pasted bot/ })).toContainText("Reported leaked");
+
+  // The owner hears of both in the console, with an unread count in the shell.
+  await page.getByRole("link", { name: /^Notifications \d+$/ }).click();
+  const told = page.getByRole("list", { name: "Notifications" });
+  await expect(told).toContainText("Leaky bot");
+  await expect(told).toContainText("was reported as leaked and revoked");
+  await page.getByRole("button", { name: "Mark all as read" }).click();
+  await expect(page.getByRole("link", { name: "Notifications", exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Mark all as read" })).toHaveCount(0);
 });

@@ -121,18 +121,15 @@ pub fn focus_by_id(id: &str) {
 }
 
 /// The content of a read-only page, rendered by the server as one fragment of HTML for the
-/// page's URL query (`fetch`): its links and GET forms work with or without JavaScript, and the
+/// page's URL query (`page`: its name in [`domain::console::FRAGMENTS`]): its links and GET forms work with or without JavaScript, and the
 /// browser holds this frame rather than the content's code. An error offers `reset` (a link
 /// and its text) back to the page's first view.
-pub fn server_fragment<Fut>(
-    fetch: fn(String) -> Fut,
-    reset: (&'static str, &'static str),
-) -> impl IntoView
-where
-    Fut: std::future::Future<Output = Result<String, ConsoleError>> + Send + 'static,
-{
+pub fn server_fragment(page: &'static str, reset: (&'static str, &'static str)) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
-    let content = Resource::new(move || location.search.get(), fetch);
+    let content = Resource::new(
+        move || location.search.get(),
+        move |search| crate::pages::fragments::page_fragment(page.to_string(), search),
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -7,20 +7,9 @@
 //! JavaScript.
 
 use crate::components::server_fragment;
-use crate::error::ConsoleError;
 use domain::access_review::ACCESS_REVIEWS_PAGE;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The page's content for the view in its URL query (`review`, `show`, `after`/`before`,
-/// `done`), as HTML.
-#[server]
-pub async fn access_reviews_page(search: String) -> Result<String, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
-    let member = auth::require_for("access_reviews_page").await?;
-    Ok(rendered::html(&app_state().db, &member.principal(), &search).await?)
-}
 
 #[component]
 pub fn AccessReviewsPage() -> impl IntoView {
@@ -28,7 +17,7 @@ pub fn AccessReviewsPage() -> impl IntoView {
         <Title text="Access reviews" />
         <h1>"Access reviews"</h1>
         <p class="hint">"Every live key, confirmed by its owner or a reviewer as still needed, or revoked. What nobody confirms can be revoked at the end, and the decisions are kept as evidence."</p>
-        {server_fragment(access_reviews_page, (ACCESS_REVIEWS_PAGE, "Back to access reviews"))}
+        {server_fragment("access_reviews_page", (ACCESS_REVIEWS_PAGE, "Back to access reviews"))}
     }
 }
 

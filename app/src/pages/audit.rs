@@ -6,7 +6,6 @@
 //! frame that asks for it, not the table, the filters or the data's shape.
 
 use crate::components::server_fragment;
-use crate::error::ConsoleError;
 use domain::audit::AUDIT_PAGE;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,30 +13,19 @@ use leptos_meta::Title;
 #[cfg(feature = "ssr")]
 pub use rendered::{page_data, AuditPageData};
 
-/// The audit page's content for the view in the page's URL query, `search` (see
-/// [`domain::audit::param`]; `verify=1` adds the chain's check), rendered as HTML.
-#[server]
-pub async fn audit_page(search: String) -> Result<String, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
-    let member = auth::require_for("audit_page").await?;
-    let data = page_data(&app_state().db, &member.principal(), &search).await?;
-    Ok(rendered::html(data))
-}
-
 #[component]
 pub fn AuditPage() -> impl IntoView {
     view! {
         <Title text="Audit log" />
         <h1>"Audit log"</h1>
         <p class="hint">"Every change in this workspace, who made it and from where. Each event is chained to the one before it, so an edited or missing event is found."</p>
-        {server_fragment(audit_page, (AUDIT_PAGE, "Show the whole log"))}
+        {server_fragment("audit_page", (AUDIT_PAGE, "Show the whole log"))}
     }
 }
 
 /// The page's data and its HTML, made on the server only.
 #[cfg(feature = "ssr")]
-mod rendered {
+pub(crate) mod rendered {
     use crate::components::{when, Pager};
     use domain::audit::{
         param, AuditAction, AuditEvent, AuditQuery, ChainCheck, Cursor, AUDIT_PAGE, EXPORT_CSV,

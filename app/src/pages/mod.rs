@@ -7,6 +7,7 @@ pub mod applications;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod bulk_revoke;
+pub mod fragments;
 pub mod instance;
 pub mod key_activity;
 #[cfg(feature = "ssr")]

@@ -3,7 +3,6 @@
 //! is a plain form post (`server/src/notifications.rs`).
 
 use crate::components::server_fragment;
-use crate::error::ConsoleError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,27 +11,17 @@ pub const NOTIFICATIONS_PAGE: &str = "/settings/notifications";
 /// Where "Mark all as read" posts.
 pub const READ_PATH: &str = "/settings/notifications/read";
 
-/// The page's content, as HTML.
-#[server]
-pub async fn notifications_page(search: String) -> Result<String, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
-    let _ = search;
-    let member = auth::require_for("notifications_page").await?;
-    Ok(rendered::html(&app_state().db, member.user_id, member.workspace_id).await?)
-}
-
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     view! {
         <Title text="Notifications" />
         <h1>"Notifications"</h1>
-        {server_fragment(notifications_page, (NOTIFICATIONS_PAGE, "Back to notifications"))}
+        {server_fragment("notifications_page", (NOTIFICATIONS_PAGE, "Back to notifications"))}
     }
 }
 
 #[cfg(feature = "ssr")]
-mod rendered {
+pub(crate) mod rendered {
     use super::READ_PATH;
     use crate::components::when;
     use keyward_core::error::AppError;

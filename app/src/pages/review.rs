@@ -2,19 +2,9 @@
 //! the action that fits it. Rendered on the server as one fragment, like the audit log.
 
 use crate::components::server_fragment;
-use crate::error::ConsoleError;
 use domain::review::REVIEW_PAGE;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The review's content for the view in the page's URL query (`finding`, `after`), as HTML.
-#[server]
-pub async fn key_review(search: String) -> Result<String, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
-    let member = auth::require_for("key_review").await?;
-    Ok(rendered::html(&app_state().db, &member.principal(), &search).await?)
-}
 
 #[component]
 pub fn KeyReviewPage() -> impl IntoView {
@@ -22,7 +12,7 @@ pub fn KeyReviewPage() -> impl IntoView {
         <Title text="Key review" />
         <h1>"Key review"</h1>
         <p class="hint">"Keys that deserve a look: unused, never expiring, without a purpose, holding more than they use, or outliving their owner's role."</p>
-        {server_fragment(key_review, (REVIEW_PAGE, "Start the review again"))}
+        {server_fragment("key_review", (REVIEW_PAGE, "Start the review again"))}
     }
 }
 

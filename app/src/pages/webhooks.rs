@@ -3,20 +3,9 @@
 //! "Delete webhook" are plain form posts (`server/src/webhooks.rs`).
 
 use crate::components::server_fragment;
-use crate::error::ConsoleError;
 use domain::webhooks::WEBHOOKS_PAGE;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// The page's content, as HTML.
-#[server]
-pub async fn webhooks_page(search: String) -> Result<String, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
-    let _ = search;
-    let member = auth::require_for("webhooks_page").await?;
-    Ok(rendered::html(&app_state().db, &member.principal()).await?)
-}
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -24,7 +13,7 @@ pub fn WebhooksPage() -> impl IntoView {
         <Title text="Webhooks" />
         <h1>"Webhooks"</h1>
         <p class="hint">"Key events sent to your systems as signed JSON, retried until they are taken."</p>
-        {server_fragment(webhooks_page, (WEBHOOKS_PAGE, "Back to webhooks"))}
+        {server_fragment("webhooks_page", (WEBHOOKS_PAGE, "Back to webhooks"))}
     }
 }
 

@@ -32,7 +32,7 @@ pub async fn attempt(app: &TestApp, client: &Client, email: &str, password: &str
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
 /// A value for every argument name a server function takes.
-pub const EVERY_ARGUMENT: [(&str, &str); 21] = [
+pub const EVERY_ARGUMENT: [(&str, &str); 22] = [
     ("id", "00000000-0000-0000-0000-000000000000"),
     ("reason", "r"),
     ("grace_seconds", "0"),
@@ -51,6 +51,7 @@ pub const EVERY_ARGUMENT: [(&str, &str); 21] = [
     ("current_password", "p"),
     ("new_password", "p"),
     ("handle", "h"),
+    ("page", "notifications_page"),
     ("invitation_id", "00000000-0000-0000-0000-000000000000"),
     ("members_create_workspaces", "on"),
     ("search", ""),
@@ -232,6 +233,26 @@ impl TestApp {
         } else {
             Err(serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {text}")))
         }
+    }
+
+    /// A fragment page's HTML (`page`: its name in `domain::console::FRAGMENTS`) for the URL
+    /// query `search`, as `client` sees it, without the renderer's empty comments.
+    pub async fn fragment(
+        &self,
+        client: &Client,
+        page: &str,
+        search: &str,
+    ) -> Result<String, String> {
+        self.run(
+            client,
+            app::pages::fragments::PageFragment {
+                page: page.into(),
+                search: search.into(),
+            },
+        )
+        .await
+        .map(|html| html.replace("<!>", ""))
+        .map_err(|e| e.message)
     }
 
     /// Calls a form-encoded server function with the fields of a JSON object.

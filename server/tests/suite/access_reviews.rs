@@ -3,7 +3,6 @@
 //! revocation's preview; the review closes and exports its evidence.
 
 use crate::helpers::*;
-use app::pages::access_reviews::AccessReviewsPage;
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -13,15 +12,7 @@ const CLOSE: &str = "/settings/access-reviews/close";
 
 /// The page's HTML for the URL query `search`, as `client` sees it.
 async fn page(app: &TestApp, client: &Client, search: &str) -> Result<String, String> {
-    app.run(
-        client,
-        AccessReviewsPage {
-            search: search.into(),
-        },
-    )
-    .await
-    .map(|html| html.replace("<!>", ""))
-    .map_err(|e| e.message)
+    app.fragment(client, "access_reviews_page", search).await
 }
 
 /// Posts "Still needed" (`keep`) or an unconfirmed "Revoke" on `key`.

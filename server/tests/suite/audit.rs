@@ -2,7 +2,7 @@
 //! exports, and the hash chain that finds an event edited, removed or slipped in.
 
 use crate::helpers::*;
-use app::pages::audit::{AuditPage, AuditPageData};
+use app::pages::audit::AuditPageData;
 use domain::access::Principal;
 use domain::audit::{AuditAction, ChainCheck};
 use domain::roles::Role;
@@ -31,9 +31,7 @@ async fn page_html(
     filters: &[(&str, &str)],
 ) -> Result<String, String> {
     let search = domain::paging::link("", &[], filters);
-    app.run(client, AuditPage { search })
-        .await
-        .map_err(|e| e.message)
+    app.fragment(client, "audit_page", &search).await
 }
 
 fn actions(page: &AuditPageData) -> Vec<&str> {

@@ -374,6 +374,24 @@ async fn every_server_function_refuses_a_role_without_its_permission() {
             ),
         }
     }
+    // Each fragment page refuses a viewer without what it declares, and an unknown page is
+    // not found.
+    for page in domain::console::FRAGMENTS {
+        if let Access::Needs(needed) = page.access {
+            let refused = app.fragment(&viewer, page.name, "").await.unwrap_err();
+            assert!(
+                refused.contains("Missing permission"),
+                "{}: {refused}",
+                page.name
+            );
+            assert!(needed.iter().any(|p| refused.contains(p.id())), "{refused}");
+        }
+    }
+    assert!(app.fragment(&viewer, "login", "").await.is_err());
+    assert!(app
+        .fragment(&viewer, "notifications_page", "")
+        .await
+        .is_ok());
     assert_eq!(app.count("applications").await, 0);
     assert_eq!(app.count("memberships").await, 2);
 }

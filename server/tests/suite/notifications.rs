@@ -2,7 +2,6 @@
 //! is about to expire, has expired or leaked; the shell counts what is unread.
 
 use crate::helpers::*;
-use app::pages::notifications::NotificationsPage;
 use reqwest::Client;
 use serde_json::json;
 
@@ -13,15 +12,9 @@ async fn unread(app: &TestApp, member: &Client) -> i64 {
 }
 
 async fn page(app: &TestApp, member: &Client) -> String {
-    app.run(
-        member,
-        NotificationsPage {
-            search: String::new(),
-        },
-    )
-    .await
-    .unwrap()
-    .replace("<!>", "")
+    app.fragment(member, "notifications_page", "")
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

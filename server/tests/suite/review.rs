@@ -2,7 +2,6 @@
 //! permissions and the actions that fit.
 
 use crate::helpers::*;
-use app::pages::review::KeyReview;
 use reqwest::Client;
 use serde_json::json;
 
@@ -10,15 +9,8 @@ const DAY: i64 = 86_400;
 
 /// The review's HTML for `finding` as `client` sees it.
 async fn review(app: &TestApp, client: &Client, finding: &str) -> Result<String, String> {
-    app.run(
-        client,
-        KeyReview {
-            search: format!("finding={finding}"),
-        },
-    )
-    .await
-    .map(|html| html.replace("<!>", ""))
-    .map_err(|e| e.message)
+    app.fragment(client, "key_review", &format!("finding={finding}"))
+        .await
 }
 
 async fn key(app: &TestApp, member: &Client, name: &str, permissions: &[&str]) -> String {
