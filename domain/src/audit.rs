@@ -40,6 +40,7 @@ actions! {
     KeyRotationCompleted => "key.rotation_completed",
     KeyRevoked => "key.revoked",
     KeyLeaked => "key.leaked",
+    KeyNewAddress => "key.new_address",
     KeysBulkRevoked => "key.bulk_revoked",
     KeyNarrowed => "key.narrowed",
     KeyBodyLogging => "key.body_logging",

@@ -152,6 +152,21 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// The network an address belongs to for "used from a new place" alerts: its /24 for IPv4,
+/// its /64 for IPv6 (what one site or one provider's customer typically holds).
+pub fn site_of(ip: IpAddr) -> String {
+    let (prefix, ip) = match ip.to_canonical() {
+        v4 @ IpAddr::V4(_) => (24, v4),
+        v6 => (64, v6),
+    };
+    Cidr {
+        network: ip,
+        prefix,
+    }
+    .masked()
+    .to_string()
+}
+
 /// The networks a key may be used from (DESIGN "Allowed networks"); empty: anywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Allowlist(Vec<Cidr>);
@@ -342,6 +357,16 @@ mod tests {
         let anywhere = Allowlist::parse(" \n ").unwrap();
         assert!(anywhere.is_empty() && anywhere.allows("203.0.113.9".parse().unwrap()));
         assert!(!Allowlist::from_storage("garbage").allows("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn sites_are_a_slash_24_or_a_slash_64() {
+        assert_eq!(site_of("198.51.100.77".parse().unwrap()), "198.51.100.0/24");
+        assert_eq!(site_of("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.0/24");
+        assert_eq!(
+            site_of("2001:db8:1:2:3:4:5:6".parse().unwrap()),
+            "2001:db8:1:2::/64"
+        );
     }
 
     #[test]

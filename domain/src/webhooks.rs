@@ -23,15 +23,17 @@ pub enum Event {
     KeyRevoked,
     KeyLeaked,
     KeyRotationCompleted,
+    KeyNewAddress,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 6] = [
         Event::KeyExpiring,
         Event::KeyExpired,
         Event::KeyRevoked,
         Event::KeyLeaked,
         Event::KeyRotationCompleted,
+        Event::KeyNewAddress,
     ];
 
     pub fn id(self) -> &'static str {
@@ -41,6 +43,7 @@ impl Event {
             Event::KeyRevoked => "key.revoked",
             Event::KeyLeaked => "key.leaked",
             Event::KeyRotationCompleted => "key.rotation_completed",
+            Event::KeyNewAddress => "key.new_address",
         }
     }
 
@@ -53,6 +56,7 @@ impl Event {
             Event::KeyRotationCompleted => {
                 "A rotated key's new secret was first used and the old one stopped"
             }
+            Event::KeyNewAddress => "A key was used from a network it had not been used from",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod operator;
 pub mod review;
 pub mod sessions;
+pub mod sites;
 pub mod tester;
 pub mod throttle;
 pub mod usage;

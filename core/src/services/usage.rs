@@ -71,6 +71,7 @@ impl UsageRecorder {
         let (tx, mut rx) = mpsc::channel::<Access>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
+            let mut known = std::collections::HashSet::new();
             // Woken by the first entry after a quiet spell; then the window lets the queue
             // fill without waking this task for every request.
             while rx.recv_many(&mut batch, BATCH).await > 0 {
@@ -82,6 +83,9 @@ impl UsageRecorder {
                     }
                     if let Err(e) = write(&db, &batch).await {
                         tracing::warn!(error = %e, entries = batch.len(), "could not record key use");
+                    }
+                    if let Err(e) = crate::services::sites::learn(&db, &batch, &mut known).await {
+                        tracing::warn!(error = %e, "could not learn where keys are used from");
                     }
                     batch.clear();
                     if rx.is_empty() {
