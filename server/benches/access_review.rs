@@ -1,8 +1,9 @@
-//! Scale benchmark of access reviews, measured side by side in one run: starting a review,
-//! its page (server render, signed in: first page with the progress line, the undecided view,
-//! a page in the middle), the preview of "Revoke unconfirmed keys" (1,000 keys), and the
-//! evidence export, in workspaces of one database holding 1,000 and 100,000 live keys
-//! (configurable).
+//! Scale benchmark of the reviewer's key pages, measured side by side in one run: starting an
+//! access review, its page (server render, signed in: first page with the progress line, the
+//! undecided view, a page in the middle), the preview of "Revoke unconfirmed keys" (1,000
+//! keys), a key's "Narrow permissions" dialog, the bulk revocation's preview for a name
+//! filter, and the evidence export, in workspaces of one database holding 1,000 and 100,000
+//! live keys (configurable).
 //!
 //! Rounds alternate between the workspaces; each page cell is the median latency of sequential
 //! requests from outside the process (HTTP on loopback), reported against the first size
@@ -24,6 +25,8 @@ struct Cell {
     keys: usize,
     review: String,
     browser: reqwest::Client,
+    /// The row id of the key in the middle of the workspace.
+    middle_row: String,
 }
 
 #[tokio::main]
@@ -75,10 +78,16 @@ async fn main() {
             .expect("a review is open")
             .id;
         println!("  start with {keys:>7} keys: {:.3} s", took.as_secs_f64());
+        let (middle_row,): (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
+            .bind(format!("b{:07}", offset - keys + keys / 2))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         cells.push(Cell {
             keys,
             review,
             browser,
+            middle_row,
         });
     }
     common::seeded(db, "access_review_items").await;
@@ -95,6 +104,16 @@ async fn main() {
                 app::pages::bulk_revoke::BULK_REVOKE_PATH,
                 c.review
             ),
+            format!(
+                "{base}{}?key={}",
+                app::pages::narrow::NARROW_PATH,
+                c.middle_row
+            ),
+            format!(
+                "{base}{}?q=bulk%20{}",
+                app::pages::bulk_revoke::BULK_REVOKE_PATH,
+                first_key(c) + c.keys / 2
+            ),
         ]
     };
     let names = [
@@ -102,6 +121,8 @@ async fn main() {
         "undecided",
         "page, middle",
         "unconfirmed preview",
+        "narrow dialog",
+        "bulk preview, by name",
     ];
     for c in &cells {
         for url in views(c) {
