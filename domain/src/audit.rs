@@ -43,6 +43,7 @@ actions! {
     KeyNewAddress => "key.new_address",
     KeysBulkRevoked => "key.bulk_revoked",
     KeyNarrowed => "key.narrowed",
+    KeyNetworksChanged => "key.networks_changed",
     KeyBodyLogging => "key.body_logging",
     CredentialTested => "credential.tested",
     WebhookAdded => "webhook.added",

@@ -30,6 +30,9 @@ pub enum Action {
     /// Take permissions away from a key (no new secret): the owner, or `keys:write`. Never an
     /// auditor's on others' keys: it changes what a key can do.
     NarrowKey(KeyFacts),
+    /// Change the networks a key may be used from (it can widen what the key reaches, so the
+    /// same rule as narrowing: the owner, or `keys:write`).
+    SetNetworks(KeyFacts),
     /// Turn body logging on (`enable`) or off for a key.
     SetBodyLogging { key: KeyFacts, enable: bool },
     /// Delete an application; its `live_keys` would be revoked with it.
@@ -123,6 +126,12 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
                 ))
             }
         }
+        Action::SetNetworks(key) => decide(who, Action::NarrowKey(key)).map_err(|d| match d {
+            Denial::Forbidden(_) => Denial::Forbidden(
+                "Only the key's owner or a member with keys:write may change its networks.".into(),
+            ),
+            hidden => hidden,
+        }),
         Action::SetBodyLogging { key, enable } => {
             decide(who, Action::SeeKey(key))?;
             match (own(&key), enable, holds(Permission::KEYS_WRITE)) {
@@ -515,6 +524,15 @@ mod tests {
         let mine = KeyAbilities::of(&member(Role::Viewer), key(ME));
         assert!(mine.revoke && mine.rotate && mine.narrow && mine.enable_body_logging);
         assert!(!KeyAbilities::of(&member(Role::Auditor), key(OTHER)).narrow);
+        // Networks follow the narrowing rule: owner or keys:write, never an auditor.
+        for role in [Role::Viewer, Role::Auditor, Role::Admin] {
+            let who = member(role);
+            assert_eq!(
+                decide(&who, Action::SetNetworks(key(OTHER))).is_ok(),
+                decide(&who, Action::NarrowKey(key(OTHER))).is_ok()
+            );
+        }
+        assert!(decide(&member(Role::Viewer), Action::SetNetworks(key(ME))).is_ok());
     }
 
     #[test]

@@ -124,7 +124,10 @@ pub async fn create_key(
 }
 
 /// The page of a plain form post: what it shows, or what went wrong and the way back.
-fn answer(shown: Result<String, keyward_core::error::AppError>, back_to: &str) -> Response {
+pub(crate) fn answer(
+    shown: Result<String, keyward_core::error::AppError>,
+    back_to: &str,
+) -> Response {
     match shown {
         Ok(body) => page(StatusCode::OK, &body),
         Err(e) => page(StatusCode::BAD_REQUEST, &failure(&e.to_string(), back_to)),

@@ -1,6 +1,6 @@
 //! `GET` and `POST /settings/api-keys/leaked`: a key's "Mark as leaked", confirmed first.
 
-use crate::console_forms::{failure, page, KeyParam, Member};
+use crate::console_forms::{answer, failure, page, KeyParam, Member};
 use app::pages::leaked::{confirm_html, marked_html, LEAKED_PATH};
 use app::request::state::AppState;
 use axum::extract::{Query, State};
@@ -35,13 +35,7 @@ pub async fn confirm(
         ))
     }
     .await;
-    match shown {
-        Ok(body) => page(StatusCode::OK, &body),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), "/settings/api-keys"),
-        ),
-    }
+    answer(shown, "/settings/api-keys")
 }
 
 pub async fn mark(

@@ -12,6 +12,7 @@ pub mod leaked;
 pub mod metrics;
 pub mod middleware;
 pub mod narrow;
+pub mod networks;
 pub mod notifications;
 pub mod operator;
 pub mod request_log;

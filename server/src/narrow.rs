@@ -1,11 +1,10 @@
 //! `GET` and `POST /settings/api-keys/narrow`: a key's permissions against what its requests
 //! needed, and narrowing it to those it keeps.
 
-use crate::console_forms::{failure, page, KeyParam, Member};
+use crate::console_forms::{answer, KeyParam, Member};
 use app::pages::narrow::{narrow_html, narrowed_html, NarrowPage, PermissionLine, NARROW_PATH};
 use app::request::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use domain::authorization::{decide, Action};
@@ -45,13 +44,7 @@ pub async fn show(
         }))
     }
     .await;
-    match shown {
-        Ok(body) => page(StatusCode::OK, &body),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), "/settings/api-keys"),
-        ),
-    }
+    answer(shown, "/settings/api-keys")
 }
 
 pub async fn narrow(
@@ -81,11 +74,5 @@ pub async fn narrow(
         Ok::<_, AppError>(narrowed_html(&name, &removed.ids()))
     }
     .await;
-    match done {
-        Ok(body) => page(StatusCode::OK, &body),
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            &failure(&e.to_string(), &format!("{NARROW_PATH}?key={key}")),
-        ),
-    }
+    answer(done, &format!("{NARROW_PATH}?key={key}"))
 }

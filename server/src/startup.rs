@@ -181,6 +181,10 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             get(crate::leaked::confirm).post(crate::leaked::mark),
         )
         .route(
+            app::pages::networks::NETWORKS_PATH,
+            get(crate::networks::show).post(crate::networks::save),
+        )
+        .route(
             app::pages::narrow::NARROW_PATH,
             get(crate::narrow::show).post(crate::narrow::narrow),
         )

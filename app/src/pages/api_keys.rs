@@ -442,6 +442,7 @@ fn KeyTable(
                                     // A server-rendered step: the router leaves the link to the browser.
                                     {(usable && k.abilities.narrow).then(|| view! {
                                         <a href=format!("/settings/api-keys/narrow?key={}", k.id) rel="external">"Narrow"</a>
+                                        <a href=format!("/settings/api-keys/networks?key={}", k.id) rel="external">"Networks"</a>
                                     })}
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
@@ -607,7 +608,7 @@ fn CreateKeyFormView(
             <label>"Allowed networks" <textarea name="allowed_networks" rows="2" placeholder="203.0.113.0/24"
                 aria-invalid=networks_invalid aria-describedby=networks_why
                 prop:value=move || networks.get() on:input=move |ev| networks.set(event_target_value(&ev))></textarea></label>
-            <p class="hint">"One IPv4 or IPv6 range per line (CIDR); requests from elsewhere are refused. Empty: anywhere."</p>
+            <p class="hint">"One CIDR range per line; empty: anywhere."</p>
             <label class="choice"><input type="checkbox" name="log_bodies" value="true" prop:checked=move || log_bodies.get()
                 on:change=move |ev| log_bodies.set(event_target_checked(&ev)) />"Log request and response bodies"</label>
             <p class="hint">"For debugging an integration: bodies are kept in the key's activity log, capped at 4 KiB, with credentials redacted. Off by default."</p>

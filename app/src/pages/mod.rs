@@ -16,6 +16,8 @@ pub mod login;
 pub mod members;
 #[cfg(feature = "ssr")]
 pub mod narrow;
+#[cfg(feature = "ssr")]
+pub mod networks;
 pub mod notifications;
 pub mod reference;
 pub mod review;

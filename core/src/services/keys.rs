@@ -653,6 +653,44 @@ pub(crate) fn lineage_detail(key: &KeyRecord, row: &str, reason: &str) -> String
     }
 }
 
+/// Sets the networks the live key `id` may be used from (an empty list: anywhere), at once
+/// on every instance, audited with the new list.
+pub async fn set_networks(
+    db: &Db,
+    by: &Principal,
+    id: Uuid,
+    networks: &domain::network::Allowlist,
+) -> AppResult<KeyRecord> {
+    let key = authorized(db, by, id, Action::SetNetworks).await?;
+    let mut tx = db.write_credentials().await?;
+    let result = sqlx::query(
+        "UPDATE api_keys SET allowed_networks = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(networks.to_storage())
+    .bind(key.id.as_str())
+    .bind(by.workspace.to_string())
+    .execute(&mut *tx)
+    .await?;
+    crate::store::db::changed(result)?;
+    let detail = if networks.is_empty() {
+        "anywhere".to_string()
+    } else {
+        networks.ranges().join(" ")
+    };
+    audit::record(
+        &mut tx,
+        audit::event(
+            by,
+            AuditAction::KeyNetworksChanged,
+            format!("key:{}", key.key_id),
+            detail,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
 /// Turns body logging on (the owner's decision) or off (also anyone with `keys:write`).
 pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) -> AppResult<()> {
     let key = authorized(db, by, id, |key| Action::SetBodyLogging {

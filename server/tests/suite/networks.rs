@@ -125,3 +125,71 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_checked() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_keys_networks_are_changed_later_by_its_owner_or_keys_write_only() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let auditor = app.add_member("audit@example.com", "auditor").await;
+    let developer = app.add_member("dev@example.com", "developer").await;
+    let (secret, id) = app.read_only_key(&developer, "moving job").await;
+    let save = |client: &reqwest::Client, networks: &str| {
+        client
+            .post(app.url("/settings/api-keys/networks"))
+            .form(&[("key", id.as_str()), ("allowed_networks", networks)])
+            .send()
+    };
+    let form = developer
+        .get(app.url(&format!("/settings/api-keys/networks?key={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    assert!(form
+        .text()
+        .await
+        .unwrap()
+        .contains("Allowed networks of moving job"));
+
+    // The owner limits it elsewhere: refused at once.
+    let res = save(&developer, "10.0.0.0/8").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("may be used only from 10.0.0.0/8"));
+    assert_eq!(
+        app.api_get("/api/v1/me", &secret).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // An auditor may not change what a key reaches; an admin with keys:write may.
+    let res = save(&auditor, "").await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("may change its networks"));
+    let res = save(&owner, "0.0.0.0/0").await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("allows too much"));
+    let res = save(&owner, "").await.unwrap();
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("may be used from anywhere"));
+    assert_eq!(
+        app.api_get("/api/v1/me", &secret).await.status(),
+        StatusCode::OK
+    );
+    let changed: Vec<_> = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.0 == "key.networks_changed")
+        .map(|e| e.2)
+        .collect();
+    assert_eq!(changed, ["10.0.0.0/8", "anywhere"]);
+}
