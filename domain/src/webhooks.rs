@@ -74,6 +74,23 @@ pub struct Target {
 }
 
 impl Target {
+    /// The scheme and host, without the path or query: what an audit event names, since a
+    /// receiver's URL path often carries its own secret.
+    pub fn origin(&self) -> String {
+        let scheme = self
+            .url
+            .split("://")
+            .next()
+            .unwrap_or("https")
+            .to_ascii_lowercase();
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("{scheme}://{host}:{}", self.port)
+    }
+
     pub fn parse(raw: &str) -> Result<Target, String> {
         let url = raw.trim();
         let (scheme, rest) = url
@@ -151,8 +168,10 @@ mod tests {
     fn targets_are_http_or_https_with_a_host_and_no_credentials() {
         let t = Target::parse(" https://hooks.example.com/keyward?x=1 ").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("hooks.example.com", 443));
+        assert_eq!(t.origin(), "https://hooks.example.com:443");
         let t = Target::parse("http://[::1]:8080/in").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("::1", 8080));
+        assert_eq!(t.origin(), "http://[::1]:8080");
         let t = Target::parse("http://127.0.0.1:9/").unwrap();
         assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 9));
         for (bad, says) in [

@@ -141,7 +141,7 @@ pub async fn create(
             by,
             domain::audit::AuditAction::WebhookAdded,
             format!("webhook:{id}"),
-            format!("{} for {}", target.url, chosen.join(", ")),
+            format!("{} for {}", target.origin(), chosen.join(", ")),
         ),
     )
     .await?;
