@@ -36,6 +36,7 @@ actions! {
     MemberRoleChanged => "member.role_changed",
     MemberRemoved => "member.removed",
     KeyCreated => "key.created",
+    KeyImported => "key.imported",
     KeyRotated => "key.rotated",
     KeyRotationCompleted => "key.rotation_completed",
     KeyRevoked => "key.revoked",

@@ -15,6 +15,8 @@ pub struct CoverageLine {
     pub principals: Vec<String>,
     pub permissions: Vec<String>,
     pub agent_binding: bool,
+    /// The route's rate limit class, and for a key the limits that count its requests.
+    pub limit: String,
     pub allowed: bool,
     /// Why it is refused, or a limit on where it is allowed.
     pub reason: String,
@@ -50,6 +52,7 @@ pub fn coverage(grant: &Grant) -> Vec<CoverageLine> {
                     .map(|p| p.id().to_string())
                     .collect(),
                 agent_binding: r.requirement.agent_binding,
+                limit: r.limit.id().into(),
                 allowed: decision.is_ok(),
                 reason,
             }

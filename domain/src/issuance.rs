@@ -16,6 +16,9 @@ pub struct Policy {
     /// `X-ApiKey`, `key` query or form field, `API_Key` JSON property.
     pub legacy_transports: bool,
     pub rate_limit_per_minute: i64,
+    /// Members may import existing secrets (off by default).
+    #[serde(default)]
+    pub allow_import: bool,
 }
 
 /// Why the policy refuses to issue a secret.
@@ -96,6 +99,7 @@ mod tests {
             allow_agent_keys: false,
             legacy_transports: false,
             rate_limit_per_minute: 60,
+            allow_import: false,
         }
     }
 

@@ -15,11 +15,12 @@ pub enum Finding {
     OwnerDemoted,
     UnusedPermissions,
     OwnerLeft,
+    Imported,
 }
 
 impl Finding {
     /// Every finding, in the order the review offers them.
-    pub const ALL: [Finding; 9] = [
+    pub const ALL: [Finding; 10] = [
         Finding::Unused90,
         Finding::NeverUsed,
         Finding::Unused30,
@@ -29,6 +30,7 @@ impl Finding {
         Finding::OwnerDemoted,
         Finding::UnusedPermissions,
         Finding::OwnerLeft,
+        Finding::Imported,
     ];
 
     /// The URL parameter value.
@@ -43,6 +45,7 @@ impl Finding {
             Finding::OwnerDemoted => "owner_demoted",
             Finding::UnusedPermissions => "unused_permissions",
             Finding::OwnerLeft => "owner_left",
+            Finding::Imported => "imported",
         }
     }
 
@@ -58,6 +61,9 @@ impl Finding {
             Finding::OwnerDemoted => "Owner's role no longer covers it",
             Finding::UnusedPermissions => "Holds permissions it has not used in 30 days",
             Finding::OwnerLeft => "Owner left the workspace",
+            Finding::Imported => {
+                "Imported secret (made outside Keyward: rotate to a generated one)"
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 //! tester computes route coverage from it.
 
 use super::access::{Requirement, ANY_PRINCIPAL, USERS_AND_SERVICES, USERS_ONLY};
+use super::limits::LimitClass;
 use super::permissions::Permission as P;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,7 @@ pub enum RouteId {
     AuthToken,
     UserKeysList,
     UserKeysCreate,
+    UserKeysImport,
     UserKeyRotate,
     UserKeyRevoke,
     AuditList,
@@ -64,6 +66,9 @@ pub struct MachineRoute {
     pub targets_application: bool,
     /// Takes a JSON body (415 without `application/json`).
     pub json_body: bool,
+    /// Which of the workspace's rate limits count it: reads by default, every other method
+    /// as a write, unless declared otherwise.
+    pub limit: LimitClass,
 }
 
 impl MachineRoute {
@@ -93,7 +98,16 @@ const fn route(
         },
         targets_application: false,
         json_body: matches!(method, Method::Post | Method::Put | Method::Patch),
+        limit: match method {
+            Method::Get => LimitClass::Default,
+            _ => LimitClass::Write,
+        },
     }
+}
+
+const fn limited_as(mut r: MachineRoute, class: LimitClass) -> MachineRoute {
+    r.limit = class;
+    r
 }
 
 const fn on_application(mut r: MachineRoute) -> MachineRoute {
@@ -204,13 +218,16 @@ pub static ROUTES: &[MachineRoute] = &[
         USERS_AND_SERVICES,
         &[P::AGENTS_WRITE],
     )),
-    route(
-        KeysVerify,
-        Post,
-        "/api/v1/keys/verify",
-        "Verify a secret against required permissions (for other backends)",
-        USERS_AND_SERVICES,
-        &[P::KEYS_READ],
+    limited_as(
+        route(
+            KeysVerify,
+            Post,
+            "/api/v1/keys/verify",
+            "Verify a secret against required permissions (for other backends)",
+            USERS_AND_SERVICES,
+            &[P::KEYS_READ],
+        ),
+        LimitClass::Verify,
     ),
     no_body(route(
         AuthToken,
@@ -233,6 +250,14 @@ pub static ROUTES: &[MachineRoute] = &[
         Post,
         "/api/v1/user/keys",
         "Create an API key of my own (capped at my role)",
+        USERS_ONLY,
+        &[],
+    ),
+    route(
+        UserKeysImport,
+        Post,
+        "/api/v1/user/keys/import",
+        "Import an existing secret as an API key of my own (where the workspace allows it)",
         USERS_ONLY,
         &[],
     ),
@@ -290,6 +315,18 @@ mod tests {
         }
         let ids: HashSet<_> = ROUTES.iter().map(|r| r.id).collect();
         assert_eq!(ids.len(), ROUTES.len());
+    }
+
+    #[test]
+    fn every_change_is_limited_as_a_write_or_stricter() {
+        for r in ROUTES {
+            let expected = match (r.id, r.method) {
+                (KeysVerify, _) => LimitClass::Verify,
+                (_, Get) => LimitClass::Default,
+                _ => LimitClass::Write,
+            };
+            assert_eq!(r.limit, expected, "{}", r.path);
+        }
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! a bare axum route (a tiny router with no layers, on the same runtime and allocator, in the
 //! same process) as the true baseline. The same cells also run with in-process clients.
 //!
-//! Cells: the bare route, `GET /healthz`, `GET /readyz`, `GET /api/v1/me` with a valid key,
-//! and the same with a secret whose checksum is wrong (refused before any lookup). Rounds
+//! Cells: the bare route, `GET /healthz`, `GET /readyz`, `GET /api/v1/me` with a valid key
+//! (counted against its key's rate limit only), the same with a secret whose checksum is wrong
+//! (refused before any lookup), and with a key counted in three rate limit pools (key,
+//! application, workspace; limits too high to refuse), reported against the one-pool cell. Rounds
 //! alternate the cells so a noisy neighbour touches all alike; the report gives medians of
 //! requests per second, p99 latency and server CPU per answer (from `/proc/self/stat`: the
 //! load generator is another process, so everything this process spends is the server's),
@@ -25,6 +27,45 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// A key of a workspace of its own, scoped to an application, whose requests count in three
+/// rate limit pools (key, application, workspace), each too large to refuse.
+async fn three_pool_key(bench: &common::Bench) -> String {
+    use domain::validate::Name;
+    use keyward_core::services::workspaces;
+    let db = &bench.state.db;
+    let owner = bench.owner_principal();
+    let ws = workspaces::create_workspace(db, &owner, Name::parse("Name", "Pools").unwrap())
+        .await
+        .unwrap();
+    let by = domain::access::Principal::member(owner.user, ws, owner.role.unwrap(), "bench".into());
+    let app = workspaces::create_application(db, &by, Name::parse("Name", "pooled").unwrap())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE workspaces SET allow_never_expiring = 1, \
+         rate_limits = 'application.default=100000000 workspace.default=100000000' WHERE id = $1",
+    )
+    .bind(ws.to_string())
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let new = keyward_core::services::keys::NewKey {
+        application: Some(app),
+        permissions: domain::permissions::PermissionSet::from_storage("applications:read"),
+        ..common::bench_key()
+    };
+    let secret = keyward_core::services::keys::create(db, &bench.state.secret, &by, new)
+        .await
+        .unwrap()
+        .expose()
+        .to_string();
+    sqlx::query("UPDATE api_keys SET rate_limit_per_minute = 100000000")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    secret
+}
 
 /// One measured run of one cell.
 #[derive(Clone, Copy, Default)]
@@ -217,6 +258,7 @@ fn main() {
         tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
         addr
     });
+    let pooled = runtime.block_on(three_pool_key(&bench));
     let base = bench.base.clone();
     // The same secret with its last checksum character changed: well formed, refused unread.
     let mut bad = bench.secret.clone();
@@ -249,9 +291,15 @@ fn main() {
             Some(&bad),
             true,
         ),
+        cell(
+            "GET /api/v1/me (three pools)",
+            format!("{base}/api/v1/me"),
+            Some(&pooled),
+            false,
+        ),
     ];
-    /// The cell whose answers are recorded in the access log.
-    const AUTHENTICATED: usize = 3;
+    /// The cells whose answers are recorded in the access log.
+    const AUTHENTICATED: [usize; 2] = [3, 5];
     let ticks = ticks_per_second();
     let db = bench.state.db.clone();
 
@@ -277,7 +325,7 @@ fn main() {
         for (i, c) in cells.iter().enumerate() {
             let cpu = cpu_seconds(ticks);
             let mut s = wrk(c, seconds, threads, connections);
-            if i == AUTHENTICATED {
+            if AUTHENTICATED.contains(&i) {
                 recorded += s.answers;
                 // The bookkeeping of these answers is part of their cost: wait for it.
                 runtime.block_on(common::settle(&db));
@@ -287,7 +335,7 @@ fn main() {
         }
         for (i, c) in cells.iter().enumerate() {
             let s = runtime.block_on(in_process(c, seconds, connections));
-            if i == AUTHENTICATED {
+            if AUTHENTICATED.contains(&i) {
                 recorded += s.answers;
                 runtime.block_on(common::settle(&db));
             }
@@ -303,6 +351,12 @@ fn main() {
         &format!("From outside (wrk, {threads} threads); CPU per answer is the server process's"),
         &cells,
         &medians(&external),
+    );
+    let m = medians(&external);
+    println!(
+        "  three pools against one (from outside): {:.3}x req/s, {:.3}x CPU per answer",
+        m[5].per_second / m[3].per_second,
+        m[5].cpu_us_per_answer / m[3].cpu_us_per_answer
     );
     report(
         "In process (reqwest clients on the server's runtime; CPU not separable)",

@@ -81,7 +81,7 @@ impl axum::extract::FromRequestParts<AppState> for Member {
 
 /// The create form as a browser posts it (repeated `permissions` fields, checkboxes absent
 /// when off), into the form type the server function takes.
-fn create_form(fields: &[(String, String)]) -> domain::model::CreateKeyForm {
+pub(crate) fn create_form(fields: &[(String, String)]) -> domain::model::CreateKeyForm {
     let one = |name: &str| field(fields, name);
     domain::model::CreateKeyForm {
         name: one("name"),

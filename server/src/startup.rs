@@ -185,6 +185,14 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
             get(crate::networks::show).post(crate::networks::save),
         )
         .route(
+            app::pages::import_key::IMPORT_PATH,
+            get(crate::import_key::show).post(crate::import_key::import),
+        )
+        .route(
+            app::pages::rate_limits::RATE_LIMITS_PATH,
+            get(crate::rate_limits::show).post(crate::rate_limits::save),
+        )
+        .route(
             app::pages::narrow::NARROW_PATH,
             get(crate::narrow::show).post(crate::narrow::narrow),
         )

@@ -259,6 +259,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <Show when=move || form_open.get()>
                                 <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
                             </Show>
+                            {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import">"Import existing key"</a></p> })}
                             <KeyFilters page=p.get_value() />
                             <KeyTable page=p revoking rotating />
                             {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
@@ -406,7 +407,7 @@ fn KeyTable(
                         view! {
                             <tr data-key-id=k.key_id.clone()>
                                 <th scope="row">{k.name.clone()}
-                                    <span class="sub">{k.kind.id()} {k.agent.clone().map(|a| format!(" · agent {a}"))}
+                                    <span class="sub">{k.kind.id()} {k.imported.then_some(" · imported")} {k.agent.clone().map(|a| format!(" · agent {a}"))}
                                         " · " {k.application.clone().unwrap_or_else(|| "whole workspace".into())}</span>
                                 </th>
                                 <td><code>{k.prefix.clone()}</code></td>

@@ -8,6 +8,7 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod bulk_revoke;
 pub mod fragments;
+pub mod import_key;
 pub mod instance;
 pub mod key_activity;
 #[cfg(feature = "ssr")]
@@ -19,6 +20,7 @@ pub mod narrow;
 #[cfg(feature = "ssr")]
 pub mod networks;
 pub mod notifications;
+pub mod rate_limits;
 pub mod reference;
 pub mod review;
 pub mod security;

@@ -24,6 +24,7 @@ pub async fn save_policy(
     allow_agent_keys: Option<String>,
     legacy_transports: Option<String>,
     rate_limit_per_minute: String,
+    allow_import: Option<String>,
 ) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
@@ -44,6 +45,7 @@ pub async fn save_policy(
         allow_service_keys: allow_service_keys.is_some(),
         allow_agent_keys: allow_agent_keys.is_some(),
         legacy_transports: legacy_transports.is_some(),
+        allow_import: allow_import.is_some(),
         rate_limit_per_minute: rate_limit_per_minute
             .trim()
             .parse()
@@ -72,7 +74,9 @@ pub fn SecurityPage() -> impl IntoView {
                             <label class="choice"><input type="checkbox" name="allow_agent_keys" checked=p.allow_agent_keys />"Allow agent keys"</label>
                             <label class="choice"><input type="checkbox" name="legacy_transports" checked=p.legacy_transports />
                                 "Accept legacy transports (X-ApiKey header, key query or form field, API_Key JSON property)"</label>
+                            <label class="choice"><input type="checkbox" name="allow_import" checked=p.allow_import />"Allow importing existing keys"</label>
                             <label>"Requests per minute per key" <input type="number" name="rate_limit_per_minute" min="1" max="100000" value=p.rate_limit_per_minute.to_string() /></label>
+                            <a href="/settings/rate-limits">"Rate limits by pool and route class"</a>
                             <ActionError action=save />
                             <button type="submit">"Save policy"</button>
                         </ActionForm>

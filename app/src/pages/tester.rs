@@ -171,7 +171,7 @@ fn Report(report: CredentialReport) -> impl IntoView {
                             <tr class=if c.allowed { "allowed" } else { "refused" }>
                                 <th scope="row"><code>{format!("{} {}", c.method, c.path)}</code></th>
                                 <td>{c.principals.join(", ")} {(!c.permissions.is_empty()).then(|| format!(" · {}", c.permissions.join(", ")))}
-                                    {c.agent_binding.then_some(" · agent binding")}</td>
+                                    {c.agent_binding.then_some(" · agent binding")} {format!(" · rate limit: {}", c.limit)}</td>
                                 <td>{if c.allowed { "Allowed" } else { "Refused" }}</td>
                                 <td>{c.reason.clone()}</td>
                             </tr>

@@ -15,7 +15,7 @@ use domain::model::{AccessEntry, KeyRow, KeyStatus, NewSecret, RefusalEntry};
 use domain::permissions::PermissionSet;
 use domain::roles::Role;
 use domain::secret::{self, display_prefix, KeyId, KeyKind, MalformedSecret};
-use domain::validate::Name;
+use domain::validate::{InvalidInput, Name};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -120,6 +120,8 @@ pub struct KeyRecord {
     pub previous_last_used_at: Option<i64>,
     pub rate_limit_per_minute: Option<i64>,
     pub workspace_rate_limit: i64,
+    /// The workspace's other limits, per pool and class (see [`Self::limits`]).
+    pub workspace_rate_limits: String,
     pub workspace_legacy_transports: i64,
     /// Whether request and response bodies made with this key are logged.
     pub log_bodies: i64,
@@ -127,12 +129,17 @@ pub struct KeyRecord {
     pub owner_role: Option<String>,
     /// The networks the key may be used from (see [`Self::networks`]).
     pub allowed_networks: String,
+    /// The secret was imported (1), not generated: it has no key id or checksum in it.
+    pub imported: i64,
     /// `permissions` parsed, once per record: a remembered key is checked on every request.
     #[sqlx(skip)]
     pub(crate) parsed_permissions: std::sync::OnceLock<PermissionSet>,
     /// `allowed_networks` parsed, once per record, for the same reason.
     #[sqlx(skip)]
     pub(crate) parsed_networks: std::sync::OnceLock<domain::network::Allowlist>,
+    /// The limits parsed, once per record, for the same reason.
+    #[sqlx(skip)]
+    pub(crate) parsed_limits: std::sync::OnceLock<domain::limits::Limits>,
 }
 
 /// A key's columns and what decorates them (owner, application, agent, predecessor), over a
@@ -146,8 +153,9 @@ macro_rules! select_keys_over {
     CASE WHEN p.revoked_at IS NULL THEN p.grace_until END AS previous_grace_until, \
     COALESCE(p.grace_until_first_use, 0) AS previous_until_first_use, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
-    w.rate_limit_per_minute AS workspace_rate_limit, w.legacy_transports AS workspace_legacy_transports, \
-    k.log_bodies, m.role AS owner_role, k.allowed_networks \
+    w.rate_limit_per_minute AS workspace_rate_limit, w.rate_limits AS workspace_rate_limits, \
+    w.legacy_transports AS workspace_legacy_transports, \
+    k.log_bodies, m.role AS owner_role, k.allowed_networks, k.imported \
     FROM ", $source, " k JOIN users u ON u.id = k.owner_id JOIN workspaces w ON w.id = k.workspace_id \
     LEFT JOIN memberships m ON m.workspace_id = k.workspace_id AND m.user_id = k.owner_id \
     LEFT JOIN applications a ON a.id = k.application_id \
@@ -187,6 +195,18 @@ impl KeyRecord {
     pub fn networks(&self) -> &domain::network::Allowlist {
         self.parsed_networks
             .get_or_init(|| domain::network::Allowlist::from_storage(&self.allowed_networks))
+    }
+
+    /// The rate limits its requests count against: the workspace's, with the key's own
+    /// per-minute limit (where one is set) in place of the workspace's per-key default.
+    pub fn limits(&self) -> &domain::limits::Limits {
+        self.parsed_limits.get_or_init(|| {
+            domain::limits::Limits::from_storage(
+                self.rate_limit_per_minute
+                    .unwrap_or(self.workspace_rate_limit),
+                &self.workspace_rate_limits,
+            )
+        })
     }
 
     pub fn owner(&self) -> Uuid {
@@ -237,9 +257,12 @@ impl KeyRecord {
         KeyRow {
             id: self.id.to_string(),
             key_id: self.key_id.clone(),
-            prefix: KeyId::parse(&self.key_id)
-                .map(|k| display_prefix(kind, &k))
-                .unwrap_or_default(),
+            // An imported secret does not start with our prefix: its key id stands alone.
+            prefix: match KeyId::parse(&self.key_id) {
+                Some(_) if self.imported != 0 => self.key_id.clone(),
+                Some(k) => display_prefix(kind, &k),
+                None => String::new(),
+            },
             name: self.name.clone(),
             purpose: self.purpose.clone(),
             kind,
@@ -266,6 +289,7 @@ impl KeyRecord {
             rotated_at: self.rotated_at,
             log_bodies: self.log_bodies != 0,
             allowed_networks: self.networks().ranges(),
+            imported: self.imported != 0,
             abilities: KeyAbilities::default(),
         }
     }
@@ -282,7 +306,7 @@ pub async fn create(
     let now = crate::now();
     check_new_key(db, by, &new, now).await?;
     let mut tx = db.write_credentials().await?;
-    let (id, key_id, plaintext) = insert_key(&mut tx, pepper, by, &new, None, now).await?;
+    let (id, key_id, plaintext) = insert_key(&mut tx, pepper, by, &new, None, now, None).await?;
     audit::record(
         &mut tx,
         audit::event(
@@ -305,7 +329,64 @@ pub async fn create(
     ))
 }
 
-async fn check_new_key(db: &Db, by: &Principal, new: &NewKey, now: i64) -> AppResult<()> {
+/// Imports `existing`, a secret made elsewhere, as a key owned by `by`: capped and checked
+/// like any new key, allowed only where the workspace policy turns importing on, and only for
+/// a value [`domain::import::check`] accepts that is not already a secret here (refused with
+/// the same answer as any unusable value). Only its digest is kept; nothing reveals it again.
+pub async fn import(
+    db: &Db,
+    pepper: &ServerSecret,
+    by: &Principal,
+    new: NewKey,
+    existing: &str,
+) -> AppResult<KeyRow> {
+    let unusable = || {
+        AppError::from(InvalidInput::in_field(
+            "Existing secret",
+            domain::import::UNUSABLE,
+        ))
+    };
+    domain::import::check(existing).map_err(|_| unusable())?;
+    let now = crate::now();
+    if !check_new_key(db, by, &new, now).await?.allow_import {
+        return Err(AppError::Forbidden(
+            "This workspace does not allow importing keys: an owner or admin can turn it on under Settings → Security.".into(),
+        ));
+    }
+    let mut tx = db.write_credentials().await?;
+    let taken: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM api_keys WHERE digest = $1")
+        .bind(pepper.digest(existing))
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(unusable());
+    }
+    let (id, key_id, _) = insert_key(&mut tx, pepper, by, &new, None, now, Some(existing)).await?;
+    audit::record(
+        &mut tx,
+        audit::event(
+            by,
+            AuditAction::KeyImported,
+            format!("key:{key_id}"),
+            format!(
+                "{} key \"{}\" with {} (imported secret)",
+                new.kind.id(),
+                new.name.as_str(),
+                new.permissions.to_storage()
+            ),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(db, by.workspace, id).await?.to_row_for(by, now))
+}
+
+async fn check_new_key(
+    db: &Db,
+    by: &Principal,
+    new: &NewKey,
+    now: i64,
+) -> AppResult<domain::model::Policy> {
     let above = new.permissions.minus(by.grant.permissions);
     if !above.is_empty() {
         return Err(AppError::Forbidden(format!(
@@ -317,9 +398,8 @@ async fn check_new_key(db: &Db, by: &Principal, new: &NewKey, now: i64) -> AppRe
     if new.permissions.is_empty() {
         return Err(AppError::invalid("Choose at least one permission."));
     }
-    crate::services::workspaces::policy(db, by.workspace)
-        .await?
-        .check_issuance(new.kind, new.expires_at, now)?;
+    let policy = crate::services::workspaces::policy(db, by.workspace).await?;
+    policy.check_issuance(new.kind, new.expires_at, now)?;
     if let Some(app) = new.application {
         crate::services::workspaces::application(db, by.workspace, app)
             .await
@@ -351,10 +431,11 @@ async fn check_new_key(db: &Db, by: &Principal, new: &NewKey, now: i64) -> AppRe
         }
         (KeyKind::Service, None) => {}
     }
-    Ok(())
+    Ok(policy)
 }
 
-/// Inserts a key row owned by `owner` with a fresh secret; returns (row id, key id, plaintext).
+/// Inserts a key row owned by `owner` with a fresh secret, or with `existing` (an imported
+/// one); returns (row id, key id, plaintext).
 async fn insert_key(
     tx: &mut crate::store::db::Tx,
     pepper: &ServerSecret,
@@ -362,6 +443,7 @@ async fn insert_key(
     new: &NewKey,
     rotated_from: Option<&str>,
     now: i64,
+    existing: Option<&str>,
 ) -> AppResult<(Uuid, String, String)> {
     // Time-ordered, so keys created in the same second still list in creation order.
     let id = Uuid::now_v7();
@@ -375,11 +457,14 @@ async fn insert_key(
     if random.len() != secret::RANDOM_LEN {
         return Err(AppError::Internal("not enough randomness".into()));
     }
-    let plaintext = secret::assemble(new.kind, &key_id, &random);
+    let plaintext = match existing {
+        Some(s) => s.to_owned(),
+        None => secret::assemble(new.kind, &key_id, &random),
+    };
     sqlx::query(
         "INSERT INTO api_keys (id, key_id, workspace_id, owner_id, kind, name, purpose, application_id, agent_id, \
-         permissions, digest, created_at, expires_at, rotated_from, log_bodies, allowed_networks) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         permissions, digest, created_at, expires_at, rotated_from, log_bodies, allowed_networks, imported) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(id.to_string())
     .bind(key_id.as_str())
@@ -397,6 +482,7 @@ async fn insert_key(
     .bind(rotated_from)
     .bind(i64::from(new.log_bodies))
     .bind(new.networks.to_storage())
+    .bind(i64::from(existing.is_some()))
     .execute(&mut **tx)
     .await?;
     Ok((id, key_id.to_string(), plaintext))
@@ -937,7 +1023,7 @@ pub async fn rotate(
         ));
     }
     let (new_id, new_key_id, plaintext) =
-        insert_key(&mut tx, pepper, by, &new, Some(key.id.as_str()), now).await?;
+        insert_key(&mut tx, pepper, by, &new, Some(key.id.as_str()), now, None).await?;
     audit::record(
         &mut tx,
         audit::event(
@@ -1026,6 +1112,10 @@ pub async fn authenticate_with(
 ) -> AppResult<Lookup> {
     let parts = match secret::parse(presented) {
         Ok(parts) => parts,
+        // Not ours, but shaped like an imported secret: one indexed read by its digest.
+        Err(MalformedSecret::NotKeyward) if domain::import::has_shape(presented) => {
+            return imported(db, cache, pepper, presented).await;
+        }
         Err(m) => return Ok(Lookup::Refused(AuthFailure::Malformed(m), None)),
     };
     let fetch = || by_key_id(db, parts.key_id.as_str());
@@ -1042,6 +1132,34 @@ pub async fn authenticate_with(
         parts.kind,
         crate::now(),
     ))
+}
+
+/// Authenticates a secret that may have been imported: found by its digest (remembered under
+/// the digest, which no key id can equal), or unknown.
+async fn imported(
+    db: &Db,
+    cache: Option<&KeyCache>,
+    pepper: &ServerSecret,
+    presented: &str,
+) -> AppResult<Lookup> {
+    let digest = pepper.digest_hex(presented);
+    let fetch = || async {
+        sqlx::query_as(&format!(
+            "{SELECT_KEYS} WHERE k.digest = $1 AND k.imported = 1"
+        ))
+        .bind(digest.as_str())
+        .fetch_optional(db.pool())
+        .await
+    };
+    let key = match cache {
+        Some(cache) => cache.get_or_fetch(digest.as_str(), fetch).await?,
+        None => fetch().await?.map(Arc::new),
+    };
+    let Some(key) = key else {
+        return Ok(Lookup::Refused(AuthFailure::Unknown, None));
+    };
+    let kind = key.kind();
+    Ok(evaluate(key, digest.as_str(), kind, crate::now()))
 }
 
 /// The stored key with this public key id, with its owner's current role.

@@ -74,6 +74,7 @@ pub async fn page(
                 unused_permission(&since)
             )
         }
+        Finding::Imported => format!("{live} AND k.imported = 1"),
         Finding::OwnerLeft => "NOT EXISTS (SELECT 1 FROM memberships m \
              WHERE m.workspace_id = k.workspace_id AND m.user_id = k.owner_id)"
             .to_string(),

@@ -216,14 +216,44 @@ fn report_for_valid(auth: &Authenticated) -> CredentialReport {
             )
         } else {
             "Valid.".into()
+        } + if auth.key.imported != 0 {
+            " An imported secret: it carries no key id or checksum, so it is found by its digest alone."
+        } else {
+            ""
         } + &rotation_note(&auth.key, crate::now()),
         prefix: None,
         principal: Some(principal(&auth.key, Some(auth.owner_role))),
         permissions: permission_lines(auth.key.permissions(), auth.grant.permissions),
         use_observed: false,
-        coverage: coverage(&auth.grant),
+        coverage: with_limits(coverage(&auth.grant), auth.key.limits()),
         smoke: vec![],
     }
+}
+
+/// Each route's rate limit class with what the key's requests to it count against, e.g.
+/// "write: 30 per minute per key, 100 per workspace".
+fn with_limits(
+    mut lines: Vec<domain::coverage::CoverageLine>,
+    limits: &domain::limits::Limits,
+) -> Vec<domain::coverage::CoverageLine> {
+    use domain::limits::{LimitClass, Pool};
+    for line in &mut lines {
+        let Some(class) = LimitClass::ALL.into_iter().find(|c| c.id() == line.limit) else {
+            continue;
+        };
+        let set: Vec<String> = Pool::ALL
+            .into_iter()
+            .filter_map(|p| {
+                limits
+                    .get(p, class)
+                    .map(|n| format!("{n} per minute per {}", p.id()))
+            })
+            .collect();
+        if !set.is_empty() {
+            line.limit = format!("{} ({})", class.id(), set.join(", "));
+        }
+    }
+    lines
 }
 
 /// What a rotation leaves working: this secret inside its grace period, or the previous

@@ -991,9 +991,9 @@ pub async fn create_agent(
 }
 
 pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
-    let row: (Option<i64>, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: (Option<i64>, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT max_key_lifetime_days, allow_never_expiring, allow_service_keys, allow_agent_keys, legacy_transports, \
-         rate_limit_per_minute FROM workspaces WHERE id = $1",
+         rate_limit_per_minute, allow_import FROM workspaces WHERE id = $1",
     )
     .bind(ws.to_string())
     .fetch_optional(db.pool())
@@ -1006,6 +1006,7 @@ pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
         allow_agent_keys: row.3 != 0,
         legacy_transports: row.4 != 0,
         rate_limit_per_minute: row.5,
+        allow_import: row.6 != 0,
     })
 }
 
@@ -1022,10 +1023,18 @@ pub async fn set_policy(db: &Db, by: &Principal, p: &Policy) -> AppResult<()> {
             "Rate limit must be between 1 and 100000 requests per minute.",
         ));
     }
+    // The per-key limit must still fit under the application's and workspace's limits.
+    let mut limits = crate::services::rate_limits::limits(db, by.workspace).await?;
+    limits.set(
+        domain::limits::Pool::Key,
+        domain::limits::LimitClass::Default,
+        Some(p.rate_limit_per_minute as u32),
+    );
+    limits.validate().map_err(AppError::invalid)?;
     let mut tx = db.write_credentials().await?;
     sqlx::query(
         "UPDATE workspaces SET max_key_lifetime_days = $1, allow_never_expiring = $2, allow_service_keys = $3, \
-         allow_agent_keys = $4, legacy_transports = $5, rate_limit_per_minute = $6 WHERE id = $7",
+         allow_agent_keys = $4, legacy_transports = $5, rate_limit_per_minute = $6, allow_import = $7 WHERE id = $8",
     )
     .bind(p.max_lifetime_days)
     .bind(i64::from(p.allow_never_expiring))
@@ -1033,6 +1042,7 @@ pub async fn set_policy(db: &Db, by: &Principal, p: &Policy) -> AppResult<()> {
     .bind(i64::from(p.allow_agent_keys))
     .bind(i64::from(p.legacy_transports))
     .bind(p.rate_limit_per_minute)
+    .bind(i64::from(p.allow_import))
     .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;

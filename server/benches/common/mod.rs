@@ -191,7 +191,18 @@ impl Bench {
 
 /// A new never-expiring service key of `by` with every permission of an owner: its secret.
 pub async fn full_key(state: &AppState, by: &domain::access::Principal) -> String {
-    let new = keyward_core::services::keys::NewKey {
+    let new = bench_key();
+    keyward_core::services::keys::create(&state.db, &state.secret, by, new)
+        .await
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+/// A service key with every permission, for the whole workspace, never expiring.
+#[allow(dead_code)] // each benchmark uses some of it
+pub fn bench_key() -> keyward_core::services::keys::NewKey {
+    keyward_core::services::keys::NewKey {
         name: Name::parse("Name", "bench").unwrap(),
         purpose: String::new(),
         kind: domain::secret::KeyKind::Service,
@@ -201,12 +212,7 @@ pub async fn full_key(state: &AppState, by: &domain::access::Principal) -> Strin
         expires_at: None,
         log_bodies: false,
         networks: Default::default(),
-    };
-    keyward_core::services::keys::create(&state.db, &state.secret, by, new)
-        .await
-        .unwrap()
-        .expose()
-        .to_string()
+    }
 }
 
 /// The path of the server function registered as `name`.

@@ -262,6 +262,17 @@ pub struct RotateRequest {
     pub expires_on: String,
 }
 
+/// Imports an existing secret as one of the caller's keys: the create form's fields and the
+/// secret. Answered with the key's metadata only: the caller already holds the secret.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ImportRequest {
+    #[serde(flatten)]
+    pub key: CreateKeyForm,
+    /// The secret to import: 32 to 256 printable characters, at least 128 bits by Keyward's
+    /// estimate, not a Keyward secret, not already a secret here.
+    pub existing_secret: String,
+}
+
 /// A body's schema, named in the document's components.
 pub struct BodySchema {
     pub name: Cow<'static, str>,
@@ -354,6 +365,7 @@ pub fn of(id: RouteId) -> Contract {
         RouteId::AuthToken => answer(200, Some(body::<UserToken>())),
         RouteId::UserKeysList => answer(200, Some(body::<OwnKeys>())),
         RouteId::UserKeysCreate => takes(body::<CreateKeyForm>(), 201, Some(body::<IssuedKey>())),
+        RouteId::UserKeysImport => takes(body::<ImportRequest>(), 201, Some(body::<KeyRow>())),
         RouteId::UserKeyRotate => takes(body::<RotateRequest>(), 200, Some(body::<IssuedKey>())),
         RouteId::UserKeyRevoke => answer(204, None),
         RouteId::AuditList => Contract {

@@ -44,6 +44,7 @@ pub fn method_router(id: RouteId, m: MethodFilter) -> MethodRouter<ApiState> {
         RouteId::AuthToken => on(m, auth_token),
         RouteId::UserKeysList => on(m, user_keys_list),
         RouteId::UserKeysCreate => on(m, user_keys_create),
+        RouteId::UserKeysImport => on(m, user_keys_import),
         RouteId::UserKeyRotate => on(m, user_key_rotate),
         RouteId::UserKeyRevoke => on(m, user_key_revoke),
         RouteId::AuditList => on(m, audit_list),
@@ -426,6 +427,18 @@ async fn user_keys_create(
         key: &issued.key,
         secret: issued.expose(),
     })
+}
+
+async fn user_keys_import(
+    State(s): State<ApiState>,
+    Extension(c): Extension<Caller>,
+    Json(body): Json<super::contract::ImportRequest>,
+) -> ApiResult {
+    let by = user_actor(&s, &c).await?;
+    let role = by.role.ok_or_else(ApiError::not_found)?;
+    let new = keyward_core::services::keys::parse_create_form(&body.key, role)?;
+    let key = keys::import(&s.app.db, &s.app.secret, &by, new, &body.existing_secret).await?;
+    created(key)
 }
 
 /// The caller's own key by public key id: these routes manage one's own keys only, so

@@ -81,7 +81,10 @@ pub struct ApiState(Arc<Api>);
 pub struct Api {
     pub app: AppState,
     pub usage: UsageRecorder,
+    /// The leak report's per-address limit.
     pub limiter: rate_limit::RateLimiter,
+    /// Keys' requests, counted against the workspace's limits and shared across instances.
+    pub pools: Arc<rate_limit::PooledLimiter>,
     pub cors_origins: Vec<String>,
     /// Served over HTTPS: answers carry `Strict-Transport-Security`.
     pub https: crate::middleware::Https,
@@ -133,6 +136,7 @@ pub fn router(
     let api = ApiState(Arc::new(Api {
         usage: UsageRecorder::start(state.db.clone(), config.access_log_days),
         limiter: rate_limit::RateLimiter::per_minute(),
+        pools: rate_limit::PooledLimiter::start(state.db.clone()),
         cors_origins: config.cors_allowed_origins.clone(),
         https,
         app: state,
@@ -437,25 +441,24 @@ async fn guard(
         expires_soon = key
             .expires_at
             .filter(|&at| at - keyward_core::now() <= EXPIRY_WARNING_SECS);
-        let limit = key
-            .rate_limit_per_minute
-            .unwrap_or(key.workspace_rate_limit)
-            .max(1) as u32;
-        let decision = api.limiter.check(&key.key_id, limit, keyward_core::now());
-        if !decision.allowed {
+        let verdict = api.pools.check(
+            &rate_limit::pools(key, route.limit, target),
+            keyward_core::now(),
+        );
+        if let Some(by) = verdict.refused_by {
             refuse(&key.key_id, "RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS);
             let mut res = ApiError {
-                retry_after: Some(decision.reset),
+                retry_after: Some(by.reset),
                 ..ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "Rate limit exceeded for this key.",
+                    rate_limit::refusal_message(&by),
                 )
             }
             .into_response();
-            rate_limit::write_headers(&decision, res.headers_mut());
+            rate_limit::write_pool_headers(&verdict, res.headers_mut());
             return answer(res, who);
         }
-        limit_headers = Some(decision);
+        limit_headers = Some(verdict);
         let smoke = req
             .headers()
             .get(SMOKE_TEST)
@@ -501,8 +504,8 @@ async fn guard(
     req.extensions_mut().insert(caller);
     let started = std::time::Instant::now();
     let mut res = answer(next.run(req).await, who);
-    if let Some(d) = limit_headers {
-        rate_limit::write_headers(&d, res.headers_mut());
+    if let Some(v) = limit_headers {
+        rate_limit::write_pool_headers(&v, res.headers_mut());
     }
     if let Some(at) = expires_soon {
         if let Ok(v) = HeaderValue::from_str(&domain::dates::format_rfc3339(at)) {
@@ -604,16 +607,18 @@ async fn authenticate(
                 Lookup::Refused(AuthFailure::Malformed(m), _) => {
                     Err(unnamed(ApiError::unauthorized(m.explain())))
                 }
-                Lookup::Refused(failure, _) => {
-                    // Well formed: the key id is the one the secret claims. An unknown secret
-                    // for a stored key id is logged as such, never with what was sent.
+                Lookup::Refused(failure, matched) => {
+                    // The key the digest matched (an imported secret names none), else the one
+                    // a well-formed secret claims. An unknown secret for a stored key id is
+                    // logged as such, never with what was sent.
                     let reason = match failure {
                         AuthFailure::Unknown => "INVALID_SECRET",
                         other => other.code(),
                     };
-                    let key_id = domain::secret::parse(&value)
-                        .ok()
-                        .map(|p| (p.key_id, reason));
+                    let key_id = matched
+                        .and_then(|k| domain::secret::KeyId::parse(&k.key_id))
+                        .or_else(|| domain::secret::parse(&value).ok().map(|p| p.key_id))
+                        .map(|k| (k, reason));
                     Err((ApiError::unauthorized(failure.explain()), key_id))
                 }
                 Lookup::Ok(auth) => {

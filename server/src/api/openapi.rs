@@ -62,6 +62,7 @@ pub fn build() -> Value {
             "x-keyward-principals": r.requirement.principals.iter().map(|p| p.id()).collect::<Vec<_>>(),
             "x-keyward-permissions": r.requirement.permissions.iter().map(|p| p.id()).collect::<Vec<_>>(),
             "x-keyward-agent-binding": r.requirement.agent_binding,
+            "x-keyward-rate-limit-class": r.limit.id(),
             "security": [{ "apiKeyHeader": [] }, { "bearer": [] }],
             "responses": responses,
         });

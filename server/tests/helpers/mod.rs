@@ -468,6 +468,33 @@ impl TestApp {
         id
     }
 
+    /// The text of the page at `path` as `member` sees it.
+    pub async fn page_text(&self, member: &Client, path: &str) -> String {
+        member
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the key of `secret` has a refusal with `reason` in its access log.
+    pub async fn refusal_logged(&self, secret: &str, reason: &str) {
+        let id = self.key_row_id(secret).await;
+        eventually(&format!("the {reason} refusal is logged"), || async {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT reason FROM key_refusals WHERE key_row_id = $1")
+                    .bind(&id)
+                    .fetch_all(self.state.db.pool())
+                    .await
+                    .unwrap();
+            rows.iter().any(|r| r.0 == reason)
+        })
+        .await;
+    }
+
     /// Sends a raw HTTP/1.1 request head (method line and headers, without Host) and returns
     /// the response status, or 0 when the server closed the connection without one.
     pub async fn raw(&self, head: &str) -> u16 {
