@@ -259,7 +259,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <Show when=move || form_open.get()>
                                 <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
                             </Show>
-                            {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import">"Import existing key"</a></p> })}
+                            {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
                             <KeyFilters page=p.get_value() />
                             <KeyTable page=p revoking rotating />
                             {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
