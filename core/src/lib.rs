@@ -12,6 +12,14 @@ pub mod security;
 pub mod services;
 pub mod store;
 
+/// Current Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// Current Unix time in seconds.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

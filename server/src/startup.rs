@@ -54,6 +54,9 @@ impl Application {
             .site_addr(address)
             .build();
         tokio::spawn(housekeeping(db.clone()));
+        // A serving instance: heard from by heartbeats, acknowledging every credential change.
+        let instance = keyward_core::store::instances::register(&db);
+        tracing::info!(%instance, "registered as a serving instance");
         keyward_core::services::webhooks::start_worker(
             db.clone(),
             keyward_core::services::webhooks::AllowInternal(config.webhooks_allow_internal),

@@ -26,6 +26,8 @@ pub struct KeyActivityData {
     pub may_change: bool,
     /// The viewer reads the audit log: the key links to the events about it.
     pub audit_log: bool,
+    /// For a revoked key: on how many instances the revocation is in effect.
+    pub revocation: Option<String>,
 }
 
 /// A page of the requests made with a key the member may see: the newest, or those after
@@ -61,7 +63,20 @@ pub async fn key_activity(
         };
     let audit_log =
         domain::authorization::decide(&viewer, domain::authorization::Action::ReadAudit).is_ok();
+    let revocation = match key.revoked_change {
+        Some(change) => Some(
+            keyward_core::services::propagation::effect(
+                &app_state().db,
+                change,
+                keyward_core::now_ms(),
+            )
+            .await?
+            .describe(),
+        ),
+        None => None,
+    };
     Ok(KeyActivityData {
+        revocation,
         audit_log,
         key: row,
         entries: entries.rows,
@@ -130,6 +145,7 @@ fn ActivityView(
         refusals,
         may_change,
         audit_log,
+        revocation,
     } = activity;
     let page_link = |cursor: Option<String>, param: &str| {
         cursor.map(|c| {
@@ -182,6 +198,7 @@ fn ActivityView(
             }}
         </p>
         {switch}
+        {revocation.map(|r| view! { <p>"Revocation: " {r}</p> })}
         {audit_log.then(|| view! { <p><a href=domain::audit::events_of(&format!("key:{}", key.key_id))>"Audit events of this key"</a></p> })}
         {filters}
         {show_refused.then(|| view! { <RefusalTable refusals=refusals.clone() /> })}

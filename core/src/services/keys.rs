@@ -109,6 +109,8 @@ pub struct KeyRecord {
     pub last_used_ip: Option<String>,
     pub revoked_at: Option<i64>,
     pub revoked_reason: Option<String>,
+    /// The numbered credential change that revoked it ([`crate::services::propagation`]).
+    pub revoked_change: Option<i64>,
     pub rotated_at: Option<i64>,
     pub grace_until: Option<i64>,
     /// The predecessor this key replaced by rotation.
@@ -149,7 +151,7 @@ macro_rules! select_keys_over {
         concat!("SELECT k.id, k.key_id, k.workspace_id, k.kind, k.name, k.purpose, k.owner_id, \
     u.email AS owner_email, k.application_id, a.name AS application_name, k.agent_id, g.name AS agent_name, \
     k.permissions, k.digest, k.created_at, k.expires_at, k.last_used_at, k.last_used_ip, k.revoked_at, \
-    k.revoked_reason, k.rotated_at, k.grace_until, k.rotated_from, \
+    k.revoked_reason, k.revoked_change, k.rotated_at, k.grace_until, k.rotated_from, \
     CASE WHEN p.revoked_at IS NULL THEN p.grace_until END AS previous_grace_until, \
     COALESCE(p.grace_until_first_use, 0) AS previous_until_first_use, \
     p.last_used_at AS previous_last_used_at, k.rate_limit_per_minute, \
@@ -667,7 +669,7 @@ pub(crate) async fn end_lineage(
            UNION ALL \
            SELECT k.id, k.rotated_from FROM api_keys k JOIN lineage l ON k.id = l.rotated_from \
          ) \
-         UPDATE api_keys SET revoked_at = $3, revoked_by = $4, revoked_reason = $5 \
+         UPDATE api_keys SET revoked_at = $3, revoked_by = $4, revoked_reason = $5, revoked_change = $6 \
          WHERE workspace_id = $2 AND revoked_at IS NULL AND id IN (SELECT id FROM lineage) \
            AND (id = $1 OR grace_until > $3) \
          RETURNING id, key_id",
@@ -677,6 +679,7 @@ pub(crate) async fn end_lineage(
     .bind(now)
     .bind(by.map(|u| u.to_string()))
     .bind(reason)
+    .bind(tx.change())
     .fetch_all(&mut **tx)
     .await?;
     if revoked.is_empty() {

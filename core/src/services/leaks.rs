@@ -38,11 +38,12 @@ pub async fn report(
         // Exactly the row whose secret leaked (a rotated-out secret still in its grace, or
         // the key itself): its successor's secret did not leak.
         let ended = sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1, revoked_reason = 'Reported leaked' \
+            "UPDATE api_keys SET revoked_at = $1, revoked_reason = 'Reported leaked', revoked_change = $3 \
              WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(key.id.as_str())
+        .bind(tx.change())
         .execute(&mut *tx)
         .await?
         .rows_affected();

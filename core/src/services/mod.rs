@@ -12,6 +12,7 @@ pub mod leaks;
 pub mod narrowing;
 pub mod notifications;
 pub mod operator;
+pub mod propagation;
 pub mod rate_limits;
 pub mod review;
 pub mod sessions;

@@ -53,7 +53,17 @@ pub async fn test_secret(
             }
             report
         }
-        Lookup::Refused(failure, key) => refused(failure, key.as_deref(), prefix),
+        Lookup::Refused(failure, key) => {
+            let mut report = refused(failure, key.as_deref(), prefix);
+            // Shaped like an imported secret and matching none: say it is not one of ours.
+            if failure == AuthFailure::Unknown && domain::secret::parse(presented).is_err() {
+                report.message = format!(
+                    "{} No key imported here has it either.",
+                    domain::secret::MalformedSecret::NotKeyward.explain()
+                );
+            }
+            report
+        }
     };
     Ok(report)
 }

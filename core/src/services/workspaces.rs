@@ -528,7 +528,7 @@ impl KeysOf {
 async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -> AppResult<()> {
     let (column, id) = whose.column();
     let revoked: Vec<(String,)> = sqlx::query_as(&format!(
-        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+        "UPDATE api_keys SET revoked_at = $1, revoked_by = $2, revoked_reason = $3, revoked_change = $6 \
          WHERE workspace_id = $4 AND {column} = $5 AND revoked_at IS NULL RETURNING key_id"
     ))
     .bind(crate::now())
@@ -536,6 +536,7 @@ async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -
     .bind(reason)
     .bind(by.workspace.to_string())
     .bind(id.to_string())
+    .bind(tx.change())
     .fetch_all(&mut **tx)
     .await?;
     for (key_id,) in revoked {

@@ -23,9 +23,25 @@ pub const SQLITE_POLL: Duration = Duration::from_millis(200);
 #[derive(Debug, Default)]
 pub struct Changes {
     epoch: AtomicU64,
+    /// Where a serving instance's acknowledgements go ([`crate::store::instances`]): the
+    /// number of each change it applied and when (ms). Unset in the command line tool.
+    acks: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(i64, i64)>>,
 }
 
 impl Changes {
+    /// Sends this instance's acknowledgements to `sink` from now on.
+    pub fn acknowledge_to(&self, sink: tokio::sync::mpsc::UnboundedSender<(i64, i64)>) {
+        let _ = self.acks.set(sink);
+    }
+
+    /// The change numbered `n` is applied here: everything remembered before it is dropped.
+    pub fn applied(&self, n: i64) {
+        self.bump();
+        if let Some(sink) = self.acks.get() {
+            let _ = sink.send((n, crate::now_ms()));
+        }
+    }
+
     /// The current value; anything remembered under an older value is stale.
     pub fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::Acquire)
@@ -68,9 +84,15 @@ async fn follow_postgres(url: &str, changes: &Changes) -> Result<(), sqlx::Error
     listener.listen(CHANNEL).await?;
     changes.bump();
     loop {
-        // `None`: the connection dropped and will be re-established by the next call.
-        let _ = listener.try_recv().await?;
-        changes.bump();
+        // `None`: the connection dropped and will be re-established by the next call. The
+        // payload is the change's number, acknowledged once applied.
+        match listener.try_recv().await? {
+            Some(n) => match n.payload().parse() {
+                Ok(n) => changes.applied(n),
+                Err(_) => changes.bump(),
+            },
+            None => changes.bump(),
+        }
     }
 }
 
@@ -87,8 +109,13 @@ pub fn poll_sqlite(changes: Arc<Changes>, pool: AnyPool) {
                     .await;
             match now {
                 Ok((n,)) if seen != Some(n) => {
-                    if seen.is_some() {
+                    if let Some(before) = seen {
+                        // Every change since the last read is applied at once (the newest
+                        // few acknowledged: a burst is one drop of what is remembered).
                         changes.bump();
+                        for c in (before + 1).max(n - 31)..=n {
+                            changes.applied(c);
+                        }
                     }
                     seen = Some(n);
                 }

@@ -21,34 +21,53 @@ pub struct Tx {
     inner: Transaction<'static, Any>,
     changes: Arc<Changes>,
     backend: Backend,
-    touches_credentials: bool,
+    /// The number of the credential change this transaction makes, once it is marked as one.
+    change: Option<i64>,
 }
 
 impl Tx {
     /// Marks this transaction (opened by [`Db::write_credentials`]) as changing what some
-    /// credential may do: once it commits, every
-    /// instance drops what it remembers of verified keys. On PostgreSQL the notification is
-    /// sent inside the transaction, so it is delivered exactly when the change is visible.
+    /// credential may do, and numbers the change: once it commits, every instance drops what
+    /// it remembers of verified keys and acknowledges the number. On PostgreSQL the
+    /// notification (carrying the number) is sent inside the transaction, so it is delivered
+    /// exactly when the change is visible.
     async fn touches_credentials(&mut self) -> Result<(), sqlx::Error> {
-        if !self.touches_credentials {
-            let sql = match self.backend {
+        if self.change.is_none() {
+            let (n,): (i64,) = match self.backend {
                 Backend::Postgres => {
-                    format!("SELECT pg_notify('{}', '')", crate::store::changes::CHANNEL)
+                    let n: (i64,) = sqlx::query_as("SELECT nextval('credential_change_seq')")
+                        .fetch_one(&mut *self.inner)
+                        .await?;
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(crate::store::changes::CHANNEL)
+                        .bind(n.0.to_string())
+                        .execute(&mut *self.inner)
+                        .await?;
+                    n
                 }
                 Backend::Sqlite => {
-                    "UPDATE credential_changes SET counter = counter + 1 WHERE id = 1".into()
+                    sqlx::query_as(
+                        "UPDATE credential_changes SET counter = counter + 1 WHERE id = 1 RETURNING counter",
+                    )
+                    .fetch_one(&mut *self.inner)
+                    .await?
                 }
             };
-            sqlx::query(&sql).execute(&mut *self.inner).await?;
+            self.change = Some(n);
         }
-        self.touches_credentials = true;
         Ok(())
+    }
+
+    /// The number of the credential change this transaction makes (see
+    /// [`Db::write_credentials`]); `None` for other writes.
+    pub fn change(&self) -> Option<i64> {
+        self.change
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.inner.commit().await?;
-        if self.touches_credentials {
-            self.changes.bump();
+        if let Some(n) = self.change {
+            self.changes.applied(n);
         }
         Ok(())
     }
@@ -208,7 +227,7 @@ impl Db {
             inner,
             changes: self.changes.clone(),
             backend: self.backend,
-            touches_credentials: false,
+            change: None,
         })
     }
 
@@ -241,7 +260,7 @@ impl Db {
             inner,
             changes: self.changes.clone(),
             backend: self.backend,
-            touches_credentials: false,
+            change: None,
         })
     }
 

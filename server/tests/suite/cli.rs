@@ -205,7 +205,9 @@ fn ran(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[tokio::test]
+// Two workers: the command line tool is waited for synchronously, and the running instance
+// must go on meanwhile (on one thread it would stall inside a write and hold the lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_lists_shows_and_revokes_keys_and_running_instances_follow() {
     use crate::helpers::*;
     let app = spawn_app().await;

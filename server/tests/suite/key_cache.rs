@@ -119,3 +119,67 @@ async fn the_first_use_of_a_new_secret_on_one_instance_ends_the_old_on_another_w
     assert_eq!(a.api_get("/api/v1/me", &new).await.status(), StatusCode::OK);
     refused_within_a_second(&b, &old, std::time::Instant::now()).await;
 }
+
+#[tokio::test]
+async fn a_revocation_says_on_how_many_instances_it_is_in_effect() {
+    let a = spawn_app().await;
+    let owner = a.setup_owner().await;
+    let b = spawn_app_on(a.database_url.clone()).await;
+    let (secret, id) = a.read_only_key(&owner, "acknowledged").await;
+    // Both instances have been heard from.
+    helpers::eventually("both instances send heartbeats", || async {
+        a.count("instances").await == 2
+    })
+    .await;
+    // A third was heard from a moment ago and then went quiet.
+    sqlx::query(
+        "INSERT INTO instances (id, started_at_ms, heartbeat_at_ms) VALUES ('quiet', $1, $1)",
+    )
+    .bind(keyward_core::now_ms() - 2_500)
+    .execute(a.state.db.pool())
+    .await
+    .unwrap();
+    a.run(
+        &owner,
+        RevokeKey {
+            id: id.clone(),
+            reason: "".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!b.works(&secret).await);
+    let on_b = owner_on(&b).await;
+    let said = || async {
+        b.key_activity(&on_b, &id).await["revocation"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    helpers::eventually("both live instances acknowledge the revocation", || async {
+        let said = said().await;
+        said.starts_with("In effect on 2 of 3 instances after ") && said.contains("1 silent since")
+    })
+    .await;
+    let said = said().await;
+    let ms: u64 = said
+        .trim_start_matches("In effect on 2 of 3 instances after ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    eprintln!("{said}");
+    assert!(ms < 1_000, "{said}");
+    assert!(said.contains("expires within a second"), "{said}");
+    // A key never revoked says nothing of the kind.
+    let (_, live) = a.read_only_key(&owner, "live").await;
+    assert!(a.key_activity(&owner, &live).await["revocation"].is_null());
+}
+
+/// The owner signed in on `instance` (sessions live in the shared database).
+async fn owner_on(instance: &helpers::TestApp) -> reqwest::Client {
+    instance
+        .sign_in(helpers::OWNER_EMAIL, helpers::OWNER_PASSWORD)
+        .await
+}
