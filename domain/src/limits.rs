@@ -97,7 +97,7 @@ impl Limits {
     /// The stored form back, with the per-key default limit beside it. What does not parse
     /// is ignored: what was stored was checked when it was saved.
     pub fn from_storage(key_default: i64, stored: &str) -> Limits {
-        let mut l = Limits::per_key(key_default.clamp(1, i64::from(MAX_PER_MINUTE)) as u32);
+        let mut l = Limits::per_key(key_default.clamp(1, i64::from(u32::MAX)) as u32);
         for pair in stored.split_whitespace() {
             let Some((name, n)) = pair.split_once('=') else {
                 continue;

@@ -365,7 +365,7 @@ fn main() {
     );
     // wrk counts the answers it read before its time ran out; the server also answered (and
     // logged) what was in flight then, at most one request per connection and run.
-    let in_flight = (connections * rounds) as u64;
+    let in_flight = (connections * rounds * AUTHENTICATED.len()) as u64;
     println!(
         "  access log: {logged} rows for {recorded} authenticated requests counted by the clients \
          (up to {in_flight} more were in flight when wrk stopped)"

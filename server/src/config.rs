@@ -92,6 +92,10 @@ pub struct Config {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Serves `/metrics` on this address of its own (e.g. `127.0.0.1:9464`, kept off the
+    /// public network) instead of the main one; it still needs `KEYWARD_METRICS_TOKEN`.
+    #[arg(long, env = "KEYWARD_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
     /// Lets webhooks target addresses inside this server's networks (loopback, private,
     /// link-local); off, such URLs are refused when added and when delivered.
     #[arg(long, env = "KEYWARD_WEBHOOKS_ALLOW_INTERNAL", global = true)]
@@ -115,6 +119,7 @@ impl fmt::Debug for Config {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("metrics_addr", &self.metrics_addr)
             .field("webhooks_allow_internal", &self.webhooks_allow_internal)
             .finish()
     }
@@ -152,6 +157,7 @@ impl Config {
             access_log_days: 30,
             site_root: "target/site".into(),
             metrics_token: None,
+            metrics_addr: None,
             webhooks_allow_internal: false,
         }
     }

@@ -208,15 +208,20 @@ pub async fn console_guard(
     if path.starts_with("/api/") || path == "/favicon.ico" {
         return next.run(req).await;
     }
+    let unreachable = || {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database is unreachable: Keyward will answer again as soon as it is back.",
+        )
+            .into_response()
+    };
+    // Known to be down (by the background check): say so at once.
+    if !state.db.ready() {
+        return unreachable();
+    }
     let has_users = match keyward_core::services::accounts::has_users(&state.db).await {
         Ok(b) => b,
-        Err(_) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database is unreachable.",
-            )
-                .into_response()
-        }
+        Err(_) => return unreachable(),
     };
     if !has_users {
         return if path == "/setup" {

@@ -27,12 +27,19 @@ pub struct Application {
     address: SocketAddr,
     router: Router,
     state: AppState,
+    /// `/metrics` on an address of its own (`KEYWARD_METRICS_ADDR`).
+    metrics: Option<(TcpListener, Router)>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
         if config.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err("KEYWARD_METRICS_TOKEN must be at least 16 characters.".into());
+        }
+        if config.metrics_addr.is_some() && config.metrics_token.is_none() {
+            return Err(
+                "KEYWARD_METRICS_ADDR serves /metrics only with KEYWARD_METRICS_TOKEN set.".into(),
+            );
         }
         crate::config::create_private_sqlite_file(&config.database_url)?;
         let db = Db::connect(&config.database_url).await.map_err(|e| {
@@ -74,17 +81,32 @@ impl Application {
             trusted_proxies,
         );
         let https = middleware::Https(config.served_over_https(address));
-        let router = router(state.clone(), &config, https);
+        let (router, metrics_router) = router(state.clone(), &config, https);
+        let metrics = match (&config.metrics_addr, metrics_router) {
+            (Some(addr), Some(router)) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("cannot listen on {addr} for /metrics: {e}"))?;
+                Some((listener, router))
+            }
+            _ => None,
+        };
         Ok(Application {
             listener,
             address,
             router,
             state,
+            metrics,
         })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served apart, if it is.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -94,6 +116,9 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
+        if let Some((listener, router)) = self.metrics {
+            tokio::spawn(async move { axum::serve(listener, router).await });
+        }
         axum::serve(
             self.listener,
             self.router
@@ -142,7 +167,12 @@ async fn shutdown_signal() {
 }
 
 /// The whole router: console pages, server functions, machine API, health checks.
-pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Router {
+/// The application's router, and `/metrics` apart when it has an address of its own.
+pub fn router(
+    state: AppState,
+    config: &Config,
+    https: middleware::Https,
+) -> (Router, Option<Router>) {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
     let context = move || provide_context(context_state.clone());
@@ -290,10 +320,12 @@ pub fn router(state: AppState, config: &Config, https: middleware::Https) -> Rou
     // session (but for the token exchange, which has the session layer of its own) and its
     // gate sets the same security headers itself.
     let log = axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_requests);
-    api::router(state, config, sessions, https)
+    let (api, metrics) = api::router(state, config, sessions, https);
+    let main = api
         .layer(timeout)
         .merge(files)
-        .fallback_service(console.layer(timeout).layer(log))
+        .fallback_service(console.layer(timeout).layer(log));
+    (main, metrics)
 }
 
 /// `keyward setup`: the first workspace and owner, without a browser.

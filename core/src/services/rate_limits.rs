@@ -102,17 +102,24 @@ pub struct PoolState {
 /// The outcome of counting one request against its pools.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// Every pool that counted the request (narrowest first), as it stands after it.
-    pub pools: Vec<PoolState>,
+    /// Every pool that counted the request (narrowest first), as it stands after it: the
+    /// first `counted` of them. (An array: the request path allocates nothing for it.)
+    states: [PoolState; 3],
+    counted: usize,
     /// The first exhausted pool, if the request is refused (then nothing was counted).
     pub refused_by: Option<PoolState>,
 }
 
 impl Verdict {
+    /// The pools that counted the request.
+    pub fn pools(&self) -> &[PoolState] {
+        &self.states[..self.counted]
+    }
+
     /// The pool with the fewest requests left: the one the `RateLimit` header reports.
     pub fn tightest(&self) -> Option<PoolState> {
         self.refused_by
-            .or_else(|| self.pools.iter().copied().min_by_key(|p| p.remaining))
+            .or_else(|| self.pools().iter().copied().min_by_key(|p| p.remaining))
     }
 }
 
@@ -135,12 +142,23 @@ impl PooledLimiter {
     pub fn check(&self, pools: &[(Counter, u32)], now: i64) -> Verdict {
         let window = now - now.rem_euclid(WINDOW);
         let reset = (window + WINDOW - now) as u64;
+        let mut verdict = Verdict {
+            states: [PoolState {
+                pool: Pool::Key,
+                class: LimitClass::Default,
+                limit: 0,
+                remaining: 0,
+                reset,
+            }; 3],
+            counted: 0,
+            refused_by: None,
+        };
+        let pools = &pools[..pools.len().min(3)];
         let mut counts = self.counts.lock().expect("rate limit counters");
         if counts.len() + pools.len() > CAPACITY {
             evict(&mut counts, window);
         }
-        let mut states = Vec::with_capacity(pools.len());
-        for &(counter, limit) in pools {
+        for (i, &(counter, limit)) in pools.iter().enumerate() {
             let count = counts.entry(counter).or_default();
             if count.window != window {
                 *count = Count {
@@ -156,23 +174,19 @@ impl PooledLimiter {
                 reset,
             };
             if state.remaining == 0 {
-                return Verdict {
-                    pools: states,
-                    refused_by: Some(state),
-                };
+                verdict.refused_by = Some(state);
+                return verdict;
             }
-            states.push(state);
+            verdict.states[i] = state;
         }
-        for (&(counter, _), state) in pools.iter().zip(&mut states) {
+        for (&(counter, _), state) in pools.iter().zip(&mut verdict.states) {
             if let Some(count) = counts.get_mut(&counter) {
                 count.pending += 1;
             }
             state.remaining -= 1;
         }
-        Verdict {
-            pools: states,
-            refused_by: None,
-        }
+        verdict.counted = pools.len();
+        verdict
     }
 
     /// Adds what was admitted here since the last sync to the database's counts and takes the

@@ -180,6 +180,7 @@ impl Bench {
             &self.config,
             server::middleware::Https(false),
         )
+        .0
     }
 
     /// Adds keys numbered `from..to`, in large multi-row inserts.

@@ -126,13 +126,14 @@ fn method_filter(m: RouteMethod) -> MethodFilter {
 }
 
 /// The `/api/v1` router: every route of the table with its handler behind the gate, the
-/// OpenAPI document, and a JSON 404 for any other path under `/api/v1`.
+/// OpenAPI document, and a JSON 404 for any other path under `/api/v1`; with it, `/metrics`
+/// when it has an address of its own (`KEYWARD_METRICS_ADDR`).
 pub fn router(
     state: AppState,
     config: &Config,
     sessions: SessionLayer,
     https: crate::middleware::Https,
-) -> Router {
+) -> (Router, Option<Router>) {
     let api = ApiState(Arc::new(Api {
         usage: UsageRecorder::start(state.db.clone(), config.access_log_days),
         limiter: rate_limit::RateLimiter::per_minute(),
@@ -164,19 +165,17 @@ pub fn router(
     let not_found =
         axum::routing::any(|| async { ApiError::new(StatusCode::NOT_FOUND, "No such route.") })
             .layer(gated(None));
+    // `/metrics` beside the API, unless it has an address of its own.
+    let mut metrics = None;
     if let Some(token) = &config.metrics_token {
-        let token = Arc::new(token.clone());
-        router = router.route(
-            "/metrics",
-            axum::routing::get(
-                move |State(api): State<ApiState>, headers: axum::http::HeaderMap| {
-                    let token = token.clone();
-                    async move { metrics_answer(&api, &headers, &token) }
-                },
-            ),
-        );
+        let scrape = metrics_router(token);
+        if config.metrics_addr.is_some() {
+            metrics = Some(scrape.with_state(api.clone()));
+        } else {
+            router = router.merge(scrape);
+        }
     }
-    router
+    let router = router
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(openapi::document).layer(gated(None)),
@@ -192,7 +191,22 @@ pub fn router(
         .route("/api/v1", not_found.clone())
         .route("/api/v1/", not_found.clone())
         .route("/api/v1/{*rest}", not_found)
-        .with_state(api)
+        .with_state(api);
+    (router, metrics)
+}
+
+/// `/metrics` alone, for the bearer of `token`.
+fn metrics_router(token: &str) -> Router<ApiState> {
+    let token = Arc::new(token.to_owned());
+    Router::new().route(
+        "/metrics",
+        axum::routing::get(
+            move |State(api): State<ApiState>, headers: axum::http::HeaderMap| {
+                let token = token.clone();
+                async move { metrics_answer(&api, &headers, &token) }
+            },
+        ),
+    )
 }
 
 /// `/metrics` for the bearer of `token` (compared in constant time); anyone else gets 401.
@@ -340,6 +354,11 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
+    // Fail closed, and fast: once the database is known to be unreachable no credential can
+    // be verified, and waiting out the pool for each request would tie up every connection.
+    if !api.app.db.ready() {
+        return ApiError::from(keyward_core::error::AppError::Unavailable).into_response();
+    }
     let address = peer.map(|a| a.to_string()).unwrap_or_default();
     if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(
@@ -441,10 +460,9 @@ async fn guard(
         expires_soon = key
             .expires_at
             .filter(|&at| at - keyward_core::now() <= EXPIRY_WARNING_SECS);
-        let verdict = api.pools.check(
-            &rate_limit::pools(key, route.limit, target),
-            keyward_core::now(),
-        );
+        let application = caller.grant.application.or(target);
+        let (pools, n) = rate_limit::pools(key, route.limit, application);
+        let verdict = api.pools.check(&pools[..n], keyward_core::now());
         if let Some(by) = verdict.refused_by {
             refuse(&key.key_id, "RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS);
             let mut res = ApiError {

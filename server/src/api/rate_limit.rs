@@ -12,27 +12,36 @@ use keyward_core::services::rate_limits::{Counter, PoolState, Verdict};
 use uuid::Uuid;
 
 /// The pools a request of `class` with `key` counts against, narrowest first, with their
-/// limits: the key, its application (the one it is scoped to, else the one the route
-/// targets), its workspace — each where the workspace sets a limit for the class.
-pub fn pools(key: &KeyRecord, class: LimitClass, target: Option<Uuid>) -> Vec<(Counter, u32)> {
+/// limits: the key, `application` (the one the key is scoped to, else the one the route
+/// targets), its workspace — each where the workspace sets a limit for the class. The first
+/// `n` of the array (nothing allocated on the request path).
+pub fn pools(
+    key: &KeyRecord,
+    class: LimitClass,
+    application: Option<Uuid>,
+) -> ([(Counter, u32); 3], usize) {
     let limits = key.limits();
-    let mut pools = Vec::with_capacity(3);
-    if let Some(n) = limits.get(Pool::Key, class) {
-        pools.push((Counter::key(&key.key_id, class), n));
+    let mut pools = [(Counter::of(Pool::Key, Uuid::nil(), class), 0); 3];
+    let mut n = 0;
+    let mut add = |counter: Counter, limit: u32| {
+        pools[n] = (counter, limit);
+        n += 1;
+    };
+    if let Some(limit) = limits.get(Pool::Key, class) {
+        add(Counter::key(&key.key_id, class), limit);
     }
-    if let (Some(n), Some(app)) = (
-        limits.get(Pool::Application, class),
-        key.application().or(target),
-    ) {
-        pools.push((Counter::of(Pool::Application, app, class), n));
+    if let Some(limit) = limits.get(Pool::Application, class) {
+        if let Some(app) = application {
+            add(Counter::of(Pool::Application, app, class), limit);
+        }
     }
-    if let Some(n) = limits.get(Pool::Workspace, class) {
-        pools.push((
+    if let Some(limit) = limits.get(Pool::Workspace, class) {
+        add(
             Counter::of(Pool::Workspace, key.workspace_id.uuid(), class),
-            n,
-        ));
+            limit,
+        );
     }
-    pools
+    (pools, n)
 }
 
 /// The 429's message: which pool ran out.
@@ -49,37 +58,40 @@ pub fn refusal_message(by: &PoolState) -> String {
     )
 }
 
-/// The name a pool's policy goes by in the headers, e.g. `key-default`.
-fn policy_name(p: &PoolState) -> String {
-    format!("{}-{}", p.pool.id(), p.class.id())
+/// Writes the name a pool's policy goes by in the headers, e.g. `"key-default"`.
+fn policy_name(out: &mut String, p: &PoolState) {
+    out.push('"');
+    out.push_str(p.pool.id());
+    out.push('-');
+    out.push_str(p.class.id());
+    out.push('"');
 }
 
 /// Writes `RateLimit-Policy` (every pool that counted the request), `RateLimit` (the pool
 /// with the fewest requests left, or the one that refused) and the earlier draft's three
 /// fields for that same pool.
 pub fn write_pool_headers(v: &Verdict, h: &mut HeaderMap) {
+    use std::fmt::Write;
     const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
     const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
     let Some(tightest) = v.tightest() else {
         return;
     };
-    let policies = v
-        .pools
-        .iter()
-        .chain(v.refused_by.iter())
-        .map(|p| format!("\"{}\";q={};w=60", policy_name(p), p.limit))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if let Ok(value) = HeaderValue::from_str(&policies) {
+    let mut policies = String::with_capacity(128);
+    for p in v.pools().iter().chain(v.refused_by.iter()) {
+        if !policies.is_empty() {
+            policies.push_str(", ");
+        }
+        policy_name(&mut policies, p);
+        let _ = write!(policies, ";q={};w=60", p.limit);
+    }
+    if let Ok(value) = HeaderValue::try_from(policies) {
         h.insert(POLICY, value);
     }
-    let now = format!(
-        "\"{}\";r={};t={}",
-        policy_name(&tightest),
-        tightest.remaining,
-        tightest.reset
-    );
-    if let Ok(value) = HeaderValue::from_str(&now) {
+    let mut now = String::with_capacity(48);
+    policy_name(&mut now, &tightest);
+    let _ = write!(now, ";r={};t={}", tightest.remaining, tightest.reset);
+    if let Ok(value) = HeaderValue::try_from(now) {
         h.insert(RATELIMIT, value);
     }
     write_headers(

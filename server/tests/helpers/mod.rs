@@ -87,6 +87,8 @@ where
 
 pub struct TestApp {
     pub address: String,
+    /// `/metrics` apart, when the configuration gives it an address.
+    pub metrics_address: Option<String>,
     /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: Client,
     pub state: AppState,
@@ -136,9 +138,11 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("app builds");
     let address = format!("http://{}", app.address());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
+        metrics_address,
         address,
         client: browser(),
         state,

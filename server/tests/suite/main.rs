@@ -13,6 +13,7 @@ mod audit;
 mod bulk_revoke;
 mod cli;
 mod console;
+mod faults;
 mod imports;
 mod key_cache;
 mod keys;

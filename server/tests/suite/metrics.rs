@@ -113,3 +113,47 @@ async fn a_short_metrics_token_is_refused_at_start() {
     let error = started.err().expect("refused").to_string();
     assert!(error.contains("at least 16 characters"), "{error}");
 }
+
+#[tokio::test]
+async fn metrics_on_an_address_of_their_own_leave_the_main_one() {
+    let mut config = server::config::Config::for_tests(test_database_url().await);
+    config.metrics_addr = Some("127.0.0.1:0".into());
+    let refused = server::startup::Application::build(config.clone()).await;
+    let error = refused.err().expect("refused without a token").to_string();
+    assert!(error.contains("only with KEYWARD_METRICS_TOKEN"), "{error}");
+
+    config.metrics_token = Some(TOKEN.into());
+    let app = spawn_app_with(config).await;
+    let owner = app.setup_owner().await;
+    let (secret, _) = app.read_only_key(&owner, "scraped apart").await;
+    assert!(app.works(&secret).await);
+    // Not on the main address, with or without the token.
+    let main = app
+        .fresh_client()
+        .get(app.url("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(main.status(), StatusCode::OK);
+    assert!(!main.text().await.unwrap().contains("keyward_"));
+    // On its own, for the token's bearer only, counting what the main address answered.
+    let apart = app.metrics_address.clone().expect("a metrics address");
+    let scrape = |token: &str| {
+        app.fresh_client()
+            .get(format!("{apart}/metrics"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        scrape("metrics-token-wrong-0000").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = scrape(TOKEN).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("keyward_http_requests_total{route=\"GET /api/v1/me\",status=\"200\"} 1"),
+        "{body}"
+    );
+}
