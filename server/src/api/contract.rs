@@ -109,6 +109,12 @@ pub struct ApplicationPage {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationName {
+    /// 1 to 100 characters (surrounding spaces are trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -131,6 +137,12 @@ pub struct AgentList {
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAgent {
+    /// 1 to 100 characters (surrounding spaces are trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -184,7 +196,9 @@ pub struct AuditLog {
 pub struct VerifyRequest {
     /// The secret to check.
     pub key: String,
+    /// Permission ids from the catalog.
     #[serde(default)]
+    #[schema(value_type = Vec<domain::permissions::Permission>)]
     pub permissions: Vec<String>,
 }
 

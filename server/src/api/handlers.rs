@@ -125,7 +125,7 @@ async fn applications_list(
                 Some(c) => Some((
                     uuid::Uuid::parse_str(c).map_err(|_| {
                         ApiError::new(
-                            StatusCode::BAD_REQUEST,
+                            StatusCode::UNPROCESSABLE_ENTITY,
                             "cursor is not an application id of this listing.",
                         )
                     })?,
@@ -204,21 +204,24 @@ async fn application_content_put(
 
 #[derive(Deserialize)]
 struct Page {
-    limit: Option<usize>,
+    /// Text, so that an empty `limit=` is the default rather than a refusal.
+    limit: Option<String>,
     cursor: Option<String>,
 }
 
 impl Page {
     /// The page size asked for: 50 unless given, 1 to 200.
     fn limit(&self) -> Result<usize, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if (1..=200).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(ApiError::new(
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => Ok(50),
+            Some(n) => n.parse::<usize>(),
+        };
+        match limit {
+            Ok(limit) if (1..=200).contains(&limit) => Ok(limit),
+            _ => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "limit must be between 1 and 200.",
-            ))
+                "limit must be a whole number between 1 and 200.",
+            )),
         }
     }
 }

@@ -261,9 +261,10 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         .cloned();
     let mut res = if req.method() == Method::OPTIONS {
         preflight(origin.is_some())
-    } else if let Some(route) = gate.route {
+    } else if let Some(route) = gate.route.filter(|r| serves(r, req.method())) {
         guard(&gate.api, route, peer, req, next).await
     } else {
+        // No route here takes this method: the router answers 405 (with `Allow`).
         next.run(req).await
     };
     if res.status().is_client_error() || res.status().is_server_error() {
@@ -279,6 +280,12 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
         .metrics
         .answered(gate.slot, res.status().as_u16(), started.elapsed());
     res
+}
+
+/// Whether `route` takes requests with `method` (`HEAD` being a `GET` without its body).
+fn serves(route: &MachineRoute, method: &Method) -> bool {
+    method.as_str() == route.method.as_str()
+        || (method == Method::HEAD && route.method == RouteMethod::Get)
 }
 
 /// The answer to a CORS preflight: the allowances only for a listed origin.

@@ -9,6 +9,10 @@ use serde_json::{json, Map, Value};
 /// The error statuses a route can answer, besides those every route can.
 fn errors(r: &domain::routes::MachineRoute) -> Vec<u16> {
     let mut statuses = vec![400, 401, 403, 429, 503];
+    // A change can meet a state that refuses it (a name taken, a key already revoked).
+    if r.method != domain::routes::Method::Get {
+        statuses.push(409);
+    }
     if r.targets_application || r.path.contains('{') {
         statuses.push(404);
     }

@@ -780,3 +780,15 @@ async fn every_api_answer_carries_a_request_id_and_the_security_headers_and_no_s
     assert_eq!(token.status(), StatusCode::OK);
     assert!(token.headers().contains_key("x-request-id"));
 }
+
+#[tokio::test]
+async fn a_method_no_route_takes_is_405_whatever_the_route_would_check_first() {
+    let app = spawn_app().await;
+    for head in [
+        "TRACE /api/v1/user/keys HTTP/1.1\r\n",
+        "PUT /api/v1/me HTTP/1.1\r\n",
+        "DELETE /api/v1/keys/verify HTTP/1.1\r\n",
+    ] {
+        assert_eq!(app.raw(head).await, 405, "{head}");
+    }
+}
