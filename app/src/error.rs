@@ -119,7 +119,7 @@ impl From<keyward_core::error::AppError> for ConsoleError {
             AppError::NotFound => ErrorKind::NotFound,
             AppError::Conflict(_) => ErrorKind::Conflict,
             AppError::TooManyRequests { .. } => ErrorKind::TooManyRequests,
-            AppError::Unavailable => ErrorKind::Unavailable,
+            AppError::Unavailable | AppError::StorageFull => ErrorKind::Unavailable,
             AppError::Internal(_) => ErrorKind::Internal,
         };
         let field = match &e {

@@ -26,6 +26,9 @@ pub enum AppError {
     /// The database cannot be reached: fail closed.
     #[error("The service is temporarily unavailable.")]
     Unavailable,
+    /// The database's disk is full: the change was not made; reads still work.
+    #[error("The database has no space left, so nothing was changed. Reading still works; an operator must free disk space.")]
+    StorageFull,
     /// Anything else. The cause is logged, never shown.
     #[error("Something went wrong.")]
     Internal(String),
@@ -45,6 +48,11 @@ impl From<sqlx::Error> for AppError {
             }
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 AppError::Conflict("That name is already taken.".into())
+            }
+            // SQLITE_FULL; PostgreSQL's disk_full.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "53100")) => {
+                tracing::error!(cause = %e, "the database's disk is full");
+                AppError::StorageFull
             }
             sqlx::Error::RowNotFound => AppError::NotFound,
             _ => {

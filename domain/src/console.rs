@@ -84,6 +84,8 @@ pub static FRAGMENTS: &[ConsoleFunction] = &[
     function("access_reviews_page", Member),
     function("webhooks_page", Needs(&[P::KEYS_READ, P::KEYS_WRITE])),
     function("notifications_page", Member),
+    // Every member reads the policy; "Save policy" checks `save_policy`'s requirement.
+    function("security_page", Member),
 ];
 
 /// What `name` (a server function or a fragment page) requires; `None` for a name that is

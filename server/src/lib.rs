@@ -16,6 +16,7 @@ pub mod narrow;
 pub mod networks;
 pub mod notifications;
 pub mod operator;
+pub mod policy;
 pub mod rate_limits;
 pub mod request_log;
 pub mod startup;

@@ -222,6 +222,10 @@ pub fn router(
             get(crate::import_key::show).post(crate::import_key::import),
         )
         .route(
+            app::pages::security::POLICY_PATH,
+            axum::routing::post(crate::policy::save),
+        )
+        .route(
             app::pages::rate_limits::RATE_LIMITS_PATH,
             get(crate::rate_limits::show).post(crate::rate_limits::save),
         )

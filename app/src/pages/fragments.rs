@@ -1,5 +1,5 @@
 //! The one server function behind every read-only page rendered on the server (the audit log,
-//! the key review, access reviews, webhooks, notifications): the page is named, checked
+//! the key review, access reviews, webhooks, notifications, the security policy): the page is named, checked
 //! against [`domain::console::FRAGMENTS`], and answered as HTML. One caller in the browser's
 //! bundle serves them all.
 
@@ -9,7 +9,7 @@ use leptos::prelude::*;
 /// The content of the fragment page `page` for its URL query `search`, as HTML.
 #[server]
 pub async fn page_fragment(page: String, search: String) -> Result<String, ConsoleError> {
-    use super::{access_reviews, audit, notifications, review, webhooks};
+    use super::{access_reviews, audit, notifications, review, security, webhooks};
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -26,6 +26,10 @@ pub async fn page_fragment(page: String, search: String) -> Result<String, Conso
         "webhooks_page" => webhooks::rendered::html(db, &viewer).await?,
         "notifications_page" => {
             notifications::rendered::html(db, member.user_id, member.workspace_id).await?
+        }
+        "security_page" => {
+            let editable = auth::meets(&member, "save_policy").is_ok();
+            security::rendered::html(db, member.workspace_id, editable, &search).await?
         }
         _ => return Err(AppError::NotFound.into()),
     };

@@ -88,7 +88,7 @@ impl From<AppError> for ApiError {
                     ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, e.to_string())
                 }
             }
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "machine API request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

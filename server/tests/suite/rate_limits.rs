@@ -353,3 +353,60 @@ async fn concurrent_load_on_two_instances_overshoots_by_at_most_one_interval_eac
         "{admitted} admitted against a limit of {LIMIT}"
     );
 }
+
+#[tokio::test]
+async fn the_policy_is_saved_from_its_plain_form_by_owners_and_admins_only() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let post = |member: &Client, rate: &'static str| {
+        member
+            .post(app.url("/settings/security/policy"))
+            .form(&[
+                ("max_lifetime_days", "90"),
+                ("allow_service_keys", "on"),
+                ("allow_import", "on"),
+                ("rate_limit_per_minute", rate),
+            ])
+            .send()
+    };
+    let res = post(&owner, "120").await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/settings/security?saved=1");
+    let page = app
+        .fragment(&owner, "security_page", "saved=1")
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Policy saved.") && page.contains("Save policy"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="rate_limit_per_minute" min="1" max="100000" value="120""#),
+        "{page}"
+    );
+    let (rate, import): (i64, i64) =
+        sqlx::query_as("SELECT rate_limit_per_minute, allow_import FROM workspaces")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((rate, import), (120, 1));
+
+    // Bad input: a clear page, nothing changed.
+    let res = post(&owner, "lots").await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Rate limit must be a number."));
+
+    // A developer reads the policy without the button and cannot post it.
+    let developer = app.add_member("dev@example.com", "developer").await;
+    let page = app.fragment(&developer, "security_page", "").await.unwrap();
+    assert!(page.contains("Allow importing existing keys") && !page.contains("Save policy"));
+    assert_eq!(
+        post(&developer, "1").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(stored_limits(&app).await.0, 120);
+}
