@@ -69,6 +69,58 @@ async fn no_secret_appears_in_any_log_line() {
     let second = rotated["secret"].as_str().unwrap().to_string();
     app.api_get("/api/v1/me", &canary).await;
     app.api_get("/api/v1/me", &second).await;
+    // An imported secret: pasted into the plain form, refused as a duplicate through the user
+    // API, used through the legacy query transport, and tested.
+    let imported = "q3Vx8Z_bN2kLw9eRt5yUi1oPa7sDf4gHj6kLz0xCv-M";
+    app.call_fn_with(
+        &owner,
+        "save_policy",
+        &[
+            ("max_lifetime_days", ""),
+            ("allow_service_keys", "on"),
+            ("legacy_transports", "on"),
+            ("allow_import", "on"),
+            ("rate_limit_per_minute", "600"),
+        ],
+    )
+    .await;
+    let form = owner
+        .post(app.url("/settings/api-keys/import"))
+        .form(&[
+            ("name", "imported canary"),
+            ("principal", "service"),
+            ("preset", "custom"),
+            ("permissions", "applications:read"),
+            ("expiration", "30"),
+            ("existing_secret", imported),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(form.status().is_success(), "{}", form.status());
+    let token = app.user_token(&owner).await;
+    let again = app
+        .user_api(
+            &token,
+            reqwest::Method::POST,
+            "/api/v1/user/keys/import",
+            Some(
+                json!({"name": "twice", "purpose": "", "principal": "service", "application_id": "",
+                "agent_id": "", "preset": "custom", "permissions": ["applications:read"],
+                "expiration": "30", "expires_on": "", "existing_secret": imported}),
+            ),
+        )
+        .await;
+    assert_eq!(again.status(), 422);
+    let refusal: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(refusal["field"], "Existing secret", "{refusal}");
+    app.fresh_client()
+        .get(app.url(&format!("/api/v1/me?key={imported}")))
+        .send()
+        .await
+        .unwrap();
+    app.call_fn_as(&owner, "test_credential", &[("secret", imported)])
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(
@@ -80,6 +132,10 @@ async fn no_secret_appears_in_any_log_line() {
         let random_part = &secret[16..];
         assert!(!text.contains(random_part), "a secret reached the logs");
     }
+    assert!(
+        !text.contains(&imported[8..]),
+        "an imported secret reached the logs"
+    );
     assert!(
         !text.contains(helpers::OWNER_PASSWORD),
         "a password reached the logs"

@@ -184,13 +184,14 @@ async fn a_killed_server_loses_nothing_it_answered() {
 
     // Restarted on the same database.
     let app = spawn_app_on(db).await;
-    let answered = answered.lock().unwrap();
-    let (issued, revoked, calls) = (
-        answered.issued.clone(),
-        answered.revoked.clone(),
-        answered.api_calls,
-    );
-    drop(answered);
+    let (issued, revoked, calls) = {
+        let answered = answered.lock().unwrap();
+        (
+            answered.issued.clone(),
+            answered.revoked.clone(),
+            answered.api_calls,
+        )
+    };
     assert!(
         issued.len() >= 4 && !revoked.is_empty(),
         "the load ran: {} issued, {} revoked",
