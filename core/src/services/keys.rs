@@ -363,7 +363,13 @@ pub async fn import(
     if taken.is_some() {
         return Err(unusable());
     }
-    let (id, key_id, _) = insert_key(&mut tx, pepper, by, &new, None, now, Some(existing)).await?;
+    // A concurrent import of the same secret meets the unique index: the same answer.
+    let (id, key_id, _) = insert_key(&mut tx, pepper, by, &new, None, now, Some(existing))
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict(_) => unusable(),
+            other => other,
+        })?;
     audit::record(
         &mut tx,
         audit::event(

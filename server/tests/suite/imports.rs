@@ -250,3 +250,35 @@ async fn rotating_an_imported_key_moves_it_to_a_generated_secret() {
     assert!(app.works(fresh).await);
     assert!(app.works(EXISTING).await);
 }
+
+#[tokio::test]
+async fn two_imports_of_one_secret_at_once_make_one_key_and_the_one_refusal() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    allow_import(&app, &owner, true).await;
+    let token = app.user_token(&owner).await;
+    let import = || {
+        app.user_api(
+            &token,
+            Method::POST,
+            "/api/v1/user/keys/import",
+            Some(json!({
+                "name": "raced", "purpose": "", "principal": "service", "application_id": "",
+                "agent_id": "", "preset": "custom", "permissions": ["applications:read"],
+                "expiration": "30", "expires_on": "", "existing_secret": EXISTING,
+            })),
+        )
+    };
+    let (a, b) = tokio::join!(import(), import());
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 422]);
+    let refused = if a.status() == StatusCode::CREATED {
+        b
+    } else {
+        a
+    };
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["message"], domain::import::UNUSABLE, "{body}");
+    assert_eq!(app.count("api_keys").await, 1);
+}
