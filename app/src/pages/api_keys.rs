@@ -688,8 +688,8 @@ fn RevokeDialog(
     view! {
         <div class="backdrop">
             // A plain form post to the server function without JavaScript; dispatched with it.
-            <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="revoke-title"
-                method="post" action=RevokeKey::url() on:keydown=escape
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="revoke-title" on:keydown=escape>
+            <form class="stack" method="post" action=RevokeKey::url()
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
                 <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
@@ -706,6 +706,7 @@ fn RevokeDialog(
                         on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
+            </div>
         </div>
     }
 }
@@ -739,8 +740,8 @@ fn RotateDialog(
         <div class="backdrop">
             // Without JavaScript the form posts to a plain handler that answers with the reveal
             // page; hydrated, it goes to the server function.
-            <form class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="rotate-title"
-                method="post" action="/settings/api-keys/rotate" on:keydown=escape
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="rotate-title" on:keydown=escape>
+            <form class="stack" method="post" action="/settings/api-keys/rotate"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
                     id: id.clone(),
                     grace_seconds: grace.get_untracked(),
@@ -781,6 +782,7 @@ fn RotateDialog(
                         on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
+            </div>
         </div>
     }
 }
