@@ -77,17 +77,31 @@ impl RateLimiter {
 
 /// Drops ended windows, then, if still at capacity, the least-used tenth of the keys.
 fn evict(map: &mut HashMap<String, (i64, u32)>, window: i64) {
-    map.retain(|_, (w, _)| *w == window);
-    if map.len() < CAPACITY {
+    evict_least_used(map, CAPACITY, |(w, _)| *w == window, |(_, n)| *n);
+}
+
+/// Keeps a map of per-window counters within `capacity`: drops the entries whose window
+/// ended (`current` false), then, if still full, the tenth that `used` the fewest requests
+/// (an evicted key starts its window anew: the least used lose the least). Shared by every
+/// limiter that counts in memory.
+pub(crate) fn evict_least_used<K: Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, V>,
+    capacity: usize,
+    current: impl Fn(&V) -> bool,
+    used: impl Fn(&V) -> u32,
+) {
+    map.retain(|_, v| current(v));
+    if map.len() < capacity {
         return;
     }
-    let mut counts: Vec<u32> = map.values().map(|(_, n)| *n).collect();
-    let cut = CAPACITY / 10;
+    let mut counts: Vec<u32> = map.values().map(&used).collect();
+    let cut = capacity / 10;
     let (_, threshold, _) = counts.select_nth_unstable(cut);
     let threshold = *threshold;
     let mut dropped = 0;
-    map.retain(|_, (_, n)| {
-        let drop = *n < threshold || (*n == threshold && dropped < cut);
+    map.retain(|_, v| {
+        let n = used(v);
+        let drop = n < threshold || (n == threshold && dropped < cut);
         dropped += usize::from(drop);
         !drop
     });

@@ -319,20 +319,12 @@ async fn sync_loop(db: Db, limiter: Arc<PooledLimiter>) {
 
 /// Drops ended windows, then, if still at capacity, the least-used tenth of the counters.
 fn evict(counts: &mut HashMap<Counter, Count>, window: i64) {
-    counts.retain(|_, c| c.window == window);
-    if counts.len() < CAPACITY {
-        return;
-    }
-    let mut totals: Vec<u32> = counts.values().map(Count::total).collect();
-    let cut = CAPACITY / 10;
-    let (_, threshold, _) = totals.select_nth_unstable(cut);
-    let threshold = *threshold;
-    let mut dropped = 0;
-    counts.retain(|_, c| {
-        let drop = c.total() < threshold || (c.total() == threshold && dropped < cut);
-        dropped += usize::from(drop);
-        !drop
-    });
+    crate::security::rate_limit::evict_least_used(
+        counts,
+        CAPACITY,
+        |c| c.window == window,
+        Count::total,
+    );
 }
 
 #[cfg(test)]
