@@ -1,26 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { CONSOLE_PAGES as PAGES, hydrated, isServerRendered, signIn } from "./helpers";
 
-/** Every page of the console, as a signed-in owner sees it, and the plain pages beside it. */
-const PAGES = [
-  "/settings/api-keys",
-  "/settings/api-keys?new=1",
-  "/settings/api-keys/review",
-  "/settings/api-keys/test",
-  "/settings/audit",
-  "/settings/access-reviews",
-  "/settings/webhooks",
-  "/settings/notifications",
-  "/settings/members",
-  "/settings/applications",
-  "/settings/security",
-  "/settings/account",
-  "/settings/instance",
-  "/settings/api-reference",
-  "/settings/rate-limits",
-  "/settings/api-keys/import",
-];
 
 /** What axe-core finds on the page as it stands, every impact, in one line per rule. */
 async function violations(page: Page): Promise<string[]> {
@@ -42,9 +23,7 @@ for (const scheme of ["light", "dark"] as const) {
     await signIn(page);
     for (const path of PAGES) {
       await page.goto(path);
-      if (!path.startsWith("/settings/rate-limits") && !path.startsWith("/settings/api-keys/import")) {
-        await hydrated(page);
-      }
+      if (!isServerRendered(path)) await hydrated(page);
       found.push(...(await violations(page)).map((v) => `${path}: ${v}`));
     }
     // The dialogs: the one-time reveal, then the revoke and rotate confirmations.
@@ -67,6 +46,26 @@ for (const scheme of ["light", "dark"] as const) {
       await page.keyboard.press("Escape");
       await expect(dialog).toBeHidden();
     }
+    // Removing a member, and deleting an application.
+    await page.goto("/settings/members");
+    await hydrated(page);
+    await page.getByRole("button", { name: "Remove", exact: true }).first().click();
+    const remove = page.getByRole("dialog", { name: /^Remove / });
+    await expect(remove).toBeVisible();
+    found.push(...(await violations(page)).map((v) => `remove member dialog: ${v}`));
+    await page.keyboard.press("Escape");
+    await expect(remove).toBeHidden();
+    await page.goto("/settings/applications?new=1");
+    await hydrated(page);
+    const name = `Axe app ${scheme}`;
+    await page.getByRole("form", { name: "New application" }).getByLabel("Name").fill(name);
+    await page.getByRole("button", { name: "Create application" }).click();
+    await page.getByRole("region", { name }).getByRole("button", { name: "Delete", exact: true }).click();
+    const removeApp = page.getByRole("dialog", { name: `Delete application "${name}"?` });
+    await expect(removeApp.getByText("No live key depends on it.")).toBeVisible();
+    found.push(...(await violations(page)).map((v) => `delete application dialog: ${v}`));
+    await page.keyboard.press("Escape");
+    await expect(removeApp).toBeHidden();
     expect(found).toEqual([]);
   });
 }

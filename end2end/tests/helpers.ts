@@ -72,3 +72,27 @@ export async function inviteMember(page: Page, browser: Browser, email: string, 
   await hydrated(member);
   return member;
 }
+
+/** Every page of the console, as a signed-in owner sees it, and the plain pages beside it. */
+export const CONSOLE_PAGES = [
+  "/settings/api-keys",
+  "/settings/api-keys?new=1",
+  "/settings/api-keys/review",
+  "/settings/api-keys/test",
+  "/settings/audit",
+  "/settings/access-reviews",
+  "/settings/webhooks",
+  "/settings/notifications",
+  "/settings/members",
+  "/settings/applications",
+  "/settings/security",
+  "/settings/account",
+  "/settings/instance",
+  "/settings/api-reference",
+  "/settings/rate-limits",
+  "/settings/api-keys/import",
+];
+
+/** Pages rendered on the server alone: nothing hydrates them. */
+export const isServerRendered = (path: string) =>
+  path.startsWith("/settings/rate-limits") || path.startsWith("/settings/api-keys/import");

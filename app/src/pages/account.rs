@@ -1,11 +1,14 @@
 //! Settings → Account: the member's own password and sessions.
 
-use crate::components::{when, ActionError};
+use crate::components::{announce_success, field_fault, when, ActionError};
 use crate::error::ConsoleError;
 use domain::model::SessionRow;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+/// The id of the password form's error message, which a refused field points at.
+const PASSWORD_ERROR: &str = "password-error";
 
 /// The signed-in member's live sessions.
 #[server]
@@ -30,7 +33,13 @@ pub async fn change_password(
     use keyward_core::error::AppError;
     use keyward_core::services::sessions;
     let actor = auth::require_for("change_password").await?;
-    let new = Password::parse(new_password).map_err(AppError::from)?;
+    // The form's field is "New password".
+    let new = Password::parse(new_password).map_err(|e| {
+        AppError::from(domain::validate::InvalidInput::in_field(
+            "New password",
+            e.message,
+        ))
+    })?;
     let keep = auth::current_session_id().await?.unwrap_or_default();
     let state = app_state();
     Ok(sessions::change_password(
@@ -81,17 +90,22 @@ pub fn AccountPage() -> impl IntoView {
         },
         |_| account_sessions(),
     );
+    let (current_invalid, current_why) = field_fault(change, "Current password", PASSWORD_ERROR);
+    let (new_invalid, new_why) = field_fault(change, "New password", PASSWORD_ERROR);
+    announce_success(end_one, |_| "Session signed out.".into());
     view! {
         <Title text="Account" />
         <h1>"Account"</h1>
         <section class="card stack" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
             <ActionForm action=change attr:class="stack" attr:aria-label="Change password">
-                <label>"Current password" <input type="password" name="current_password" autocomplete="current-password" required /></label>
-                <label>"New password" <input type="password" name="new_password" autocomplete="new-password" minlength="10" required /></label>
+                <label>"Current password" <input type="password" name="current_password" autocomplete="current-password" required
+                    aria-invalid=current_invalid aria-describedby=current_why /></label>
+                <label>"New password" <input type="password" name="new_password" autocomplete="new-password" minlength="10" required
+                    aria-invalid=new_invalid aria-describedby=new_why /></label>
                 <button type="submit">"Change password"</button>
             </ActionForm>
-            <ActionError action=change />
+            <ActionError action=change id=PASSWORD_ERROR />
             <p role="status">{move || matches!(change.value().get(), Some(Ok(()))).then_some("Password changed. Your other sessions were signed out.")}</p>
         </section>
         <section class="stack" aria-labelledby="sessions-title">

@@ -4,7 +4,9 @@
 // the code its `#[server]` macro generates is out of reach of an attribute on the function.
 #![allow(clippy::too_many_arguments)]
 
-use crate::components::{field_fault, focus_by_id, focus_when_shown, when, ActionError, Pager};
+use crate::components::{
+    field_fault, focus_when_shown, return_focus_to, when, ActionError, Modal, Pager,
+};
 use crate::error::ConsoleError;
 use domain::dates::{format_date, relative};
 use domain::key_listing::{param, KeyCount, KeyQuery};
@@ -279,8 +281,8 @@ pub fn ApiKeysPage() -> impl IntoView {
             })}
         </Transition>
         {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || {
+            return_focus_to("create-key");
             revealed.set(None);
-            focus_by_id("create-key");
         } /> })}
         {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
         {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=policy.get_untracked().is_some_and(|p| p.allow_never_expiring) action=rotate on_close=move || rotating.set(None) /> })}
@@ -404,9 +406,12 @@ fn KeyTable(
                         let test_href = format!("/settings/api-keys/test?key={}", k.id);
                         let activity_href = format!("/settings/api-keys/activity?key={}", k.id);
                         let (revoke_href, rotate_href) = (link("revoke", &k.id), link("rotate", &k.id));
+                        let named = format!("key-name-{}", k.id);
                         view! {
                             <tr data-key-id=k.key_id.clone()>
-                                <th scope="row">{k.name.clone()}
+                                // Each action in the row is described by the key's name, so "Revoke" is
+                                // heard as "Revoke, Keyboard key" out of the table's context.
+                                <th scope="row"><span id=named.clone()>{k.name.clone()}</span>
                                     <span class="sub">{k.kind.id()} {k.imported.then_some(" · imported")} {k.agent.clone().map(|a| format!(" · agent {a}"))}
                                         " · " {k.application.clone().unwrap_or_else(|| "whole workspace".into())}</span>
                                 </th>
@@ -438,21 +443,21 @@ fn KeyTable(
                                     {k.log_bodies.then(|| view! { <span class="sub">"Bodies logged"</span> })}
                                     {(!k.allowed_networks.is_empty()).then(|| view! { <span class="sub">{format!("From {}", k.allowed_networks.join(", "))}</span> })}</td>
                                 <td class="actions">
-                                    <a href=test_href>"Test"</a>
-                                    <a href=activity_href>"Activity"</a>
+                                    <a href=test_href aria-describedby=named.clone()>"Test"</a>
+                                    <a href=activity_href aria-describedby=named.clone()>"Activity"</a>
                                     // A server-rendered step: the router leaves the link to the browser.
                                     {(usable && k.abilities.narrow).then(|| view! {
-                                        <a href=format!("/settings/api-keys/narrow?key={}", k.id) rel="external">"Narrow"</a>
-                                        <a href=format!("/settings/api-keys/networks?key={}", k.id) rel="external">"Networks"</a>
+                                        <a href=format!("/settings/api-keys/narrow?key={}", k.id) rel="external" aria-describedby=named.clone()>"Narrow"</a>
+                                        <a href=format!("/settings/api-keys/networks?key={}", k.id) rel="external" aria-describedby=named.clone()>"Networks"</a>
                                     })}
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
-                                        <a class="button secondary" role="button" href=rotate_href
+                                        <a class="button secondary" role="button" href=rotate_href aria-describedby=named.clone()
                                             on:click={let k = k_rotate.clone(); move |ev| { ev.prevent_default(); rotating.set(Some(k.clone())) }}>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
-                                        <a href=format!("/settings/api-keys/leaked?key={}", k.id) rel="external">"Mark as leaked"</a>
-                                        <a class="button danger" role="button" href=revoke_href
+                                        <a href=format!("/settings/api-keys/leaked?key={}", k.id) rel="external" aria-describedby=named.clone()>"Mark as leaked"</a>
+                                        <a class="button danger" role="button" href=revoke_href aria-describedby=named.clone()
                                             on:click={let k = k_revoke.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((k.clone(), false))) }}>"Revoke"</a>
                                     })}
                                 </td>
@@ -632,9 +637,7 @@ fn RevealDialog(
 ) -> impl IntoView {
     let (copied, set_copied) = signal(None::<bool>);
     let secret = StoredValue::new(secret);
-    // The dialog takes focus on the secret, so "Copy" is one Tab away.
-    let secret_field = NodeRef::<leptos::html::Input>::new();
-    focus_when_shown(secret_field);
+    // The dialog takes focus on the secret (`autofocus`), so "Copy" is one Tab away.
     let copy = move |_| {
         leptos::task::spawn_local(async move {
             let ok = clipboard::copy(&secret.get_value()).await;
@@ -642,12 +645,12 @@ fn RevealDialog(
         });
     };
     view! {
-        <div class="backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="reveal-title" aria-describedby="reveal-warning">
+        // Closes only through "Done": Escape does nothing here.
+        <Modal labelledby="reveal-title" describedby="reveal-warning" return_to="create-key">
                 <h2 id="reveal-title">"Copy your new API key"</h2>
-                <p id="reveal-warning" class="warning">"This secret will not be shown again. Store it somewhere safe now."</p>
+                <p id="reveal-warning" class="warning">"This secret will not be shown again. Store it somewhere safe now; this dialog closes only with Done."</p>
                 <p class="sub">"Key " <code>{prefix}</code></p>
-                <label>"Secret" <input type="text" readonly class="secret" autofocus node_ref=secret_field prop:value=move || secret.get_value() /></label>
+                <label>"Secret" <input type="text" readonly class="secret" autofocus prop:value=move || secret.get_value() /></label>
                 <div class="row">
                     <button type="button" on:click=copy>"Copy"</button>
                     <span role="status">{move || match copied.get() {
@@ -657,8 +660,7 @@ fn RevealDialog(
                     }}</span>
                 </div>
                 <button type="button" on:click=move |_| on_done()>"Done"</button>
-            </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -676,19 +678,23 @@ fn RevokeDialog(
     let reason = RwSignal::new(String::new());
     let id = key.id.clone();
     let from_url = back.is_some();
-    let reason_field = NodeRef::<leptos::html::Input>::new();
-    focus_when_shown(reason_field);
     let escape = cancel_on_escape(back.clone(), on_close);
     let version = action.version().get_untracked();
+    let revoked = if previous {
+        format!("The previous secret of {} is revoked.", key.name)
+    } else {
+        format!("Key {} revoked.", key.name)
+    };
     Effect::new(move |_| {
         if action.version().get() > version && matches!(action.value().get(), Some(Ok(()))) {
+            return_focus_to("content");
             on_close();
+            crate::components::announce(&revoked);
         }
     });
     view! {
-        <div class="backdrop">
-            // A plain form post to the server function without JavaScript; dispatched with it.
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="revoke-title" on:keydown=escape>
+        // A plain form post to the server function without JavaScript; dispatched with it.
+        <Modal labelledby="revoke-title" on_cancel=escape>
             <form class="stack" method="post" action=RevokeKey::url()
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
                 <input type="hidden" name="id" value=key.id.clone() />
@@ -698,7 +704,7 @@ fn RevokeDialog(
                 } else {
                     "Requests with this key will be refused at once, with any previous secret still in its grace period. This cannot be undone."
                 }}</p>
-                <label>"Reason" <input type="text" name="reason" maxlength="500" placeholder="Optional" autofocus node_ref=reason_field on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
+                <label>"Reason" <input type="text" name="reason" maxlength="500" placeholder="Optional" autofocus on:input=move |ev| reason.set(event_target_value(&ev)) /></label>
                 <ActionError action />
                 <div class="row">
                     <button type="submit" class="danger">"Revoke key"</button>
@@ -706,8 +712,7 @@ fn RevokeDialog(
                         on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
-            </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -722,8 +727,6 @@ fn RotateDialog(
     #[prop(optional)]
     back: Option<String>,
 ) -> impl IntoView {
-    let grace_field = NodeRef::<leptos::html::Select>::new();
-    focus_when_shown(grace_field);
     let escape = cancel_on_escape(back.clone(), on_close);
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
@@ -737,10 +740,9 @@ fn RotateDialog(
         }
     });
     view! {
-        <div class="backdrop">
-            // Without JavaScript the form posts to a plain handler that answers with the reveal
-            // page; hydrated, it goes to the server function.
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="rotate-title" on:keydown=escape>
+        // Without JavaScript the form posts to a plain handler that answers with the reveal
+        // page; hydrated, it goes to the server function.
+        <Modal labelledby="rotate-title" on_cancel=escape>
             <form class="stack" method="post" action="/settings/api-keys/rotate"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
                     id: id.clone(),
@@ -752,7 +754,7 @@ fn RotateDialog(
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>
-                    <select id="field-grace-period" name="grace_seconds" node_ref=grace_field on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
+                    <select id="field-grace-period" name="grace_seconds" autofocus on:change=move |ev| grace.set(event_target_value(&ev).parse().unwrap_or(3600))>
                         <option value="0">"Now"</option>
                         <option value="3600" selected=true>"1 hour"</option>
                         <option value="86400">"24 hours"</option>
@@ -782,8 +784,7 @@ fn RotateDialog(
                         on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
                 </div>
             </form>
-            </div>
-        </div>
+        </Modal>
     }
 }
 
@@ -792,16 +793,10 @@ fn RotateDialog(
 fn cancel_on_escape(
     back: Option<String>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
-) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+) -> Callback<()> {
     let navigate = leptos_router::hooks::use_navigate();
-    move |ev| {
-        if ev.key() != "Escape" {
-            return;
-        }
-        ev.prevent_default();
-        match &back {
-            Some(href) => navigate(href, Default::default()),
-            None => on_close(),
-        }
-    }
+    Callback::new(move |()| match &back {
+        Some(href) => navigate(href, Default::default()),
+        None => on_close(),
+    })
 }

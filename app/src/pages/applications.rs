@@ -1,6 +1,8 @@
 //! Settings → Applications and their agents.
 
-use crate::components::{when, ActionError, Pager};
+use crate::components::{
+    announce_success, focus_when_shown, return_focus_to, when, ActionError, Modal, Pager,
+};
 use crate::error::ConsoleError;
 use domain::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
@@ -175,6 +177,10 @@ pub fn ApplicationsPage() -> impl IntoView {
     let (creating, set_creating) = signal(!param("new").is_empty());
     // The deletion being confirmed: (application id, agent id, name); no agent: the application.
     let confirming: RwSignal<Option<(String, Option<String>, String)>> = RwSignal::new(None);
+    // Opening the form moves focus to its field.
+    let new_name = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(new_name);
+    announce_success(create, |_| "Application created.".into());
     view! {
         <Title text="Applications" />
         <div class="page-head">
@@ -184,7 +190,7 @@ pub fn ApplicationsPage() -> impl IntoView {
         </div>
         <Show when=move || creating.get()>
             <ActionForm action=create attr:class="card inline" attr:aria-label="New application">
-                <label>"Name" <input type="text" name="name" maxlength="100" required /></label>
+                <label>"Name" <input type="text" name="name" maxlength="100" required node_ref=new_name /></label>
                 <button type="submit">"Create application"</button>
             </ActionForm>
         </Show>
@@ -310,6 +316,8 @@ fn ConfirmDeletion(
                 delete_agent.value().get(),
             )
         {
+            // The row and its "Delete" go with it.
+            return_focus_to("content");
             on_close();
         }
     });
@@ -331,9 +339,14 @@ fn ConfirmDeletion(
             }
         }
     };
+    // Escape cancels, like "Cancel".
+    let navigate = leptos_router::hooks::use_navigate();
+    let cancel = move || match from_url {
+        true => navigate("/settings/applications", Default::default()),
+        false => on_close(),
+    };
     view! {
-        <div class="backdrop">
-            <div class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="delete-title">
+        <Modal labelledby="delete-title" class="stack" on_cancel=cancel>
                 <h2 id="delete-title">{format!("Delete {what} \"{name}\"?")}</h2>
                 <Transition fallback=|| view! { <p>"Checking which keys depend on it…"</p> }>
                     {move || Suspend::new(async move {
@@ -371,7 +384,6 @@ fn ConfirmDeletion(
                 </Transition>
                 <ActionError action=delete />
                 <ActionError action=delete_agent />
-            </div>
-        </div>
+        </Modal>
     }
 }

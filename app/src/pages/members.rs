@@ -1,6 +1,9 @@
 //! Settings → Members: invite, change roles, remove.
 
-use crate::components::{field_fault, when, ActionError, Pager};
+use crate::components::{
+    announce_success, field_fault, focus_by_id, focus_when_shown, return_focus_to, when,
+    ActionError, Modal, Pager,
+};
 use crate::error::ConsoleError;
 use domain::model::MemberRow;
 #[cfg(feature = "ssr")]
@@ -139,6 +142,17 @@ pub fn MembersPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.id().to_string());
     let removing: RwSignal<Option<MemberRow>> = RwSignal::new(None);
+    // The table is drawn again after a role change: focus goes back to the same member's select.
+    let refocus = RwSignal::new(None::<String>);
+    // Opening the invitation form moves focus to its first field.
+    let email_field = NodeRef::<leptos::html::Input>::new();
+    focus_when_shown(email_field);
+    announce_success(invite, |_| {
+        "Invitation created. Copy the one-time link below.".into()
+    });
+    announce_success(change, |_| "Role changed.".into());
+    announce_success(remove, |_| "Member removed.".into());
+    announce_success(cancel, |_| "Invitation cancelled.".into());
     view! {
         <Title text="Members" />
         <div class="page-head">
@@ -158,7 +172,7 @@ pub fn MembersPage() -> impl IntoView {
             // page (a server function could only redirect, losing the one-time link).
             <form class="card stack" aria-label="Invite member" method="post" action="/settings/members/invite"
                 on:submit=move |ev| { ev.prevent_default(); invite.dispatch(InviteMember { email: email.get_untracked(), role: role.get_untracked() }); }>
-                <label>"Email" <input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev))
+                <label>"Email" <input type="email" name="email" required node_ref=email_field on:input=move |ev| email.set(event_target_value(&ev))
                     aria-invalid=email_invalid aria-describedby=email_why /></label>
                 <div class="field"><label for="field-role">"Role"</label>
                     <select id="field-role" name="role" on:change=move |ev| role.set(event_target_value(&ev))>
@@ -183,6 +197,8 @@ pub fn MembersPage() -> impl IntoView {
                 match data.await {
                     Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
                     Ok(d) => view! {
+                        {refocus_after_render(refocus)}
+                        <div class="table-wrap">
                         <table>
                             <caption class="visually-hidden">"Members"</caption>
                             <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
@@ -193,7 +209,7 @@ pub fn MembersPage() -> impl IntoView {
                                     let m2 = m.clone();
                                     view! {
                                         <tr>
-                                            <th scope="row">{m.email.clone()} {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}
+                                            <th scope="row"><span id=format!("member-{}", m.user_id)>{m.email.clone()}</span> {m.invitation_pending.then(|| view! { <span class="sub">"invitation pending"</span> })}
                                                 {d.audit_log.then(|| view! { " " <a class="sub" href=domain::audit::events_of(&format!("user:{}", m.user_id)) aria-label=format!("Events of {}", m.email)>"Events"</a> })}</th>
                                             // A pending invitation offers a role; it becomes a member's once accepted.
                                             <td>{if m.invitation_pending {
@@ -205,7 +221,10 @@ pub fn MembersPage() -> impl IntoView {
                                                         <input type="hidden" name="user_id" value=m.user_id.clone() />
                                                         <label class="visually-hidden" for=format!("role-{}", m.user_id)>{format!("Role for {}", m.email)}</label>
                                                         <select id=format!("role-{}", m.user_id) name="role" disabled=!d.can_manage
-                                                            on:change=move |ev| { change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) }); }>
+                                                            on:change=move |ev| {
+                                                                refocus.set(Some(format!("role-{user}")));
+                                                                change.dispatch(ChangeMemberRole { user_id: user.clone(), role: event_target_value(&ev) });
+                                                            }>
                                                             {Role::ALL.into_iter().map(|r| view! { <option value=r.id() selected=r == m.role>{r.label()}</option> }).collect_view()}
                                                         </select>
                                                         {d.can_manage.then(|| view! { <noscript><button type="submit" class="secondary">"Change role"</button></noscript> })}
@@ -217,12 +236,12 @@ pub fn MembersPage() -> impl IntoView {
                                                 (false, _) => None,
                                                 (true, true) => Some(view! {
                                                     <ActionForm action=cancel attr:class="inline">
-                                                        <input type="hidden" name="user_id" value=pending_user />
-                                                        <button type="submit" class="secondary">"Cancel invitation"</button>
+                                                        <input type="hidden" name="user_id" value=pending_user.clone() />
+                                                        <button type="submit" class="secondary" aria-describedby=format!("member-{pending_user}")>"Cancel invitation"</button>
                                                     </ActionForm>
                                                 }.into_any()),
                                                 (true, false) => Some(view! {
-                                                    <button type="button" class="danger" on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
+                                                    <button type="button" class="danger" aria-describedby=format!("member-{}", m2.user_id) on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
                                                 }.into_any()),
                                             }}</td>
                                         </tr>
@@ -230,6 +249,7 @@ pub fn MembersPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                         <Pager label="Pages of members" previous=d.previous next=d.next />
                     }.into_any(),
                 }
@@ -238,20 +258,29 @@ pub fn MembersPage() -> impl IntoView {
         {move || removing.get().map(|m| {
             let user = m.user_id.clone();
             view! {
-                <div class="backdrop">
-                    <div class="dialog stack" role="dialog" aria-modal="true" aria-labelledby="remove-title">
+                <Modal labelledby="remove-title" class="stack" on_cancel=move || removing.set(None)>
                         <h2 id="remove-title">{format!("Remove {}?", m.email)}</h2>
                         <p>"They lose access to this workspace and every API key they own here is revoked."</p>
                         <div class="row">
                             <button type="button" class="danger" on:click=move |_| {
                                 remove.dispatch(RemoveMember { user_id: user.clone() });
+                                // The row and its "Remove" go with the member.
+                                return_focus_to("content");
                                 removing.set(None);
                             }>"Remove member"</button>
                             <button type="button" class="secondary" on:click=move |_| removing.set(None)>"Cancel"</button>
                         </div>
-                    </div>
-                </div>
+                </Modal>
             }
         })}
     }
+}
+
+/// Once the table is drawn again, focus returns to the control with the id in `refocus`.
+fn refocus_after_render(refocus: RwSignal<Option<String>>) {
+    Effect::new(move |_| {
+        if let Some(id) = refocus.try_update_untracked(Option::take).flatten() {
+            focus_by_id(&id);
+        }
+    });
 }

@@ -60,11 +60,13 @@ pub fn narrow_html(p: NarrowPage) -> String {
             <p id="narrow-summary">{summary}</p>
             <form method="post" action=NARROW_PATH class="stack">
                 <input type="hidden" name="key" value=p.key_row.clone() />
+                <div class="table-wrap">
                 <table>
                     <caption class="visually-hidden">"Permissions of this key"</caption>
                     <thead><tr><th scope="col">"Keep"</th><th scope="col">"Permission"</th><th scope="col">"Use"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
+                </div>
                 {may_narrow.then(|| view! {
                     <p class="hint">"Unchecked permissions are removed. The secret stays the same; calls that needed them are refused from now on."</p>
                     <button type="submit" class="danger">"Narrow key"</button>

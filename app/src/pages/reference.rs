@@ -11,6 +11,7 @@ pub fn ReferencePage() -> impl IntoView {
         <h1>"API reference"</h1>
         <p class="hint">"Send a key in the " <code>"X-Keyward-Api-Token"</code> " header (or " <code>"Authorization: Bearer"</code>
             "). The machine-readable contract is at " <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a> "."</p>
+        <div class="table-wrap">
         <table>
             <thead><tr><th scope="col">"Route"</th><th scope="col">"Summary"</th><th scope="col">"Principals"</th><th scope="col">"Permissions"</th></tr></thead>
             <tbody>
@@ -25,5 +26,6 @@ pub fn ReferencePage() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }

@@ -256,6 +256,8 @@ pub fn Shell() -> impl IntoView {
                 <main id="content" tabindex="-1">
                     <Outlet />
                 </main>
+                // Outcomes ("Key revoked") are said here without moving focus: see `announce`.
+                <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
             </div>
         </div>
     }

@@ -86,6 +86,15 @@ pub fn TesterPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    // The verdict is said without moving focus, so another secret can be pasted at once.
+    crate::components::announce_success(test, |r: &CredentialReport| {
+        let verdict = if r.valid {
+            "Valid credential"
+        } else {
+            "Refused"
+        };
+        format!("{verdict}: {}", r.message)
+    });
     view! {
         <Title text="Credential tester" />
         <h1>"Credential tester"</h1>
@@ -147,6 +156,7 @@ fn Report(report: CredentialReport) -> impl IntoView {
             {(!report.permissions.is_empty()).then(|| view! {
                 <section aria-label="Permissions">
                     <h3>"Permissions"</h3>
+                    <div class="table-wrap">
                     <table>
                         <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th>
                             {observed.then(|| view! { <th scope="col">"Needed in 30 days"</th> })}
@@ -160,11 +170,13 @@ fn Report(report: CredentialReport) -> impl IntoView {
                             </tr>
                         }).collect_view()}</tbody>
                     </table>
+                    </div>
                 </section>
             })}
             {(!report.coverage.is_empty()).then(|| view! {
                 <section aria-label="Route coverage">
                     <h3>"Route coverage"</h3>
+                    <div class="table-wrap">
                     <table>
                         <thead><tr><th scope="col">"Route"</th><th scope="col">"Requires"</th><th scope="col">"Result"</th><th scope="col">"Why"</th></tr></thead>
                         <tbody>{report.coverage.iter().map(|c| view! {
@@ -177,11 +189,13 @@ fn Report(report: CredentialReport) -> impl IntoView {
                             </tr>
                         }).collect_view()}</tbody>
                     </table>
+                    </div>
                 </section>
             })}
             {(!report.smoke.is_empty()).then(|| view! {
                 <section aria-label="Smoke tests">
                     <h3>"Smoke tests"</h3>
+                    <div class="table-wrap">
                     <table>
                         <thead><tr><th scope="col">"Request"</th><th scope="col">"Expected"</th><th scope="col">"Observed"</th><th scope="col">"Latency"</th><th scope="col">"Result"</th></tr></thead>
                         <tbody>{report.smoke.iter().map(|s| view! {
@@ -192,6 +206,7 @@ fn Report(report: CredentialReport) -> impl IntoView {
                             </tr>
                         }).collect_view()}</tbody>
                     </table>
+                    </div>
                 </section>
             })}
         </section>

@@ -8,7 +8,7 @@ use crate::store::db::Db;
 use crate::store::session_store::handle_of;
 use domain::audit::AuditAction;
 use domain::model::SessionRow;
-use domain::validate::Password;
+use domain::validate::{InvalidInput, Password};
 use uuid::Uuid;
 
 /// handle, created, last seen, address, user agent.
@@ -101,7 +101,11 @@ pub async fn change_password(
         return Err(AppError::TooManyRequests { retry_after });
     }
     if current.len() > 1024 || !hasher.verify(current, stored).await? {
-        return Err(AppError::invalid("The current password is not right."));
+        return Err(InvalidInput::in_field(
+            "Current password",
+            "The current password is not right.",
+        )
+        .into());
     }
     let hash = hasher.hash(&new).await?;
     let mut tx = db.write().await?;
