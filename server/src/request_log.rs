@@ -60,29 +60,29 @@ pub struct Who {
 /// request is handed on. Nothing but the id is taken when the line is filtered out, so the
 /// log costs the hot path nothing it does not write.
 pub struct Pending {
-    started: Instant,
     id: RequestId,
-    /// Method, matched route and client address; `None` when the line is not logged.
-    seen: Option<(Method, Option<MatchedPath>, Option<IpAddr>)>,
+    /// Start, method, matched route and client address; `None` when the line is not logged.
+    seen: Option<(Instant, Method, Option<MatchedPath>, Option<IpAddr>)>,
 }
 
 impl Pending {
     /// Starts the line of `req`, from the client `address`, and gives it its id.
-    pub fn begin(req: &mut Request, address: Option<IpAddr>) -> Pending {
+    pub fn begin(req: &Request, address: Option<IpAddr>) -> Pending {
         let id = RequestId::new();
-        req.extensions_mut().insert(id.clone());
         let seen = tracing::enabled!(target: "keyward::request", tracing::Level::INFO).then(|| {
             (
+                Instant::now(),
                 req.method().clone(),
                 req.extensions().get::<MatchedPath>().cloned(),
                 address,
             )
         });
-        Pending {
-            started: Instant::now(),
-            id,
-            seen,
-        }
+        Pending { id, seen }
+    }
+
+    /// Whether this request's line is written (the log's filter lets it through).
+    pub fn logged(&self) -> bool {
+        self.seen.is_some()
     }
 
     /// This request's id.
@@ -94,7 +94,7 @@ impl Pending {
     /// level info).
     pub fn finish(self, res: &mut Response) {
         res.headers_mut().insert(REQUEST_ID, self.id.0.clone());
-        let Some((method, route, address)) = self.seen else {
+        let Some((started, method, route, address)) = self.seen else {
             return;
         };
         let who = res.extensions().get::<Who>();
@@ -104,7 +104,7 @@ impl Pending {
             method = method.as_str(),
             route = route.as_ref().map_or("-", MatchedPath::as_str),
             status = res.status().as_u16(),
-            latency_us = self.started.elapsed().as_micros() as u64,
+            latency_us = started.elapsed().as_micros() as u64,
             principal = who.map_or("-", |w| w.principal),
             key_id = who.and_then(|w| w.key_id.as_deref()).unwrap_or("-"),
             user_id = who.and_then(|w| w.user_id).map(tracing::field::display),
@@ -123,9 +123,9 @@ pub fn client_address(state: &AppState, req: &Request) -> Option<IpAddr> {
 
 /// The request log of the console's routes (the machine API's gate logs its own, with the
 /// same [`Pending`], to spare its hot path a layer).
-pub async fn log_requests(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn log_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = client_address(&state, &req);
-    let pending = Pending::begin(&mut req, address);
+    let pending = Pending::begin(&req, address);
     let mut res = next.run(req).await;
     pending.finish(&mut res);
     res

@@ -402,7 +402,7 @@ async fn user_actor(s: &ApiState, c: &Caller) -> Result<Principal, ApiError> {
         c.user,
         c.workspace,
         role,
-        c.address.clone(),
+        c.address_text(),
     ))
 }
 

@@ -56,7 +56,8 @@ pub struct Caller {
     pub role: Option<domain::roles::Role>,
     /// The application the path names, when it names one.
     pub target: Option<Uuid>,
-    pub address: String,
+    /// The client address; written out only where a service needs it (most answers never do).
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -68,8 +69,13 @@ impl Caller {
             role: self.role,
             grant: self.grant.clone(),
             key_id: self.key.as_ref().map(|k| k.key_id.clone()),
-            address: self.address.clone(),
+            address: self.address_text(),
         }
+    }
+
+    /// The client address as services record it (empty when unknown).
+    pub fn address_text(&self) -> String {
+        self.address.map(|a| a.to_string()).unwrap_or_default()
     }
 }
 
@@ -246,11 +252,11 @@ fn metrics_answer(api: &ApiState, headers: &axum::http::HeaderMap, token: &str) 
 /// (`.ci/bench wire`) to save about twenty lines of headers. The gate also writes the request's
 /// log line ([`Pending`]), so the log line, the `X-Request-Id` header and the error body share
 /// one id, and the API needs no log layer of its own.
-async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Response {
+async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     // Once per request: the log line and the credential check both need it.
     let peer = crate::request_log::client_address(&gate.api.app, &req);
-    let pending = Pending::begin(&mut req, peer);
+    let pending = Pending::begin(&req, peer);
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -262,7 +268,7 @@ async fn gate(State(gate): State<Gate>, mut req: Request, next: Next) -> Respons
     let mut res = if req.method() == Method::OPTIONS {
         preflight(origin.is_some())
     } else if let Some(route) = gate.route.filter(|r| serves(r, req.method())) {
-        guard(&gate.api, route, peer, req, next).await
+        guard(&gate.api, route, peer, pending.logged(), req, next).await
     } else {
         // No route here takes this method: the router answers 405 (with `Allow`).
         next.run(req).await
@@ -358,6 +364,8 @@ async fn guard(
     api: &ApiState,
     route: &'static MachineRoute,
     peer: Option<std::net::IpAddr>,
+    // The request log writes this request's line: it needs to know who called.
+    logged: bool,
     req: Request,
     next: Next,
 ) -> Response {
@@ -366,7 +374,6 @@ async fn guard(
     if !api.app.db.ready() {
         return ApiError::from(keyward_core::error::AppError::Unavailable).into_response();
     }
-    let address = peer.map(|a| a.to_string()).unwrap_or_default();
     if route.json_body && bodies::encoding(req.headers()) != Some(bodies::Encoding::Json) {
         return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -402,7 +409,7 @@ async fn guard(
     };
     let sent_secret = matches!(presented, Some(Presented::Secret { .. }));
     let sent_nothing = presented.is_none();
-    let caller = match authenticate(api, route, presented, session, target, address).await {
+    let caller = match authenticate(api, route, presented, session, target, peer).await {
         Ok(c) => c,
         Err((e, Some((key_id, reason)))) => {
             refuse(key_id.as_str(), reason, e.status);
@@ -434,24 +441,24 @@ async fn guard(
             .into_response();
         }
     }
+    // One clock reading serves every check of this request.
+    let now = keyward_core::now();
     // A successor's first use ends a predecessor's grace that was waiting for it.
-    if let Some(key) = caller
-        .key
-        .as_ref()
-        .filter(|k| k.awaits_first_use(keyward_core::now()))
-    {
-        if let Err(e) = keys::switched_over(&api.app.db, key, &caller.address).await {
+    if let Some(key) = caller.key.as_ref().filter(|k| k.awaits_first_use(now)) {
+        if let Err(e) = keys::switched_over(&api.app.db, key, &caller.address_text()).await {
             tracing::warn!(error = %e, "the previous secret's grace could not be ended");
         }
     }
-    // Who called, for the request log line, whatever the answer.
-    let who = Who {
+    // Who called, for the request log line, whatever the answer (when there is a line).
+    let who = logged.then(|| Who {
         principal: caller.grant.kind.id(),
         key_id: caller.key.as_ref().map(|k| k.key_id.clone()),
         user_id: Some(caller.user),
-    };
-    let answer = |mut res: Response, who: Who| {
-        res.extensions_mut().insert(who);
+    });
+    let answer = |mut res: Response, who: Option<Who>| {
+        if let Some(who) = who {
+            res.extensions_mut().insert(who);
+        }
         res
     };
     if let Err(refusal) = authorize(&caller.grant, &route.requirement, target) {
@@ -464,12 +471,10 @@ async fn guard(
     let mut access = None;
     let mut expires_soon = None;
     if let Some(key) = &caller.key {
-        expires_soon = key
-            .expires_at
-            .filter(|&at| at - keyward_core::now() <= EXPIRY_WARNING_SECS);
+        expires_soon = key.expires_at.filter(|&at| at - now <= EXPIRY_WARNING_SECS);
         let application = caller.grant.application.or(target);
         let (pools, n) = rate_limit::pools(key, route.limit, application);
-        let verdict = api.pools.check(&pools[..n], keyward_core::now());
+        let verdict = api.pools.check(&pools[..n], now);
         if let Some(by) = verdict.refused_by {
             refuse(&key.key_id, "RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS);
             let mut res = ApiError {
@@ -502,7 +507,7 @@ async fn guard(
                 .unwrap_or("");
             access = Some(Access {
                 key: key.clone(),
-                at: keyward_core::now(),
+                at: now,
                 method: route.method.as_str(),
                 route: route.path,
                 status: 0,
@@ -599,7 +604,7 @@ async fn authenticate(
     presented: Option<Presented>,
     session: Option<tower_sessions::Session>,
     target: Option<Uuid>,
-    address: String,
+    address: Option<std::net::IpAddr>,
 ) -> Result<Caller, (ApiError, Option<KeyRefusal>)> {
     let unnamed = |e: ApiError| (e, None);
     let db = &api.app.db;
@@ -609,7 +614,7 @@ async fn authenticate(
             if route.id == domain::routes::RouteId::AuthToken {
                 if let Some(session) = &session {
                     if let Some(caller) =
-                        user_tokens::caller_from_session(&api.app, session, address.clone())
+                        user_tokens::caller_from_session(&api.app, session, address)
                             .await
                             .map_err(unnamed)?
                     {

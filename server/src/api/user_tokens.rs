@@ -29,7 +29,7 @@ struct Claims {
 pub async fn caller_from_session(
     state: &AppState,
     session: &tower_sessions::Session,
-    address: String,
+    address: Option<std::net::IpAddr>,
 ) -> Result<Option<Caller>, ApiError> {
     let Some(user) = app::request::auth::session_user(session).await? else {
         return Ok(None);
@@ -100,7 +100,7 @@ pub async fn verify(
     state: &AppState,
     token: &str,
     target: Option<Uuid>,
-    address: String,
+    address: Option<std::net::IpAddr>,
 ) -> Result<Caller, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[AUDIENCE]);
