@@ -86,6 +86,8 @@ pub static FRAGMENTS: &[ConsoleFunction] = &[
     function("notifications_page", Member),
     // Every member reads the policy; "Save policy" checks `save_policy`'s requirement.
     function("security_page", Member),
+    // Every member; the service shows a key's activity to whom may see the key.
+    function("key_activity_page", Member),
 ];
 
 /// What `name` (a server function or a fragment page) requires; `None` for a name that is

@@ -16,6 +16,8 @@ test("the check itself finds a planted violation", async ({ page }) => {
 
 for (const scheme of ["light", "dark"] as const) {
   test(`axe finds nothing on any page or dialog in the ${scheme} theme`, async ({ page }) => {
+    // Seventeen pages and six views with dialogs, each analysed in full.
+    test.setTimeout(90_000);
     await page.emulateMedia({ colorScheme: scheme });
     const found: string[] = [];
     await page.goto("/login");
@@ -46,6 +48,10 @@ for (const scheme of ["light", "dark"] as const) {
       await page.keyboard.press("Escape");
       await expect(dialog).toBeHidden();
     }
+    // The key's activity page (rendered on the server).
+    await row.getByRole("link", { name: "Activity" }).click();
+    await expect(page.getByRole("heading", { name: `Activity of "Axe ${scheme}"` })).toBeVisible();
+    found.push(...(await violations(page)).map((v) => `key activity: ${v}`));
     // Removing a member, and deleting an application.
     await page.goto("/settings/members");
     await hydrated(page);
