@@ -104,6 +104,11 @@ test("sign in by keyboard alone", async ({ browser }) => {
   await page.keyboard.type(OWNER.password);
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await hydrated(page);
+  // "New workspace" opens its form with focus on the name.
+  await tabTo(page, page.getByRole("button", { name: "New workspace" }));
+  await page.keyboard.press("Enter");
+  await expect(page.getByLabel("Name", { exact: true })).toBeFocused();
 });
 
 test("create, copy, rotate and revoke a key by keyboard, focus where it belongs after each step", async ({ page }) => {

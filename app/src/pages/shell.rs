@@ -152,6 +152,9 @@ pub fn Shell() -> impl IntoView {
     // `?new_workspace=1` opens the form: how "New workspace" works without JavaScript.
     let query = leptos_router::hooks::use_query_map();
     let (new_open, set_new_open) = signal(query.get_untracked().get("new_workspace").is_some());
+    // Opening the form moves focus to its field.
+    let workspace_name = NodeRef::<leptos::html::Input>::new();
+    crate::components::focus_when_shown(workspace_name);
     view! {
         <div class="layout">
             // First in the tab order: past the header and the navigation in one key press.
@@ -217,7 +220,7 @@ pub fn Shell() -> impl IntoView {
             <Show when=move || new_open.get()>
                 <section class="card">
                     <ActionForm action=create attr:class="inline">
-                        <label>"Name" <input type="text" name="name" maxlength="100" required /></label>
+                        <label>"Name" <input type="text" name="name" maxlength="100" required node_ref=workspace_name /></label>
                         <button type="submit">"Create workspace"</button>
                         <ActionError action=create />
                     </ActionForm>
