@@ -70,6 +70,7 @@ pub static CONSOLE_FUNCTIONS: &[ConsoleFunction] = &[
     function("decline_workspace_invitation", Member),
     function("create_workspace", Member),
     function("test_credential", Member),
+    function("test_credential_page", Member),
     function("inspect_key", Member),
     // Any member; each page it renders is checked against [`FRAGMENTS`].
     function("page_fragment", Member),
@@ -88,6 +89,8 @@ pub static FRAGMENTS: &[ConsoleFunction] = &[
     function("security_page", Member),
     // Every member; the service shows a key's activity to whom may see the key.
     function("key_activity_page", Member),
+    // Every member; the service describes only a key the member may see.
+    function("key_report", Member),
 ];
 
 /// What `name` (a server function or a fragment page) requires; `None` for a name that is

@@ -1,6 +1,6 @@
 //! The one server function behind every read-only page rendered on the server (the audit log,
 //! the key review, access reviews, webhooks, notifications, the security policy, a key's
-//! activity): the page is named, checked
+//! activity, a key's report in the tester): the page is named, checked
 //! against [`domain::console::FRAGMENTS`], and answered as HTML. One caller in the browser's
 //! bundle serves them all.
 
@@ -10,7 +10,9 @@ use leptos::prelude::*;
 /// The content of the fragment page `page` for its URL query `search`, as HTML.
 #[server]
 pub async fn page_fragment(page: String, search: String) -> Result<String, ConsoleError> {
-    use super::{access_reviews, audit, key_activity, notifications, review, security, webhooks};
+    use super::{
+        access_reviews, audit, key_activity, notifications, review, security, tester, webhooks,
+    };
     use crate::request::auth;
     use crate::request::state::app_state;
     use keyward_core::error::AppError;
@@ -33,6 +35,7 @@ pub async fn page_fragment(page: String, search: String) -> Result<String, Conso
             security::rendered::html(db, member.workspace_id, editable, &search).await?
         }
         "key_activity_page" => key_activity::rendered::html(&viewer, &search).await?,
+        "key_report" => tester::rendered::inspected(&viewer, &search).await?,
         _ => return Err(AppError::NotFound.into()),
     };
     Ok(html)

@@ -1,11 +1,10 @@
 //! The credential tester: paste a secret, see what it is and what it can really do.
 
-use crate::components::when;
+use crate::components::server_fragment;
 use crate::error::ConsoleError;
 use domain::model::CredentialReport;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// Longest input the tester reads; anything longer is not a secret of ours.
 #[cfg(feature = "ssr")]
@@ -75,26 +74,26 @@ pub async fn inspect_key(id: String) -> Result<CredentialReport, ConsoleError> {
     Ok(tester::inspect_key(&state.db, key).await?)
 }
 
+/// Tests a secret as [`test_credential`] does and answers the sentence a screen reader
+/// announces and the report as HTML: the report is rendered on the server, so the browser holds
+/// none of its code.
+#[server]
+pub async fn test_credential_page(secret: String) -> Result<(String, String), ConsoleError> {
+    let report = test_credential(secret).await?;
+    let verdict = if report.valid {
+        "Valid credential"
+    } else {
+        "Refused"
+    };
+    let said = format!("{verdict}: {}", report.message);
+    Ok((said, rendered::report(report)))
+}
+
 #[component]
 pub fn TesterPage() -> impl IntoView {
-    let test = ServerAction::<TestCredential>::new();
-    let query = use_query_map();
-    let key = move || query.read().get("key").filter(|k| !k.is_empty());
-    let inspected = Resource::new(key, |key| async move {
-        match key {
-            Some(id) => inspect_key(id).await.map(Some),
-            None => Ok(None),
-        }
-    });
+    let test = ServerAction::<TestCredentialPage>::new();
     // The verdict is said without moving focus, so another secret can be pasted at once.
-    crate::components::announce_success(test, |r: &CredentialReport| {
-        let verdict = if r.valid {
-            "Valid credential"
-        } else {
-            "Refused"
-        };
-        format!("{verdict}: {}", r.message)
-    });
+    crate::components::announce_success(test, |(said, _): &(String, String)| said.clone());
     view! {
         <Title text="Credential tester" />
         <h1>"Credential tester"</h1>
@@ -104,111 +103,137 @@ pub fn TesterPage() -> impl IntoView {
             <button type="submit">"Test credential"</button>
         </ActionForm>
         {move || match test.value().get() {
-            Some(Ok(report)) => Some(view! { <Report report /> }.into_any()),
+            Some(Ok((_, html))) => Some(view! { <div inner_html=html></div> }.into_any()),
             Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any()),
             None => None,
         }}
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match inspected.await {
-                    Ok(Some(report)) => view! {
-                        <p class="hint">"Showing a key from the list without its secret: no smoke tests."</p>
-                        <Report report />
-                    }.into_any(),
-                    Ok(None) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        // `?key=ID`: a key from the list, described without its secret.
+        {server_fragment("key_report", ("/settings/api-keys/test", "Back to the tester"))}
     }
 }
 
-#[component]
-fn Report(report: CredentialReport) -> impl IntoView {
-    let observed = report.use_observed;
-    let verdict_class = if report.valid {
-        "verdict ok"
-    } else {
-        "verdict bad"
-    };
-    view! {
-        <section class="report" aria-label="Report">
-            <h2 class=verdict_class role="status">{if report.valid { "Valid credential" } else { "Refused" }} " — " <code>{report.code.clone()}</code></h2>
-            <p>{report.message.clone()}</p>
-            {report.prefix.clone().map(|p| view! { <p>"Key " <code>{p}</code></p> })}
-            {report.principal.clone().map(|p| view! {
-                <section aria-label="Observed principal">
-                    <h3>"Observed principal"</h3>
-                    <dl class="facts">
-                        <dt>"Principal"</dt><dd>{p.kind.clone()} {p.agent.clone().map(|a| format!(" (agent {a})"))}</dd>
-                        <dt>"Key name"</dt><dd>{p.key_name.clone()}</dd>
-                        <dt>"Owner"</dt><dd>{p.owner_email.clone()} {p.owner_role.map(|r| format!(" ({})", r.label()))}</dd>
-                        <dt>"Workspace"</dt><dd><code>{p.workspace_id.clone()}</code></dd>
-                        <dt>"Scope"</dt><dd>{p.application.clone().map(|a| format!("Application {a}")).unwrap_or_else(|| "Whole workspace".into())}</dd>
-                        <dt>"Status"</dt><dd>{p.status.label()}</dd>
-                        <dt>"Created"</dt><dd>{when(Some(p.created_at))}</dd>
-                        <dt>"Expires"</dt><dd>{p.expires_at.map(|e| when(Some(e))).unwrap_or_else(|| "Never".into())}</dd>
-                        <dt>"Allowed networks"</dt><dd>{if p.allowed_networks.is_empty() { "Anywhere".to_string() } else { p.allowed_networks.join(", ") }}</dd>
-                        <dt>"Last used"</dt><dd>{when(p.last_used_at)}</dd>
-                    </dl>
-                </section>
-            })}
-            {(!report.permissions.is_empty()).then(|| view! {
-                <section aria-label="Permissions">
-                    <h3>"Permissions"</h3>
-                    <div class="table-wrap">
-                    <table>
-                        <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th>
-                            {observed.then(|| view! { <th scope="col">"Needed in 30 days"</th> })}
-                            <th scope="col">"Description"</th></tr></thead>
-                        <tbody>{report.permissions.iter().map(|p| view! {
-                            <tr class:dropped=p.dropped>
-                                <th scope="row"><code>{p.id.clone()}</code></th>
-                                <td>{if p.effective { "Yes" } else if p.dropped { "No — dropped: the owner's role no longer grants it" } else { "No" }}</td>
-                                {observed.then(|| view! { <td>{p.last_needed.map(|t| when(Some(t)).into_any()).unwrap_or_else(|| "No — a candidate to narrow".into_any())}</td> })}
-                                <td>{p.description.clone()}</td>
-                            </tr>
-                        }).collect_view()}</tbody>
-                    </table>
-                    </div>
-                </section>
-            })}
-            {(!report.coverage.is_empty()).then(|| view! {
-                <section aria-label="Route coverage">
-                    <h3>"Route coverage"</h3>
-                    <div class="table-wrap">
-                    <table>
-                        <thead><tr><th scope="col">"Route"</th><th scope="col">"Requires"</th><th scope="col">"Result"</th><th scope="col">"Why"</th></tr></thead>
-                        <tbody>{report.coverage.iter().map(|c| view! {
-                            <tr class=if c.allowed { "allowed" } else { "refused" }>
-                                <th scope="row"><code>{format!("{} {}", c.method, c.path)}</code></th>
-                                <td>{c.principals.join(", ")} {(!c.permissions.is_empty()).then(|| format!(" · {}", c.permissions.join(", ")))}
-                                    {c.agent_binding.then_some(" · agent binding")} {format!(" · rate limit: {}", c.limit)}</td>
-                                <td>{if c.allowed { "Allowed" } else { "Refused" }}</td>
-                                <td>{c.reason.clone()}</td>
-                            </tr>
-                        }).collect_view()}</tbody>
-                    </table>
-                    </div>
-                </section>
-            })}
-            {(!report.smoke.is_empty()).then(|| view! {
-                <section aria-label="Smoke tests">
-                    <h3>"Smoke tests"</h3>
-                    <div class="table-wrap">
-                    <table>
-                        <thead><tr><th scope="col">"Request"</th><th scope="col">"Expected"</th><th scope="col">"Observed"</th><th scope="col">"Latency"</th><th scope="col">"Result"</th></tr></thead>
-                        <tbody>{report.smoke.iter().map(|s| view! {
-                            <tr class=if s.passed() { "pass" } else { "mismatch" }>
-                                <th scope="row"><code>{format!("{} {}", s.method, s.path)}</code></th>
-                                <td>{s.expected}</td><td>{s.observed}</td><td>{format!("{} ms", s.latency_ms)}</td>
-                                <td>{if s.passed() { "Pass" } else { "Mismatch" }}</td>
-                            </tr>
-                        }).collect_view()}</tbody>
-                    </table>
-                    </div>
-                </section>
-            })}
-        </section>
+/// The report, rendered on the server.
+#[cfg(feature = "ssr")]
+pub(crate) mod rendered {
+    use super::*;
+    use crate::components::when;
+    use domain::access::Principal;
+    use keyward_core::error::AppError;
+
+    /// The report of a tested secret, as HTML.
+    pub fn report(report: CredentialReport) -> String {
+        view! { <Report report /> }.to_html()
+    }
+
+    /// The key the URL query `search` names (`key`), described for `viewer` without its
+    /// secret; nothing when the query names none.
+    pub async fn inspected(viewer: &Principal, search: &str) -> Result<String, AppError> {
+        use crate::request::state::app_state;
+        use keyward_core::services::{keys, tester};
+        let Some(id) = domain::paging::QueryParams::parse(search)
+            .get("key")
+            .filter(|k| !k.is_empty())
+        else {
+            return Ok(String::new());
+        };
+        let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+        let db = &app_state().db;
+        let key = keys::authorized(db, viewer, id, domain::authorization::Action::SeeKey).await?;
+        let report = tester::inspect_key(db, key).await?;
+        Ok(view! {
+            <p class="hint">"Showing a key from the list without its secret: no smoke tests."</p>
+            <Report report />
+        }
+        .to_html())
+    }
+
+    #[component]
+    fn Report(report: CredentialReport) -> impl IntoView {
+        let observed = report.use_observed;
+        let verdict_class = if report.valid {
+            "verdict ok"
+        } else {
+            "verdict bad"
+        };
+        view! {
+            <section class="report" aria-label="Report">
+                <h2 class=verdict_class role="status">{if report.valid { "Valid credential" } else { "Refused" }} " — " <code>{report.code.clone()}</code></h2>
+                <p>{report.message.clone()}</p>
+                {report.prefix.clone().map(|p| view! { <p>"Key " <code>{p}</code></p> })}
+                {report.principal.clone().map(|p| view! {
+                    <section aria-label="Observed principal">
+                        <h3>"Observed principal"</h3>
+                        <dl class="facts">
+                            <dt>"Principal"</dt><dd>{p.kind.clone()} {p.agent.clone().map(|a| format!(" (agent {a})"))}</dd>
+                            <dt>"Key name"</dt><dd>{p.key_name.clone()}</dd>
+                            <dt>"Owner"</dt><dd>{p.owner_email.clone()} {p.owner_role.map(|r| format!(" ({})", r.label()))}</dd>
+                            <dt>"Workspace"</dt><dd><code>{p.workspace_id.clone()}</code></dd>
+                            <dt>"Scope"</dt><dd>{p.application.clone().map(|a| format!("Application {a}")).unwrap_or_else(|| "Whole workspace".into())}</dd>
+                            <dt>"Status"</dt><dd>{p.status.label()}</dd>
+                            <dt>"Created"</dt><dd>{when(Some(p.created_at))}</dd>
+                            <dt>"Expires"</dt><dd>{p.expires_at.map(|e| when(Some(e))).unwrap_or_else(|| "Never".into())}</dd>
+                            <dt>"Allowed networks"</dt><dd>{if p.allowed_networks.is_empty() { "Anywhere".to_string() } else { p.allowed_networks.join(", ") }}</dd>
+                            <dt>"Last used"</dt><dd>{when(p.last_used_at)}</dd>
+                        </dl>
+                    </section>
+                })}
+                {(!report.permissions.is_empty()).then(|| view! {
+                    <section aria-label="Permissions">
+                        <h3>"Permissions"</h3>
+                        <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Permission"</th><th scope="col">"Effective"</th>
+                                {observed.then(|| view! { <th scope="col">"Needed in 30 days"</th> })}
+                                <th scope="col">"Description"</th></tr></thead>
+                            <tbody>{report.permissions.iter().map(|p| view! {
+                                <tr class:dropped=p.dropped>
+                                    <th scope="row"><code>{p.id.clone()}</code></th>
+                                    <td>{if p.effective { "Yes" } else if p.dropped { "No — dropped: the owner's role no longer grants it" } else { "No" }}</td>
+                                    {observed.then(|| view! { <td>{p.last_needed.map(|t| when(Some(t)).into_any()).unwrap_or_else(|| "No — a candidate to narrow".into_any())}</td> })}
+                                    <td>{p.description.clone()}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                        </div>
+                    </section>
+                })}
+                {(!report.coverage.is_empty()).then(|| view! {
+                    <section aria-label="Route coverage">
+                        <h3>"Route coverage"</h3>
+                        <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Route"</th><th scope="col">"Requires"</th><th scope="col">"Result"</th><th scope="col">"Why"</th></tr></thead>
+                            <tbody>{report.coverage.iter().map(|c| view! {
+                                <tr class=if c.allowed { "allowed" } else { "refused" }>
+                                    <th scope="row"><code>{format!("{} {}", c.method, c.path)}</code></th>
+                                    <td>{c.principals.join(", ")} {(!c.permissions.is_empty()).then(|| format!(" · {}", c.permissions.join(", ")))}
+                                        {c.agent_binding.then_some(" · agent binding")} {format!(" · rate limit: {}", c.limit)}</td>
+                                    <td>{if c.allowed { "Allowed" } else { "Refused" }}</td>
+                                    <td>{c.reason.clone()}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                        </div>
+                    </section>
+                })}
+                {(!report.smoke.is_empty()).then(|| view! {
+                    <section aria-label="Smoke tests">
+                        <h3>"Smoke tests"</h3>
+                        <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Request"</th><th scope="col">"Expected"</th><th scope="col">"Observed"</th><th scope="col">"Latency"</th><th scope="col">"Result"</th></tr></thead>
+                            <tbody>{report.smoke.iter().map(|s| view! {
+                                <tr class=if s.passed() { "pass" } else { "mismatch" }>
+                                    <th scope="row"><code>{format!("{} {}", s.method, s.path)}</code></th>
+                                    <td>{s.expected}</td><td>{s.observed}</td><td>{format!("{} ms", s.latency_ms)}</td>
+                                    <td>{if s.passed() { "Pass" } else { "Mismatch" }}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                        </div>
+                    </section>
+                })}
+            </section>
+        }
     }
 }
