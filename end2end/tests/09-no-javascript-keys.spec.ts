@@ -33,3 +33,27 @@ test("a key is created without JavaScript and its secret is shown once on the an
   await page.waitForLoadState().catch(() => undefined);
   await expect.poll(async () => (await page.content().catch(() => "")).includes(secret.slice(16))).toBe(false);
 });
+
+test("the credential tester works without JavaScript and never shows the secret back", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(OWNER.email);
+  await page.getByLabel("Password").fill(OWNER.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const form = page.getByRole("form", { name: "Create API key" });
+  await form.getByLabel("Name", { exact: true }).fill("Tested without script");
+  await form.getByRole("button", { name: "Create key" }).click();
+  const secret = await page.getByRole("dialog", { name: "Copy your new API key" }).getByLabel("Secret").inputValue();
+
+  await page.goto("/settings/api-keys/test");
+  await page.getByLabel("Credential secret").fill(secret);
+  await page.getByRole("button", { name: "Test credential" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys\/test\/report$/);
+  const report = page.getByRole("region", { name: "Report" });
+  await expect(report.getByRole("status")).toContainText("Valid credential");
+  await expect(report.getByRole("region", { name: "Observed principal" })).toContainText("Tested without script");
+  expect(await page.content()).not.toContain(secret.slice(16));
+  await page.getByRole("link", { name: "Test another credential" }).click();
+  await expect(page).toHaveURL(/\/settings\/api-keys\/test$/);
+});

@@ -21,6 +21,7 @@ pub mod rate_limits;
 pub mod request_log;
 pub mod startup;
 pub mod telemetry;
+pub mod tester;
 pub mod webhooks;
 
 /// mimalloc rather than glibc's allocator: requests allocate on one worker thread and free on

@@ -273,6 +273,10 @@ pub fn router(
             get(crate::audit_export::json_lines),
         )
         .route(
+            app::pages::tester::REPORT_PATH,
+            axum::routing::post(crate::tester::report),
+        )
+        .route(
             crate::console_forms::INVITE_PATH,
             axum::routing::post(crate::console_forms::invite),
         )

@@ -15,16 +15,27 @@ const MAX_INPUT: usize = 4096;
 #[cfg(feature = "ssr")]
 const TESTS_PER_MINUTE: u32 = 30;
 
+/// Where the tester's form posts without JavaScript: the answer is a page with the report.
+pub const REPORT_PATH: &str = "/settings/api-keys/test/report";
+
 /// Tests a secret. Possession of the secret is the authority, so any signed-in member may;
 /// rate limited per user, audited by key id, never stored or echoed.
 #[server]
 pub async fn test_credential(secret: String) -> Result<CredentialReport, ConsoleError> {
-    use crate::request::auth;
-    use crate::request::state::app_state;
+    let actor = crate::request::auth::require_for("test_credential").await?;
+    Ok(run_test(&crate::request::state::app_state(), &actor, &secret).await?)
+}
+
+/// The test behind [`test_credential`] and the plain form post: the member's rate limit, the
+/// test itself, its audit entry.
+#[cfg(feature = "ssr")]
+pub async fn run_test(
+    state: &crate::request::state::AppState,
+    actor: &crate::request::auth::Actor,
+    secret: &str,
+) -> Result<CredentialReport, keyward_core::error::AppError> {
     use keyward_core::error::AppError;
     use keyward_core::services::tester;
-    let actor = auth::require_for("test_credential").await?;
-    let state = app_state();
     let now = keyward_core::now();
     let limit = state
         .tester_limiter
@@ -32,8 +43,7 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, Console
     if !limit.allowed {
         return Err(AppError::TooManyRequests {
             retry_after: limit.reset,
-        }
-        .into());
+        });
     }
     let report = if secret.len() > MAX_INPUT {
         tester::test_secret(state.tester(), "", false, None)
@@ -47,9 +57,9 @@ pub async fn test_credential(secret: String) -> Result<CredentialReport, Console
                 r
             })?
     } else {
-        tester::test_secret(state.tester(), &secret, true, Some(actor.workspace_id)).await?
+        tester::test_secret(state.tester(), secret, true, Some(actor.workspace_id)).await?
     };
-    tester::audit_test(&state.db, &actor.principal(), &secret, &report).await?;
+    tester::audit_test(&state.db, &actor.principal(), secret, &report).await?;
     Ok(report)
 }
 
@@ -92,16 +102,21 @@ pub async fn test_credential_page(secret: String) -> Result<(String, String), Co
 #[component]
 pub fn TesterPage() -> impl IntoView {
     let test = ServerAction::<TestCredentialPage>::new();
+    let secret = RwSignal::new(String::new());
     // The verdict is said without moving focus, so another secret can be pasted at once.
     crate::components::announce_success(test, |(said, _): &(String, String)| said.clone());
     view! {
         <Title text="Credential tester" />
         <h1>"Credential tester"</h1>
         <p class="hint">"Paste a secret to see whose it is, what it may do, which API routes it reaches and why, and to try it against the live API. The secret is sent only in this request's body and is never stored."</p>
-        <ActionForm action=test attr:class="card stack" attr:aria-label="Test a credential">
-            <label>"Credential secret" <input type="password" name="secret" autocomplete="off" spellcheck="false" /></label>
+        // Without JavaScript the form posts to a plain handler that answers with the report's
+        // page; hydrated, it goes to the server function.
+        <form class="card stack" aria-label="Test a credential" method="post" action=REPORT_PATH
+            on:submit=move |ev| { ev.prevent_default(); test.dispatch(TestCredentialPage { secret: secret.get_untracked() }); }>
+            <label>"Credential secret" <input type="password" name="secret" autocomplete="off" spellcheck="false"
+                on:input=move |ev| secret.set(event_target_value(&ev)) /></label>
             <button type="submit">"Test credential"</button>
-        </ActionForm>
+        </form>
         {move || match test.value().get() {
             Some(Ok((_, html))) => Some(view! { <div inner_html=html></div> }.into_any()),
             Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any()),
@@ -114,7 +129,7 @@ pub fn TesterPage() -> impl IntoView {
 
 /// The report, rendered on the server.
 #[cfg(feature = "ssr")]
-pub(crate) mod rendered {
+pub mod rendered {
     use super::*;
     use crate::components::when;
     use domain::access::Principal;
@@ -123,6 +138,16 @@ pub(crate) mod rendered {
     /// The report of a tested secret, as HTML.
     pub fn report(report: CredentialReport) -> String {
         view! { <Report report /> }.to_html()
+    }
+
+    /// The page the plain form post answers with: the report and the way back.
+    pub fn report_page(report: CredentialReport) -> String {
+        view! {
+            <h1>"Credential tester"</h1>
+            <Report report />
+            <p><a href="/settings/api-keys/test">"Test another credential"</a></p>
+        }
+        .to_html()
     }
 
     /// The key the URL query `search` names (`key`), described for `viewer` without its

@@ -209,3 +209,50 @@ async fn the_tester_is_rate_limited_per_member() {
         .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
 }
+
+#[tokio::test]
+async fn the_tester_answers_a_plain_form_post_with_the_report_and_never_the_secret() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            json!({"name": "posted reader", "permissions": ["applications:read"]}),
+        )
+        .await;
+    let post = |secret: String| {
+        owner
+            .post(app.url(app::pages::tester::REPORT_PATH))
+            .form(&[("secret", secret)])
+            .send()
+    };
+    let res = post(key.clone()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Valid credential"), "{page}");
+    assert!(page.contains("posted reader"), "{page}");
+    assert!(!page.contains(&key[16..]), "the secret is never shown back");
+    // The same test as the server function: audited.
+    assert!(app
+        .audit_actions()
+        .await
+        .iter()
+        .any(|a| a == "credential.tested"));
+
+    // Garbage gets its verdict on the same page; no session gets no test.
+    let page = post("not a secret".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Refused"), "{page}");
+    let anonymous = app
+        .fresh_client()
+        .post(app.url(app::pages::tester::REPORT_PATH))
+        .form(&[("secret", key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(anonymous.status(), 200);
+}
