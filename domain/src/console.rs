@@ -91,6 +91,7 @@ pub static FRAGMENTS: &[ConsoleFunction] = &[
     function("key_activity_page", Member),
     // Every member; the service describes only a key the member may see.
     function("key_report", Member),
+    function("instance_settings_page", InstanceAdmin),
 ];
 
 /// What `name` (a server function or a fragment page) requires; `None` for a name that is

@@ -118,3 +118,19 @@ test("a workspace is created without JavaScript", async ({ page }) => {
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page.getByLabel("Workspace").locator("option:checked")).toHaveText("No-script workspace");
 });
+
+test("the instance settings are saved without JavaScript", async ({ page }) => {
+  await signInWithoutJs(page);
+  await page.goto("/settings/instance");
+  const form = page.getByRole("form", { name: "Instance settings" });
+  const allowed = form.getByLabel("Members may create workspaces");
+  await expect(allowed).not.toBeChecked();
+  await expect(page.getByRole("listitem").filter({ hasText: OWNER.email })).toBeVisible();
+  for (const on of [true, false]) {
+    await allowed.setChecked(on);
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect(page).toHaveURL(/\/settings\/instance\??$/);
+    if (on) await expect(allowed).toBeChecked();
+    else await expect(allowed).not.toBeChecked();
+  }
+});

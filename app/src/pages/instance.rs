@@ -1,10 +1,9 @@
 //! Settings → Instance (instance admins): whether members may create workspaces, and who
 //! administers the instance.
 
-use crate::components::ActionError;
+use crate::components::server_fragment;
 use crate::error::ConsoleError;
 use domain::model::InstanceSettings;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -45,33 +44,43 @@ pub async fn save_instance_settings(
     Ok(instance::save_settings(&app_state().db, actor.user_id, &settings, &actor.address).await?)
 }
 
+/// Rendered on the server as one fragment; "Save" is a plain form post to
+/// [`SaveInstanceSettings`], which comes back to the page.
 #[component]
 pub fn InstancePage() -> impl IntoView {
-    let save = ServerAction::<SaveInstanceSettings>::new();
-    let page = Resource::new(move || save.version().get(), |_| instance_page());
     view! {
         <Title text="Instance" />
         <h1>"Instance"</h1>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                    Ok(p) => view! {
-                        <ActionForm action=save attr:class="card stack" attr:aria-label="Instance settings">
-                            <label class="choice">
-                                <input type="checkbox" name="members_create_workspaces" checked=p.settings.members_create_workspaces />
-                                "Members may create workspaces"
-                            </label>
-                            <p class="hint">"Off: only instance admins create workspaces."</p>
-                            <ActionError action=save />
-                            <button type="submit">"Save"</button>
-                        </ActionForm>
-                        <h2>"Instance admins"</h2>
-                        <ul>{p.admins.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}</ul>
-                        <p class="hint">"Make another account an instance admin with "<code>"keyward admin grant EMAIL"</code>"."</p>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        {server_fragment("instance_settings_page", ("/settings/instance", "Back to the instance settings"))}
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod rendered {
+    use super::*;
+    use keyward_core::error::AppError;
+    use keyward_core::services::instance;
+    use keyward_core::store::db::Db;
+    use leptos::server_fn::ServerFn;
+
+    /// The settings and the admins, for an instance admin.
+    pub async fn html(db: &Db, user: uuid::Uuid) -> Result<String, AppError> {
+        instance::require_admin(db, user).await?;
+        let settings = instance::settings(db).await?;
+        let admins = instance::admins(db).await?;
+        Ok(view! {
+            <form method="post" action=SaveInstanceSettings::url() class="card stack" aria-label="Instance settings">
+                <label class="choice">
+                    <input type="checkbox" name="members_create_workspaces" checked=settings.members_create_workspaces />
+                    "Members may create workspaces"
+                </label>
+                <p class="hint">"Off: only instance admins create workspaces."</p>
+                <button type="submit">"Save"</button>
+            </form>
+            <h2>"Instance admins"</h2>
+            <ul>{admins.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}</ul>
+            <p class="hint">"Make another account an instance admin with "<code>"keyward admin grant EMAIL"</code>"."</p>
+        }
+        .to_html())
     }
 }
