@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { OWNER } from "./helpers";
+import { OWNER, signInWithoutJs } from "./helpers";
 
 test.use({ javaScriptEnabled: false });
 
@@ -35,11 +35,7 @@ test("a key is created without JavaScript and its secret is shown once on the an
 });
 
 test("the credential tester works without JavaScript and never shows the secret back", async ({ page }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await signInWithoutJs(page);
   await page.getByRole("button", { name: "Create API key" }).click();
   const form = page.getByRole("form", { name: "Create API key" });
   await form.getByLabel("Name", { exact: true }).fill("Tested without script");
