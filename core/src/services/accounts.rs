@@ -14,10 +14,11 @@ pub const SIGN_IN_FAILED: &str = "Invalid email or password.";
 
 /// Whether any user exists yet (first run when not).
 pub async fn has_users(db: &Db) -> AppResult<bool> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(db.pool())
+    // One row is enough to know; counting them all would read the whole table per page view.
+    let any: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM users LIMIT 1")
+        .fetch_optional(db.pool())
         .await?;
-    Ok(n > 0)
+    Ok(any.is_some())
 }
 
 /// Creates the first workspace and its owner. Refused once any user exists.

@@ -105,6 +105,10 @@ pub struct Db {
 /// How often the database's readiness is checked, and how long one check may take.
 pub const READINESS_EVERY: Duration = Duration::from_millis(500);
 
+/// How many readiness checks in a row must fail before the database counts as down: an
+/// outage is noticed within about a second, a single slow answer is not one.
+pub const FAILED_CHECKS_UNTIL_DOWN: u32 = 2;
+
 /// SQLite connection settings: WAL for concurrent readers, foreign keys, and writers that
 /// wait for the lock instead of failing at once. `synchronous` decides what a power cut
 /// may take: `FULL` loses no commit (a revocation, an audit row); `NORMAL`, in WAL mode,
@@ -283,8 +287,11 @@ impl Db {
 
     /// Checks the database every [`READINESS_EVERY`] until the pool closes; a check that takes
     /// longer than that counts as a failure (an unreachable database otherwise waits out the
-    /// pool's acquire timeout).
+    /// pool's acquire timeout). The database is declared down after
+    /// [`FAILED_CHECKS_UNTIL_DOWN`] failures in a row, so one check that a fully loaded machine
+    /// answers late does not turn pages away; it is up again after one check that answers.
     pub async fn watch_readiness(self) {
+        let mut failed_in_a_row = 0;
         loop {
             tokio::select! {
                 _ = self.closed() => return,
@@ -293,7 +300,11 @@ impl Db {
             let ok = tokio::time::timeout(READINESS_EVERY, self.ping())
                 .await
                 .unwrap_or(false);
-            self.ready.store(ok, Ordering::Relaxed);
+            failed_in_a_row = if ok { 0 } else { failed_in_a_row + 1 };
+            self.ready.store(
+                failed_in_a_row < FAILED_CHECKS_UNTIL_DOWN,
+                Ordering::Relaxed,
+            );
         }
     }
 
