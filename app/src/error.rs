@@ -136,6 +136,14 @@ impl From<keyward_core::error::AppError> for ConsoleError {
     }
 }
 
+/// A malformed id names nothing: the same answer as any id that is not there.
+#[cfg(feature = "ssr")]
+impl From<domain::ids::NotAnId> for ConsoleError {
+    fn from(e: domain::ids::NotAnId) -> ConsoleError {
+        keyward_core::error::AppError::from(e).into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

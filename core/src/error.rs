@@ -69,6 +69,14 @@ impl From<domain::validate::InvalidInput> for AppError {
     }
 }
 
+/// An id that does not parse names nothing there is: the same answer as an id of another
+/// workspace, so a malformed id is no oracle either.
+impl From<domain::ids::NotAnId> for AppError {
+    fn from(_: domain::ids::NotAnId) -> AppError {
+        AppError::NotFound
+    }
+}
+
 impl From<domain::authorization::Denial> for AppError {
     fn from(d: domain::authorization::Denial) -> AppError {
         match d {

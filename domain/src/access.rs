@@ -2,8 +2,8 @@
 //! credential tester call [`authorize`], so what the tester reports is what the API does.
 
 use super::permissions::{Permission, PermissionSet};
+use crate::ids::{ApplicationId, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// Who is calling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Grant {
     /// Effective permissions: the key's ∩ its owner's current role.
     pub permissions: PermissionSet,
     /// A key limited to one application. Agent keys are always limited to their agent's.
-    pub application: Option<Uuid>,
+    pub application: Option<ApplicationId>,
 }
 
 /// Who acts, as every service sees it: a member (browser session or user token) or a key
@@ -42,8 +42,8 @@ pub struct Grant {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// The person: the signed-in member, or the owner of the key.
-    pub user: Uuid,
-    pub workspace: Uuid,
+    pub user: UserId,
+    pub workspace: WorkspaceId,
     /// The member's role as of this request; `None` when a key acts (it has its grant only).
     pub role: Option<super::roles::Role>,
     pub grant: Grant,
@@ -56,8 +56,8 @@ pub struct Principal {
 impl Principal {
     /// A member acting with the permissions of `role`.
     pub fn member(
-        user: Uuid,
-        workspace: Uuid,
+        user: UserId,
+        workspace: WorkspaceId,
         role: super::roles::Role,
         address: String,
     ) -> Principal {
@@ -78,9 +78,9 @@ impl Principal {
     /// The instance's operator at the command line, reading `workspace`: nobody in it (no
     /// member, no key) and holding every permission — for the command line's reads, such as
     /// an audit export. Its writes are audited as the command line's, not as this principal.
-    pub fn operator(workspace: Uuid) -> Principal {
+    pub fn operator(workspace: WorkspaceId) -> Principal {
         Principal::member(
-            Uuid::nil(),
+            UserId::NOBODY,
             workspace,
             super::roles::Role::Owner,
             "cli".into(),
@@ -150,7 +150,7 @@ impl Refusal {
 pub fn authorize(
     grant: &Grant,
     requirement: &Requirement,
-    target: Option<Uuid>,
+    target: Option<ApplicationId>,
 ) -> Result<(), Refusal> {
     if !requirement.principals.contains(&grant.kind) {
         return Err(Refusal::WrongPrincipal {
@@ -190,9 +190,9 @@ pub fn authorize(
 /// The console's authentication resolves it from a session; services take its [`Principal`].
 #[derive(Clone, Debug)]
 pub struct Actor {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
-    pub workspace_id: Uuid,
+    pub workspace_id: WorkspaceId,
     pub role: crate::roles::Role,
     pub address: String,
 }
@@ -239,20 +239,20 @@ mod tests {
         Grant {
             kind,
             permissions: perms.iter().copied().collect(),
-            application: app.map(Uuid::from_u128),
+            application: app.map(ApplicationId::from_u128),
         }
     }
 
     #[test]
     fn decision_table() {
-        let a = Some(Uuid::from_u128(1));
-        let b = Some(Uuid::from_u128(2));
+        let a = Some(ApplicationId::from_u128(1));
+        let b = Some(ApplicationId::from_u128(2));
         let rw = [P::APPLICATIONS_READ, P::APPLICATIONS_WRITE];
         type Case = (
             &'static str,
             Grant,
             Requirement,
-            Option<Uuid>,
+            Option<ApplicationId>,
             Result<(), Refusal>,
         );
         let cases: Vec<Case> = vec![

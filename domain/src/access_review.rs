@@ -95,7 +95,7 @@ impl Show {
 /// and where (a key id, going forward or back).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReviewQuery {
-    pub review: Option<String>,
+    pub review: Option<crate::ids::AccessReviewId>,
     pub show: Show,
     pub cursor: Option<(String, bool)>,
 }
@@ -104,15 +104,13 @@ impl ReviewQuery {
     /// The view a URL query asks for; a bad value is named.
     pub fn parse(search: &str) -> Result<ReviewQuery, String> {
         let params = QueryParams::parse(search);
-        let review = params
-            .get("review")
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty());
-        if let Some(r) = &review {
-            if uuid::Uuid::parse_str(r).is_err() {
-                return Err("That review does not exist.".into());
-            }
-        }
+        let review = match params.get("review").as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(r) => Some(
+                crate::ids::AccessReviewId::parse(r)
+                    .map_err(|_| "That review does not exist.".to_string())?,
+            ),
+        };
         let show = Show::parse(params.get("show").as_deref())?;
         let key_id = |v: &str| {
             (v.len() == crate::secret::KEY_ID_LEN && v.chars().all(|c| c.is_ascii_alphanumeric()))
@@ -137,8 +135,8 @@ impl ReviewQuery {
     /// The view's link.
     pub fn href(&self) -> String {
         let mut pairs = Vec::new();
-        if let Some(r) = &self.review {
-            pairs.push(("review", r.clone()));
+        if let Some(r) = self.review {
+            pairs.push(("review", r.to_string()));
         }
         if self.show != Show::All {
             pairs.push(("show", self.show.id().to_string()));
@@ -159,7 +157,7 @@ mod tests {
     #[test]
     fn a_view_reads_back_from_its_link() {
         let q = ReviewQuery {
-            review: Some(uuid::Uuid::from_u128(7).to_string()),
+            review: Some(crate::ids::AccessReviewId::from_u128(7)),
             show: Show::Decided(Decision::Keep),
             cursor: Some(("AbCd1234".into(), true)),
         };

@@ -8,14 +8,14 @@
 use super::access::Principal;
 use super::permissions::Permission;
 use super::roles::Role;
+use crate::ids::{ApplicationId, UserId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// What the rules need to know of a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyFacts {
-    pub owner: Uuid,
-    pub application: Option<Uuid>,
+    pub owner: UserId,
+    pub application: Option<ApplicationId>,
 }
 
 /// An action together with the object it acts on.
@@ -36,9 +36,15 @@ pub enum Action {
     /// Turn body logging on (`enable`) or off for a key.
     SetBodyLogging { key: KeyFacts, enable: bool },
     /// Delete an application; its `live_keys` would be revoked with it.
-    DeleteApplication { application: Uuid, live_keys: u64 },
+    DeleteApplication {
+        application: ApplicationId,
+        live_keys: u64,
+    },
     /// Delete an agent of `application`; its `live_keys` would be revoked with it.
-    DeleteAgent { application: Uuid, live_keys: u64 },
+    DeleteAgent {
+        application: ApplicationId,
+        live_keys: u64,
+    },
     /// Invite someone to the workspace with `role`.
     Invite { role: Role },
     /// Change a member's role `from` one `to` another.
@@ -84,7 +90,7 @@ pub fn decide(who: &Principal, action: Action) -> Result<(), Denial> {
     let holds = |p: Permission| who.grant.permissions.contains(p);
     let sees = |key: &KeyFacts| key.owner == who.user || holds(Permission::KEYS_READ);
     let own = |key: &KeyFacts| key.owner == who.user;
-    let in_scope = |app: Option<Uuid>| match (who.grant.application, app) {
+    let in_scope = |app: Option<ApplicationId>| match (who.grant.application, app) {
         (Some(scope), Some(app)) => scope == app,
         (Some(_), None) => false,
         (None, _) => true,
@@ -206,9 +212,9 @@ fn assigns(who: &Principal, roles: &[Role], why: impl FnOnce() -> String) -> Res
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyVisibility {
     /// Only keys owned by this user; `None`: any owner.
-    pub owner: Option<Uuid>,
+    pub owner: Option<UserId>,
     /// Only keys limited to this application; `None`: any scope.
-    pub application: Option<Uuid>,
+    pub application: Option<ApplicationId>,
 }
 
 impl KeyVisibility {
@@ -278,19 +284,21 @@ impl KeyAbilities {
 mod tests {
     use super::*;
     use crate::access::{Grant, PrincipalKind};
+    use crate::ids::WorkspaceId;
     use crate::permissions::PermissionSet;
 
-    const ME: Uuid = Uuid::from_u128(1);
-    const OTHER: Uuid = Uuid::from_u128(2);
-    const APP_A: Uuid = Uuid::from_u128(10);
-    const APP_B: Uuid = Uuid::from_u128(11);
+    const ME: UserId = UserId::from_u128(1);
+    const OTHER: UserId = UserId::from_u128(2);
+    const APP_A: ApplicationId = ApplicationId::from_u128(10);
+    const APP_B: ApplicationId = ApplicationId::from_u128(11);
+    const WORKSPACE: WorkspaceId = WorkspaceId::from_u128(100);
 
     fn member(role: Role) -> Principal {
-        Principal::member(ME, Uuid::nil(), role, String::new())
+        Principal::member(ME, WORKSPACE, role, String::new())
     }
 
-    fn service_key(perms: &[Permission], scope: Option<Uuid>) -> Principal {
-        let mut p = Principal::member(ME, Uuid::nil(), Role::Owner, String::new());
+    fn service_key(perms: &[Permission], scope: Option<ApplicationId>) -> Principal {
+        let mut p = Principal::member(ME, WORKSPACE, Role::Owner, String::new());
         p.role = None;
         p.key_id = Some("AbCd1234".into());
         p.grant = Grant {
@@ -301,7 +309,7 @@ mod tests {
         p
     }
 
-    fn key(owner: Uuid) -> KeyFacts {
+    fn key(owner: UserId) -> KeyFacts {
         KeyFacts {
             owner,
             application: None,

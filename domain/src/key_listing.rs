@@ -14,7 +14,7 @@ pub enum ScopeFilter {
     /// Keys not limited to an application.
     WholeWorkspace,
     /// Keys limited to this application (its id).
-    Application(String),
+    Application(crate::ids::ApplicationId),
 }
 
 /// Where a page starts: after or before a key of the listing (its public key id).
@@ -75,10 +75,14 @@ impl KeyQuery {
                 .ok_or_else(|| format!("Unknown status \"{s}\"."))?,
             ),
         };
-        let scope = value(param::APPLICATION).map(|a| match a.as_str() {
-            "-" => ScopeFilter::WholeWorkspace,
-            _ => ScopeFilter::Application(a),
-        });
+        let scope = match value(param::APPLICATION).as_deref() {
+            None => None,
+            Some("-") => Some(ScopeFilter::WholeWorkspace),
+            Some(a) => Some(ScopeFilter::Application(
+                crate::ids::ApplicationId::parse(a)
+                    .map_err(|_| "Unknown application.".to_string())?,
+            )),
+        };
         let cursor = match (value(param::AFTER), value(param::BEFORE)) {
             (Some(_), Some(_)) => {
                 return Err("Give either \"after\" or \"before\", not both.".into())
@@ -119,7 +123,7 @@ impl KeyQuery {
         }
         match &self.scope {
             Some(ScopeFilter::WholeWorkspace) => out.push((param::APPLICATION, "-".into())),
-            Some(ScopeFilter::Application(a)) => out.push((param::APPLICATION, a.clone())),
+            Some(ScopeFilter::Application(a)) => out.push((param::APPLICATION, a.to_string())),
             None => {}
         }
         if let Some(n) = &self.name {

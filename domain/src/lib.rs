@@ -11,6 +11,7 @@ pub mod authorization;
 pub mod console;
 pub mod coverage;
 pub mod dates;
+pub mod ids;
 pub mod import;
 pub mod issuance;
 pub mod key_listing;

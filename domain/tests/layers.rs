@@ -7,8 +7,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// The workspace's packages and the normal (non-dev) dependencies each declares.
-fn declared() -> Vec<(String, Vec<String>)> {
+/// The workspace's packages as `cargo metadata` describes them.
+fn metadata() -> Value {
     let out = Command::new(env!("CARGO"))
         .args([
             "metadata",
@@ -25,8 +25,13 @@ fn declared() -> Vec<(String, Vec<String>)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
-    meta["packages"]
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The workspace's packages and the normal (non-dev) dependencies each declares, optional
+/// ones included.
+fn declared() -> Vec<(String, Vec<String>)> {
+    metadata()["packages"]
         .as_array()
         .unwrap()
         .iter()
@@ -53,7 +58,6 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "app",
             "server",
             "frontend",
-            "sqlx",
             "tokio",
             "axum",
             "leptos",
@@ -92,6 +96,66 @@ fn no_layer_depends_on_a_layer_above_it() {
                 "{layer} must not depend on {dep}"
             );
         }
+    }
+}
+
+/// The domain describes how its ids are stored (the `store` feature: sqlx's text encoding,
+/// no I/O), for the storage layer only: the browser's build never compiles sqlx.
+#[test]
+fn the_domain_knows_sqlx_only_behind_the_storage_layers_feature() {
+    let meta = metadata();
+    let package = |name: &str| {
+        meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("the workspace has no package {name}"))
+            .clone()
+    };
+    let domain = package("keyward-domain");
+    for dep in domain["dependencies"].as_array().unwrap() {
+        if dep["name"] == "sqlx" {
+            assert_eq!(dep["optional"], true, "the domain's sqlx must be optional");
+        }
+    }
+    let features = &domain["features"];
+    for (feature, enables) in features.as_object().unwrap() {
+        let enables: Vec<&str> = enables
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            enables.contains(&"dep:sqlx"),
+            feature == "store",
+            "only the domain's `store` feature may turn sqlx on ({feature}: {enables:?})"
+        );
+    }
+    let asks_for_store = |name: &str| {
+        package(name)["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| {
+                d["name"] == "keyward-domain"
+                    && d["features"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| f == "store")
+            })
+    };
+    assert!(
+        asks_for_store("keyward-core"),
+        "the storage layer stores ids"
+    );
+    for browser_side in ["app", "frontend"] {
+        assert!(
+            !asks_for_store(browser_side),
+            "{browser_side} must not turn on the domain's storage encoding"
+        );
     }
 }
 

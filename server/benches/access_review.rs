@@ -23,7 +23,7 @@ use std::time::Instant;
 
 struct Cell {
     keys: usize,
-    review: String,
+    review: domain::ids::AccessReviewId,
     browser: reqwest::Client,
     /// The row id of the key in the middle of the workspace.
     middle_row: String,

@@ -41,11 +41,11 @@ async fn main() {
     let bench = common::Bench::start().await;
     let (base, state) = (&bench.base, &bench.state);
     let db = &state.db;
-    let owner = uuid::Uuid::parse_str(&bench.owner).unwrap();
+    let owner = domain::ids::UserId::parse(&bench.owner).unwrap();
     let actor = app::request::auth::Actor {
         user_id: owner,
         email: "bench@example.com".into(),
-        workspace_id: uuid::Uuid::parse_str(&bench.workspace).unwrap(),
+        workspace_id: domain::ids::WorkspaceId::parse(&bench.workspace).unwrap(),
         role: Role::Owner,
         address: "bench".into(),
     };

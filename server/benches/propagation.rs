@@ -42,7 +42,7 @@ async fn main() {
             .await
             .ok()
             .and_then(|l| match l {
-                keyward_core::services::keys::Lookup::Ok(found) => Some(found.key.uuid()),
+                keyward_core::services::keys::Lookup::Ok(found) => Some(found.key.id),
                 _ => None,
             })
             .unwrap_or_else(|| panic!("key {} is live", parts.key_id));

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use domain::access::Principal;
 use domain::access_review::{Decision, Show, ACCESS_REVIEWS_PAGE, DECIDE_PATH};
+use domain::ids::{AccessReviewId, ApiKeyId};
 use futures_util::StreamExt;
 use keyward_core::error::AppError;
 use keyward_core::services::access_reviews::{self, Item, Review};
@@ -74,15 +75,15 @@ pub async fn decide(
         app::request::auth::meets(&actor, "access_reviews_page")?;
         let decision = Decision::parse(&field(&fields, "decision"))
             .ok_or_else(|| AppError::invalid("Choose \"Still needed\" or \"Revoke\"."))?;
-        let key = uuid::Uuid::parse_str(&field(&fields, "key")).map_err(|_| AppError::NotFound)?;
+        let key = ApiKeyId::parse(&field(&fields, "key"))?;
         let note = field(&fields, "note");
         if decision == Decision::Revoke && field(&fields, "confirmed") != "1" {
             let record =
                 keyward_core::services::keys::get(&state.db, actor.workspace_id, key).await?;
             return Ok(Err(confirm_revoke(&review, &record.name, key, &note)));
         }
-        access_reviews::decide_key(&state.db, &actor.principal(), &review, key, decision, &note)
-            .await?;
+        let id = AccessReviewId::parse(&review)?;
+        access_reviews::decide_key(&state.db, &actor.principal(), id, key, decision, &note).await?;
         Ok(Ok(decision))
     }
     .await;
@@ -95,7 +96,7 @@ pub async fn decide(
 }
 
 /// The confirmation a revocation from the review asks for, as the key list's dialog does.
-fn confirm_revoke(review: &str, name: &str, key: uuid::Uuid, note: &str) -> Response {
+fn confirm_revoke(review: &str, name: &str, key: ApiKeyId, note: &str) -> Response {
     let body = view! {
         <h1>{format!("Revoke {name}?")}</h1>
         <form method="post" action=DECIDE_PATH class="stack" aria-label="Revoke key">
@@ -122,7 +123,12 @@ pub async fn close(
     let review = field(&fields, "review");
     let closed = async {
         app::request::auth::meets(&actor, "access_reviews_page")?;
-        access_reviews::close(&state.db, &actor.principal(), &review).await
+        access_reviews::close(
+            &state.db,
+            &actor.principal(),
+            AccessReviewId::parse(&review)?,
+        )
+        .await
     }
     .await;
     match closed {
@@ -161,7 +167,11 @@ async fn evidence(
     let id = domain::paging::QueryParams::parse(&raw.unwrap_or_default())
         .get("review")
         .unwrap_or_default();
-    let review = match access_reviews::evidence_of(&state.db, &viewer, id.trim()).await {
+    let found = match AccessReviewId::parse(&id) {
+        Ok(id) => access_reviews::evidence_of(&state.db, &viewer, id).await,
+        Err(e) => Err(e.into()),
+    };
+    let review = match found {
         Ok(r) => r,
         Err(e) => {
             let e = crate::api::error::ApiError::from(e);
@@ -172,7 +182,7 @@ async fn evidence(
     let mut rest = Rest {
         state,
         viewer,
-        review: review.id.clone(),
+        review: review.id,
         next: None,
         first: true,
         format,
@@ -222,7 +232,7 @@ fn json_head(review: &Review) -> Vec<u8> {
 struct Rest {
     state: AppState,
     viewer: Principal,
-    review: String,
+    review: AccessReviewId,
     next: Option<String>,
     first: bool,
     format: Format,
@@ -236,7 +246,7 @@ impl Rest {
         let page = access_reviews::items(
             &self.state.db,
             &self.viewer,
-            &self.review,
+            self.review,
             Show::All,
             cursor.as_ref(),
             EXPORT_BATCH,
@@ -305,7 +315,10 @@ impl Rest {
                     &item.owner_email,
                     &item.purpose,
                     &permissions.join(" "),
-                    item.application_id.as_deref().unwrap_or(""),
+                    &item
+                        .application_id
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
                     &time(item.expires_at),
                     &time(item.last_used_at),
                     decision,

@@ -19,8 +19,8 @@ fn selection_of(search: &str) -> Result<Selection, String> {
     let params = domain::paging::QueryParams::parse(search);
     let get = |name: &str| params.get(name);
     if let Some(review) = get("review") {
-        return uuid::Uuid::parse_str(review.trim())
-            .map(|r| Selection::Unconfirmed(r.to_string()))
+        return domain::ids::AccessReviewId::parse(&review)
+            .map(Selection::Unconfirmed)
             .map_err(|_| "That review does not exist.".to_string());
     }
     if let Some(finding) = get("finding") {
@@ -40,7 +40,7 @@ fn list_of(selection: &Selection) -> (String, &'static str) {
         ),
         Selection::Unconfirmed(review) => (
             domain::access_review::ReviewQuery {
-                review: Some(review.clone()),
+                review: Some(*review),
                 show: domain::access_review::Show::Undecided,
                 cursor: None,
             }
@@ -92,7 +92,7 @@ pub async fn preview(
                 .keys
                 .into_iter()
                 .map(|c| PreviewRow {
-                    id: c.key.id.as_str().to_string(),
+                    id: c.key.id.to_string(),
                     name: c.key.name.clone(),
                     prefix: c.key.to_row(now).prefix,
                     owner: c.key.owner_email.clone(),

@@ -28,8 +28,8 @@ pub struct KeyParam {
 
 impl KeyParam {
     /// The key's row id; anything else is a key that does not exist.
-    pub fn id(&self) -> Result<uuid::Uuid, keyward_core::error::AppError> {
-        uuid::Uuid::parse_str(self.key.trim()).map_err(|_| keyward_core::error::AppError::NotFound)
+    pub fn id(&self) -> Result<domain::ids::ApiKeyId, keyward_core::error::AppError> {
+        Ok(domain::ids::ApiKeyId::parse(&self.key)?)
     }
 }
 
@@ -144,8 +144,7 @@ pub async fn rotate_key(
     let rotated = async {
         use keyward_core::error::AppError;
         app::request::auth::meets(&actor, "rotate_key")?;
-        let id =
-            uuid::Uuid::parse_str(field(&fields, "id").trim()).map_err(|_| AppError::NotFound)?;
+        let id = domain::ids::ApiKeyId::parse(&field(&fields, "id"))?;
         let grace: i64 = field(&fields, "grace_seconds")
             .parse()
             .map_err(|_| AppError::invalid("Choose a grace period."))?;

@@ -29,7 +29,7 @@ pub async fn confirm(
             )));
         }
         Ok(confirm_html(
-            key.id.as_str(),
+            &key.id.to_string(),
             &key.name,
             &key.to_row(now).prefix,
         ))

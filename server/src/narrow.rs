@@ -26,7 +26,7 @@ pub async fn show(
         let may_narrow = seen.key.status(now).usable()
             && decide(&viewer, Action::NarrowKey(seen.key.facts())).is_ok();
         Ok::<_, AppError>(narrow_html(NarrowPage {
-            key_row: seen.key.id.as_str().to_string(),
+            key_row: seen.key.id.to_string(),
             name: seen.key.name.clone(),
             prefix: seen.key.to_row(now).prefix,
             lines: seen

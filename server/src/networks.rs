@@ -20,7 +20,7 @@ pub async fn show(
         let key = keys::get(&state.db, actor.workspace_id, which.id()?).await?;
         decide(&actor.principal(), Action::SetNetworks(key.facts()))?;
         Ok::<_, AppError>(form_html(
-            key.id.as_str(),
+            &key.id.to_string(),
             &key.name,
             &key.networks().ranges(),
         ))

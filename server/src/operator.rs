@@ -20,7 +20,7 @@ fn key_json(k: &KeyRecord, now: i64) -> serde_json::Value {
         "key_id": k.key_id,
         "prefix": row.prefix,
         "name": k.name,
-        "workspace_id": k.workspace_id.as_str(),
+        "workspace_id": k.workspace_id,
         "owner": k.owner_email,
         "kind": k.kind().id(),
         "status": row.status.id(),
@@ -40,7 +40,7 @@ fn key_line(k: &KeyRecord, now: i64) -> String {
         row.prefix,
         row.status.label(),
         k.owner_email,
-        k.workspace_id.as_str(),
+        k.workspace_id,
         k.name,
         k.expires_at
             .map(domain::dates::format_utc)
@@ -68,9 +68,7 @@ pub async fn list_keys(config: &Config, as_json: bool) -> Outcome {
             }
         }
         match page.last() {
-            Some(k) if page.len() == BATCH => {
-                after = Some((k.created_at, k.id.as_str().to_string()))
-            }
+            Some(k) if page.len() == BATCH => after = Some((k.created_at, k.id.to_string())),
             _ => break,
         }
     }
@@ -165,7 +163,7 @@ pub async fn list_members(config: &Config, as_json: bool) -> Outcome {
 /// `keyward audit export --workspace ID [--csv]`: the workspace's whole log on stdout, JSON
 /// Lines unless `--csv`.
 pub async fn export_audit(config: &Config, workspace: &str, csv: bool) -> Outcome {
-    let workspace = uuid::Uuid::parse_str(workspace.trim())
+    let workspace = domain::ids::WorkspaceId::parse(workspace)
         .map_err(|_| format!("{workspace} is not a workspace id (see `keyward members list`)."))?;
     let db = connect(config).await?;
     let format = if csv {

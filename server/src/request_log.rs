@@ -14,7 +14,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
-use uuid::Uuid;
 
 /// The header that carries a response's request id.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,7 +52,7 @@ pub struct Who {
     /// `user`, `service` or `agent`.
     pub principal: &'static str,
     pub key_id: Option<String>,
-    pub user_id: Option<Uuid>,
+    pub user_id: Option<domain::ids::UserId>,
 }
 
 /// A request being answered: what its log line needs from the request, taken before the

@@ -342,7 +342,7 @@ pub async fn setup_headless(
     workspace: &str,
     email: &str,
     password: String,
-) -> Result<(uuid::Uuid, uuid::Uuid), Box<dyn std::error::Error>> {
+) -> Result<(domain::ids::UserId, domain::ids::WorkspaceId), Box<dyn std::error::Error>> {
     use domain::validate::{Email, Name, Password};
     let db = Db::connect(&config.database_url).await?;
     let hasher = keyward_core::security::passwords::Hasher::new(1);

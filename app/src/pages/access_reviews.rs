@@ -56,7 +56,7 @@ pub mod rendered {
         let done = domain::paging::QueryParams::parse(search).get("done");
         let reviewer = decide(viewer, Action::RunAccessReview).is_ok();
         let review = match &query.review {
-            Some(id) => Some(access_reviews::get(db, viewer.workspace, id).await?),
+            Some(id) => Some(access_reviews::get(db, viewer.workspace, *id).await?),
             None => access_reviews::open(db, viewer.workspace).await?,
         };
         let now = keyward_core::now();
@@ -111,7 +111,7 @@ pub mod rendered {
         let rows = past
             .into_iter()
             .map(|r| {
-                let open = link(ACCESS_REVIEWS_PAGE, &[("review", r.id.clone())], &[]);
+                let open = link(ACCESS_REVIEWS_PAGE, &[("review", r.id.to_string())], &[]);
                 let state = match r.closed_at {
                     Some(at) => format!("Closed {} by {}", when(Some(at)), r.closed_by.clone().unwrap_or_default()),
                     None => "Open".into(),
@@ -122,8 +122,8 @@ pub mod rendered {
                         <td>{r.started_by.clone()}</td>
                         <td>{state}</td>
                         <td class="actions">
-                            <a href=link(EVIDENCE_CSV, &[("review", r.id.clone())], &[]) download="" rel="external">"CSV"</a>
-                            <a href=link(EVIDENCE_JSON, &[("review", r.id.clone())], &[]) download="" rel="external">"JSON"</a>
+                            <a href=link(EVIDENCE_CSV, &[("review", r.id.to_string())], &[]) download="" rel="external">"CSV"</a>
+                            <a href=link(EVIDENCE_JSON, &[("review", r.id.to_string())], &[]) download="" rel="external">"JSON"</a>
                         </td>
                     </tr>
                 }
@@ -156,11 +156,11 @@ pub mod rendered {
         reviewer: bool,
         now: i64,
     ) -> Result<AnyView, AppError> {
-        let progress = access_reviews::progress(db, viewer, &review.id).await?;
+        let progress = access_reviews::progress(db, viewer, review.id).await?;
         let page = access_reviews::items(
             db,
             viewer,
-            &review.id,
+            review.id,
             query.show,
             query.cursor.as_ref(),
             PAGE_SIZE,
@@ -168,7 +168,7 @@ pub mod rendered {
         .await?;
         // Links keep naming the review shown, so a page of a closed review stays on it.
         let view_of = |show: Show| ReviewQuery {
-            review: query.review.clone(),
+            review: query.review,
             show,
             cursor: None,
         };
@@ -186,14 +186,14 @@ pub mod rendered {
         let offer_unconfirmed = reviewer
             && open
             && progress.undecided() > 0
-            && !access_reviews::unconfirmed(db, viewer, &review.id, 1, now)
+            && !access_reviews::unconfirmed(db, viewer, review.id, 1, now)
                 .await?
                 .0
                 .is_empty();
         let controls = (reviewer && open).then(|| {
             let unconfirmed = link(
                 crate::pages::bulk_revoke::BULK_REVOKE_PATH,
-                &[("review", review.id.clone())],
+                &[("review", review.id.to_string())],
                 &[],
             );
             view! {
@@ -202,7 +202,7 @@ pub mod rendered {
                         <a class="button danger" role="button" href=unconfirmed rel="external">"Revoke unconfirmed keys"</a>
                     })}
                     <form method="post" action=CLOSE_PATH class="inline">
-                        <input type="hidden" name="review" value=review.id.clone() />
+                        <input type="hidden" name="review" value=review.id.to_string() />
                         <button type="submit" class="secondary">"Close review"</button>
                     </form>
                 </div>
@@ -211,15 +211,15 @@ pub mod rendered {
         let evidence = reviewer.then(|| view! {
             <p class="row">
                 "Export evidence: "
-                <a href=link(EVIDENCE_CSV, &[("review", review.id.clone())], &[]) download="" rel="external">"CSV"</a>
-                <a href=link(EVIDENCE_JSON, &[("review", review.id.clone())], &[]) download="" rel="external">"JSON"</a>
+                <a href=link(EVIDENCE_CSV, &[("review", review.id.to_string())], &[]) download="" rel="external">"CSV"</a>
+                <a href=link(EVIDENCE_JSON, &[("review", review.id.to_string())], &[]) download="" rel="external">"JSON"</a>
             </p>
         });
         let empty = page.rows.is_empty();
         let rows = page
             .rows
             .into_iter()
-            .map(|item| item_row(viewer, &review.id, open, item, now))
+            .map(|item| item_row(viewer, review.id, open, item, now))
             .collect_view();
         let state = match review.closed_at {
             Some(at) => format!(
@@ -281,7 +281,7 @@ pub mod rendered {
     /// the viewer may decide) "Still needed" with a note, or "Revoke".
     fn item_row(
         viewer: &Principal,
-        review: &str,
+        review: domain::ids::AccessReviewId,
         open: bool,
         item: Item,
         now: i64,
@@ -293,11 +293,8 @@ pub mod rendered {
             .unwrap_or_else(|| item.key_id.clone());
         let status = item.status(now);
         let facts = KeyFacts {
-            owner: uuid::Uuid::parse_str(&item.owner_id).unwrap_or_default(),
-            application: item
-                .application_id
-                .as_deref()
-                .and_then(|a| uuid::Uuid::parse_str(a).ok()),
+            owner: item.owner_id,
+            application: item.application_id,
         };
         let decision = item.decision();
         let may_decide = open
@@ -326,7 +323,7 @@ pub mod rendered {
             view! {
                 <form method="post" action=DECIDE_PATH class="stack" aria-label=format!("Decide on {name}")>
                     <input type="hidden" name="review" value=review.to_string() />
-                    <input type="hidden" name="key" value=item.key_row_id.clone() />
+                    <input type="hidden" name="key" value=item.key_row_id.to_string() />
                     <label>"Note" <input type="text" name="note" maxlength="500" value=item.note.clone() /></label>
                     <div class="row">
                         <button type="submit" name="decision" value="keep" class="secondary">"Still needed"</button>

@@ -125,7 +125,7 @@ pub async fn revoke_key(id: String, reason: String) -> Result<(), ConsoleError> 
     use keyward_core::error::AppError;
     use keyward_core::services::keys;
     let actor = auth::require_for("revoke_key").await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     let reason = optional_text("Reason", &reason).map_err(AppError::from)?;
     Ok(keys::revoke(&app_state().db, &actor.principal(), id, reason).await?)
 }
@@ -142,11 +142,10 @@ pub async fn rotate_key(
 ) -> Result<NewSecret, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::keys;
     let actor = auth::require_for("rotate_key").await?;
     let state = app_state();
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     let expiration = keys::Expiration::parse_optional(
         expiration.as_deref().unwrap_or(""),
         expires_on.as_deref().unwrap_or(""),
@@ -272,7 +271,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                             {move || query.read().get("rotate").and_then(|id| {
                                 let page = p.get_value();
                                 let allow_never = page.policy.allow_never_expiring;
-                                page.keys.into_iter().find(|k| k.id == id && k.status.usable() && k.abilities.rotate)
+                                page.keys.into_iter().find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
                                     .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.clone() /> })
                             })}
                         }.into_any()
@@ -292,21 +291,13 @@ pub fn ApiKeysPage() -> impl IntoView {
 /// The key a `?revoke=ID` link names, if the viewer may revoke it now: a row, or the
 /// rotated-out previous secret of one (`true`).
 fn revoke_target(page: &KeysPageData, id: &str) -> Option<(KeyRow, bool)> {
-    if id.is_empty() {
-        return None;
-    }
+    let id = domain::ids::ApiKeyId::parse(id).ok()?;
     page.keys.iter().find_map(|k| {
         let may = k.status.usable() && k.abilities.revoke;
         if k.id == id && may {
             Some((k.clone(), false))
-        } else if k.previous_id.as_deref() == Some(id) && k.abilities.revoke {
-            Some((
-                KeyRow {
-                    id: id.to_string(),
-                    ..k.clone()
-                },
-                true,
-            ))
+        } else if k.previous_id == Some(id) && k.abilities.revoke {
+            Some((KeyRow { id, ..k.clone() }, true))
         } else {
             None
         }
@@ -325,7 +316,7 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
         .as_ref()
         .map(|s| match s {
             domain::key_listing::ScopeFilter::WholeWorkspace => "-".to_string(),
-            domain::key_listing::ScopeFilter::Application(a) => a.clone(),
+            domain::key_listing::ScopeFilter::Application(a) => a.to_string(),
         })
         .unwrap_or_default();
     let owners = page.owners.clone();
@@ -351,7 +342,7 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
                 <select id="field-application" name=param::APPLICATION>
                     <option value="">"Any"</option>
                     <option value="-" selected=application == "-">"Whole workspace"</option>
-                    {page.applications.iter().map(|a| view! { <option value=a.id.clone() selected=a.id == application>{a.name.clone()}</option> }).collect_view()}
+                    {page.applications.iter().map(|a| view! { <option value=a.id.to_string() selected=a.id.to_string() == application>{a.name.clone()}</option> }).collect_view()}
                 </select>
             </div>
             <label>"Expires before" <input type="date" name=param::EXPIRES_BEFORE value=q.expires_before.clone().unwrap_or_default() /></label>
@@ -405,7 +396,7 @@ fn KeyTable(
                         let (k_revoke, k_rotate) = (k.clone(), k.clone());
                         let test_href = format!("/settings/api-keys/test?key={}", k.id);
                         let activity_href = format!("/settings/api-keys/activity?key={}", k.id);
-                        let (revoke_href, rotate_href) = (link("revoke", &k.id), link("rotate", &k.id));
+                        let (revoke_href, rotate_href) = (link("revoke", &k.id.to_string()), link("rotate", &k.id.to_string()));
                         let named = format!("key-name-{}", k.id);
                         view! {
                             <tr data-key-id=k.key_id.clone()>
@@ -425,14 +416,14 @@ fn KeyTable(
                                     {k.last_used_ip.clone().map(|ip| view! { <span class="sub">{ip}</span> })}
                                     {k.previous_grace_until.map(|g| {
                                         // The rotated-out secret still works: visible, and revocable on its own.
-                                        let previous = k.previous_id.clone().filter(|_| k.abilities.revoke).map(|id| KeyRow { id, ..k.clone() });
+                                        let previous = k.previous_id.filter(|_| k.abilities.revoke).map(|id| KeyRow { id, ..k.clone() });
                                         view! {
                                             <span class="sub previous-secret">
                                                 {if k.previous_until_first_use { "Previous secret works until this one is first used, at most until " } else { "Previous secret works until " }}
                                                 {when(Some(g))} "; last used "
                                                 {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
                                                 {previous.map(|p| view! {
-                                                    " " <a role="button" class="link danger" href=link("revoke", &p.id)
+                                                    " " <a role="button" class="link danger" href=link("revoke", &p.id.to_string())
                                                         on:click={let p = p.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((p.clone(), true))) }}>"Revoke now"</a>
                                                 })}</span>
                                         }
@@ -525,7 +516,7 @@ fn CreateKeyFormView(
     let agents_of_app = move || {
         apps.get_value()
             .into_iter()
-            .find(|a| a.id == application.get())
+            .find(|a| a.id.to_string() == application.get())
             .map(|a| a.agents)
             .unwrap_or_default()
     };
@@ -550,14 +541,14 @@ fn CreateKeyFormView(
             <div class="field"><label for="field-scope">"Scope"</label>
                 <select id="field-scope" name="application_id" on:change=move |ev| { application.set(event_target_value(&ev)); agent.set(String::new()); }>
                     <option value="">"Whole workspace"</option>
-                    {apps.get_value().into_iter().map(|a| view! { <option value=a.id.clone()>{format!("Application: {}", a.name)}</option> }).collect_view()}
+                    {apps.get_value().into_iter().map(|a| view! { <option value=a.id.to_string()>{format!("Application: {}", a.name)}</option> }).collect_view()}
                 </select>
             </div>
             <Show when=move || principal.get() == "agent">
                 <div class="field"><label for="field-agent">"Agent"</label>
                     <select id="field-agent" name="agent_id" on:change=move |ev| agent.set(event_target_value(&ev))>
                         <option value="">"Choose an agent"</option>
-                        {move || agents_of_app().into_iter().map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> }).collect_view()}
+                        {move || agents_of_app().into_iter().map(|a| view! { <option value=a.id.to_string()>{a.name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <p class="hint">"Agent keys are bound to one agent of the application chosen as scope."</p>
@@ -676,7 +667,7 @@ fn RevokeDialog(
     back: Option<String>,
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
-    let id = key.id.clone();
+    let id = key.id;
     let from_url = back.is_some();
     let escape = cancel_on_escape(back.clone(), on_close);
     let version = action.version().get_untracked();
@@ -696,8 +687,8 @@ fn RevokeDialog(
         // A plain form post to the server function without JavaScript; dispatched with it.
         <Modal labelledby="revoke-title" on_cancel=escape>
             <form class="stack" method="post" action=RevokeKey::url()
-                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.clone(), reason: reason.get_untracked() }); }>
-                <input type="hidden" name="id" value=key.id.clone() />
+                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.to_string(), reason: reason.get_untracked() }); }>
+                <input type="hidden" name="id" value=key.id.to_string() />
                 <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
                 <p>{if previous {
                     "The secret this key replaced stops working at once; the current secret keeps working. This cannot be undone."
@@ -731,7 +722,7 @@ fn RotateDialog(
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
-    let id = key.id.clone();
+    let id = key.id;
     let from_url = back.is_some();
     let version = action.version().get_untracked();
     Effect::new(move |_| {
@@ -745,12 +736,12 @@ fn RotateDialog(
         <Modal labelledby="rotate-title" on_cancel=escape>
             <form class="stack" method="post" action="/settings/api-keys/rotate"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
-                    id: id.clone(),
+                    id: id.to_string(),
                     grace_seconds: grace.get_untracked(),
                     expiration: Some(expiration.get_untracked()),
                     expires_on: Some(expires_on.get_untracked()),
                 }); }>
-                <input type="hidden" name="id" value=key.id.clone() />
+                <input type="hidden" name="id" value=key.id.to_string() />
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>

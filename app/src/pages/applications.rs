@@ -33,8 +33,9 @@ pub async fn list_applications(
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("list_applications").await?;
-    let cursor = domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
-        .map_err(AppError::invalid)?;
+    let cursor =
+        domain::paging::cursor(after, before, |s| domain::ids::ApplicationId::parse(s).ok())
+            .map_err(AppError::invalid)?;
     let page =
         workspaces::applications_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE)
             .await?;
@@ -70,7 +71,7 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ConsoleE
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("rename_application").await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     Ok(workspaces::rename_application(&app_state().db, &actor.principal(), id, name).await?)
 }
@@ -79,10 +80,9 @@ pub async fn rename_application(id: String, name: String) -> Result<(), ConsoleE
 pub async fn delete_application(id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("delete_application").await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     Ok(workspaces::delete_application(&app_state().db, &actor.principal(), id).await?)
 }
 
@@ -98,7 +98,7 @@ pub async fn create_agent(
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("create_agent").await?;
-    let app = uuid::Uuid::parse_str(&application_id).map_err(|_| AppError::NotFound)?;
+    let app = domain::ids::Id::parse(&application_id)?;
     let name = Name::parse("Name", &name).map_err(AppError::from)?;
     let description = optional_text("Description", &description).map_err(AppError::from)?;
     workspaces::create_agent(&app_state().db, &actor.principal(), app, name, description).await?;
@@ -114,15 +114,13 @@ pub async fn preview_deletion(
 ) -> Result<DeletionPreview, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("preview_deletion").await?;
-    let parse = |s: &str| uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound);
-    let application = parse(&application_id)?;
+    let application = domain::ids::Id::parse(&application_id)?;
     let agent = if id.trim().is_empty() {
         None
     } else {
-        Some(parse(&id)?)
+        Some(domain::ids::Id::parse(&id)?)
     };
     Ok(
         workspaces::deletion_preview(&app_state().db, &actor.principal(), application, agent)
@@ -135,10 +133,9 @@ pub async fn preview_deletion(
 pub async fn delete_agent(id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("delete_agent").await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)
 }
 
@@ -210,11 +207,11 @@ pub fn ApplicationsPage() -> impl IntoView {
                     let from_url = {
                         let (app_id, agent_id) = (param("delete"), param("delete_agent"));
                         list.iter().find_map(|a| {
-                            if !app_id.is_empty() && a.id == app_id {
-                                return Some((a.id.clone(), None, a.name.clone()));
+                            if !app_id.is_empty() && a.id.to_string() == app_id {
+                                return Some((a.id.to_string(), None, a.name.clone()));
                             }
-                            a.agents.iter().find(|g| !agent_id.is_empty() && g.id == agent_id)
-                                .map(|g| (a.id.clone(), Some(g.id.clone()), g.name.clone()))
+                            a.agents.iter().find(|g| !agent_id.is_empty() && g.id.to_string() == agent_id)
+                                .map(|g| (a.id.to_string(), Some(g.id.to_string()), g.name.clone()))
                         })
                     };
                     view! {
@@ -222,18 +219,18 @@ pub fn ApplicationsPage() -> impl IntoView {
                         <ConfirmDeletion application agent name delete delete_agent on_close=move || {} from_url=true />
                     })}
                     {list.into_iter().map(|a| {
-                        let id_del = a.id.clone();
-                        let id_rename = a.id.clone();
-                        let id_agent = StoredValue::new(a.id.clone());
-                        let agent_form_open = param("agent") == a.id;
+                        let id_del = a.id.to_string();
+                        let id_rename = a.id.to_string();
+                        let id_agent = StoredValue::new(a.id.to_string());
+                        let agent_form_open = param("agent") == id_del;
                         let (open, set_open) = signal(agent_form_open);
                         view! {
                             <section class="card" aria-label=a.name.clone()>
                                 <div class="page-head">
                                     <h2>{a.name.clone()}</h2>
-                                    <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.clone()}</code></span>
+                                    <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.to_string()}</code></span>
                                     {audit_log.then(|| view! { <a href=domain::audit::events_of(&format!("application:{}", a.id)) aria-label=format!("Events of {}", a.name)>"Events"</a> })}
-                                    <a class="button danger" role="button" href=here("delete", &a.id)
+                                    <a class="button danger" role="button" href=here("delete", &a.id.to_string())
                                         on:click={let name = a.name.clone(); move |ev| { ev.prevent_default(); confirming.set(Some((id_del.clone(), None, name.clone()))) }}>"Delete"</a>
                                 </div>
                                 <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
@@ -243,13 +240,13 @@ pub fn ApplicationsPage() -> impl IntoView {
                                 </ActionForm>
                                 <h3>"Agents"</h3>
                                 <ul>{a.agents.iter().map(|g| {
-                                    let agent_id = g.id.clone();
-                                    let app_id = g.application_id.clone();
+                                    let agent_id = g.id.to_string();
+                                    let app_id = g.application_id.to_string();
                                     let agent_name = g.name.clone();
                                     view! {
                                         <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
                                             <a class="button danger" role="button" aria-label=format!("Delete agent {}", g.name)
-                                                href=here("delete_agent", &g.id)
+                                                href=here("delete_agent", &g.id.to_string())
                                                 on:click=move |ev| { ev.prevent_default(); confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone()))) }>"Delete agent"</a>
                                         </li>
                                     }

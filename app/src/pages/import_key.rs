@@ -27,13 +27,13 @@ pub fn form_html(applications: &[ApplicationRow], role: Role, allow_never: bool)
         .collect_view();
     let apps = applications
         .iter()
-        .map(|a| view! { <option value=a.id.clone()>{a.name.clone()}</option> })
+        .map(|a| view! { <option value=a.id.to_string()>{a.name.clone()}</option> })
         .collect_view();
     let agents = applications
         .iter()
         .flat_map(|a| {
             a.agents.iter().map(move |g| {
-                view! { <option value=g.id.clone()>{format!("{} ({})", g.name, a.name)}</option> }
+                view! { <option value=g.id.to_string()>{format!("{} ({})", g.name, a.name)}</option> }
             })
         })
         .collect_view();

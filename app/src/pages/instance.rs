@@ -64,7 +64,7 @@ pub(crate) mod rendered {
     use leptos::server_fn::ServerFn;
 
     /// The settings and the admins, for an instance admin.
-    pub async fn html(db: &Db, user: uuid::Uuid) -> Result<String, AppError> {
+    pub async fn html(db: &Db, user: domain::ids::UserId) -> Result<String, AppError> {
         instance::require_admin(db, user).await?;
         let settings = instance::settings(db).await?;
         let admins = instance::admins(db).await?;

@@ -54,7 +54,7 @@ async fn activity_data(
     use domain::paging::PAGE_SIZE;
     use keyward_core::error::AppError;
     use keyward_core::services::keys;
-    let id = uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(id)?;
     let cursor =
         domain::paging::cursor(after, before, keys::parse_log_cursor).map_err(AppError::invalid)?;
     let keys::Activity {
@@ -101,10 +101,9 @@ async fn activity_data(
 pub async fn set_body_logging(id: String, enabled: bool) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::keys;
     let actor = auth::require_for("set_body_logging").await?;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     Ok(keys::set_body_logging(&app_state().db, &actor.principal(), id, enabled).await?)
 }
 
@@ -182,7 +181,7 @@ pub(crate) mod rendered {
         let switch = may_change.then(|| {
             view! {
                 <form method="post" action=SetBodyLogging::url() class="row">
-                    <input type="hidden" name="id" value=key.id.clone() />
+                    <input type="hidden" name="id" value=key.id.to_string() />
                     <input type="hidden" name="enabled" value=(!logging).to_string() />
                     <button type="submit" class="secondary">
                         {if logging { "Turn off body logging" } else { "Turn on body logging" }}

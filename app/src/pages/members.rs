@@ -42,7 +42,7 @@ pub async fn members_page(
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("members_page").await?;
-    let cursor = domain::paging::cursor(after, before, |s| uuid::Uuid::parse_str(s).ok())
+    let cursor = domain::paging::cursor(after, before, |s| domain::ids::UserId::parse(s).ok())
         .map_err(AppError::invalid)?;
     let page =
         workspaces::members_page(&app_state().db, actor.workspace_id, cursor, PAGE_SIZE).await?;
@@ -87,7 +87,7 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Con
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("change_member_role").await?;
-    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    let user = domain::ids::Id::parse(&user_id)?;
     let role = Role::parse(&role).map_err(AppError::invalid)?;
     Ok(workspaces::change_role(&app_state().db, &actor.principal(), user, role).await?)
 }
@@ -97,10 +97,9 @@ pub async fn change_member_role(user_id: String, role: String) -> Result<(), Con
 pub async fn cancel_invitation(user_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("cancel_invitation").await?;
-    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    let user = domain::ids::Id::parse(&user_id)?;
     Ok(workspaces::cancel_invitation(&app_state().db, &actor.principal(), user).await?)
 }
 
@@ -109,10 +108,9 @@ pub async fn cancel_invitation(user_id: String) -> Result<(), ConsoleError> {
 pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("remove_member").await?;
-    let user = uuid::Uuid::parse_str(&user_id).map_err(|_| AppError::NotFound)?;
+    let user = domain::ids::Id::parse(&user_id)?;
     Ok(workspaces::remove_member(&app_state().db, &actor.principal(), user).await?)
 }
 
@@ -204,8 +202,8 @@ pub fn MembersPage() -> impl IntoView {
                             <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Joined"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {d.members.into_iter().map(|m| {
-                                    let user = m.user_id.clone();
-                                    let pending_user = m.user_id.clone();
+                                    let user = m.user_id.to_string();
+                                    let pending_user = m.user_id.to_string();
                                     let m2 = m.clone();
                                     view! {
                                         <tr>
@@ -218,7 +216,7 @@ pub fn MembersPage() -> impl IntoView {
                                                 // Changes on selection with JavaScript; without it, "Change role" submits.
                                                 view! {
                                                     <ActionForm action=change attr:class="inline">
-                                                        <input type="hidden" name="user_id" value=m.user_id.clone() />
+                                                        <input type="hidden" name="user_id" value=m.user_id.to_string() />
                                                         <label class="visually-hidden" for=format!("role-{}", m.user_id)>{format!("Role for {}", m.email)}</label>
                                                         <select id=format!("role-{}", m.user_id) name="role" disabled=!d.can_manage
                                                             on:change=move |ev| {
@@ -256,7 +254,7 @@ pub fn MembersPage() -> impl IntoView {
             })}
         </Transition>
         {move || removing.get().map(|m| {
-            let user = m.user_id.clone();
+            let user = m.user_id.to_string();
             view! {
                 <Modal labelledby="remove-title" class="stack" on_cancel=move || removing.set(None)>
                         <h2 id="remove-title">{format!("Remove {}?", m.email)}</h2>

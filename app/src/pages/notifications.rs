@@ -28,9 +28,12 @@ pub(crate) mod rendered {
     use keyward_core::services::notifications;
     use keyward_core::store::db::Db;
     use leptos::prelude::*;
-    use uuid::Uuid;
 
-    pub async fn html(db: &Db, user: Uuid, workspace: Uuid) -> Result<String, AppError> {
+    pub async fn html(
+        db: &Db,
+        user: domain::ids::UserId,
+        workspace: domain::ids::WorkspaceId,
+    ) -> Result<String, AppError> {
         let shown = notifications::latest(db, user, workspace).await?;
         let unread = shown.iter().filter(|n| n.read_at.is_none()).count();
         let empty = shown.is_empty();

@@ -74,13 +74,13 @@ pub mod rendered {
                 let usable = k.status(now).usable();
                 let unused = r.unused.ids().join(" ");
                 let narrow = (usable && abilities.narrow && !r.unused.is_empty())
-                    .then(|| format!("/settings/api-keys/narrow?key={}", k.id.as_str()));
+                    .then(|| format!("/settings/api-keys/narrow?key={}", k.id));
                 let revoke = (usable && abilities.revoke).then(|| {
                     KeyQuery {
                         name: Some(k.name.clone()),
                         ..KeyQuery::default()
                     }
-                    .href(&[("revoke", k.id.as_str())])
+                    .href(&[("revoke", &k.id.to_string())])
                 });
                 view! {
                     <tr>
@@ -90,7 +90,7 @@ pub mod rendered {
                         <td>{k.last_used_at.map(|t| when(Some(t)).into_any()).unwrap_or_else(|| "Never".into_any())}</td>
                         <td><code>{unused}</code></td>
                         <td class="actions">
-                            <a href=format!("/settings/api-keys/activity?key={}", k.id.as_str())>"Open"</a>
+                            <a href=format!("/settings/api-keys/activity?key={}", k.id)>"Open"</a>
                             {narrow.map(|href| view! { <a href=href rel="external">"Narrow"</a> })}
                             {revoke.map(|href| view! { <a class="button danger" role="button" href=href>"Revoke"</a> })}
                         </td>

@@ -113,7 +113,7 @@ pub mod rendered {
     /// (`editable`), and the outcome of the last save when the query says so (`saved=1`).
     pub async fn html(
         db: &Db,
-        workspace: uuid::Uuid,
+        workspace: domain::ids::WorkspaceId,
         editable: bool,
         search: &str,
     ) -> Result<String, AppError> {

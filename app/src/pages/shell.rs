@@ -22,10 +22,7 @@ pub async fn current_viewer() -> Result<Viewer, ConsoleError> {
     let unread_notifications =
         keyward_core::services::notifications::unread(&state.db, actor.user_id, actor.workspace_id)
             .await?;
-    let current = all
-        .iter()
-        .find(|w| w.id == actor.workspace_id.to_string())
-        .cloned();
+    let current = all.iter().find(|w| w.id == actor.workspace_id).cloned();
     let failed_sign_ins_before: i64 = auth::session()
         .await?
         .get(auth::SESSION_FAILED_BEFORE)
@@ -35,7 +32,7 @@ pub async fn current_viewer() -> Result<Viewer, ConsoleError> {
         .unwrap_or(0);
     Ok(Viewer {
         email: actor.email,
-        workspace_id: actor.workspace_id.to_string(),
+        workspace_id: actor.workspace_id,
         workspace_name: current.map(|w| w.name).unwrap_or_default(),
         role: actor.role,
         workspaces: all,
@@ -56,12 +53,13 @@ pub async fn switch_workspace(workspace_id: String) -> Result<(), ConsoleError> 
     use keyward_core::services::workspaces;
     let actor = auth::require_for("switch_workspace").await?;
     let all = workspaces::workspaces_of(&app_state().db, actor.user_id).await?;
+    let workspace_id: domain::ids::WorkspaceId = domain::ids::Id::parse(&workspace_id)?;
     if !all.iter().any(|w| w.id == workspace_id) {
         return Err(AppError::NotFound.into());
     }
     let session = auth::session().await?;
     session
-        .insert(auth::SESSION_WORKSPACE, workspace_id)
+        .insert(auth::SESSION_WORKSPACE, workspace_id.to_string())
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     leptos_axum::redirect("/settings/api-keys");
@@ -76,7 +74,7 @@ pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), Co
     use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("accept_workspace_invitation").await?;
-    let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&invitation_id)?;
     let joined =
         workspaces::answer_invitation(&app_state().db, actor.user_id, id, true, &actor.address)
             .await?;
@@ -96,10 +94,9 @@ pub async fn accept_workspace_invitation(invitation_id: String) -> Result<(), Co
 pub async fn decline_workspace_invitation(invitation_id: String) -> Result<(), ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::workspaces;
     let actor = auth::require_for("decline_workspace_invitation").await?;
-    let id = uuid::Uuid::parse_str(invitation_id.trim()).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&invitation_id)?;
     workspaces::answer_invitation(&app_state().db, actor.user_id, id, false, &actor.address)
         .await?;
     leptos_axum::redirect("/settings/api-keys");
@@ -169,7 +166,7 @@ pub fn Shell() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match viewer.await {
                             Ok(v) => {
-                                let current = v.workspace_id.clone();
+                                let current = v.workspace_id;
                                 view! {
                                     <ActionForm action=switch attr:class="inline">
                                         <div class="field"><label for="field-workspace">"Workspace"</label>
@@ -177,7 +174,7 @@ pub fn Shell() -> impl IntoView {
                                                 switch.dispatch(SwitchWorkspace { workspace_id: event_target_value(&ev) });
                                             }>
                                                 {v.workspaces.iter().map(|w| view! {
-                                                    <option value=w.id.clone() selected=w.id == current>{w.name.clone()}</option>
+                                                    <option value=w.id.to_string() selected=w.id == current>{w.name.clone()}</option>
                                                 }).collect_view()}
                                             </select>
                                         </div>
@@ -188,11 +185,11 @@ pub fn Shell() -> impl IntoView {
                                             on:click=move |ev| { ev.prevent_default(); set_new_open.update(|o| *o = !*o); }>"New workspace"</a>
                                     })}
                                     <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
-                                    {v.invitations.clone().into_iter().map(|i| { let id = i.id.clone(); view! {
+                                    {v.invitations.clone().into_iter().map(|i| { let id = i.id.to_string(); view! {
                                         <div class="notice invitation" role="status">
                                             <p>{format!("You are invited to join {} (as {})", i.workspace_name, i.role.label())}</p>
                                             <ActionForm action=accept attr:class="inline">
-                                                <input type="hidden" name="invitation_id" value=i.id.clone() />
+                                                <input type="hidden" name="invitation_id" value=i.id.to_string() />
                                                 <button type="submit">"Accept"</button>
                                             </ActionForm>
                                             <ActionForm action=decline attr:class="inline">

@@ -68,12 +68,11 @@ pub async fn run_test(
 pub async fn inspect_key(id: String) -> Result<CredentialReport, ConsoleError> {
     use crate::request::auth;
     use crate::request::state::app_state;
-    use keyward_core::error::AppError;
     use keyward_core::services::keys;
     use keyward_core::services::tester;
     let actor = auth::require_for("inspect_key").await?;
     let state = app_state();
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let id = domain::ids::Id::parse(&id)?;
     let key = keys::authorized(
         &state.db,
         &actor.principal(),
@@ -161,7 +160,7 @@ pub mod rendered {
         else {
             return Ok(String::new());
         };
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+        let id = domain::ids::Id::parse(&id)?;
         let db = &app_state().db;
         let key = keys::authorized(db, viewer, id, domain::authorization::Action::SeeKey).await?;
         let report = tester::inspect_key(db, key).await?;
@@ -192,7 +191,7 @@ pub mod rendered {
                             <dt>"Principal"</dt><dd>{p.kind.clone()} {p.agent.clone().map(|a| format!(" (agent {a})"))}</dd>
                             <dt>"Key name"</dt><dd>{p.key_name.clone()}</dd>
                             <dt>"Owner"</dt><dd>{p.owner_email.clone()} {p.owner_role.map(|r| format!(" ({})", r.label()))}</dd>
-                            <dt>"Workspace"</dt><dd><code>{p.workspace_id.clone()}</code></dd>
+                            <dt>"Workspace"</dt><dd><code>{p.workspace_id.to_string()}</code></dd>
                             <dt>"Scope"</dt><dd>{p.application.clone().map(|a| format!("Application {a}")).unwrap_or_else(|| "Whole workspace".into())}</dd>
                             <dt>"Status"</dt><dd>{p.status.label()}</dd>
                             <dt>"Created"</dt><dd>{when(Some(p.created_at))}</dd>

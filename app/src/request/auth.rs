@@ -4,10 +4,10 @@
 use super::state::app_state;
 pub use domain::access::Actor;
 use domain::access::{authorize, Requirement, USERS_ONLY};
+use domain::ids::{UserId, WorkspaceId};
 use domain::permissions::Permission;
 use keyward_core::error::{AppError, AppResult};
 use tower_sessions::Session;
-use uuid::Uuid;
 
 pub use keyward_core::store::session_store::{
     ABSOLUTE_TIMEOUT_SECS, IDLE_TIMEOUT_SECS, SESSION_ADDRESS, SESSION_FAILED_BEFORE,
@@ -38,12 +38,12 @@ pub async fn client_address() -> String {
 }
 
 /// The signed-in user of a session, enforcing the absolute timeout.
-pub async fn session_user(session: &Session) -> AppResult<Option<Uuid>> {
+pub async fn session_user(session: &Session) -> AppResult<Option<UserId>> {
     let user: Option<String> = session
         .get(SESSION_USER)
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let Some(user) = user.and_then(|u| Uuid::parse_str(&u).ok()) else {
+    let Some(user) = user.and_then(|u| UserId::parse(&u).ok()) else {
         return Ok(None);
     };
     let signed_in_at: i64 = session
@@ -91,11 +91,16 @@ pub async fn resolve_actor(
     let Some(user) = session_user(session).await? else {
         return Ok(None);
     };
-    let wanted: Option<String> = session.get(SESSION_WORKSPACE).await.ok().flatten();
+    let wanted: Option<WorkspaceId> = session
+        .get::<String>(SESSION_WORKSPACE)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|w| WorkspaceId::parse(&w).ok());
     let workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
     let current = workspaces
         .iter()
-        .find(|w| Some(&w.id) == wanted.as_ref())
+        .find(|w| Some(w.id) == wanted)
         .or_else(|| workspaces.first());
     let Some(current) = current else {
         return Ok(None);
@@ -104,8 +109,7 @@ pub async fn resolve_actor(
     Ok(Some(Actor {
         user_id: user,
         email,
-        workspace_id: Uuid::parse_str(&current.id)
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+        workspace_id: current.id,
         role: current.role,
         address,
     }))
@@ -156,7 +160,7 @@ pub fn meets(actor: &Actor, function: &'static str) -> AppResult<()> {
 }
 
 /// Marks the session signed in as `user`, with a new session id.
-pub async fn start_session(session: &Session, user: Uuid) -> AppResult<()> {
+pub async fn start_session(session: &Session, user: UserId) -> AppResult<()> {
     let err = |e: tower_sessions::session::Error| AppError::Internal(e.to_string());
     session.cycle_id().await.map_err(err)?;
     session

@@ -14,8 +14,8 @@ use domain::access::Principal;
 use domain::access_review::{Decision, Show};
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
+use domain::ids::{AccessReviewId, ApiKeyId, ApplicationId, UserId, WorkspaceId};
 use domain::model::KeyStatus;
-use uuid::Uuid;
 
 /// The longest note kept with a decision.
 pub const NOTE_MAX: usize = 500;
@@ -23,7 +23,7 @@ pub const NOTE_MAX: usize = 500;
 /// One review, its people named by email (by id once their account is gone).
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Review {
-    pub id: String,
+    pub id: AccessReviewId,
     pub started_by: String,
     pub started_at: i64,
     pub closed_by: Option<String>,
@@ -54,15 +54,15 @@ impl Progress {
 /// One key of a review: what it was at the start, the decision, and what the key is now.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Item {
-    pub key_row_id: String,
+    pub key_row_id: ApiKeyId,
     pub key_id: String,
     pub kind: String,
     pub name: String,
-    pub owner_id: String,
+    pub owner_id: UserId,
     pub owner_email: String,
     pub purpose: String,
     pub permissions: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub decision: Option<String>,
@@ -113,10 +113,10 @@ const SELECT_ITEMS_OVER_PAGE: &str = "SELECT i.key_row_id, i.key_id, i.kind, i.n
 
 /// Starts a review of every live key of `by`'s workspace; one review is open at a time.
 /// Returns the review and how many keys it holds.
-pub async fn start(db: &Db, by: &Principal, now: i64) -> AppResult<(Uuid, u64)> {
+pub async fn start(db: &Db, by: &Principal, now: i64) -> AppResult<(AccessReviewId, u64)> {
     decide(by, Action::RunAccessReview)?;
     let ws = by.workspace.to_string();
-    let id = Uuid::new_v4();
+    let id = AccessReviewId::random();
     let mut tx = db.write().await?;
     let open: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM access_reviews WHERE workspace_id = $1 AND closed_at IS NULL",
@@ -173,7 +173,7 @@ pub async fn start(db: &Db, by: &Principal, now: i64) -> AppResult<(Uuid, u64)> 
 }
 
 /// The workspace's open review, if one is.
-pub async fn open(db: &Db, ws: Uuid) -> AppResult<Option<Review>> {
+pub async fn open(db: &Db, ws: WorkspaceId) -> AppResult<Option<Review>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT_REVIEW} WHERE r.workspace_id = $1 AND r.closed_at IS NULL"
     ))
@@ -183,7 +183,7 @@ pub async fn open(db: &Db, ws: Uuid) -> AppResult<Option<Review>> {
 }
 
 /// One review of workspace `ws`.
-pub async fn get(db: &Db, ws: Uuid, id: &str) -> AppResult<Review> {
+pub async fn get(db: &Db, ws: WorkspaceId, id: AccessReviewId) -> AppResult<Review> {
     sqlx::query_as(&format!(
         "{SELECT_REVIEW} WHERE r.workspace_id = $1 AND r.id = $2"
     ))
@@ -195,7 +195,7 @@ pub async fn get(db: &Db, ws: Uuid, id: &str) -> AppResult<Review> {
 }
 
 /// The workspace's latest reviews, newest first.
-pub async fn history(db: &Db, ws: Uuid, limit: usize) -> AppResult<Vec<Review>> {
+pub async fn history(db: &Db, ws: WorkspaceId, limit: usize) -> AppResult<Vec<Review>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT_REVIEW} WHERE r.workspace_id = $1 ORDER BY r.started_at DESC, r.id DESC LIMIT {limit}"
     ))
@@ -205,7 +205,7 @@ pub async fn history(db: &Db, ws: Uuid, limit: usize) -> AppResult<Vec<Review>> 
 }
 
 /// The items of `review` that `viewer` sees: every key for a reviewer, else their own.
-fn visible(viewer: &Principal, review: &str) -> Clause {
+fn visible(viewer: &Principal, review: AccessReviewId) -> Clause {
     let mut w = Clause::default();
     let r = w.bind(Bind::Text(review.to_string()));
     w.and(format!("i.review_id = {r}"));
@@ -216,7 +216,7 @@ fn visible(viewer: &Principal, review: &str) -> Clause {
 /// How far `review` has come over what `viewer` sees: for a reviewer, the review's own
 /// counters (kept with every decision, so a review of any size is read in one row); for a
 /// member, one grouped count over the items of their keys.
-pub async fn progress(db: &Db, viewer: &Principal, review: &str) -> AppResult<Progress> {
+pub async fn progress(db: &Db, viewer: &Principal, review: AccessReviewId) -> AppResult<Progress> {
     if decide(viewer, Action::RunAccessReview).is_ok() {
         let (total, kept, revoked): (i64, i64, i64) = sqlx::query_as(
             "SELECT total, kept, revoked FROM access_reviews WHERE id = $1 AND workspace_id = $2",
@@ -257,7 +257,7 @@ pub async fn progress(db: &Db, viewer: &Principal, review: &str) -> AppResult<Pr
 pub async fn items(
     db: &Db,
     viewer: &Principal,
-    review: &str,
+    review: AccessReviewId,
     show: Show,
     cursor: Option<&(String, bool)>,
     limit: usize,
@@ -302,7 +302,7 @@ pub async fn items(
 }
 
 /// The open review `id` of `by`'s workspace; a closed one takes no more decisions.
-async fn open_review(db: &Db, by: &Principal, id: &str) -> AppResult<Review> {
+async fn open_review(db: &Db, by: &Principal, id: AccessReviewId) -> AppResult<Review> {
     let review = get(db, by.workspace, id).await?;
     if !review.open() {
         return Err(AppError::Conflict(
@@ -313,7 +313,12 @@ async fn open_review(db: &Db, by: &Principal, id: &str) -> AppResult<Review> {
 }
 
 /// The item of `key` in `review` and the key as it is now, when `by` may decide on it.
-async fn decidable(db: &Db, by: &Principal, review: &str, key: Uuid) -> AppResult<KeyRecord> {
+async fn decidable(
+    db: &Db,
+    by: &Principal,
+    review: AccessReviewId,
+    key: ApiKeyId,
+) -> AppResult<KeyRecord> {
     let item: Option<(Option<String>,)> = sqlx::query_as(
         "SELECT decision FROM access_review_items WHERE review_id = $1 AND key_row_id = $2",
     )
@@ -349,8 +354,8 @@ async fn decidable(db: &Db, by: &Principal, review: &str, key: Uuid) -> AppResul
 pub async fn decide_key(
     db: &Db,
     by: &Principal,
-    review: &str,
-    key: Uuid,
+    review: AccessReviewId,
+    key: ApiKeyId,
     decision: Decision,
     note: &str,
 ) -> AppResult<KeyRecord> {
@@ -389,7 +394,7 @@ pub async fn decide_key(
         &mut tx,
         by,
         review,
-        &[record.id.as_str()],
+        &[record.id],
         decision,
         &note,
         now,
@@ -414,8 +419,8 @@ pub async fn decide_key(
 async fn record_decisions(
     tx: &mut Tx,
     by: &Principal,
-    review: &str,
-    keys: &[&str],
+    review: AccessReviewId,
+    keys: &[ApiKeyId],
     decision: Decision,
     note: &str,
     now: i64,
@@ -481,7 +486,7 @@ async fn record_decisions(
 pub async fn unconfirmed(
     db: &Db,
     viewer: &Principal,
-    review: &str,
+    review: AccessReviewId,
     limit: usize,
     now: i64,
 ) -> AppResult<(Vec<KeyRecord>, bool)> {
@@ -516,8 +521,8 @@ pub async fn unconfirmed(
 pub(crate) async fn revoked_unconfirmed(
     tx: &mut Tx,
     by: &Principal,
-    review: &str,
-    keys: &[&str],
+    review: AccessReviewId,
+    keys: &[ApiKeyId],
     reason: &str,
     now: i64,
 ) -> AppResult<()> {
@@ -543,7 +548,7 @@ pub(crate) async fn revoked_unconfirmed(
 }
 
 /// Closes the open review `review`: its decisions become final, and a new review may start.
-pub async fn close(db: &Db, by: &Principal, review: &str) -> AppResult<Progress> {
+pub async fn close(db: &Db, by: &Principal, review: AccessReviewId) -> AppResult<Progress> {
     decide(by, Action::RunAccessReview)?;
     open_review(db, by, review).await?;
     let progress = progress(db, by, review).await?;
@@ -580,7 +585,7 @@ pub async fn close(db: &Db, by: &Principal, review: &str) -> AppResult<Progress>
 }
 
 /// Whether `viewer` may read `review`'s evidence: reviewers only.
-pub async fn evidence_of(db: &Db, viewer: &Principal, review: &str) -> AppResult<Review> {
+pub async fn evidence_of(db: &Db, viewer: &Principal, review: AccessReviewId) -> AppResult<Review> {
     decide(viewer, Action::RunAccessReview)?;
     get(db, viewer.workspace, review).await
 }

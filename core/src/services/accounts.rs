@@ -5,9 +5,9 @@ use crate::security::passwords::Hasher;
 use crate::services::audit::{self, Event};
 use crate::store::db::{Backend, Db};
 use domain::audit::AuditAction;
+use domain::ids::{InvitationId, UserId, WorkspaceId};
 use domain::roles::Role;
 use domain::validate::{Email, Name, Password};
-use uuid::Uuid;
 
 /// The message for every failed sign-in: it never tells whether the account exists.
 pub const SIGN_IN_FAILED: &str = "Invalid email or password.";
@@ -29,7 +29,7 @@ pub async fn setup(
     email: Email,
     password: Password,
     address: &str,
-) -> AppResult<(Uuid, Uuid)> {
+) -> AppResult<(UserId, WorkspaceId)> {
     if has_users(db).await? {
         return Err(already_set_up());
     }
@@ -47,8 +47,8 @@ pub async fn setup(
     if n > 0 {
         return Err(already_set_up());
     }
-    let user = Uuid::new_v4();
-    let ws = Uuid::new_v4();
+    let user = UserId::random();
+    let ws = WorkspaceId::random();
     let now = crate::now();
     // The first owner administers the instance.
     sqlx::query("INSERT INTO users (id, email, password_hash, created_at, instance_admin) VALUES ($1, $2, $3, $4, 1)")
@@ -82,7 +82,7 @@ fn already_set_up() -> AppError {
 /// A successful sign-in.
 #[derive(Clone, Copy, Debug)]
 pub struct SignedIn {
-    pub user: Uuid,
+    pub user: UserId,
     /// Failed attempts on the account since its previous successful sign-in.
     pub failed_before: i64,
 }
@@ -122,7 +122,7 @@ pub async fn sign_in(
     if let Reserved::Locked { retry_after } = account {
         return Err(AppError::TooManyRequests { retry_after });
     }
-    let row: Option<(String, Option<String>)> = match &email {
+    let row: Option<(UserId, Option<String>)> = match &email {
         Some(email) => {
             sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
                 .bind(email.as_str())
@@ -136,7 +136,6 @@ pub async fn sign_in(
         None => (None, None),
     };
     let ok = password.len() <= 1024 && hasher.verify(password, stored).await?;
-    let user_id = user_id.and_then(|id| Uuid::parse_str(&id).ok());
     let mut tx = db.write().await?;
     // The same writes whether or not the account exists, so timing tells nothing: unknown
     // accounts' failures are audited at the instance level.
@@ -202,22 +201,19 @@ pub async fn sign_in(
 
 async fn user_workspace_ids(
     tx: &mut crate::store::db::Tx,
-    user: Option<Uuid>,
-) -> AppResult<Vec<Uuid>> {
+    user: Option<UserId>,
+) -> AppResult<Vec<WorkspaceId>> {
     let Some(user) = user else { return Ok(vec![]) };
-    let rows: Vec<(String,)> =
+    let rows: Vec<(WorkspaceId,)> =
         sqlx::query_as("SELECT workspace_id FROM memberships WHERE user_id = $1")
             .bind(user.to_string())
             .fetch_all(&mut **tx)
             .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(w,)| Uuid::parse_str(&w).ok())
-        .collect())
+    Ok(rows.into_iter().map(|(w,)| w).collect())
 }
 
 /// The email of a user.
-pub async fn email_of(db: &Db, user: Uuid) -> AppResult<String> {
+pub async fn email_of(db: &Db, user: UserId) -> AppResult<String> {
     let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1")
         .bind(user.to_string())
         .fetch_one(db.pool())
@@ -235,11 +231,11 @@ pub async fn accept_invitation(
     digest: &str,
     password: Password,
     address: &str,
-) -> AppResult<Uuid> {
+) -> AppResult<UserId> {
     let hash = hasher.hash(&password).await?;
     let mut tx = db.write().await?;
     // Single use inside the writing statement: of two concurrent acceptances one wins.
-    let row: Option<(String, String, String)> = sqlx::query_as(
+    let row: Option<(InvitationId, WorkspaceId, UserId)> = sqlx::query_as(
         "UPDATE invitations SET used_at = $2 \
          WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2 \
          RETURNING id, workspace_id, user_id",
@@ -256,17 +252,16 @@ pub async fn accept_invitation(
     let set =
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash IS NULL")
             .bind(hash)
-            .bind(&user)
+            .bind(user)
             .execute(&mut *tx)
             .await?;
     if set.rows_affected() == 0 {
         return Err(invitation_unusable());
     }
-    let user = Uuid::parse_str(&user).map_err(|e| AppError::Internal(e.to_string()))?;
     audit::record(
         &mut tx,
         Event {
-            workspace: Uuid::parse_str(&ws).ok(),
+            workspace: Some(ws),
             actor_user: Some(user),
             target: format!("user:{user}"),
             address,
@@ -283,7 +278,7 @@ fn invitation_unusable() -> AppError {
 }
 
 /// The role a user holds in a workspace, if a member.
-pub async fn role_in(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<Option<Role>> {
+pub async fn role_in(db: &Db, user: UserId, workspace: WorkspaceId) -> AppResult<Option<Role>> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
             .bind(user.to_string())

@@ -9,13 +9,14 @@ use crate::store::db::{Db, Tx};
 use domain::access::Principal;
 use domain::audit::{ActorFilter, AuditAction, AuditEvent, AuditQuery, ChainCheck, Cursor};
 use domain::authorization::{decide, Action};
+use domain::ids::{UserId, WorkspaceId};
 use uuid::Uuid;
 
 /// One event. Never holds a secret: keys are named by their public key id.
 #[derive(Debug)]
 pub struct Event<'a> {
-    pub workspace: Option<Uuid>,
-    pub actor_user: Option<Uuid>,
+    pub workspace: Option<WorkspaceId>,
+    pub actor_user: Option<UserId>,
     /// The public key id of the key that acted, when a key did.
     pub actor_key: Option<&'a str>,
     pub action: AuditAction,

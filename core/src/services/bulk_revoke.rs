@@ -13,9 +13,9 @@ use crate::store::db::Db;
 use domain::access::Principal;
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
+use domain::ids::{AccessReviewId, ApiKeyId};
 use domain::key_listing::KeyQuery;
 use domain::review::Finding;
-use uuid::Uuid;
 
 /// At most this many keys go in one bulk revocation: a larger set is narrowed by filters first.
 pub const BULK_LIMIT: usize = 1_000;
@@ -49,7 +49,7 @@ pub struct Preview {
 pub enum Selection {
     Filters(KeyQuery),
     Finding(Finding),
-    Unconfirmed(String),
+    Unconfirmed(AccessReviewId),
 }
 
 /// The live keys of `selection` that `viewer` may revoke. A key list without a filter is
@@ -78,7 +78,7 @@ pub async fn preview(
         }
         Selection::Unconfirmed(review) => {
             let (keys, more) =
-                access_reviews::unconfirmed(db, viewer, review, BULK_LIMIT, now).await?;
+                access_reviews::unconfirmed(db, viewer, *review, BULK_LIMIT, now).await?;
             more_after = more;
             (keys, false)
         }
@@ -114,15 +114,15 @@ async fn recent_requests(db: &Db, keys: &[KeyRecord], now: i64) -> AppResult<Vec
              GROUP BY key_row_id",
             places.join(", ")
         );
-        let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(now - RECENT_DAYS * 86_400);
+        let mut q = sqlx::query_as::<_, (ApiKeyId, i64)>(&sql).bind(now - RECENT_DAYS * 86_400);
         for k in chunk {
-            q = q.bind(k.id.as_str());
+            q = q.bind(k.id);
         }
         counts.extend(q.fetch_all(db.pool()).await?);
     }
     Ok(keys
         .iter()
-        .map(|k| counts.get(k.id.as_str()).copied().unwrap_or(0))
+        .map(|k| counts.get(&k.id).copied().unwrap_or(0))
         .collect())
 }
 
@@ -140,9 +140,9 @@ pub async fn revoke(
     filter: &str,
     reason: String,
 ) -> AppResult<usize> {
-    let mut wanted: Vec<Uuid> = Vec::with_capacity(ids.len());
+    let mut wanted: Vec<ApiKeyId> = Vec::with_capacity(ids.len());
     for id in ids {
-        let id = Uuid::parse_str(id.trim())
+        let id = ApiKeyId::parse(id)
             .map_err(|_| AppError::invalid("The previewed list is not valid; preview again."))?;
         if !wanted.contains(&id) {
             wanted.push(id);
@@ -188,8 +188,8 @@ pub async fn revoke(
         }
     }
     if let Selection::Unconfirmed(review) = selection {
-        let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
-        access_reviews::revoked_unconfirmed(&mut tx, by, review, &ids, &reason, now).await?;
+        let ids: Vec<ApiKeyId> = keys.iter().map(|k| k.id).collect();
+        access_reviews::revoked_unconfirmed(&mut tx, by, *review, &ids, &reason, now).await?;
     }
     let detail = format!("{} keys matching {filter}; {reason}", keys.len());
     audit::record(

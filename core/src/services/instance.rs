@@ -6,11 +6,11 @@ use crate::error::{AppError, AppResult};
 use crate::services::audit::{self, Event};
 use crate::store::db::Db;
 use domain::audit::AuditAction;
+use domain::ids::UserId;
 use domain::model::InstanceSettings;
 use domain::validate::Email;
-use uuid::Uuid;
 
-pub async fn is_admin(db: &Db, user: Uuid) -> AppResult<bool> {
+pub async fn is_admin(db: &Db, user: UserId) -> AppResult<bool> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT instance_admin FROM users WHERE id = $1")
         .bind(user.to_string())
         .fetch_optional(db.pool())
@@ -19,7 +19,7 @@ pub async fn is_admin(db: &Db, user: Uuid) -> AppResult<bool> {
 }
 
 /// `Forbidden` unless `user` is an instance admin.
-pub async fn require_admin(db: &Db, user: Uuid) -> AppResult<()> {
+pub async fn require_admin(db: &Db, user: UserId) -> AppResult<()> {
     if is_admin(db, user).await? {
         Ok(())
     } else {
@@ -40,14 +40,14 @@ pub async fn settings(db: &Db) -> AppResult<InstanceSettings> {
 }
 
 /// Whether `user` may create a workspace: an instance admin, or anyone where admins allow it.
-pub async fn may_create_workspace(db: &Db, user: Uuid) -> AppResult<bool> {
+pub async fn may_create_workspace(db: &Db, user: UserId) -> AppResult<bool> {
     Ok(is_admin(db, user).await? || settings(db).await?.members_create_workspaces)
 }
 
 /// Saves the instance settings (instance admins only), audited at the instance level.
 pub async fn save_settings(
     db: &Db,
-    by: Uuid,
+    by: UserId,
     settings: &InstanceSettings,
     address: &str,
 ) -> AppResult<()> {

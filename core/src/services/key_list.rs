@@ -11,9 +11,9 @@ use crate::store::clause::{Bind, Clause};
 use crate::store::db::Db;
 use domain::access::Principal;
 use domain::authorization::KeyVisibility;
+use domain::ids::{ApplicationId, UserId};
 use domain::key_listing::{day_start, Cursor, KeyCount, KeyQuery, ScopeFilter, COUNT_CAP};
 use domain::model::KeyStatus;
-use uuid::Uuid;
 
 /// One page of a view of the key list.
 #[derive(Debug)]
@@ -164,7 +164,6 @@ async fn selection(
         None => {}
         Some(ScopeFilter::WholeWorkspace) => w.and("k.application_id IS NULL".into()),
         Some(ScopeFilter::Application(a)) => {
-            let a = Uuid::parse_str(a).map_err(|_| AppError::invalid("Unknown application."))?;
             let p = w.bind(Bind::Text(a.to_string()));
             w.and(format!("k.application_id = {p}"));
         }
@@ -234,7 +233,7 @@ pub(crate) async fn position_of(
     viewer: &Principal,
     key_id: &str,
 ) -> AppResult<(i64, String)> {
-    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+    let row: Option<(i64, String, UserId, Option<ApplicationId>)> = sqlx::query_as(
         "SELECT created_at, id, owner_id, application_id FROM api_keys \
          WHERE workspace_id = $1 AND key_id = $2",
     )
@@ -244,22 +243,19 @@ pub(crate) async fn position_of(
     .await?;
     let invalid = || AppError::invalid(domain::paging::INVALID_CURSOR);
     let (created, id, owner, application) = row.ok_or_else(invalid)?;
-    let facts = domain::authorization::KeyFacts {
-        owner: Uuid::parse_str(&owner).map_err(|_| invalid())?,
-        application: application.and_then(|a| Uuid::parse_str(&a).ok()),
-    };
+    let facts = domain::authorization::KeyFacts { owner, application };
     if !KeyVisibility::of(viewer).covers(&facts) {
         return Err(invalid());
     }
     Ok((created, id))
 }
 
-async fn user_by_email(db: &Db, email: &str) -> AppResult<Option<Uuid>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+async fn user_by_email(db: &Db, email: &str) -> AppResult<Option<UserId>> {
+    let row: Option<(UserId,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_optional(db.pool())
         .await?;
-    Ok(row.and_then(|(id,)| Uuid::parse_str(&id).ok()))
+    Ok(row.map(|(id,)| id))
 }
 
 /// Escapes `LIKE` wildcards so a search matches them literally.

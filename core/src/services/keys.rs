@@ -5,19 +5,18 @@ use crate::error::{AppError, AppResult};
 use crate::security::crypto::{digests_match, random_bytes, ServerSecret};
 use crate::services::audit;
 use crate::store::db::Db;
-use crate::store::ids::StoredId;
 use crate::store::key_cache;
 use domain::access::{Grant, Principal, PrincipalKind};
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action, KeyAbilities, KeyFacts};
 use domain::dates::DAY;
+use domain::ids::{AgentId, ApiKeyId, ApplicationId, UserId, WorkspaceId};
 use domain::model::{AccessEntry, KeyRow, KeyStatus, NewSecret, RefusalEntry};
 use domain::permissions::PermissionSet;
 use domain::roles::Role;
 use domain::secret::{self, display_prefix, KeyId, KeyKind, MalformedSecret};
 use domain::validate::{InvalidInput, Name};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Keys expiring within this many seconds show as "expiring soon".
 pub const EXPIRING_SOON: i64 = 7 * DAY;
@@ -28,9 +27,9 @@ pub struct NewKey {
     pub name: Name,
     pub purpose: String,
     pub kind: KeyKind,
-    pub application: Option<Uuid>,
+    pub application: Option<ApplicationId>,
     /// Required for agent keys: the agent they are bound to.
-    pub agent: Option<Uuid>,
+    pub agent: Option<AgentId>,
     pub permissions: PermissionSet,
     pub expires_at: Option<i64>,
     /// Log request and response bodies made with the key (redacted, capped).
@@ -85,21 +84,18 @@ pub type KeyCache = key_cache::KeyCache<KeyRecord>;
 /// A stored key, with the names lists show.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRecord {
-    #[sqlx(try_from = "String")]
-    pub id: StoredId,
+    pub id: ApiKeyId,
     pub key_id: String,
-    #[sqlx(try_from = "String")]
-    pub workspace_id: StoredId,
+    pub workspace_id: WorkspaceId,
     #[sqlx(try_from = "String")]
     pub kind: KeyKind,
     pub name: String,
     pub purpose: String,
-    #[sqlx(try_from = "String")]
-    pub owner_id: StoredId,
+    pub owner_id: UserId,
     pub owner_email: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub application_name: Option<String>,
-    pub agent_id: Option<String>,
+    pub agent_id: Option<AgentId>,
     pub agent_name: Option<String>,
     pub permissions: String,
     pub digest: String,
@@ -114,7 +110,7 @@ pub struct KeyRecord {
     pub rotated_at: Option<i64>,
     pub grace_until: Option<i64>,
     /// The predecessor this key replaced by rotation.
-    pub rotated_from: Option<String>,
+    pub rotated_from: Option<ApiKeyId>,
     /// While the predecessor's secret still works (not revoked, inside its grace).
     pub previous_grace_until: Option<i64>,
     /// The predecessor's grace ends at this key's first use (1) rather than at a time (0).
@@ -184,10 +180,6 @@ impl KeyRecord {
             .get_or_init(|| PermissionSet::from_storage(&self.permissions))
     }
 
-    pub fn uuid(&self) -> Uuid {
-        self.id.uuid()
-    }
-
     /// Whether this key's predecessor still works and stops at this key's first use.
     pub fn awaits_first_use(&self, now: i64) -> bool {
         self.previous_until_first_use != 0 && self.previous_grace_until.is_some_and(|g| g > now)
@@ -211,25 +203,11 @@ impl KeyRecord {
         })
     }
 
-    pub fn owner(&self) -> Uuid {
-        self.owner_id.uuid()
-    }
-
-    pub fn workspace(&self) -> Uuid {
-        self.workspace_id.uuid()
-    }
-
-    pub fn application(&self) -> Option<Uuid> {
-        self.application_id
-            .as_deref()
-            .and_then(|a| Uuid::parse_str(a).ok())
-    }
-
     /// What the authorization rules need to know of this key.
     pub fn facts(&self) -> KeyFacts {
         KeyFacts {
-            owner: self.owner(),
-            application: self.application(),
+            owner: self.owner_id,
+            application: self.application_id,
         }
     }
 
@@ -257,7 +235,7 @@ impl KeyRecord {
     pub fn to_row(&self, now: i64) -> KeyRow {
         let kind = self.kind();
         KeyRow {
-            id: self.id.to_string(),
+            id: self.id,
             key_id: self.key_id.clone(),
             // An imported secret does not start with our prefix: its key id stands alone.
             prefix: match KeyId::parse(&self.key_id) {
@@ -269,9 +247,9 @@ impl KeyRecord {
             purpose: self.purpose.clone(),
             kind,
             owner_email: self.owner_email.clone(),
-            owner_id: self.owner_id.to_string(),
+            owner_id: self.owner_id,
             application: self.application_name.clone(),
-            application_id: self.application_id.clone(),
+            application_id: self.application_id,
             agent: self.agent_name.clone(),
             permissions: self.permissions(),
             created_at: self.created_at,
@@ -284,7 +262,6 @@ impl KeyRecord {
             previous_grace_until: self.previous_grace_until.filter(|g| *g > now),
             previous_id: self
                 .rotated_from
-                .clone()
                 .filter(|_| self.previous_grace_until.is_some_and(|g| g > now)),
             previous_last_used_at: self.previous_last_used_at,
             previous_until_first_use: self.awaits_first_use(now),
@@ -449,12 +426,12 @@ async fn insert_key(
     pepper: &ServerSecret,
     owner: &Principal,
     new: &NewKey,
-    rotated_from: Option<&str>,
+    rotated_from: Option<ApiKeyId>,
     now: i64,
     existing: Option<&str>,
-) -> AppResult<(Uuid, String, String)> {
+) -> AppResult<(ApiKeyId, String, String)> {
     // Time-ordered, so keys created in the same second still list in creation order.
-    let id = Uuid::now_v7();
+    let id = ApiKeyId::ordered();
     let key_id = KeyId::parse(&secret::base62_from_random(
         random_bytes(64).into_iter(),
         secret::KEY_ID_LEN,
@@ -497,7 +474,7 @@ async fn insert_key(
 }
 
 /// One key of a workspace by row id; other workspaces' keys are `NotFound`.
-pub async fn get(db: &Db, ws: Uuid, id: Uuid) -> AppResult<KeyRecord> {
+pub async fn get(db: &Db, ws: WorkspaceId, id: ApiKeyId) -> AppResult<KeyRecord> {
     sqlx::query_as(&format!(
         "{SELECT_KEYS} WHERE k.id = $1 AND k.workspace_id = $2"
     ))
@@ -509,7 +486,7 @@ pub async fn get(db: &Db, ws: Uuid, id: Uuid) -> AppResult<KeyRecord> {
 }
 
 /// One key of a workspace by its public key id (one indexed read).
-pub async fn get_by_key_id(db: &Db, ws: Uuid, key_id: &str) -> AppResult<KeyRecord> {
+pub async fn get_by_key_id(db: &Db, ws: WorkspaceId, key_id: &str) -> AppResult<KeyRecord> {
     sqlx::query_as(&format!(
         "{SELECT_KEYS} WHERE k.key_id = $1 AND k.workspace_id = $2"
     ))
@@ -522,7 +499,7 @@ pub async fn get_by_key_id(db: &Db, ws: Uuid, key_id: &str) -> AppResult<KeyReco
 
 /// `owner`'s own keys in a workspace (not those replaced by a rotation), newest first: one
 /// indexed query, not the workspace's keys.
-pub async fn owned_by(db: &Db, ws: Uuid, owner: Uuid) -> AppResult<Vec<KeyRecord>> {
+pub async fn owned_by(db: &Db, ws: WorkspaceId, owner: UserId) -> AppResult<Vec<KeyRecord>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT_KEYS} WHERE k.workspace_id = $1 AND k.owner_id = $2 AND k.rotated_at IS NULL \
          ORDER BY k.created_at DESC, k.id"
@@ -539,8 +516,8 @@ pub async fn owned_by(db: &Db, ws: Uuid, owner: Uuid) -> AppResult<Vec<KeyRecord
 /// a key of this listing is `Invalid`.
 pub async fn page_scoped_to_applications(
     db: &Db,
-    ws: Uuid,
-    scope: Option<Uuid>,
+    ws: WorkspaceId,
+    scope: Option<ApplicationId>,
     after: Option<&str>,
     limit: usize,
 ) -> AppResult<(Vec<KeyRecord>, Option<String>)> {
@@ -587,7 +564,7 @@ pub async fn page_scoped_to_applications(
 pub async fn authorized(
     db: &Db,
     by: &Principal,
-    id: Uuid,
+    id: ApiKeyId,
     action: impl FnOnce(KeyFacts) -> Action,
 ) -> AppResult<KeyRecord> {
     let key = get(db, by.workspace, id).await?;
@@ -598,7 +575,7 @@ pub async fn authorized(
 /// Revokes a key at once, durably, with its audit event in the same transaction, and with it
 /// every predecessor of its lineage whose secret still works (inside its rotation grace): a
 /// revocation ends every secret of the key, not only the newest.
-pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppResult<()> {
+pub async fn revoke(db: &Db, by: &Principal, id: ApiKeyId, reason: String) -> AppResult<()> {
     let key = authorized(db, by, id, Action::RevokeKey).await?;
     let mut tx = db.write_credentials().await?;
     revoke_in(&mut tx, by, &key, &reason, crate::now()).await?;
@@ -611,7 +588,7 @@ pub async fn revoke(db: &Db, by: &Principal, id: Uuid, reason: String) -> AppRes
 /// write invalidates every instance's verified keys, so the old secret stops everywhere at
 /// once. Returns whether this call ended it (a concurrent first request may have).
 pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult<bool> {
-    let Some(previous) = key.rotated_from.as_deref() else {
+    let Some(previous) = key.rotated_from else {
         return Ok(false);
     };
     let now = crate::now();
@@ -623,7 +600,7 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
     )
     .bind(now)
     .bind(previous)
-    .bind(key.workspace_id.as_str())
+    .bind(key.workspace_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((previous_key_id,)) = ended else {
@@ -631,7 +608,7 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
     };
     crate::services::webhooks::enqueue(
         &mut tx,
-        key.workspace(),
+        key.workspace_id,
         domain::webhooks::Event::KeyRotationCompleted,
         serde_json::json!({
             "key_id": key.key_id,
@@ -643,7 +620,7 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
     audit::record(
         &mut tx,
         audit::Event {
-            workspace: Some(key.workspace()),
+            workspace: Some(key.workspace_id),
             target: format!("key:{previous_key_id}"),
             detail: format!(
                 "the new secret key:{} was first used; this secret stopped",
@@ -662,14 +639,14 @@ pub async fn switched_over(db: &Db, key: &KeyRecord, address: &str) -> AppResult
 /// the rows revoked, `(row id, key id)`. A key revoked meanwhile is a conflict.
 pub(crate) async fn end_lineage(
     tx: &mut crate::store::db::Tx,
-    workspace: Uuid,
-    by: Option<Uuid>,
+    workspace: WorkspaceId,
+    by: Option<UserId>,
     key: &KeyRecord,
     reason: &str,
     now: i64,
-) -> AppResult<Vec<(String, String)>> {
+) -> AppResult<Vec<(ApiKeyId, String)>> {
     // Workspace-scoped in the same statement: the rows must still be in it and live.
-    let revoked: Vec<(String, String)> = sqlx::query_as(
+    let revoked: Vec<(ApiKeyId, String)> = sqlx::query_as(
         "WITH RECURSIVE lineage(id, rotated_from) AS ( \
            SELECT id, rotated_from FROM api_keys WHERE id = $1 AND workspace_id = $2 \
            UNION ALL \
@@ -680,7 +657,7 @@ pub(crate) async fn end_lineage(
            AND (id = $1 OR grace_until > $3) \
          RETURNING id, key_id",
     )
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(workspace.to_string())
     .bind(now)
     .bind(by.map(|u| u.to_string()))
@@ -705,7 +682,7 @@ pub(crate) async fn revoke_in(
 ) -> AppResult<()> {
     let revoked = end_lineage(tx, by.workspace, Some(by.user), key, reason, now).await?;
     for (row, key_id) in &revoked {
-        let detail = lineage_detail(key, row, reason);
+        let detail = lineage_detail(key, *row, reason);
         audit::record(
             tx,
             audit::event(by, AuditAction::KeyRevoked, format!("key:{key_id}"), detail),
@@ -725,7 +702,7 @@ pub(crate) async fn revoked_hook(
 ) -> AppResult<()> {
     crate::services::webhooks::enqueue(
         tx,
-        key.workspace(),
+        key.workspace_id,
         domain::webhooks::Event::KeyRevoked,
         serde_json::json!({
             "key_id": key_id,
@@ -738,8 +715,8 @@ pub(crate) async fn revoked_hook(
 }
 
 /// What a revocation's audit event says of the row `row` of `key`'s lineage.
-pub(crate) fn lineage_detail(key: &KeyRecord, row: &str, reason: &str) -> String {
-    if row == key.id.as_str() {
+pub(crate) fn lineage_detail(key: &KeyRecord, row: ApiKeyId, reason: &str) -> String {
+    if row == key.id {
         reason.to_string()
     } else {
         format!("{reason} (previous secret of key:{})", key.key_id)
@@ -753,7 +730,7 @@ pub(crate) fn lineage_detail(key: &KeyRecord, row: &str, reason: &str) -> String
 pub async fn set_networks(
     db: &Db,
     by: &Principal,
-    id: Uuid,
+    id: ApiKeyId,
     networks: &domain::network::Allowlist,
 ) -> AppResult<KeyRecord> {
     let key = authorized(db, by, id, Action::SetNetworks).await?;
@@ -762,7 +739,7 @@ pub async fn set_networks(
         "UPDATE api_keys SET allowed_networks = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
     )
     .bind(networks.to_storage())
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;
@@ -787,7 +764,12 @@ pub async fn set_networks(
 }
 
 /// Turns body logging on (the owner's decision) or off (also anyone with `keys:write`).
-pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) -> AppResult<()> {
+pub async fn set_body_logging(
+    db: &Db,
+    by: &Principal,
+    id: ApiKeyId,
+    enabled: bool,
+) -> AppResult<()> {
     let key = authorized(db, by, id, |key| Action::SetBodyLogging {
         key,
         enable: enabled,
@@ -798,7 +780,7 @@ pub async fn set_body_logging(db: &Db, by: &Principal, id: Uuid, enabled: bool) 
         "UPDATE api_keys SET log_bodies = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL",
     )
     .bind(i64::from(enabled))
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(by.workspace.to_string())
     .execute(&mut *tx)
     .await?;
@@ -899,7 +881,7 @@ impl From<RefusalRow> for RefusalEntry {
 pub async fn activity(
     db: &Db,
     viewer: &Principal,
-    id: Uuid,
+    id: ApiKeyId,
     cursor: Option<((i64, i64), bool)>,
     limit: usize,
 ) -> AppResult<Activity> {
@@ -908,7 +890,7 @@ pub async fn activity(
         "SELECT minute, method, route, status, reason, address, count FROM key_refusals \
          WHERE key_row_id = $1 ORDER BY minute DESC, reason, address LIMIT $2",
     )
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(ACTIVITY_LIMIT)
     .fetch_all(db.pool())
     .await?
@@ -926,7 +908,7 @@ pub async fn activity(
          FROM key_access_log WHERE key_row_id = $1 AND (at {op} $2 OR (at = $2 AND id {op} $3)) \
          ORDER BY at {order}, id {order} LIMIT $4"
     ))
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(at)
     .bind(row)
     .bind(limit as i64 + 1)
@@ -964,7 +946,7 @@ pub async fn rotate(
     db: &Db,
     pepper: &ServerSecret,
     by: &Principal,
-    id: Uuid,
+    id: ApiKeyId,
     grace: i64,
     expiration: Option<Expiration>,
 ) -> AppResult<NewSecret> {
@@ -989,11 +971,8 @@ pub async fn rotate(
         name: Name::parse("Name", &key.name)?,
         purpose: key.purpose.clone(),
         kind: key.kind(),
-        application: key.application(),
-        agent: key
-            .agent_id
-            .as_deref()
-            .and_then(|a| Uuid::parse_str(a).ok()),
+        application: key.application_id,
+        agent: key.agent_id,
         permissions: key.permissions(),
         expires_at,
         log_bodies: key.log_bodies != 0,
@@ -1021,7 +1000,7 @@ pub async fn rotate(
     )
     .bind(now)
     .bind(now + grace)
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(by.workspace.to_string())
     .bind(i64::from(until_first_use))
     .execute(&mut *tx)
@@ -1032,7 +1011,7 @@ pub async fn rotate(
         ));
     }
     let (new_id, new_key_id, plaintext) =
-        insert_key(&mut tx, pepper, by, &new, Some(key.id.as_str()), now, None).await?;
+        insert_key(&mut tx, pepper, by, &new, Some(key.id), now, None).await?;
     audit::record(
         &mut tx,
         audit::event(
@@ -1217,7 +1196,7 @@ impl Authenticated {
                 KeyKind::Agent => PrincipalKind::Agent,
             },
             permissions: effective,
-            application: key.application(),
+            application: key.application_id,
         };
         Authenticated {
             dropped: attached.minus(effective),
@@ -1232,7 +1211,7 @@ impl Authenticated {
 /// batch, inside its transaction).
 pub async fn record_use(
     tx: &mut crate::store::db::Tx,
-    uses: &[(&str, i64, &str)],
+    uses: &[(ApiKeyId, i64, &str)],
 ) -> AppResult<()> {
     for (id, at, address) in uses {
         sqlx::query(
@@ -1250,15 +1229,14 @@ pub async fn record_use(
 /// Parses the create form into a validated request.
 pub fn parse_create_form(form: &domain::model::CreateKeyForm, role: Role) -> AppResult<NewKey> {
     use domain::validate::optional_text;
-    let uuid = |field: &str, s: &str| -> Result<Option<uuid::Uuid>, AppError> {
+    fn id<T>(field: &str, s: &str) -> Result<Option<domain::ids::Id<T>>, AppError> {
         if s.trim().is_empty() {
-            Ok(None)
-        } else {
-            uuid::Uuid::parse_str(s.trim())
-                .map(Some)
-                .map_err(|_| AppError::invalid(format!("Unknown {field}.")))
+            return Ok(None);
         }
-    };
+        domain::ids::Id::parse(s)
+            .map(Some)
+            .map_err(|_| AppError::invalid(format!("Unknown {field}.")))
+    }
     let kind = KeyKind::parse(&form.principal)
         .ok_or_else(|| AppError::invalid("Choose Service or Agent."))?;
     let permissions = match form.preset.as_str() {
@@ -1273,9 +1251,9 @@ pub fn parse_create_form(form: &domain::model::CreateKeyForm, role: Role) -> App
         name: Name::parse("Name", &form.name)?,
         purpose: optional_text("Purpose", &form.purpose)?,
         kind,
-        application: uuid("application", &form.application_id)?,
+        application: id("application", &form.application_id)?,
         agent: if kind == KeyKind::Agent {
-            uuid("agent", &form.agent_id)?
+            id("agent", &form.agent_id)?
         } else {
             None
         },

@@ -11,7 +11,7 @@ use crate::store::db::Db;
 use domain::access::Principal;
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
-use uuid::Uuid;
+use domain::ids::ApiKeyId;
 
 /// At most this many strings in one report.
 pub const MAX_REPORTED: usize = 100;
@@ -42,7 +42,7 @@ pub async fn report(
              WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
-        .bind(key.id.as_str())
+        .bind(key.id)
         .bind(tx.change())
         .execute(&mut *tx)
         .await?
@@ -53,7 +53,7 @@ pub async fn report(
         audit::record(
             &mut tx,
             audit::Event {
-                workspace: Some(key.workspace()),
+                workspace: Some(key.workspace_id),
                 target: format!("key:{}", key.key_id),
                 detail: "Reported leaked through /api/v1/leaks; revoked".into(),
                 address,
@@ -71,7 +71,7 @@ pub async fn report(
 
 /// Marks the key `id` leaked: revokes it and every rotated-out secret of it still in its
 /// grace (any of them may have leaked with it), audited as leaked and as revoked.
-pub async fn mark_leaked(db: &Db, by: &Principal, id: Uuid) -> AppResult<keys::KeyRecord> {
+pub async fn mark_leaked(db: &Db, by: &Principal, id: ApiKeyId) -> AppResult<keys::KeyRecord> {
     let key = keys::get(db, by.workspace, id).await?;
     decide(by, Action::RevokeKey(key.facts()))?;
     let mut tx = db.write_credentials().await?;
@@ -100,8 +100,8 @@ async fn leaked_hook(
 ) -> AppResult<()> {
     crate::services::notifications::about_key(
         tx,
-        key.workspace(),
-        key.owner_id.as_str(),
+        key.workspace_id,
+        key.owner_id,
         &key.key_id,
         "key.leaked",
         &format!(
@@ -112,7 +112,7 @@ async fn leaked_hook(
     .await?;
     crate::services::webhooks::enqueue(
         tx,
-        key.workspace(),
+        key.workspace_id,
         domain::webhooks::Event::KeyLeaked,
         serde_json::json!({
             "key_id": key.key_id,

@@ -9,9 +9,9 @@ use crate::store::db::Db;
 use domain::access::Principal;
 use domain::audit::AuditAction;
 use domain::authorization::Action;
+use domain::ids::ApiKeyId;
 use domain::least_privilege::{observed, PermissionUse, OBSERVATION_DAYS};
 use domain::permissions::PermissionSet;
-use uuid::Uuid;
 
 /// A key and what its requests needed of its permissions.
 #[derive(Debug)]
@@ -22,12 +22,17 @@ pub struct Observation {
 }
 
 /// What `viewer` may learn of a key's use: anyone who sees the key.
-pub async fn observe(db: &Db, viewer: &Principal, id: Uuid, now: i64) -> AppResult<Observation> {
+pub async fn observe(
+    db: &Db,
+    viewer: &Principal,
+    id: ApiKeyId,
+    now: i64,
+) -> AppResult<Observation> {
     let key = keys::authorized(db, viewer, id, Action::SeeKey).await?;
     let called: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT method, route, last_at FROM key_route_use WHERE key_row_id = $1 AND last_at > $2",
     )
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(now - OBSERVATION_DAYS * 86_400)
     .fetch_all(db.pool())
     .await?;
@@ -46,7 +51,7 @@ pub async fn observe(db: &Db, viewer: &Principal, id: Uuid, now: i64) -> AppResu
 pub async fn narrow(
     db: &Db,
     by: &Principal,
-    id: Uuid,
+    id: ApiKeyId,
     keep: PermissionSet,
 ) -> AppResult<PermissionSet> {
     let key = keys::authorized(db, by, id, Action::NarrowKey).await?;
@@ -77,7 +82,7 @@ pub async fn narrow(
          AND revoked_at IS NULL AND permissions = $4",
     )
     .bind(keep.to_storage())
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(by.workspace.to_string())
     .bind(&key.permissions)
     .execute(&mut *tx)

@@ -4,7 +4,7 @@
 
 use crate::error::AppResult;
 use crate::store::db::{Db, Tx};
-use uuid::Uuid;
+use domain::ids::{NotificationId, UserId, WorkspaceId};
 
 /// Notifications shown on the page, newest first.
 pub const SHOWN: usize = 50;
@@ -23,8 +23,8 @@ pub struct Notification {
 /// once each, `text` (of `kind`: `key.expiring`, `key.expired`, `key.leaked`).
 pub async fn about_key(
     tx: &mut Tx,
-    workspace: Uuid,
-    owner: &str,
+    workspace: WorkspaceId,
+    owner: UserId,
     key_id: &str,
     kind: &str,
     text: &str,
@@ -43,7 +43,7 @@ pub async fn about_key(
             "INSERT INTO notifications (id, user_id, workspace_id, kind, text, key_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(Uuid::now_v7().to_string())
+        .bind(NotificationId::ordered())
         .bind(user)
         .bind(workspace.to_string())
         .bind(kind)
@@ -57,7 +57,7 @@ pub async fn about_key(
 }
 
 /// How many notifications `user` has not read in `workspace`.
-pub async fn unread(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<i64> {
+pub async fn unread(db: &Db, user: UserId, workspace: WorkspaceId) -> AppResult<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND workspace_id = $2 AND read_at IS NULL",
     )
@@ -69,7 +69,7 @@ pub async fn unread(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<i64> {
 }
 
 /// `user`'s latest notifications in `workspace`, newest first.
-pub async fn latest(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<Vec<Notification>> {
+pub async fn latest(db: &Db, user: UserId, workspace: WorkspaceId) -> AppResult<Vec<Notification>> {
     Ok(sqlx::query_as(&format!(
         "SELECT kind, text, key_id, created_at, read_at FROM notifications \
          WHERE user_id = $1 AND workspace_id = $2 ORDER BY created_at DESC, id DESC LIMIT {SHOWN}"
@@ -81,7 +81,7 @@ pub async fn latest(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<Vec<Notif
 }
 
 /// Marks everything `user` has in `workspace` as read.
-pub async fn mark_read(db: &Db, user: Uuid, workspace: Uuid) -> AppResult<()> {
+pub async fn mark_read(db: &Db, user: UserId, workspace: WorkspaceId) -> AppResult<()> {
     let mut tx = db.write().await?;
     sqlx::query(
         "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND workspace_id = $3 AND read_at IS NULL",

@@ -47,14 +47,14 @@ pub async fn key(db: &Db, key_id: &str) -> AppResult<KeyRecord> {
 async fn revoke_record(db: &Db, key: &KeyRecord, reason: &str) -> AppResult<Vec<String>> {
     let now = crate::now();
     let mut tx = db.write_credentials().await?;
-    let revoked = keys::end_lineage(&mut tx, key.workspace(), None, key, reason, now).await?;
+    let revoked = keys::end_lineage(&mut tx, key.workspace_id, None, key, reason, now).await?;
     for (row, key_id) in &revoked {
         audit::record(
             &mut tx,
             audit::Event {
-                workspace: Some(key.workspace()),
+                workspace: Some(key.workspace_id),
                 target: format!("key:{key_id}"),
-                detail: keys::lineage_detail(key, row, reason),
+                detail: keys::lineage_detail(key, *row, reason),
                 address: CLI,
                 ..audit::Event::new(AuditAction::KeyRevoked)
             },

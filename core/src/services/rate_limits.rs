@@ -13,6 +13,7 @@ use crate::services::audit;
 use crate::store::db::Db;
 use domain::access::Principal;
 use domain::audit::AuditAction;
+use domain::ids::WorkspaceId;
 use domain::limits::{LimitClass, Limits, Pool};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -226,7 +227,7 @@ impl PooledLimiter {
 }
 
 /// The workspace's rate limits.
-pub async fn limits(db: &Db, ws: Uuid) -> AppResult<Limits> {
+pub async fn limits(db: &Db, ws: WorkspaceId) -> AppResult<Limits> {
     let (key_default, stored): (i64, String) =
         sqlx::query_as("SELECT rate_limit_per_minute, rate_limits FROM workspaces WHERE id = $1")
             .bind(ws.to_string())

@@ -8,6 +8,7 @@ use crate::services::keys::{KeyRecord, SELECT_KEYS_OVER_PAGE};
 use crate::store::clause::{Bind, Clause};
 use crate::store::db::Db;
 use domain::access::Principal;
+use domain::ids::ApiKeyId;
 use domain::least_privilege::{observed, used, OBSERVATION_DAYS};
 use domain::permissions::{Permission, PermissionSet};
 use domain::review::Finding;
@@ -193,10 +194,10 @@ async fn unused_of(db: &Db, keys: &[KeyRecord], now: i64) -> AppResult<Vec<Permi
          WHERE last_at > $1 AND key_row_id IN ({})",
         places.join(", ")
     );
-    let mut q =
-        sqlx::query_as::<_, (String, String, String, i64)>(&sql).bind(now - OBSERVATION_DAYS * DAY);
+    let mut q = sqlx::query_as::<_, (ApiKeyId, String, String, i64)>(&sql)
+        .bind(now - OBSERVATION_DAYS * DAY);
     for k in keys {
-        q = q.bind(k.id.as_str());
+        q = q.bind(k.id);
     }
     let rows = q.fetch_all(db.pool()).await?;
     Ok(keys
@@ -204,7 +205,7 @@ async fn unused_of(db: &Db, keys: &[KeyRecord], now: i64) -> AppResult<Vec<Permi
         .map(|k| {
             let called = rows
                 .iter()
-                .filter(|(id, ..)| id == k.id.as_str())
+                .filter(|(id, ..)| *id == k.id)
                 .map(|(_, m, r, at)| (m.as_str(), r.as_str(), *at));
             let uses = observed(k.permissions(), called);
             k.permissions().minus(used(&uses))

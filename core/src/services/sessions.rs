@@ -7,9 +7,9 @@ use crate::services::audit::{self, Event};
 use crate::store::db::Db;
 use crate::store::session_store::handle_of;
 use domain::audit::AuditAction;
+use domain::ids::{UserId, WorkspaceId};
 use domain::model::SessionRow;
 use domain::validate::{InvalidInput, Password};
-use uuid::Uuid;
 
 /// handle, created, last seen, address, user agent.
 type SessionColumns = (
@@ -21,7 +21,7 @@ type SessionColumns = (
 );
 
 /// The live sessions of `user`, newest first; `current` is the id of the asking session.
-pub async fn list(db: &Db, user: Uuid, current: Option<&str>) -> AppResult<Vec<SessionRow>> {
+pub async fn list(db: &Db, user: UserId, current: Option<&str>) -> AppResult<Vec<SessionRow>> {
     let rows: Vec<SessionColumns> = sqlx::query_as(
         "SELECT handle, created_at, last_seen_at, address, user_agent FROM sessions \
              WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, handle",
@@ -48,7 +48,7 @@ pub async fn list(db: &Db, user: Uuid, current: Option<&str>) -> AppResult<Vec<S
 
 /// Signs out one of `user`'s sessions by its handle (others' sessions are not found); its
 /// user tokens stop with it.
-pub async fn end(db: &Db, user: Uuid, handle: &str) -> AppResult<()> {
+pub async fn end(db: &Db, user: UserId, handle: &str) -> AppResult<()> {
     let mut tx = db.write().await?;
     let ended = sqlx::query("DELETE FROM sessions WHERE handle = $1 AND user_id = $2")
         .bind(handle)
@@ -63,7 +63,7 @@ pub async fn end(db: &Db, user: Uuid, handle: &str) -> AppResult<()> {
 }
 
 /// Signs out every session of `user` but `keep` (the asking one); how many ended.
-pub async fn end_others(db: &Db, user: Uuid, keep: &str) -> AppResult<u64> {
+pub async fn end_others(db: &Db, user: UserId, keep: &str) -> AppResult<u64> {
     let mut tx = db.write().await?;
     let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
         .bind(user.to_string())
@@ -80,7 +80,7 @@ pub async fn end_others(db: &Db, user: Uuid, keep: &str) -> AppResult<u64> {
 pub async fn change_password(
     db: &Db,
     hasher: &Hasher,
-    user: Uuid,
+    user: UserId,
     current: String,
     new: Password,
     keep_session: &str,
@@ -124,7 +124,7 @@ pub async fn change_password(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let workspaces: Vec<(String,)> =
+    let workspaces: Vec<(WorkspaceId,)> =
         sqlx::query_as("SELECT workspace_id FROM memberships WHERE user_id = $1")
             .bind(user.to_string())
             .fetch_all(&mut *tx)
@@ -133,7 +133,7 @@ pub async fn change_password(
         audit::record(
             &mut tx,
             Event {
-                workspace: Uuid::parse_str(&ws).ok(),
+                workspace: Some(ws),
                 actor_user: Some(user),
                 target: format!("user:{user}"),
                 detail: format!("{ended} other session(s) ended"),

@@ -8,6 +8,7 @@ use crate::services::usage::Access;
 use crate::services::{audit, notifications, webhooks};
 use crate::store::db::Db;
 use domain::audit::AuditAction;
+use domain::ids::ApiKeyId;
 use std::collections::HashMap;
 
 /// Pairs of (key row, network) the writer remembers as stored, so a key used from its usual
@@ -19,13 +20,13 @@ const REMEMBERED: usize = 100_000;
 pub async fn learn(
     db: &Db,
     batch: &[Access],
-    known: &mut std::collections::HashSet<(String, String)>,
+    known: &mut std::collections::HashSet<(ApiKeyId, String)>,
 ) -> AppResult<usize> {
-    let mut seen: HashMap<(&str, String), &Access> = HashMap::new();
+    let mut seen: HashMap<(ApiKeyId, String), &Access> = HashMap::new();
     for a in batch {
         if let Some(ip) = a.address {
-            let pair = (a.key.id.as_str(), domain::network::site_of(ip));
-            if !known.contains(&(pair.0.to_string(), pair.1.clone())) {
+            let pair = (a.key.id, domain::network::site_of(ip));
+            if !known.contains(&pair) {
                 seen.entry(pair).or_insert(a);
             }
         }
@@ -44,7 +45,7 @@ pub async fn learn(
              ON CONFLICT DO NOTHING RETURNING key_row_id, network",
             values.join(", ")
         );
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql).persistent(false);
+        let mut q = sqlx::query_as::<_, (ApiKeyId, String)>(&sql).persistent(false);
         for ((row, network), a) in chunk {
             q = q.bind(*row).bind(network.clone()).bind(a.at);
         }
@@ -52,12 +53,12 @@ pub async fn learn(
         known.extend(
             chunk
                 .iter()
-                .map(|((row, network), _)| (row.to_string(), network.clone())),
+                .map(|((row, network), _)| (*row, network.clone())),
         );
         for (row, network) in fresh {
             let (known,): (i64,) =
                 sqlx::query_as("SELECT COUNT(*) FROM key_networks WHERE key_row_id = $1")
-                    .bind(&row)
+                    .bind(row)
                     .fetch_one(db.pool())
                     .await?;
             if known < 2 {
@@ -80,7 +81,7 @@ async fn alert(db: &Db, a: &Access, network: &str) -> AppResult<()> {
     audit::record(
         &mut tx,
         audit::Event {
-            workspace: Some(key.workspace()),
+            workspace: Some(key.workspace_id),
             target: format!("key:{}", key.key_id),
             detail: format!("first use from {network}"),
             address: &address,
@@ -90,7 +91,7 @@ async fn alert(db: &Db, a: &Access, network: &str) -> AppResult<()> {
     .await?;
     webhooks::enqueue(
         &mut tx,
-        key.workspace(),
+        key.workspace_id,
         domain::webhooks::Event::KeyNewAddress,
         serde_json::json!({
             "key_id": key.key_id,
@@ -103,8 +104,8 @@ async fn alert(db: &Db, a: &Access, network: &str) -> AppResult<()> {
     .await?;
     notifications::about_key(
         &mut tx,
-        key.workspace(),
-        key.owner_id.as_str(),
+        key.workspace_id,
+        key.owner_id,
         &key.key_id,
         "key.new_address",
         &format!(

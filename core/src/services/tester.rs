@@ -9,6 +9,7 @@ use crate::store::db::Db;
 use domain::access::Grant;
 use domain::audit::AuditAction;
 use domain::coverage::coverage;
+use domain::ids::WorkspaceId;
 use domain::model::{CredentialReport, PermissionLine, PrincipalReport, SmokeLine};
 use domain::permissions::{Permission, PermissionSet};
 use domain::routes::ROUTES;
@@ -38,14 +39,14 @@ pub async fn test_secret(
     state: Instance<'_>,
     presented: &str,
     smoke: bool,
-    viewer_workspace: Option<uuid::Uuid>,
+    viewer_workspace: Option<WorkspaceId>,
 ) -> AppResult<CredentialReport> {
     let prefix = secret::parse(presented).ok().map(|p| p.display_prefix());
     let report = match keys::authenticate(state.db, state.secret, presented).await? {
         Lookup::Ok(auth) => {
             let mut report = report_for_valid(&auth);
             report.prefix = prefix;
-            if viewer_workspace.is_some_and(|ws| ws.to_string() == auth.key.workspace_id.as_str()) {
+            if viewer_workspace == Some(auth.key.workspace_id) {
                 observe_use(state.db, &mut report, &auth.key).await?;
             }
             if smoke {
@@ -90,12 +91,12 @@ pub async fn audit_test(
         report.code.clone(),
     )];
     if let Ok(parts) = secret::parse(presented) {
-        let home: Option<(String,)> =
+        let home: Option<(WorkspaceId,)> =
             sqlx::query_as("SELECT workspace_id FROM api_keys WHERE key_id = $1")
                 .bind(parts.key_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        if let Some(home) = home.and_then(|(w,)| uuid::Uuid::parse_str(&w).ok()) {
+        if let Some((home,)) = home {
             if home != by.workspace {
                 let mut event = audit::event(
                     by,
@@ -125,7 +126,7 @@ async fn observe_use(db: &Db, report: &mut CredentialReport, key: &KeyRecord) ->
     let called: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT method, route, last_at FROM key_route_use WHERE key_row_id = $1 AND last_at > $2",
     )
-    .bind(key.id.as_str())
+    .bind(key.id)
     .bind(now - domain::least_privilege::OBSERVATION_DAYS * 86_400)
     .fetch_all(db.pool())
     .await?;
@@ -189,7 +190,7 @@ fn principal(key: &KeyRecord, owner_role: Option<domain::roles::Role>) -> Princi
         agent: key.agent_name.clone(),
         owner_email: key.owner_email.clone(),
         owner_role,
-        workspace_id: key.workspace_id.to_string(),
+        workspace_id: key.workspace_id,
         application: key.application_name.clone(),
         status: key.status(now),
         created_at: key.created_at,

@@ -6,6 +6,7 @@
 
 use crate::services::keys::KeyRecord;
 use crate::store::db::Db;
+use domain::ids::ApiKeyId;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -237,7 +238,7 @@ async fn insert_values(
         let mut query = sqlx::query(&sql).persistent(chunk.len() == ROWS_PER_STATEMENT);
         for (a, address) in chunk.iter().zip(addresses) {
             query = query
-                .bind(a.key.id.as_str())
+                .bind(a.key.id)
                 .bind(a.at)
                 .bind(a.method)
                 .bind(a.route)
@@ -259,14 +260,12 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), crate::error::AppError> 
     // The latest use of each key.
     let mut latest = std::collections::HashMap::new();
     for (a, address) in batch.iter().zip(&addresses) {
-        let seen = latest
-            .entry(a.key.id.as_str())
-            .or_insert((a.at, address.as_str()));
+        let seen = latest.entry(a.key.id).or_insert((a.at, address.as_str()));
         if a.at >= seen.0 {
             *seen = (a.at, address.as_str());
         }
     }
-    let latest: Vec<(&str, i64, &str)> = latest
+    let latest: Vec<(ApiKeyId, i64, &str)> = latest
         .into_iter()
         .map(|(id, (at, address))| (id, at, address))
         .collect();
@@ -306,12 +305,10 @@ async fn write(db: &Db, batch: &[Access]) -> Result<(), crate::error::AppError> 
 
 /// Each (key, method, route) of a batch once, with its latest time: the rows of
 /// `key_route_use` the batch moves.
-fn routes_used(batch: &[Access]) -> Vec<(&str, &'static str, &'static str, i64)> {
+fn routes_used(batch: &[Access]) -> Vec<(ApiKeyId, &'static str, &'static str, i64)> {
     let mut latest = std::collections::HashMap::new();
     for a in batch {
-        let at = latest
-            .entry((a.key.id.as_str(), a.method, a.route))
-            .or_insert(a.at);
+        let at = latest.entry((a.key.id, a.method, a.route)).or_insert(a.at);
         *at = (*at).max(a.at);
     }
     latest
@@ -327,16 +324,17 @@ async fn write_postgres(
     pg: &sqlx::PgPool,
     batch: &[Access],
     addresses: &[String],
-    latest: &[(&str, i64, &str)],
-    routes: &[(&str, &'static str, &'static str, i64)],
+    latest: &[(ApiKeyId, i64, &str)],
+    routes: &[(ApiKeyId, &'static str, &'static str, i64)],
 ) -> Result<(), crate::error::AppError> {
     let mut rows = String::with_capacity(batch.len() * 160);
     for (a, address) in batch.iter().zip(addresses) {
         let status = a.status.to_string();
         let latency = a.latency_ms.to_string();
         let at = a.at.to_string();
+        let key = a.key.id.to_string();
         let fields = [
-            Some(a.key.id.as_str()),
+            Some(key.as_str()),
             Some(at.as_str()),
             Some(a.method),
             Some(a.route),
@@ -367,8 +365,10 @@ async fn write_postgres(
         .await?;
     copy.send(rows.as_bytes()).await?;
     copy.finish().await?;
-    let (ids, (ats, ips)): (Vec<&str>, (Vec<i64>, Vec<&str>)) =
-        latest.iter().map(|(id, at, ip)| (*id, (*at, *ip))).unzip();
+    let (ids, (ats, ips)): (Vec<String>, (Vec<i64>, Vec<&str>)) = latest
+        .iter()
+        .map(|(id, at, ip)| (id.to_string(), (*at, *ip)))
+        .unzip();
     sqlx::query(
         "UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip \
          FROM UNNEST($1::text[], $2::bigint[], $3::text[]) AS u(id, at, ip) \
@@ -379,9 +379,9 @@ async fn write_postgres(
     .bind(ips)
     .execute(&mut *tx)
     .await?;
-    let mut columns: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+    let mut columns: (Vec<String>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
     for (id, method, route, at) in routes {
-        columns.0.push(id);
+        columns.0.push(id.to_string());
         columns.1.push(method);
         columns.2.push(route);
         columns.3.push(*at);

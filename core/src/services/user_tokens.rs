@@ -5,7 +5,7 @@
 use crate::error::AppResult;
 use crate::store::db::Db;
 use crate::store::session_store::ABSOLUTE_TIMEOUT_SECS;
-use uuid::Uuid;
+use domain::ids::{UserId, WorkspaceId};
 
 /// Records a token `handle` for a session of `user` in `workspace`, and returns its expiry:
 /// `lifetime` seconds from now, never past the session's absolute lifetime.
@@ -13,8 +13,8 @@ pub async fn record(
     db: &Db,
     handle: &str,
     session_id: &str,
-    user: Uuid,
-    workspace: Uuid,
+    user: UserId,
+    workspace: WorkspaceId,
     lifetime: i64,
 ) -> AppResult<i64> {
     let now = crate::now();

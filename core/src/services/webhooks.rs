@@ -8,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::db::{Db, Tx};
 use domain::access::Principal;
 use domain::authorization::{decide, Action};
+use domain::ids::{ApiKeyId, UserId, WebhookId, WorkspaceId};
 use domain::webhooks::{is_internal, Event, Target};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -95,7 +96,7 @@ pub async fn create(
     url: &str,
     events: &[String],
     allow: AllowInternal,
-) -> AppResult<(Uuid, String)> {
+) -> AppResult<(WebhookId, String)> {
     decide(by, Action::ManageWebhooks)?;
     let target =
         Target::parse(url).map_err(|e| domain::validate::InvalidInput::in_field("URL", e))?;
@@ -113,7 +114,7 @@ pub async fn create(
     check_target(&target, allow)
         .await
         .map_err(|e| domain::validate::InvalidInput::in_field("URL", e.to_string()))?;
-    let id = Uuid::new_v4();
+    let id = WebhookId::random();
     let secret = format!(
         "whsec_{}",
         domain::secret::base62_from_random(
@@ -208,7 +209,7 @@ pub async fn delete(db: &Db, by: &Principal, webhook: &str) -> AppResult<()> {
 /// transaction `tx` of the change it reports.
 pub async fn enqueue(
     tx: &mut Tx,
-    workspace: Uuid,
+    workspace: WorkspaceId,
     event: Event,
     data: serde_json::Value,
 ) -> AppResult<()> {
@@ -377,27 +378,28 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
         } else {
             (now + window, now)
         };
-        let due: Vec<(String, String, String, String, String, i64, String)> = sqlx::query_as(
-            "SELECT k.id, k.key_id, k.workspace_id, k.name, u.email, k.expires_at, k.owner_id \
+        let due: Vec<(ApiKeyId, String, WorkspaceId, String, String, i64, UserId)> =
+            sqlx::query_as(
+                "SELECT k.id, k.key_id, k.workspace_id, k.name, u.email, k.expires_at, k.owner_id \
              FROM api_keys k JOIN users u ON u.id = k.owner_id \
              WHERE k.revoked_at IS NULL AND k.expires_at IS NOT NULL \
              AND k.expires_at > $1 AND k.expires_at <= $2 AND k.rotated_at IS NULL \
              AND NOT EXISTS (SELECT 1 FROM key_expiry_notices n \
                              WHERE n.key_row_id = k.id AND n.threshold = $3) \
              ORDER BY k.expires_at LIMIT 500",
-        )
-        .bind(from)
-        .bind(to)
-        .bind(threshold)
-        .fetch_all(db.pool())
-        .await?;
+            )
+            .bind(from)
+            .bind(to)
+            .bind(threshold)
+            .fetch_all(db.pool())
+            .await?;
         for (row, key_id, workspace, name, owner, expires_at, owner_id) in due {
             let mut tx = db.write().await?;
             let fresh = sqlx::query(
                 "INSERT INTO key_expiry_notices (key_row_id, threshold, at) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
-            .bind(&row)
+            .bind(row)
             .bind(threshold)
             .bind(now)
             .execute(&mut *tx)
@@ -406,8 +408,6 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
             if fresh == 0 {
                 continue;
             }
-            let workspace = Uuid::parse_str(&workspace)
-                .map_err(|_| AppError::Internal("a key's workspace id".into()))?;
             enqueue(
                 &mut tx,
                 workspace,
@@ -428,7 +428,7 @@ pub async fn scan_expiry(db: &Db, now: i64) -> AppResult<usize> {
             crate::services::notifications::about_key(
                 &mut tx,
                 workspace,
-                &owner_id,
+                owner_id,
                 &key_id,
                 event.id(),
                 &text,

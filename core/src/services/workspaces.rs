@@ -7,17 +7,17 @@ use crate::store::db::{changed, Db, Tx};
 use domain::access::Principal;
 use domain::audit::AuditAction;
 use domain::authorization::{decide, Action};
+use domain::ids::{AgentId, ApplicationId, InvitationId, UserId, WorkspaceId};
 use domain::model::{AgentRow, ApplicationRow, MemberRow, Policy, WorkspaceSummary};
 use domain::roles::Role;
 use domain::validate::{Email, Name};
-use uuid::Uuid;
 
 /// Inserts a workspace with `owner` as its owner.
 pub async fn insert_workspace(
     tx: &mut Tx,
-    ws: Uuid,
+    ws: WorkspaceId,
     name: &Name,
-    owner: Uuid,
+    owner: UserId,
     now: i64,
 ) -> AppResult<()> {
     sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
@@ -39,13 +39,13 @@ pub async fn insert_workspace(
 }
 
 /// A new workspace owned by `by`: an instance admin, or anyone where admins allow it.
-pub async fn create_workspace(db: &Db, by: &Principal, name: Name) -> AppResult<Uuid> {
+pub async fn create_workspace(db: &Db, by: &Principal, name: Name) -> AppResult<WorkspaceId> {
     if !crate::services::instance::may_create_workspace(db, by.user).await? {
         return Err(AppError::Forbidden(
             "Only instance admins may create workspaces on this Keyward.".into(),
         ));
     }
-    let ws = Uuid::new_v4();
+    let ws = WorkspaceId::random();
     let mut tx = db.write().await?;
     insert_workspace(&mut tx, ws, &name, by.user, crate::now()).await?;
     let by = Principal {
@@ -67,8 +67,8 @@ pub async fn create_workspace(db: &Db, by: &Principal, name: Name) -> AppResult<
 }
 
 /// Every workspace the user belongs to.
-pub async fn workspaces_of(db: &Db, user: Uuid) -> AppResult<Vec<WorkspaceSummary>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+pub async fn workspaces_of(db: &Db, user: UserId) -> AppResult<Vec<WorkspaceSummary>> {
+    let rows: Vec<(WorkspaceId, String, String)> = sqlx::query_as(
         "SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
          WHERE m.user_id = $1 ORDER BY w.created_at, w.id",
     )
@@ -93,8 +93,8 @@ pub async fn workspaces_of(db: &Db, user: Uuid) -> AppResult<Vec<WorkspaceSummar
 /// accounts.
 pub async fn members_page(
     db: &Db,
-    ws: Uuid,
-    cursor: Option<(Uuid, bool)>,
+    ws: WorkspaceId,
+    cursor: Option<(UserId, bool)>,
     limit: usize,
 ) -> AppResult<crate::store::paging::Page<MemberRow, String>> {
     let position: Option<(i64, String)> = match cursor {
@@ -111,7 +111,7 @@ pub async fn members_page(
     let backwards = matches!(cursor, Some((_, true)));
     let (op, order) = crate::store::paging::direction(true, backwards);
     let (created, user) = position.clone().unwrap_or((i64::MIN, String::new()));
-    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
+    let rows: Vec<(UserId, String, String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT u.id, u.email, m.role, m.created_at, CASE WHEN u.password_hash IS NULL THEN 1 ELSE 0 END \
          FROM (SELECT * FROM memberships m WHERE m.workspace_id = $1 \
                AND ($2 = 0 OR m.created_at {op} $3 OR (m.created_at = $3 AND m.user_id {op} $4)) \
@@ -139,7 +139,7 @@ pub async fn members_page(
         .collect();
     let mut page =
         crate::store::paging::finish(members, limit, backwards, position.is_some(), |m| {
-            m.user_id.clone()
+            m.user_id.to_string()
         });
     if page.previous.is_none() {
         page.rows.extend(invited_accounts(db, ws).await?);
@@ -148,7 +148,7 @@ pub async fn members_page(
 }
 
 /// The email addresses of a workspace's members, in order: the key list's owner filter.
-pub async fn member_emails(db: &Db, ws: Uuid) -> AppResult<Vec<String>> {
+pub async fn member_emails(db: &Db, ws: WorkspaceId) -> AppResult<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.workspace_id = $1 ORDER BY u.email",
@@ -194,7 +194,7 @@ pub async fn invite(
             id
         }
         None => {
-            let id = Uuid::new_v4().to_string();
+            let id = UserId::random().to_string();
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, NULL, $3)")
                 .bind(&id)
                 .bind(email.as_str())
@@ -218,8 +218,8 @@ pub async fn invite(
         "INSERT INTO invitations (id, workspace_id, user_id, token_digest, created_by, expires_at, role) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(Uuid::new_v4().to_string())
-    .bind(by.workspace.to_string())
+    .bind(InvitationId::random())
+    .bind(by.workspace)
     .bind(&user)
     .bind(secret.digest(&token))
     .bind(by.user.to_string())
@@ -244,9 +244,9 @@ pub async fn invite(
 /// The invitations waiting for `user`'s answer (to workspaces they are not a member of).
 pub async fn pending_invitations(
     db: &Db,
-    user: Uuid,
+    user: UserId,
 ) -> AppResult<Vec<domain::model::PendingInvitation>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+    let rows: Vec<(InvitationId, String, String)> = sqlx::query_as(
         "SELECT i.id, w.name, i.role FROM invitations i JOIN workspaces w ON w.id = i.workspace_id \
          WHERE i.user_id = $1 AND i.used_at IS NULL AND i.expires_at > $2 AND i.role IS NOT NULL \
          AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = i.workspace_id AND m.user_id = i.user_id) \
@@ -272,14 +272,14 @@ pub async fn pending_invitations(
 /// Single use inside the writing statement; someone else's invitation is not found.
 pub async fn answer_invitation(
     db: &Db,
-    user: Uuid,
-    invitation: Uuid,
+    user: UserId,
+    invitation: InvitationId,
     accept: bool,
     address: &str,
-) -> AppResult<Option<Uuid>> {
+) -> AppResult<Option<WorkspaceId>> {
     let now = crate::now();
     let mut tx = db.write().await?;
-    let row: Option<(String, Option<String>)> = sqlx::query_as(
+    let row: Option<(WorkspaceId, Option<String>)> = sqlx::query_as(
         "UPDATE invitations SET used_at = $3 \
          WHERE id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 \
          RETURNING workspace_id, role",
@@ -296,7 +296,6 @@ pub async fn answer_invitation(
         .as_deref()
         .and_then(|r| Role::parse(r).ok())
         .ok_or(AppError::NotFound)?;
-    let ws = Uuid::parse_str(&ws).map_err(|e| AppError::Internal(e.to_string()))?;
     if accept {
         sqlx::query(
             "INSERT INTO memberships (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
@@ -332,7 +331,7 @@ pub async fn answer_invitation(
 /// Cancels `user`'s pending invitation to `by`'s workspace: their unused links stop
 /// working, and an account created by the invitation that never signed in leaves the
 /// workspace. The same for new and existing addresses.
-pub async fn cancel_invitation(db: &Db, by: &Principal, user: Uuid) -> AppResult<()> {
+pub async fn cancel_invitation(db: &Db, by: &Principal, user: UserId) -> AppResult<()> {
     let ws = by.workspace.to_string();
     let mut tx = db.write().await?;
     let cancelled = sqlx::query(
@@ -370,8 +369,8 @@ pub async fn cancel_invitation(db: &Db, by: &Principal, user: Uuid) -> AppResult
 }
 
 /// The pending invitations of existing accounts, shown with the members.
-async fn invited_accounts(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+async fn invited_accounts(db: &Db, ws: WorkspaceId) -> AppResult<Vec<MemberRow>> {
+    let rows: Vec<(UserId, String, String, i64)> = sqlx::query_as(
         "SELECT u.id, u.email, i.role, i.expires_at FROM invitations i JOIN users u ON u.id = i.user_id \
          WHERE i.workspace_id = $1 AND i.used_at IS NULL AND i.expires_at > $2 AND i.role IS NOT NULL \
          AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = i.workspace_id AND m.user_id = i.user_id) \
@@ -398,7 +397,7 @@ async fn invited_accounts(db: &Db, ws: Uuid) -> AppResult<Vec<MemberRow>> {
 /// Takes the workspace's row lock for the rest of `tx`, so checks of its members (the last
 /// owner) and the change they guard cannot interleave with another transaction's. (SQLite
 /// write transactions are serial already; PostgreSQL waits here.)
-async fn lock_workspace(tx: &mut Tx, ws: Uuid) -> AppResult<()> {
+async fn lock_workspace(tx: &mut Tx, ws: WorkspaceId) -> AppResult<()> {
     sqlx::query("UPDATE workspaces SET id = id WHERE id = $1")
         .bind(ws.to_string())
         .execute(&mut **tx)
@@ -407,7 +406,7 @@ async fn lock_workspace(tx: &mut Tx, ws: Uuid) -> AppResult<()> {
 }
 
 /// The member's current role, or `NotFound` (also for other workspaces' users).
-async fn member_role(tx: &mut Tx, ws: Uuid, user: Uuid) -> AppResult<Role> {
+async fn member_role(tx: &mut Tx, ws: WorkspaceId, user: UserId) -> AppResult<Role> {
     let (role,): (String,) =
         sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.to_string())
@@ -418,7 +417,7 @@ async fn member_role(tx: &mut Tx, ws: Uuid, user: Uuid) -> AppResult<Role> {
     Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
+async fn owner_count(tx: &mut Tx, ws: WorkspaceId) -> AppResult<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'owner'",
     )
@@ -429,7 +428,7 @@ async fn owner_count(tx: &mut Tx, ws: Uuid) -> AppResult<i64> {
 }
 
 /// Changes a member's role. Only owners touch owners; the last owner stays an owner.
-pub async fn change_role(db: &Db, by: &Principal, user: Uuid, role: Role) -> AppResult<()> {
+pub async fn change_role(db: &Db, by: &Principal, user: UserId, role: Role) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
     lock_workspace(&mut tx, by.workspace).await?;
     let current = member_role(&mut tx, by.workspace, user).await?;
@@ -469,7 +468,7 @@ pub async fn change_role(db: &Db, by: &Principal, user: Uuid, role: Role) -> App
 }
 
 /// Removes a member and revokes every key they own in the workspace, in one transaction.
-pub async fn remove_member(db: &Db, by: &Principal, user: Uuid) -> AppResult<()> {
+pub async fn remove_member(db: &Db, by: &Principal, user: UserId) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
     lock_workspace(&mut tx, by.workspace).await?;
     let current = member_role(&mut tx, by.workspace, user).await?;
@@ -508,18 +507,18 @@ pub async fn remove_member(db: &Db, by: &Principal, user: Uuid) -> AppResult<()>
 /// Whose keys a bulk revocation takes.
 #[derive(Clone, Copy)]
 enum KeysOf {
-    Owner(Uuid),
-    Application(Uuid),
-    Agent(Uuid),
+    Owner(UserId),
+    Application(ApplicationId),
+    Agent(AgentId),
 }
 
 impl KeysOf {
     /// The `api_keys` column that says whose a key is, and the value it must hold.
-    fn column(self) -> (&'static str, Uuid) {
+    fn column(self) -> (&'static str, String) {
         match self {
-            KeysOf::Owner(user) => ("owner_id", user),
-            KeysOf::Application(app) => ("application_id", app),
-            KeysOf::Agent(agent) => ("agent_id", agent),
+            KeysOf::Owner(user) => ("owner_id", user.to_string()),
+            KeysOf::Application(app) => ("application_id", app.to_string()),
+            KeysOf::Agent(agent) => ("agent_id", agent.to_string()),
         }
     }
 }
@@ -555,14 +554,14 @@ async fn revoke_keys(tx: &mut Tx, by: &Principal, whose: KeysOf, reason: &str) -
 }
 
 /// Every application of a workspace with its agents, by name: the choices of the key form.
-pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
-    let apps: Vec<(String, String, i64)> = sqlx::query_as(
+pub async fn applications(db: &Db, ws: WorkspaceId) -> AppResult<Vec<ApplicationRow>> {
+    let apps: Vec<(ApplicationId, String, i64)> = sqlx::query_as(
         "SELECT id, name, created_at FROM applications WHERE workspace_id = $1 ORDER BY name",
     )
     .bind(ws.to_string())
     .fetch_all(db.pool())
     .await?;
-    let agents: Vec<(String, String, String, String)> = sqlx::query_as(
+    let agents: Vec<(AgentId, ApplicationId, String, String)> = sqlx::query_as(
         "SELECT id, application_id, name, description FROM agents WHERE workspace_id = $1 ORDER BY name",
     )
     .bind(ws.to_string())
@@ -576,8 +575,8 @@ pub async fn applications(db: &Db, ws: Uuid) -> AppResult<Vec<ApplicationRow>> {
 /// (workspace, name) index, its agents read for the page's name range only.
 pub async fn applications_page(
     db: &Db,
-    ws: Uuid,
-    cursor: Option<(Uuid, bool)>,
+    ws: WorkspaceId,
+    cursor: Option<(ApplicationId, bool)>,
     limit: usize,
 ) -> AppResult<crate::store::paging::Page<ApplicationRow, String>> {
     let position: Option<String> = match cursor {
@@ -593,7 +592,7 @@ pub async fn applications_page(
     };
     let backwards = matches!(cursor, Some((_, true)));
     let (op, order) = crate::store::paging::direction(true, backwards);
-    let apps: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+    let apps: Vec<(ApplicationId, String, i64)> = sqlx::query_as(&format!(
         "SELECT id, name, created_at FROM applications WHERE workspace_id = $1 \
          AND ($2 = 0 OR name {op} $3) ORDER BY name {order} LIMIT $4"
     ))
@@ -603,8 +602,9 @@ pub async fn applications_page(
     .bind(limit as i64 + 1)
     .fetch_all(db.pool())
     .await?;
-    let mut page =
-        crate::store::paging::finish(apps, limit, backwards, position.is_some(), |a| a.0.clone());
+    let mut page = crate::store::paging::finish(apps, limit, backwards, position.is_some(), |a| {
+        a.0.to_string()
+    });
     let (Some(first), Some(last)) = (page.rows.first(), page.rows.last()) else {
         return Ok(crate::store::paging::Page {
             rows: Vec::new(),
@@ -612,7 +612,7 @@ pub async fn applications_page(
             previous: page.previous,
         });
     };
-    let agents: Vec<(String, String, String, String)> = sqlx::query_as(
+    let agents: Vec<(AgentId, ApplicationId, String, String)> = sqlx::query_as(
         "SELECT g.id, g.application_id, g.name, g.description FROM applications a \
          JOIN agents g ON g.application_id = a.id \
          WHERE a.workspace_id = $1 AND a.name >= $2 AND a.name <= $3 ORDER BY g.name",
@@ -631,8 +631,8 @@ pub async fn applications_page(
 
 /// Applications `(id, name, created)` with their agents `(id, application, name, description)`.
 fn with_agents(
-    apps: Vec<(String, String, i64)>,
-    agents: Vec<(String, String, String, String)>,
+    apps: Vec<(ApplicationId, String, i64)>,
+    agents: Vec<(AgentId, ApplicationId, String, String)>,
 ) -> Vec<ApplicationRow> {
     apps.into_iter()
         .map(|(id, name, created_at)| ApplicationRow {
@@ -640,8 +640,8 @@ fn with_agents(
                 .iter()
                 .filter(|a| a.1 == id)
                 .map(|(aid, app, name, description)| AgentRow {
-                    id: aid.clone(),
-                    application_id: app.clone(),
+                    id: *aid,
+                    application_id: *app,
                     name: name.clone(),
                     description: description.clone(),
                 })
@@ -655,7 +655,7 @@ fn with_agents(
 
 /// One application of the workspace with its agents, read by id (two indexed reads, not the
 /// workspace's applications); other workspaces' ids are `NotFound`.
-pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRow> {
+pub async fn application(db: &Db, ws: WorkspaceId, id: ApplicationId) -> AppResult<ApplicationRow> {
     let (name, created_at): (String, i64) = sqlx::query_as(
         "SELECT name, created_at FROM applications WHERE id = $1 AND workspace_id = $2",
     )
@@ -664,7 +664,7 @@ pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRo
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound)?;
-    let agents: Vec<(String, String, String)> = sqlx::query_as(
+    let agents: Vec<(AgentId, String, String)> = sqlx::query_as(
         "SELECT id, name, description FROM agents WHERE application_id = $1 AND workspace_id = $2 ORDER BY name",
     )
     .bind(id.to_string())
@@ -676,19 +676,19 @@ pub async fn application(db: &Db, ws: Uuid, id: Uuid) -> AppResult<ApplicationRo
             .into_iter()
             .map(|(agent, name, description)| AgentRow {
                 id: agent,
-                application_id: id.to_string(),
+                application_id: id,
                 name,
                 description,
             })
             .collect(),
-        id: id.to_string(),
+        id,
         name,
         created_at,
     })
 }
 
-pub async fn create_application(db: &Db, by: &Principal, name: Name) -> AppResult<Uuid> {
-    let id = Uuid::new_v4();
+pub async fn create_application(db: &Db, by: &Principal, name: Name) -> AppResult<ApplicationId> {
+    let id = ApplicationId::random();
     let mut tx = db.write().await?;
     sqlx::query(
         "INSERT INTO applications (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4)",
@@ -723,7 +723,12 @@ fn name_taken(e: sqlx::Error) -> AppError {
     }
 }
 
-pub async fn rename_application(db: &Db, by: &Principal, id: Uuid, name: Name) -> AppResult<()> {
+pub async fn rename_application(
+    db: &Db,
+    by: &Principal,
+    id: ApplicationId,
+    name: Name,
+) -> AppResult<()> {
     let mut tx = db.write().await?;
     let result =
         sqlx::query("UPDATE applications SET name = $1 WHERE id = $2 AND workspace_id = $3")
@@ -751,7 +756,7 @@ pub async fn rename_application(db: &Db, by: &Principal, id: Uuid, name: Name) -
 pub async fn set_application_content(
     db: &Db,
     by: &Principal,
-    id: Uuid,
+    id: ApplicationId,
     content: String,
 ) -> AppResult<()> {
     let mut tx = db.write().await?;
@@ -777,7 +782,7 @@ pub async fn set_application_content(
     Ok(())
 }
 
-pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<String> {
+pub async fn application_content(db: &Db, ws: WorkspaceId, id: ApplicationId) -> AppResult<String> {
     let (content,): (String,) =
         sqlx::query_as("SELECT content FROM applications WHERE id = $1 AND workspace_id = $2")
             .bind(id.to_string())
@@ -790,7 +795,7 @@ pub async fn application_content(db: &Db, ws: Uuid, id: Uuid) -> AppResult<Strin
 
 /// Deletes an application. The keys limited to it are revoked (audited) and kept for the
 /// record; with live keys among them this needs `keys:write` too ([`decide`]).
-pub async fn delete_application(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
+pub async fn delete_application(db: &Db, by: &Principal, id: ApplicationId) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
     let exists: Option<(String,)> =
         sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
@@ -846,7 +851,7 @@ fn live_key(t: &str) -> String {
     )
 }
 
-async fn count_live_keys(tx: &mut Tx, ws: Uuid, whose: KeysOf) -> AppResult<u64> {
+async fn count_live_keys(tx: &mut Tx, ws: WorkspaceId, whose: KeysOf) -> AppResult<u64> {
     let (column, id) = whose.column();
     let (n,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM api_keys WHERE {} AND workspace_id = $2 AND {column} = $3",
@@ -866,8 +871,8 @@ async fn count_live_keys(tx: &mut Tx, ws: Uuid, whose: KeysOf) -> AppResult<u64>
 pub async fn deletion_preview(
     db: &Db,
     viewer: &Principal,
-    application: Uuid,
-    agent: Option<Uuid>,
+    application: ApplicationId,
+    agent: Option<AgentId>,
 ) -> AppResult<domain::model::DeletionPreview> {
     let (column, id) = match agent {
         Some(agent) => KeysOf::Agent(agent).column(),
@@ -895,7 +900,7 @@ pub async fn deletion_preview(
     if known.is_none() {
         return Err(AppError::NotFound);
     }
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+    let rows: Vec<(String, String, String, UserId)> = sqlx::query_as(&format!(
         "SELECT k.key_id, k.name, u.email, k.owner_id FROM api_keys k JOIN users u ON u.id = k.owner_id \
          WHERE {} AND k.workspace_id = $2 AND k.{column} = $3 ORDER BY k.created_at, k.key_id",
         live_key("k.")
@@ -928,7 +933,7 @@ pub async fn deletion_preview(
     };
     for (key_id, name, owner_email, owner) in rows {
         let facts = domain::authorization::KeyFacts {
-            owner: Uuid::parse_str(&owner).map_err(|e| AppError::Internal(e.to_string()))?,
+            owner,
             application: Some(application),
         };
         if decide(viewer, Action::SeeKey(facts)).is_ok() {
@@ -947,11 +952,11 @@ pub async fn deletion_preview(
 pub async fn create_agent(
     db: &Db,
     by: &Principal,
-    application: Uuid,
+    application: ApplicationId,
     name: Name,
     description: String,
-) -> AppResult<Uuid> {
-    let id = Uuid::new_v4();
+) -> AppResult<AgentId> {
+    let id = AgentId::random();
     let mut tx = db.write().await?;
     let exists: Option<(String,)> =
         sqlx::query_as("SELECT id FROM applications WHERE id = $1 AND workspace_id = $2")
@@ -991,7 +996,7 @@ pub async fn create_agent(
     Ok(id)
 }
 
-pub async fn policy(db: &Db, ws: Uuid) -> AppResult<Policy> {
+pub async fn policy(db: &Db, ws: WorkspaceId) -> AppResult<Policy> {
     let row: (Option<i64>, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT max_key_lifetime_days, allow_never_expiring, allow_service_keys, allow_agent_keys, legacy_transports, \
          rate_limit_per_minute, allow_import FROM workspaces WHERE id = $1",
@@ -1063,9 +1068,9 @@ pub async fn set_policy(db: &Db, by: &Principal, p: &Policy) -> AppResult<()> {
 
 /// Deletes an agent; the keys bound to it are revoked (audited) and kept for the record. With
 /// live keys among them this needs `keys:write` too ([`decide`]).
-pub async fn delete_agent(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
+pub async fn delete_agent(db: &Db, by: &Principal, id: AgentId) -> AppResult<()> {
     let mut tx = db.write_credentials().await?;
-    let exists: Option<(String, String)> = sqlx::query_as(
+    let exists: Option<(String, ApplicationId)> = sqlx::query_as(
         "SELECT name, application_id FROM agents WHERE id = $1 AND workspace_id = $2",
     )
     .bind(id.to_string())
@@ -1079,8 +1084,7 @@ pub async fn delete_agent(db: &Db, by: &Principal, id: Uuid) -> AppResult<()> {
     decide(
         by,
         Action::DeleteAgent {
-            application: Uuid::parse_str(&application)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
+            application,
             live_keys,
         },
     )?;

@@ -36,8 +36,11 @@ impl Clause {
     pub fn visible_to(&mut self, alias: &str, viewer: &domain::access::Principal) {
         let visibility = domain::authorization::KeyVisibility::of(viewer);
         for (column, value) in [
-            ("owner_id", visibility.owner),
-            ("application_id", visibility.application),
+            ("owner_id", visibility.owner.map(|o| o.to_string())),
+            (
+                "application_id",
+                visibility.application.map(|a| a.to_string()),
+            ),
         ] {
             if let Some(v) = value {
                 let p = self.bind(Bind::Text(v.to_string()));

@@ -5,7 +5,6 @@ pub mod audit_chain;
 pub mod changes;
 pub mod clause;
 pub mod db;
-pub mod ids;
 pub mod instances;
 pub mod key_cache;
 pub mod paging;

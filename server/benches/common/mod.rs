@@ -115,8 +115,8 @@ impl Bench {
     #[allow(dead_code)]
     pub fn owner_principal(&self) -> domain::access::Principal {
         domain::access::Principal::member(
-            uuid::Uuid::parse_str(&self.owner).unwrap(),
-            uuid::Uuid::parse_str(&self.workspace).unwrap(),
+            domain::ids::UserId::parse(&self.owner).unwrap(),
+            domain::ids::WorkspaceId::parse(&self.workspace).unwrap(),
             Role::Owner,
             "bench".into(),
         )

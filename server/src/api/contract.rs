@@ -74,14 +74,14 @@ pub struct Application {
 impl From<domain::model::ApplicationRow> for Application {
     fn from(a: domain::model::ApplicationRow) -> Application {
         Application {
-            id: a.id,
+            id: a.id.to_string(),
             name: a.name,
             created_at: a.created_at,
             agents: a
                 .agents
                 .into_iter()
                 .map(|g| Agent {
-                    id: g.id,
+                    id: g.id.to_string(),
                     name: g.name,
                     description: g.description,
                 })

@@ -21,7 +21,6 @@ use domain::validate::Name;
 use keyward_core::services::keys::{self, Lookup};
 use keyward_core::services::workspaces;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -83,11 +82,11 @@ fn who_am_i(c: &Caller) -> WhoAmI<'_> {
     let key = c.key.as_deref();
     WhoAmI {
         principal: c.grant.kind.id(),
-        user_id: c.user,
-        workspace_id: c.workspace,
+        user_id: c.user.uuid(),
+        workspace_id: c.workspace.uuid(),
         key_id: key.map(|k| k.key_id.as_str()),
         key_name: key.map(|k| k.name.as_str()),
-        application_id: c.grant.application,
+        application_id: c.grant.application.map(|a| a.uuid()),
         agent: key.and_then(|k| k.agent_name.as_deref()),
         permissions: c.grant.permissions,
         expires_at: key.and_then(|k| k.expires_at),
@@ -123,7 +122,7 @@ async fn applications_list(
             let cursor = match page.cursor.as_deref() {
                 None | Some("") => None,
                 Some(c) => Some((
-                    uuid::Uuid::parse_str(c).map_err(|_| {
+                    domain::ids::ApplicationId::parse(c).map_err(|_| {
                         ApiError::new(
                             StatusCode::UNPROCESSABLE_ENTITY,
                             "cursor is not an application id of this listing.",
@@ -160,7 +159,7 @@ async fn applications_create(
     ))
 }
 
-fn target(c: &Caller) -> Result<Uuid, ApiError> {
+fn target(c: &Caller) -> Result<domain::ids::ApplicationId, ApiError> {
     c.target.ok_or_else(ApiError::not_found)
 }
 
@@ -286,7 +285,7 @@ async fn application_tokens(
                     key_id: r.key_id,
                     prefix: r.prefix,
                     name: r.name,
-                    application_id: r.application_id,
+                    application_id: r.application_id.map(|a| a.to_string()),
                     application: r.application,
                     agent: r.agent,
                     expires_at: r.expires_at,
@@ -320,8 +319,8 @@ async fn agents_create(
     let id =
         workspaces::create_agent(&s.app.db, &c.principal(), target(&c)?, name, description).await?;
     created(CreatedAgent {
-        id,
-        application_id: target(&c)?,
+        id: id.uuid(),
+        application_id: target(&c)?.uuid(),
         name: body.name.trim().to_string(),
     })
 }
@@ -347,8 +346,8 @@ async fn keys_verify(
     let invalid = |code| Verification::Refused(VerificationRefused { valid: false, code });
     let answer = match lookup {
         // Keys of other workspaces do not exist for this caller.
-        Lookup::Ok(auth) if auth.key.workspace() != c.workspace => invalid("NOT_FOUND"),
-        Lookup::Refused(_, Some(key)) if key.workspace() != c.workspace => invalid("NOT_FOUND"),
+        Lookup::Ok(auth) if auth.key.workspace_id != c.workspace => invalid("NOT_FOUND"),
+        Lookup::Refused(_, Some(key)) if key.workspace_id != c.workspace => invalid("NOT_FOUND"),
         Lookup::Refused(failure, _) => invalid(failure.code()),
         Lookup::Ok(auth) => {
             let missing = required.minus(auth.grant.permissions);
@@ -362,7 +361,7 @@ async fn keys_verify(
                 key_id: auth.key.key_id.clone(),
                 principal: auth.key.kind().id(),
                 owner_id: auth.key.owner_id.uuid(),
-                application_id: auth.key.application_id.clone(),
+                application_id: auth.key.application_id.map(|a| a.to_string()),
                 permissions: auth.grant.permissions,
                 missing_permissions: missing,
                 expires_at: auth.key.expires_at,
@@ -446,9 +445,13 @@ async fn user_keys_import(
 
 /// The caller's own key by public key id: these routes manage one's own keys only, so
 /// others' keys do not exist here (one indexed read).
-async fn own_key(s: &ApiState, c: &Caller, key_id: &str) -> Result<Uuid, ApiError> {
+async fn own_key(
+    s: &ApiState,
+    c: &Caller,
+    key_id: &str,
+) -> Result<domain::ids::ApiKeyId, ApiError> {
     match keys::get_by_key_id(&s.app.db, c.workspace, key_id).await {
-        Ok(k) if k.owner() == c.user => Ok(k.uuid()),
+        Ok(k) if k.owner_id == c.user => Ok(k.id),
         Ok(_) | Err(keyward_core::error::AppError::NotFound) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
     }

@@ -24,12 +24,12 @@ use axum::routing::MethodFilter;
 use axum::Router;
 use credentials::Presented;
 use domain::access::{authorize, Grant, Principal, PrincipalKind, Refusal};
+use domain::ids::{ApplicationId, UserId, WorkspaceId};
 use domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
 use error::ApiError;
 use keyward_core::services::keys::{self, AuthFailure, Lookup};
 use keyward_core::services::usage::{Access, Refusal as RefusedUse, UsageRecorder};
 use std::sync::Arc;
-use uuid::Uuid;
 
 use crate::request_log::{Pending, Who};
 /// Marks the credential tester's own requests, which skip the bookkeeping.
@@ -48,14 +48,14 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub grant: Grant,
-    pub workspace: Uuid,
+    pub workspace: WorkspaceId,
     /// The person: the user of a user token or session, the owner of a key.
-    pub user: Uuid,
+    pub user: UserId,
     pub key: Option<Arc<keys::KeyRecord>>,
     /// A user principal's role in the workspace; `None` when a key calls.
     pub role: Option<domain::roles::Role>,
     /// The application the path names, when it names one.
-    pub target: Option<Uuid>,
+    pub target: Option<ApplicationId>,
     /// The client address; written out only where a service needs it (most answers never do).
     pub address: Option<std::net::IpAddr>,
 }
@@ -561,7 +561,7 @@ fn truncate(s: &str, chars: usize) -> &str {
 }
 
 /// The application id in the path of routes that target one; not a UUID is a 404.
-fn application_target(route: &MachineRoute, path: &str) -> Result<Option<Uuid>, ApiError> {
+fn application_target(route: &MachineRoute, path: &str) -> Result<Option<ApplicationId>, ApiError> {
     if !route.targets_application {
         return Ok(None);
     }
@@ -575,7 +575,7 @@ fn application_target(route: &MachineRoute, path: &str) -> Result<Option<Uuid>, 
         .zip(actual.iter())
         .find(|(t, _)| **t == "{id}" || **t == "{uuid}")
         .map(|(_, a)| {
-            Uuid::parse_str(a)
+            ApplicationId::parse(a)
                 .map(Some)
                 .map_err(|_| ApiError::not_found())
         })
@@ -603,7 +603,7 @@ async fn authenticate(
     route: &MachineRoute,
     presented: Option<Presented>,
     session: Option<tower_sessions::Session>,
-    target: Option<Uuid>,
+    target: Option<ApplicationId>,
     address: Option<std::net::IpAddr>,
 ) -> Result<Caller, (ApiError, Option<KeyRefusal>)> {
     let unnamed = |e: ApiError| (e, None);
@@ -658,8 +658,8 @@ async fn authenticate(
                         return Err((ApiError::unauthorized("This workspace does not accept keys in X-ApiKey, the key parameter or field, or API_Key; use X-Keyward-Api-Token."), key_id));
                     }
                     Ok(Caller {
-                        workspace: auth.key.workspace(),
-                        user: auth.key.owner(),
+                        workspace: auth.key.workspace_id,
+                        user: auth.key.owner_id,
                         grant: auth.grant,
                         target,
                         address,

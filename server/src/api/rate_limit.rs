@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub fn pools(
     key: &KeyRecord,
     class: LimitClass,
-    application: Option<Uuid>,
+    application: Option<domain::ids::ApplicationId>,
 ) -> ([(Counter, u32); 3], usize) {
     let limits = key.limits();
     let mut pools = [(Counter::of(Pool::Key, Uuid::nil(), class), 0); 3];
@@ -32,7 +32,7 @@ pub fn pools(
     }
     if let Some(limit) = limits.get(Pool::Application, class) {
         if let Some(app) = application {
-            add(Counter::of(Pool::Application, app, class), limit);
+            add(Counter::of(Pool::Application, app.uuid(), class), limit);
         }
     }
     if let Some(limit) = limits.get(Pool::Workspace, class) {

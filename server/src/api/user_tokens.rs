@@ -4,9 +4,9 @@
 use super::error::ApiError;
 use super::{user_grant, Caller};
 use app::request::state::AppState;
+use domain::ids::{ApplicationId, UserId, WorkspaceId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub const AUDIENCE: &str = "keyward-api";
 pub const ISSUER: &str = "keyward";
@@ -34,22 +34,23 @@ pub async fn caller_from_session(
     let Some(user) = app::request::auth::session_user(session).await? else {
         return Ok(None);
     };
-    let wanted: Option<String> = session
-        .get(app::request::auth::SESSION_WORKSPACE)
+    let wanted: Option<WorkspaceId> = session
+        .get::<String>(app::request::auth::SESSION_WORKSPACE)
         .await
         .ok()
-        .flatten();
+        .flatten()
+        .and_then(|w| WorkspaceId::parse(&w).ok());
     let workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
     let Some(ws) = workspaces
         .iter()
-        .find(|w| Some(&w.id) == wanted.as_ref())
+        .find(|w| Some(w.id) == wanted)
         .or(workspaces.first())
     else {
         return Ok(None);
     };
     Ok(Some(Caller {
         grant: user_grant(ws.role),
-        workspace: Uuid::parse_str(&ws.id).map_err(|_| ApiError::not_found())?,
+        workspace: ws.id,
         user,
         key: None,
         role: Some(ws.role),
@@ -99,7 +100,7 @@ pub async fn issue(
 pub async fn verify(
     state: &AppState,
     token: &str,
-    target: Option<Uuid>,
+    target: Option<ApplicationId>,
     address: Option<std::net::IpAddr>,
 ) -> Result<Caller, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
@@ -119,9 +120,9 @@ pub async fn verify(
             "The user token was revoked by signing out.",
         ));
     }
-    let user = Uuid::parse_str(&claims.sub)
+    let user = UserId::parse(&claims.sub)
         .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
-    let ws = Uuid::parse_str(&claims.ws)
+    let ws = WorkspaceId::parse(&claims.ws)
         .map_err(|_| ApiError::unauthorized("The user token is invalid."))?;
     let role = keyward_core::services::accounts::role_in(&state.db, user, ws)
         .await?

@@ -314,13 +314,13 @@ impl TestApp {
         c
     }
 
-    pub async fn user_id(&self, email: &str) -> Uuid {
+    pub async fn user_id(&self, email: &str) -> domain::ids::UserId {
         let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_one(self.state.db.pool())
             .await
             .unwrap();
-        Uuid::parse_str(&id).unwrap()
+        domain::ids::UserId::parse(&id).unwrap()
     }
 
     async fn owner_actor(&self) -> Actor {
@@ -332,7 +332,7 @@ impl TestApp {
         Actor {
             user_id: self.user_id(OWNER_EMAIL).await,
             email: OWNER_EMAIL.into(),
-            workspace_id: Uuid::parse_str(&ws).unwrap(),
+            workspace_id: domain::ids::WorkspaceId::parse(&ws).unwrap(),
             role: Role::Owner,
             address: "test".into(),
         }
@@ -701,7 +701,7 @@ impl TestApp {
     pub async fn second_workspace_key(&self) -> String {
         let db = &self.state.db;
         let hasher = keyward_core::security::passwords::Hasher::new(1);
-        let user = Uuid::new_v4();
+        let user = domain::ids::UserId::random();
         let hash = hasher
             .hash(&Password::parse("other password 123".into()).unwrap())
             .await
@@ -719,7 +719,7 @@ impl TestApp {
         let mut actor = Actor {
             user_id: user,
             email: "other".into(),
-            workspace_id: Uuid::nil(),
+            workspace_id: domain::ids::WorkspaceId::from_uuid(Uuid::nil()),
             role: Role::Owner,
             address: "test".into(),
         };

@@ -74,12 +74,12 @@ async fn seed_events(app: &TestApp, n: usize) {
     tx.commit().await.unwrap();
 }
 
-async fn workspace_of(app: &TestApp) -> uuid::Uuid {
+async fn workspace_of(app: &TestApp) -> domain::ids::WorkspaceId {
     let (id,): (String,) = sqlx::query_as("SELECT id FROM workspaces ORDER BY created_at LIMIT 1")
         .fetch_one(app.state.db.pool())
         .await
         .unwrap();
-    uuid::Uuid::parse_str(&id).unwrap()
+    domain::ids::WorkspaceId::parse(&id).unwrap()
 }
 
 #[tokio::test]

@@ -259,7 +259,7 @@ async fn every_view_reads_an_index_on_a_big_workspace() {
         .await
         .unwrap();
 
-    let ws = uuid::Uuid::parse_str(&ws).unwrap();
+    let ws = domain::ids::WorkspaceId::parse(&ws).unwrap();
     let reviewer = Principal::member(owner_id, ws, Role::Owner, String::new());
     let developer = Principal::member(dev_id, ws, Role::Developer, String::new());
     // A name search ("contains") has no index to read on either database: it walks the
@@ -332,7 +332,7 @@ async fn every_audit_view_reads_an_index_on_a_long_log() {
         .unwrap();
     let reviewer = Principal::member(
         owner_id,
-        uuid::Uuid::parse_str(&ws).unwrap(),
+        domain::ids::WorkspaceId::parse(&ws).unwrap(),
         Role::Owner,
         String::new(),
     );
