@@ -3,9 +3,14 @@
 
 mod helpers;
 
+use helpers::key;
+
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use app::pages::api_keys::{RotateKey};
+use app::pages::security::{SavePolicy};
+use app::pages::tester::{TestCredential};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -42,7 +47,7 @@ async fn no_secret_appears_in_any_log_line() {
     let canary = app
         .create_key_secret(
             &owner,
-            json!({"name": "canary", "permissions": ["applications:read"]}),
+            key("canary", &["applications:read"]),
         )
         .await;
     app.api_get("/api/v1/me", &canary).await;
@@ -57,11 +62,11 @@ async fn no_secret_appears_in_any_log_line() {
         .send()
         .await
         .unwrap();
-    app.call_fn_as(&owner, "test_credential", &[("secret", &canary)])
+    app.send(&owner, TestCredential { secret: canary.to_string() })
         .await;
     let id = app.key_row_id(&canary).await;
     let rotated: serde_json::Value = app
-        .call_json(&owner, "rotate_key", json!({"id": id, "grace_seconds": 0}))
+        .send(&owner, RotateKey { id: id.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
         .await
         .json()
         .await
@@ -72,17 +77,7 @@ async fn no_secret_appears_in_any_log_line() {
     // An imported secret: pasted into the plain form, refused as a duplicate through the user
     // API, used through the legacy query transport, and tested.
     let imported = "q3Vx8Z_bN2kLw9eRt5yUi1oPa7sDf4gHj6kLz0xCv-M";
-    app.call_fn_with(
-        &owner,
-        "save_policy",
-        &[
-            ("max_lifetime_days", ""),
-            ("allow_service_keys", "on"),
-            ("legacy_transports", "on"),
-            ("allow_import", "on"),
-            ("rate_limit_per_minute", "600"),
-        ],
-    )
+    app.send(&owner, SavePolicy { max_lifetime_days: "".into(), allow_never_expiring: None, allow_service_keys: Some("on".into()), allow_agent_keys: None, legacy_transports: Some("on".into()), rate_limit_per_minute: "600".into(), allow_import: Some("on".into()) })
     .await;
     let form = owner
         .post(app.url("/settings/api-keys/import"))
@@ -119,7 +114,7 @@ async fn no_secret_appears_in_any_log_line() {
         .send()
         .await
         .unwrap();
-    app.call_fn_as(&owner, "test_credential", &[("secret", imported)])
+    app.send(&owner, TestCredential { secret: imported.to_string() })
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();

@@ -3,13 +3,18 @@
 #![allow(dead_code)]
 
 use app::error::ConsoleError;
+use app::pages::api_keys::{CreateKey, KeysPage, RotateKey};
+use app::pages::login::Login;
+pub use app::pages::security::SavePolicy;
+pub use domain::model::CreateKeyForm;
+use leptos::server_fn::ServerFn;
 use app::request::auth::Actor;
 use app::request::state::AppState;
 use domain::roles::Role;
 use domain::routes::RouteId;
 use domain::validate::{Email, Name, Password};
 use reqwest::{Client, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 use server::config::Config;
 use server::startup::Application;
 use uuid::Uuid;
@@ -24,10 +29,79 @@ pub const LOCKED: &str = "Too many attempts";
 /// What a refused sign-in says, whatever the reason.
 pub const FAILED: &str = "Invalid email or password.";
 
-/// Signs in from `client`: the body of the answer.
+/// Signs in from `client`: what the page would say (empty when it worked).
 pub async fn attempt(app: &TestApp, client: &Client, email: &str, password: &str) -> String {
-    app.fn_text(client, "login", &[("email", email), ("password", password)])
+    app.run(client, login(email, password))
         .await
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default()
+}
+
+/// The sign-in form's arguments.
+pub fn login(email: &str, password: &str) -> Login {
+    Login {
+        email: email.into(),
+        password: password.into(),
+        next: None,
+    }
+}
+
+/// The create-key form as a person fills it in for a service key named `name` with
+/// `permissions`, valid 30 days; change the rest with struct update syntax.
+pub fn key(name: &str, permissions: &[&str]) -> CreateKeyForm {
+    CreateKeyForm {
+        name: name.into(),
+        purpose: "tests".into(),
+        principal: "service".into(),
+        preset: "custom".into(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        expiration: "30".into(),
+        ..CreateKeyForm::default()
+    }
+}
+
+/// The key policy form with every box unticked; tick them with struct update syntax and
+/// [`on`].
+pub fn policy(max_lifetime_days: &str, rate_limit_per_minute: &str) -> SavePolicy {
+    SavePolicy {
+        max_lifetime_days: max_lifetime_days.into(),
+        allow_never_expiring: None,
+        allow_service_keys: None,
+        allow_agent_keys: None,
+        legacy_transports: None,
+        rate_limit_per_minute: rate_limit_per_minute.into(),
+        allow_import: None,
+    }
+}
+
+/// A ticked checkbox, as a browser sends it.
+pub fn on() -> Option<String> {
+    Some("on".into())
+}
+
+/// The key list with no filter, first page.
+pub fn all_keys() -> KeysPage {
+    KeysPage {
+        status: None,
+        owner: None,
+        application: None,
+        q: None,
+        expires_before: None,
+        used_before: None,
+        after: None,
+        before: None,
+    }
+}
+
+/// Rotating key `id` with no grace period and the key's own lifetime.
+pub fn rotation(id: &str) -> RotateKey {
+    RotateKey {
+        id: id.into(),
+        grace_seconds: 0,
+        expiration: None,
+        expires_on: None,
+    }
 }
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
@@ -192,16 +266,10 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
-    pub async fn call_fn(&self, name: &str, form: &[(&str, &str)]) -> Response {
-        self.call_fn_with(&self.client, name, form).await
-    }
-
-    pub async fn call_fn_with(
-        &self,
-        client: &Client,
-        name: &str,
-        form: &[(&str, &str)],
-    ) -> Response {
+    /// Posts raw form pairs to the server function `name` as `client`: only for tests of what
+    /// the endpoint does with malformed, missing or foreign fields. Everything else goes
+    /// through [`TestApp::send`] or [`TestApp::run`], whose arguments are typed.
+    pub async fn post_form(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
         client
             .post(self.url(&fn_path(name)))
             .form(form)
@@ -210,8 +278,36 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn call_fn_as(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> Response {
-        self.call_fn_with(client, name, form).await
+    /// Posts a form-encoded server function's arguments as `client`, from the argument struct
+    /// the server function generates: the raw answer, for tests of status, headers and body.
+    pub async fn send<F>(&self, client: &Client, args: F) -> Response
+    where
+        F: ServerFn + serde::Serialize,
+    {
+        client
+            .post(self.url(F::PATH))
+            .form(&args)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`TestApp::send`], answering the body as text.
+    pub async fn send_text<F>(&self, client: &Client, args: F) -> String
+    where
+        F: ServerFn + serde::Serialize,
+    {
+        self.send(client, args).await.text().await.unwrap()
+    }
+
+    /// [`TestApp::send`], answering the body as JSON.
+    pub async fn send_json<F>(&self, client: &Client, args: F) -> Value
+    where
+        F: ServerFn + serde::Serialize,
+    {
+        let res = self.send(client, args).await;
+        let text = res.text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
     }
 
     /// Runs a form-encoded server function as `client`, from the argument struct the server
@@ -223,12 +319,7 @@ impl TestApp {
         F: leptos::server_fn::ServerFn<Error = ConsoleError> + serde::Serialize,
         F::Output: serde::de::DeserializeOwned,
     {
-        let res = client
-            .post(self.url(F::PATH))
-            .form(&args)
-            .send()
-            .await
-            .unwrap();
+        let res = self.send(client, args).await;
         let ok = res.status().is_success();
         let body = res.bytes().await.unwrap();
         let text = String::from_utf8_lossy(&body);
@@ -259,39 +350,16 @@ impl TestApp {
         .map_err(|e| e.message)
     }
 
-    /// Calls a form-encoded server function with the fields of a JSON object.
-    pub async fn call_json(&self, client: &Client, name: &str, fields: Value) -> Response {
-        let pairs: Vec<(String, String)> = fields
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string()),
-                )
-            })
-            .collect();
-        client
-            .post(self.url(&fn_path(name)))
-            .form(&pairs)
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// Runs first-run setup and returns the owner's signed-in client.
     pub async fn setup_owner(&self) -> Client {
         let res = self
-            .call_fn(
-                "setup",
-                &[
-                    ("workspace_name", "Acme"),
-                    ("email", OWNER_EMAIL),
-                    ("password", OWNER_PASSWORD),
-                ],
+            .send(
+                &self.client,
+                app::pages::setup::Setup {
+                    workspace_name: "Acme".into(),
+                    email: OWNER_EMAIL.into(),
+                    password: OWNER_PASSWORD.into(),
+                },
             )
             .await;
         assert!(
@@ -304,9 +372,7 @@ impl TestApp {
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Client {
         let c = browser();
-        let res = self
-            .call_fn_with(&c, "login", &[("email", email), ("password", password)])
-            .await;
+        let res = self.send(&c, login(email, password)).await;
         assert!(
             res.status().is_success() || res.status().is_redirection(),
             "sign-in failed"
@@ -357,10 +423,12 @@ impl TestApp {
         let token = self.invitation_token(email, role).await;
         let password = "member password 123";
         let res = self
-            .call_fn_with(
+            .send(
                 &browser(),
-                "accept_invitation",
-                &[("token", &token), ("password", password)],
+                app::pages::login::AcceptInvitation {
+                    token,
+                    password: password.into(),
+                },
             )
             .await;
         assert!(res.status().is_success() || res.status().is_redirection());
@@ -393,7 +461,10 @@ impl TestApp {
     /// Creates an application through the console; returns its id.
     pub async fn create_application(&self, client: &Client, name: &str) -> String {
         let res = self
-            .call_fn_with(client, "create_application", &[("name", name)])
+            .send(
+                client,
+                app::pages::applications::CreateApplication { name: name.into() },
+            )
             .await;
         assert!(res.status().is_success(), "create_application failed");
         let (id,): (String,) = sqlx::query_as("SELECT id FROM applications WHERE name = $1")
@@ -406,12 +477,12 @@ impl TestApp {
 
     /// Registers an agent of an application through the console; returns its id.
     pub async fn create_agent(&self, client: &Client, application: &str, name: &str) -> String {
-        let form = [
-            ("application_id", application),
-            ("name", name),
-            ("description", ""),
-        ];
-        let res = self.call_fn_with(client, "create_agent", &form).await;
+        let form = app::pages::applications::CreateAgent {
+            application_id: application.into(),
+            name: name.into(),
+            description: String::new(),
+        };
+        let res = self.send(client, form).await;
         assert!(res.status().is_success(), "create_agent failed");
         let (id,): (String,) =
             sqlx::query_as("SELECT id FROM agents WHERE application_id = $1 AND name = $2")
@@ -423,26 +494,20 @@ impl TestApp {
         id
     }
 
-    /// Submits the create-key form (defaults: service key, custom permissions, 30 days).
-    pub async fn create_key_as(&self, client: &Client, fields: Value) -> Response {
-        let mut form = json!({
-            "name": "key", "purpose": "tests", "principal": "service", "application_id": "", "agent_id": "",
-            "preset": "custom", "permissions": [], "expiration": "30", "expires_on": ""
-        });
-        for (k, v) in fields.as_object().unwrap() {
-            form[k] = v.clone();
-        }
+    /// Submits the create-key form (see [`key`]) as `client`; it is the one server function
+    /// that takes JSON.
+    pub async fn create_key_as(&self, client: &Client, form: CreateKeyForm) -> Response {
         client
-            .post(self.url(&fn_path("create_key")))
-            .json(&json!({ "form": form }))
+            .post(self.url(CreateKey::PATH))
+            .json(&CreateKey { form })
             .send()
             .await
             .unwrap()
     }
 
     /// Creates a key and returns its secret.
-    pub async fn create_key_secret(&self, client: &Client, fields: Value) -> String {
-        let res = self.create_key_as(client, fields).await;
+    pub async fn create_key_secret(&self, client: &Client, form: CreateKeyForm) -> String {
+        let res = self.create_key_as(client, form).await;
         let status = res.status();
         let body = res.text().await.unwrap();
         assert!(status.is_success(), "create_key failed: {status} {body}");
@@ -453,10 +518,7 @@ impl TestApp {
     /// Creates a key with `applications:read` named `name` as `member`: (secret, row id).
     pub async fn read_only_key(&self, member: &Client, name: &str) -> (String, String) {
         let secret = self
-            .create_key_secret(
-                member,
-                json!({"name": name, "permissions": ["applications:read"]}),
-            )
+            .create_key_secret(member, key(name, &["applications:read"]))
             .await;
         let id = self.key_row_id(&secret).await;
         (secret, id)
@@ -570,28 +632,17 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Calls a form-encoded server function as `client`: the body of its answer.
-    pub async fn fn_text(&self, client: &Client, name: &str, form: &[(&str, &str)]) -> String {
-        self.call_fn_with(client, name, form)
-            .await
-            .text()
-            .await
-            .unwrap()
-    }
-
-    /// Calls a server function as `client` with the fields of a JSON object: its JSON answer.
-    pub async fn fn_json(&self, client: &Client, name: &str, fields: Value) -> Value {
-        self.call_json(client, name, fields)
-            .await
-            .json()
-            .await
-            .unwrap()
-    }
-
     /// A key's activity page data, as `member` sees it.
     pub async fn key_activity(&self, member: &Client, id: &str) -> Value {
-        self.fn_json(member, "key_activity", json!({ "id": id }))
-            .await
+        self.send_json(
+            member,
+            app::pages::key_activity::KeyActivity {
+                id: id.into(),
+                after: None,
+                before: None,
+            },
+        )
+        .await
     }
 
     /// A user token for a signed-in member's session.
@@ -632,20 +683,9 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
-    /// Rotates a key through the console as `member`.
-    pub async fn rotate_key(&self, member: &Client, id: &str, fields: Value) -> Response {
-        let mut form = json!({"id": id, "grace_seconds": 0});
-        for (k, v) in fields.as_object().unwrap() {
-            form[k] = v.clone();
-        }
-        self.call_json(member, "rotate_key", form).await
-    }
-
-    /// The keys page as `member` sees it.
+    /// The first page of the key list as `member` sees it.
     pub async fn keys_page(&self, member: &Client) -> Value {
-        let res = self.call_json(member, "keys_page", json!({})).await;
-        assert!(res.status().is_success(), "keys_page: {}", res.status());
-        res.json().await.unwrap()
+        self.send_json(member, all_keys()).await
     }
 
     /// Whether a secret authenticates right now (`GET /api/v1/me`).

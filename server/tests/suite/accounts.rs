@@ -2,6 +2,10 @@
 //! existing account joins a workspace only by accepting, and an invitation link never sets
 //! the password of an account in use. SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use app::pages::instance::{InstancePage, SaveInstanceSettings};
+use app::pages::login::AcceptInvitation;
+use app::pages::members::{CancelInvitation, InviteMember, MembersPage};
+use app::pages::shell::{AcceptWorkspaceInvitation, CreateWorkspace, CurrentViewer, DeclineWorkspaceInvitation};
 use crate::helpers;
 
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
@@ -9,18 +13,18 @@ use reqwest::Client;
 use serde_json::{json, Value};
 
 async fn viewer(app: &helpers::TestApp, member: &Client) -> Value {
-    app.fn_json(member, "current_viewer", json!({})).await
+    app.send_json(member, CurrentViewer {}).await
 }
 
 async fn create_workspace(app: &helpers::TestApp, member: &Client, name: &str) -> String {
-    app.fn_text(member, "create_workspace", &[("name", name)])
+    app.send_text(member, CreateWorkspace { name: name.to_string() })
         .await
 }
 
 /// `member` creates a workspace, and it works.
 async fn workspace_created(app: &helpers::TestApp, member: &Client, name: &str) {
     let res = app
-        .call_fn_with(member, "create_workspace", &[("name", name)])
+        .send(member, CreateWorkspace { name: name.to_string() })
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
 }
@@ -41,31 +45,20 @@ async fn creating_workspaces_is_an_instance_level_right() {
     );
     assert_eq!(app.count("workspaces").await, 1);
     // Nor may a member read or change the instance settings.
-    for (name, form) in [
-        ("instance_page", vec![]),
-        (
-            "save_instance_settings",
-            vec![("members_create_workspaces", "on")],
-        ),
-    ] {
-        let body = app
-            .call_fn_with(&dev, name, &form)
-            .await
-            .text()
-            .await
-            .unwrap();
+    let read = app.send_text(&dev, InstancePage {}).await;
+    let save = SaveInstanceSettings {
+        members_create_workspaces: helpers::on(),
+    };
+    let save = app.send_text(&dev, save).await;
+    for (name, body) in [("instance_page", read), ("save_instance_settings", save)] {
         assert!(body.contains("Only instance admins"), "{name}: {body}");
     }
     // The instance admin allows it; now members may.
     let res = app
-        .call_fn_with(
-            &owner,
-            "save_instance_settings",
-            &[("members_create_workspaces", "on")],
-        )
+        .send(&owner, SaveInstanceSettings { members_create_workspaces: helpers::on() })
         .await;
     assert!(res.status().is_success());
-    let page: Value = app.fn_json(&owner, "instance_page", json!({})).await;
+    let page: Value = app.send_json(&owner, InstancePage {}).await;
     assert_eq!(page["settings"]["members_create_workspaces"], true);
     assert_eq!(page["admins"], json!([OWNER_EMAIL]));
     workspace_created(&app, &dev, "Dev's own").await;
@@ -84,11 +77,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         let (app, owner) = (&app, &owner);
         async move {
             let v: Value = app
-                .call_fn_with(
-                    owner,
-                    "invite_member",
-                    &[("email", email), ("role", "admin")],
-                )
+                .send(owner, InviteMember { email: email.to_string(), role: "admin".into() })
                 .await
                 .json()
                 .await
@@ -105,7 +94,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         );
     }
     let memberships = app.count("memberships").await;
-    let page: Value = app.fn_json(&owner, "members_page", json!({})).await;
+    let page: Value = app.send_json(&owner, MembersPage { after: None, before: None }).await;
     let pending: Vec<&Value> = page["members"]
         .as_array()
         .unwrap()
@@ -117,11 +106,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     // The link sets no password for an account in use, and joins it to nothing.
     let token = existing.trim_start_matches("/invite/");
     let body = app
-        .fn_text(
-            &app.fresh_client(),
-            "accept_invitation",
-            &[("token", token), ("password", "taken over 12345")],
-        )
+        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "taken over 12345".into() })
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     assert_eq!(app.count("memberships").await, memberships);
@@ -132,11 +117,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     assert_eq!(invitations[0]["workspace_name"], "Other");
     let id = invitations[0]["id"].as_str().unwrap().to_string();
     let res = app
-        .call_fn_with(
-            &dev,
-            "decline_workspace_invitation",
-            &[("invitation_id", &id)],
-        )
+        .send(&dev, DeclineWorkspaceInvitation { invitation_id: id.to_string() })
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     assert_eq!(app.count("memberships").await, memberships);
@@ -149,20 +130,12 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         .to_string();
     let other = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let body = app
-        .fn_text(
-            &other,
-            "accept_workspace_invitation",
-            &[("invitation_id", &id)],
-        )
+        .send_text(&other, AcceptWorkspaceInvitation { invitation_id: id.to_string() })
         .await;
     assert!(body.contains("Not found"), "{body}");
     // Accepted by its holder: a member with the offered role, switched to it.
     let res = app
-        .call_fn_with(
-            &dev,
-            "accept_workspace_invitation",
-            &[("invitation_id", &id)],
-        )
+        .send(&dev, AcceptWorkspaceInvitation { invitation_id: id.to_string() })
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     assert_eq!(app.count("memberships").await, memberships + 1);
@@ -188,11 +161,7 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
     let mut links = Vec::new();
     for email in ["dev@example.com", "fresh@example.com"] {
         let v: Value = app
-            .call_fn_with(
-                &owner,
-                "invite_member",
-                &[("email", email), ("role", "viewer")],
-            )
+            .send(&owner, InviteMember { email: email.to_string(), role: "viewer".into() })
             .await
             .json()
             .await
@@ -202,26 +171,22 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
     for email in ["dev@example.com", "fresh@example.com"] {
         let id = app.user_id(email).await.to_string();
         let res = app
-            .call_fn_with(&owner, "cancel_invitation", &[("user_id", &id)])
+            .send(&owner, CancelInvitation { user_id: id.to_string() })
             .await;
         assert!(res.status().is_success(), "{email}");
     }
-    let page: Value = app.fn_json(&owner, "members_page", json!({})).await;
+    let page: Value = app.send_json(&owner, MembersPage { after: None, before: None }).await;
     assert_eq!(page["members"].as_array().unwrap().len(), 1, "{page}");
     assert_eq!(viewer(&app, &dev).await["invitations"], json!([]));
     let token = links[1].trim_start_matches("/invite/");
     let body = app
-        .fn_text(
-            &app.fresh_client(),
-            "accept_invitation",
-            &[("token", token), ("password", "too late password")],
-        )
+        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "too late password".into() })
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // Cancelling what is not pending changes nothing.
     let owner_id = app.user_id(OWNER_EMAIL).await.to_string();
     let body = app
-        .fn_text(&owner, "cancel_invitation", &[("user_id", &owner_id)])
+        .send_text(&owner, CancelInvitation { user_id: owner_id.to_string() })
         .await;
     assert!(body.contains("Not found"), "{body}");
 }

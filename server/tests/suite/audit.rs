@@ -1,8 +1,8 @@
 //! The reviewer's audit log: filtered keyset pages in the console and the API, streamed
 //! exports, and the hash chain that finds an event edited, removed or slipped in.
 
-use crate::helpers::*;
 use app::pages::audit::AuditPageData;
+use crate::helpers::*;
 use domain::access::Principal;
 use domain::audit::{AuditAction, ChainCheck};
 use domain::roles::Role;
@@ -89,7 +89,7 @@ async fn reviewers_filter_the_log_by_actor_action_target_and_day() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "deployer", "permissions": ["applications:read", "applications:write"]}),
+            key("deployer", &["applications:read", "applications:write"]),
         )
         .await;
     let key_id = domain::secret::parse(&secret).unwrap().key_id.to_string();
@@ -243,13 +243,13 @@ async fn the_api_reads_the_log_with_audit_read_and_pages_with_its_cursor() {
     let reader = app
         .create_key_secret(
             &owner,
-            json!({"name": "siem", "permissions": ["audit:read"]}),
+            key("siem", &["audit:read"]),
         )
         .await;
     let other = app
         .create_key_secret(
             &owner,
-            json!({"name": "other", "permissions": ["applications:read"]}),
+            key("other", &["applications:read"]),
         )
         .await;
     let get = |secret: &str, query: &'static str| {

@@ -1,9 +1,10 @@
 //! "Revoke matching keys": a preview lists exactly which keys a filter matches now, and the
 //! revocation ends exactly that set, all or nothing, audited key by key and as one operation.
 
+use app::pages::api_keys::RevokeKey;
 use crate::helpers::*;
 use reqwest::Client;
-use serde_json::json;
+
 
 const PATH: &str = "/settings/api-keys/bulk-revoke";
 
@@ -46,10 +47,10 @@ async fn post(
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn key(app: &TestApp, member: &Client, name: &str) -> String {
+async fn new_key(app: &TestApp, member: &Client, name: &str) -> String {
     app.create_key_secret(
         member,
-        json!({"name": name, "permissions": ["applications:read"]}),
+        key(name, &["applications:read"]),
     )
     .await
 }
@@ -59,9 +60,9 @@ async fn exactly_the_previewed_keys_are_revoked_and_audited() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let (a, b, keep) = (
-        key(&app, &owner, "vendor a").await,
-        key(&app, &owner, "vendor b").await,
-        key(&app, &owner, "keep me").await,
+        new_key(&app, &owner, "vendor a").await,
+        new_key(&app, &owner, "vendor b").await,
+        new_key(&app, &owner, "keep me").await,
     );
     for _ in 0..3 {
         assert!(app.works(&a).await);
@@ -80,7 +81,7 @@ async fn exactly_the_previewed_keys_are_revoked_and_audited() {
     assert_eq!(ids.len(), 2);
 
     // A key that starts matching after the preview is not part of it.
-    let late = key(&app, &owner, "vendor late").await;
+    let late = new_key(&app, &owner, "vendor late").await;
     let (status, page) = post(&app, &owner, &ids, 2, "q=vendor").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("2 keys were revoked."), "{page}");
@@ -115,8 +116,8 @@ async fn a_preview_that_changed_revokes_nothing() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let (a, b) = (
-        key(&app, &owner, "old script a").await,
-        key(&app, &owner, "old script b").await,
+        new_key(&app, &owner, "old script a").await,
+        new_key(&app, &owner, "old script b").await,
     );
     let (_, html) = preview(&app, &owner, &[("q", "old script")]).await;
     let ids = previewed_ids(&html);
@@ -132,11 +133,7 @@ async fn a_preview_that_changed_revokes_nothing() {
     // One of the set is revoked meanwhile: the rest stays as it was.
     let first = app.key_row_id(&a).await;
     let res = app
-        .call_json(
-            &owner,
-            "revoke_key",
-            json!({"id": first, "reason": "by hand"}),
-        )
+        .send(&owner, RevokeKey { id: first.to_string(), reason: "by hand".into() })
         .await;
     assert!(res.status().is_success());
     let (status, page) = post(&app, &owner, &ids, 2, "q=old+script").await;
@@ -158,9 +155,9 @@ async fn a_preview_that_changed_revokes_nothing() {
 async fn a_member_previews_and_revokes_only_keys_they_may_revoke() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let theirs = key(&app, &owner, "shared vendor").await;
+    let theirs = new_key(&app, &owner, "shared vendor").await;
     let developer = app.add_member("dev@example.com", "developer").await;
-    let own = key(&app, &developer, "shared vendor dev").await;
+    let own = new_key(&app, &developer, "shared vendor dev").await;
 
     // Without a filter there is no bulk revocation.
     let (status, html) = preview(&app, &developer, &[]).await;
@@ -203,8 +200,8 @@ async fn a_member_previews_and_revokes_only_keys_they_may_revoke() {
 async fn a_review_finding_is_revoked_in_bulk_after_its_preview() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let stale = key(&app, &owner, "stale one").await;
-    let fresh = key(&app, &owner, "fresh one").await;
+    let stale = new_key(&app, &owner, "stale one").await;
+    let fresh = new_key(&app, &owner, "fresh one").await;
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE name = 'stale one'")
         .bind(keyward_core::now() - 100 * 86_400)
         .execute(app.state.db.pool())

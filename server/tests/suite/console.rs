@@ -2,7 +2,12 @@
 //! passes (cross-site, anonymous and under-privileged callers refused), with bad input that
 //! changes nothing.
 
+use app::pages::applications::CreateApplication;
+use app::pages::login::{Login, Logout};
+use app::pages::setup::Setup;
+use app::pages::members::{ChangeMemberRole, InviteMember, RemoveMember};
 use crate::helpers;
+use crate::helpers::key;
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -28,12 +33,12 @@ async fn first_run_setup_creates_the_owner_once_and_refuses_bad_input() {
         ("Ac\0me", OWNER_EMAIL, OWNER_PASSWORD),
         (&"x".repeat(1100), OWNER_EMAIL, OWNER_PASSWORD),
     ] {
-        let res = app
-            .call_fn(
-                "setup",
-                &[("workspace_name", ws), ("email", email), ("password", pw)],
-            )
-            .await;
+        let form = Setup {
+            workspace_name: ws.into(),
+            email: email.into(),
+            password: pw.into(),
+        };
+        let res = app.send(&app.client, form).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{ws:?} {email:?}");
         assert_eq!(
             app.count("users").await,
@@ -41,29 +46,21 @@ async fn first_run_setup_creates_the_owner_once_and_refuses_bad_input() {
             "stored something for {ws:?} {email:?}"
         );
     }
-    let res = app
-        .call_fn(
-            "setup",
-            &[
-                ("workspace_name", "Acme"),
-                ("email", OWNER_EMAIL),
-                ("password", OWNER_PASSWORD),
-            ],
-        )
-        .await;
+    let form = Setup {
+        workspace_name: "Acme".into(),
+        email: OWNER_EMAIL.into(),
+        password: OWNER_PASSWORD.into(),
+    };
+    let res = app.send(&app.client, form).await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
     assert_eq!(app.count("users").await, 1);
 
-    let again = app
-        .call_fn(
-            "setup",
-            &[
-                ("workspace_name", "Evil"),
-                ("email", "evil@example.com"),
-                ("password", OWNER_PASSWORD),
-            ],
-        )
-        .await;
+    let form = Setup {
+        workspace_name: "Evil".into(),
+        email: "evil@example.com".into(),
+        password: OWNER_PASSWORD.into(),
+    };
+    let again = app.send(&app.client, form).await;
     assert!(!again.status().is_success());
     assert!(again.text().await.unwrap().contains("already set up"));
     assert_eq!(app.count("users").await, 1);
@@ -87,21 +84,10 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
         .starts_with("/login"));
 
     let unknown = app
-        .call_fn_with(
-            &anonymous,
-            "login",
-            &[
-                ("email", "nobody@example.com"),
-                ("password", OWNER_PASSWORD),
-            ],
-        )
+        .send(&anonymous, Login { email: "nobody@example.com".into(), password: OWNER_PASSWORD.to_string(), next: None })
         .await;
     let wrong = app
-        .call_fn_with(
-            &anonymous,
-            "login",
-            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
-        )
+        .send(&anonymous, Login { email: OWNER_EMAIL.to_string(), password: "wrong password!".into(), next: None })
         .await;
     let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
     assert!(unknown.contains("Invalid email or password."), "{unknown}");
@@ -111,11 +97,7 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
     );
 
     let ok = app
-        .call_fn_with(
-            &anonymous,
-            "login",
-            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
-        )
+        .send(&anonymous, Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
         .await;
     assert!(
         ok.status().is_success() || ok.status().is_redirection(),
@@ -139,7 +121,7 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
     assert_eq!(page.headers()["cache-control"], "no-store");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
 
-    app.call_fn_with(&anonymous, "logout", &[]).await;
+    app.send(&anonymous, Logout {}).await;
     let after = anonymous
         .get(app.url("/settings/api-keys"))
         .send()
@@ -154,19 +136,11 @@ async fn failed_sign_ins_are_throttled() {
     app.setup_owner().await;
     let c = app.fresh_client();
     for _ in 0..5 {
-        app.call_fn_with(
-            &c,
-            "login",
-            &[("email", OWNER_EMAIL), ("password", "wrong password!")],
-        )
+        app.send(&c, Login { email: OWNER_EMAIL.to_string(), password: "wrong password!".into(), next: None })
         .await;
     }
     let res = app
-        .call_fn_with(
-            &c,
-            "login",
-            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
-        )
+        .send(&c, Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
         .await;
     assert!(res.text().await.unwrap().contains("Too many attempts"));
 }
@@ -254,7 +228,7 @@ async fn server_function_errors_are_typed_and_set_the_status() {
         (&owner, "revoke_key", &[], "request"),
     ];
     for (client, name, form, kind) in cases {
-        let res = app.call_fn_with(client, name, form).await;
+        let res = app.post_form(client, name, form).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{name} {form:?}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["kind"], kind, "{name} {form:?}: {body}");
@@ -296,7 +270,7 @@ async fn workspaces_are_isolated() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+            key("k", &["applications:read", "applications:write"]),
         )
         .await;
     let created: Value = app
@@ -357,7 +331,7 @@ async fn every_server_function_refuses_a_role_without_its_permission() {
             }
         };
         let res = app
-            .call_fn_with(&viewer, function.name, &helpers::EVERY_ARGUMENT)
+            .post_form(&viewer, function.name, &helpers::EVERY_ARGUMENT)
             .await;
         let body = res.text().await.unwrap();
         match expected {
@@ -401,58 +375,40 @@ async fn members_bad_input_changes_nothing() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let admin = app.add_member("admin@example.com", "admin").await;
-    type Case<'a> = (
-        &'a reqwest::Client,
-        &'a str,
-        &'a [(&'a str, &'a str)],
-        &'a str,
-    );
-    let cases: &[Case] = &[
+    let invite = |email: &str, role: &str| InviteMember {
+        email: email.into(),
+        role: role.into(),
+    };
+    let cases = [
         (
-            &owner,
-            "invite_member",
-            &[("email", "x@example.com"), ("role", "root")],
+            app.send_text(&owner, invite("x@example.com", "root")).await,
             "unknown role",
         ),
         (
-            &admin,
-            "invite_member",
-            &[("email", "x@example.com"), ("role", "owner")],
+            app.send_text(&admin, invite("x@example.com", "owner")).await,
             "cannot give the owner role",
         ),
         (
-            &owner,
-            "invite_member",
-            &[("email", "admin@example.com"), ("role", "viewer")],
+            app.send_text(&owner, invite("admin@example.com", "viewer")).await,
             "already a member",
         ),
         (
-            &owner,
-            "invite_member",
-            &[("email", "not an email"), ("role", "viewer")],
+            app.send_text(&owner, invite("not an email", "viewer")).await,
             "Email must look like",
         ),
         (
-            &owner,
-            "create_application",
-            &[("name", "")],
+            app.send_text(&owner, CreateApplication { name: "".into() })
+                .await,
             "Name is required.",
         ),
         (
-            &owner,
-            "create_application",
-            &[("name", &"n".repeat(101))],
+            app.send_text(&owner, CreateApplication { name: "n".repeat(101) })
+                .await,
             "at most 100 characters",
         ),
     ];
-    for (client, name, form, expected) in cases {
-        let body = app
-            .call_fn_with(client, name, form)
-            .await
-            .text()
-            .await
-            .unwrap();
-        assert!(body.contains(expected), "{name} {form:?}: {body}");
+    for (body, expected) in cases {
+        assert!(body.contains(expected), "{expected}: {body}");
     }
     assert_eq!(app.count("memberships").await, 2);
     assert_eq!(app.count("applications").await, 0);
@@ -463,18 +419,14 @@ async fn members_bad_input_changes_nothing() {
         .await
         .unwrap();
     let demote = app
-        .call_fn_with(
-            &owner,
-            "change_member_role",
-            &[("user_id", &owner_id.0), ("role", "admin")],
-        )
+        .send(&owner, ChangeMemberRole { user_id: owner_id.0.to_string(), role: "admin".into() })
         .await
         .text()
         .await
         .unwrap();
     assert!(demote.contains("last owner"), "{demote}");
     let remove = app
-        .call_fn_with(&owner, "remove_member", &[("user_id", &owner_id.0)])
+        .send(&owner, RemoveMember { user_id: owner_id.0.to_string() })
         .await
         .text()
         .await
@@ -483,10 +435,10 @@ async fn members_bad_input_changes_nothing() {
         remove.contains("last owner") || remove.contains("Only owners"),
         "{remove}"
     );
-    app.call_fn_with(&owner, "create_application", &[("name", "web")])
+    app.send(&owner, CreateApplication { name: "web".into() })
         .await;
     let dup = app
-        .call_fn_with(&owner, "create_application", &[("name", "web")])
+        .send(&owner, CreateApplication { name: "web".into() })
         .await
         .text()
         .await

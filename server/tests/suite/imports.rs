@@ -3,6 +3,8 @@
 //! every transport, while any unusable value — weak, short, ours, odd, or already a secret —
 //! gets one and the same refusal and stores nothing.
 
+use app::pages::api_keys::{RevokeKey, RotateKey};
+use app::pages::tester::TestCredential;
 use crate::helpers::*;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -10,18 +12,15 @@ use serde_json::{json, Value};
 const EXISTING: &str = "q3Vx8Z_bN2kLw9eRt5yUi1oPa7sDf4gHj6kLz0xCv-M";
 
 /// Turns importing (and the legacy transports) on or off for the owner's workspace.
-async fn allow_import(app: &TestApp, owner: &Client, on: bool) {
-    let mut form = vec![
-        ("max_lifetime_days", ""),
-        ("allow_service_keys", "on"),
-        ("allow_never_expiring", "on"),
-        ("legacy_transports", "on"),
-        ("rate_limit_per_minute", "600"),
-    ];
-    if on {
-        form.push(("allow_import", "on"));
-    }
-    let res = app.call_fn_with(owner, "save_policy", &form).await;
+async fn allow_import(app: &TestApp, owner: &Client, allowed: bool) {
+    let form = SavePolicy {
+        allow_service_keys: on(),
+        allow_never_expiring: on(),
+        legacy_transports: on(),
+        allow_import: if allowed { on() } else { None },
+        ..policy("", "600")
+    };
+    let res = app.send(owner, form).await;
     assert!(res.status().is_success(), "{}", res.status());
 }
 
@@ -103,7 +102,7 @@ async fn an_imported_secret_works_through_every_transport_once_policy_allows() {
     assert_eq!(key["imported"], true, "{listed}");
     assert_eq!(key["prefix"], key["key_id"]);
     let report = app
-        .fn_text(&owner, "test_credential", &[("secret", EXISTING)])
+        .send_text(&owner, TestCredential { secret: EXISTING.to_string() })
         .await;
     assert!(report.contains("An imported secret"), "{report}");
     let review = app
@@ -123,7 +122,7 @@ async fn an_imported_secret_works_through_every_transport_once_policy_allows() {
     // Revoked, it gets the specific reason (the digest matched), logged against the key.
     let id = key["id"].as_str().unwrap();
     let res = app
-        .call_fn_with(&owner, "revoke_key", &[("id", id), ("reason", "moved")])
+        .send(&owner, RevokeKey { id: id.to_string(), reason: "moved".into() })
         .await;
     assert!(res.status().is_success());
     let refused = app.api_get("/api/v1/me", EXISTING).await;
@@ -171,7 +170,7 @@ async fn unusable_values_get_one_answer_and_nothing_is_stored() {
     let keyward = app
         .create_key_secret(
             &owner,
-            json!({"name": "ours", "permissions": ["applications:read"]}),
+            key("ours", &["applications:read"]),
         )
         .await;
     let stored = stored + 1;
@@ -239,7 +238,7 @@ async fn rotating_an_imported_key_moves_it_to_a_generated_secret() {
     let listed = app.keys_page(&owner).await;
     let id = listed["keys"][0]["id"].as_str().unwrap().to_string();
     let res = app
-        .rotate_key(&owner, &id, json!({"grace_seconds": 3600}))
+        .send(&owner, RotateKey { grace_seconds: 3600, ..rotation(&id) })
         .await;
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();

@@ -1,11 +1,13 @@
 //! Remembered keys: a revocation on one instance is honoured by another within a second, and
 //! losing the change feed drops what is remembered.
 
+use app::pages::api_keys::{RevokeKey, RotateKey};
 use crate::helpers;
-use app::pages::api_keys::RevokeKey;
+use crate::helpers::rotation;
+use crate::helpers::key;
 use helpers::{spawn_app, spawn_app_on};
 use reqwest::StatusCode;
-use serde_json::json;
+
 
 #[tokio::test]
 async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
@@ -15,7 +17,7 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
     let secret = a
         .create_key_secret(
             &owner,
-            json!({"name": "shared", "permissions": ["applications:read"]}),
+            key("shared", &["applications:read"]),
         )
         .await;
     // Both instances have verified (and remember) the key.
@@ -109,7 +111,7 @@ async fn the_first_use_of_a_new_secret_on_one_instance_ends_the_old_on_another_w
     let b = spawn_app_on(a.database_url.clone()).await;
     let (old, id) = a.read_only_key(&owner, "switching").await;
     let res = a
-        .rotate_key(&owner, &id, json!({"grace_seconds": -1}))
+        .send(&owner, RotateKey { grace_seconds: -1, ..rotation(&id) })
         .await;
     let new: serde_json::Value = res.json().await.unwrap();
     let new = new["secret"].as_str().unwrap().to_string();

@@ -2,8 +2,13 @@
 //! period, bound to an agent or limited to one application, seen and revoked only by those
 //! the trust rules allow, issued within the workspace policy.
 
+use app::pages::api_keys::{KeysPage, RevokeKey, RotateKey};
+use app::pages::applications::{CreateAgent, CreateApplication, DeleteAgent, RenameApplication};
+use app::pages::security::{GetPolicy, SavePolicy};
 use crate::helpers;
-use app::pages::api_keys::RevokeKey;
+use crate::helpers::{on, policy, rotation};
+use crate::helpers::key;
+use domain::model::CreateKeyForm;
 use domain::routes::RouteId;
 use helpers::spawn_app;
 use reqwest::StatusCode;
@@ -19,7 +24,7 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
     let res = app
         .create_key_as(
             &dev,
-            json!({"name": "too much", "permissions": ["keys:read"]}),
+            key("too much", &["keys:read"]),
         )
         .await;
     assert!(!res.status().is_success());
@@ -33,7 +38,7 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
     let secret = app
         .create_key_secret(
             &dev,
-            json!({"name": "ci", "permissions": ["applications:read", "applications:write"]}),
+            key("ci", &["applications:read", "applications:write"]),
         )
         .await;
     let create = app
@@ -88,7 +93,7 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
     let a = app
         .create_key_secret(
             &owner,
-            json!({"name": "a", "permissions": ["applications:read"]}),
+            key("a", &["applications:read"]),
         )
         .await;
     assert_eq!(app.api_get("/api/v1/me", &a).await.status(), StatusCode::OK);
@@ -118,16 +123,12 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
     let b = app
         .create_key_secret(
             &owner,
-            json!({"name": "b", "permissions": ["applications:read"]}),
+            key("b", &["applications:read"]),
         )
         .await;
     let b_id = app.key_row_id(&b).await;
     let rotated: Value = app
-        .call_json(
-            &owner,
-            "rotate_key",
-            json!({"id": b_id, "grace_seconds": 3600}),
-        )
+        .send(&owner, RotateKey { id: b_id.to_string(), grace_seconds: 3600, expiration: None, expires_on: None })
         .await
         .json()
         .await
@@ -141,11 +142,7 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
     );
     let b2_id = app.key_row_id(&b2).await;
     let rotated_now: Value = app
-        .call_json(
-            &owner,
-            "rotate_key",
-            json!({"id": b2_id, "grace_seconds": 0}),
-        )
+        .send(&owner, RotateKey { id: b2_id.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
         .await
         .json()
         .await
@@ -176,24 +173,16 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     let owner = app.setup_owner().await;
     let other_agent = {
         // An agent of an application in this workspace, and a key form naming it for another.
-        app.call_fn_with(&owner, "create_application", &[("name", "a")])
+        app.send(&owner, CreateApplication { name: "a".into() })
             .await;
-        app.call_fn_with(&owner, "create_application", &[("name", "b")])
+        app.send(&owner, CreateApplication { name: "b".into() })
             .await;
         let apps: Vec<(String, String)> =
             sqlx::query_as("SELECT id, name FROM applications ORDER BY name")
                 .fetch_all(app.state.db.pool())
                 .await
                 .unwrap();
-        app.call_fn_with(
-            &owner,
-            "create_agent",
-            &[
-                ("application_id", &apps[0].0),
-                ("name", "runner"),
-                ("description", ""),
-            ],
-        )
+        app.send(&owner, CreateAgent { application_id: apps[0].0.clone(), name: "runner".into(), description: "".into() })
         .await;
         let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
             .fetch_one(app.state.db.pool())
@@ -203,50 +192,50 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     };
     let cases = vec![
         (
-            json!({"name": "", "permissions": ["keys:read"]}),
+            key("", &["keys:read"]),
             "Name is required.",
         ),
         (
-            json!({"name": "x".repeat(101), "permissions": ["keys:read"]}),
+            key(&"x".repeat(101), &["keys:read"]),
             "at most 100",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:delete"]}),
+            key("k", &["keys:delete"]),
             "unknown permission",
         ),
         (
-            json!({"name": "k", "permissions": []}),
+            key("k", &[]),
             "at least one permission",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "2001-01-01"}),
+            CreateKeyForm { expiration: "custom".into(), expires_on: "2001-01-01".into(), ..key("k", &["keys:read"]) },
             "in the future",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "expiration": "custom", "expires_on": "soon"}),
+            CreateKeyForm { expiration: "custom".into(), expires_on: "soon".into(), ..key("k", &["keys:read"]) },
             "must be a date",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "expiration": "never"}),
+            CreateKeyForm { expiration: "never".into(), ..key("k", &["keys:read"]) },
             "requires keys to expire",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "principal": "agent", "application_id": other_agent.0, "agent_id": other_agent.1}),
+            CreateKeyForm { principal: "agent".into(), application_id: other_agent.0.clone(), agent_id: other_agent.1.clone(), ..key("k", &["keys:read"]) },
             "another application",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "principal": "agent"}),
+            CreateKeyForm { principal: "agent".into(), ..key("k", &["keys:read"]) },
             "bound to an agent",
         ),
         (
-            json!({"name": "k", "permissions": ["keys:read"], "application_id": uuid::Uuid::new_v4().to_string()}),
+            CreateKeyForm { application_id: uuid::Uuid::new_v4().to_string(), ..key("k", &["keys:read"]) },
             "Unknown application",
         ),
     ];
     for (form, expected) in cases {
         let res = app.create_key_as(&owner, form.clone()).await;
         let body = res.text().await.unwrap();
-        assert!(body.contains(expected), "{form}: {body}");
+        assert!(body.contains(expected), "{form:?}: {body}");
     }
     assert_eq!(app.count("api_keys").await, 0);
     // Policy: a maximum lifetime refuses longer keys.
@@ -257,7 +246,7 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     let body = app
         .create_key_as(
             &owner,
-            json!({"name": "k", "permissions": ["keys:read"], "expiration": "30"}),
+            CreateKeyForm { expiration: "30".into(), ..key("k", &["keys:read"]) },
         )
         .await
         .text()
@@ -271,7 +260,7 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
 async fn agent_keys_are_bound_to_their_application() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, json!({"name": "admin", "permissions": ["applications:read", "applications:write", "agents:write"]})).await;
+    let key = app.create_key_secret(&owner, key("admin", &["applications:read", "applications:write", "agents:write"])).await;
     let a: Value = app
         .route(RouteId::ApplicationsCreate, &[], &key)
         .json(&ApplicationName { name: "a".into() })
@@ -306,7 +295,7 @@ async fn agent_keys_are_bound_to_their_application() {
         .unwrap();
     assert!(agent["id"].is_string(), "{agent}");
     let agent_key = app
-        .create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": a, "agent_id": agent["id"], "permissions": ["applications:read", "applications:write"]}))
+        .create_key_secret(&owner, CreateKeyForm { principal: "agent".into(), application_id: a.clone(), agent_id: agent["id"].as_str().unwrap().into(), ..helpers::key("agent", &["applications:read", "applications:write"]) })
         .await;
     assert!(agent_key.starts_with("kw_agt_"));
     let put = |app_id: String| {
@@ -356,13 +345,13 @@ async fn who_sees_and_revokes_whose_keys() {
     let dev_secret = app
         .create_key_secret(
             &dev,
-            json!({"name": "dev key", "permissions": ["applications:read"]}),
+            key("dev key", &["applications:read"]),
         )
         .await;
     let owner_secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "owner key", "permissions": ["applications:read"]}),
+            key("owner key", &["applications:read"]),
         )
         .await;
     let names = |v: Value| {
@@ -374,7 +363,7 @@ async fn who_sees_and_revokes_whose_keys() {
             .collect::<Vec<_>>()
     };
     let dev_view = names(
-        app.call_json(&dev, "keys_page", json!({}))
+        app.send(&dev, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
             .await
             .json()
             .await
@@ -382,7 +371,7 @@ async fn who_sees_and_revokes_whose_keys() {
     );
     assert_eq!(dev_view, vec!["dev key"]);
     let mut auditor_view = names(
-        app.call_json(&auditor, "keys_page", json!({}))
+        app.send(&auditor, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
             .await
             .json()
             .await
@@ -405,11 +394,7 @@ async fn who_sees_and_revokes_whose_keys() {
         .message;
     assert!(res.contains("Not found"), "{res}");
     let res = app
-        .call_json(
-            &dev,
-            "rotate_key",
-            json!({"id": owner_key, "grace_seconds": 0}),
-        )
+        .send(&dev, RotateKey { id: owner_key.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
         .await
         .text()
         .await
@@ -422,22 +407,14 @@ async fn who_sees_and_revokes_whose_keys() {
     // An auditor may revoke any key (incident response), but not rotate it.
     let dev_key = app.key_row_id(&dev_secret).await;
     let rot = app
-        .call_json(
-            &auditor,
-            "rotate_key",
-            json!({"id": dev_key, "grace_seconds": 0}),
-        )
+        .send(&auditor, RotateKey { id: dev_key.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
         .await
         .text()
         .await
         .unwrap();
     assert!(rot.contains("only change your own"), "{rot}");
     let res = app
-        .call_json(
-            &auditor,
-            "revoke_key",
-            json!({"id": dev_key, "reason": "incident"}),
-        )
+        .send(&auditor, RevokeKey { id: dev_key.to_string(), reason: "incident".into() })
         .await;
     assert!(res.status().is_success());
     assert_eq!(
@@ -460,26 +437,25 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let dev = app.add_member("dev@example.com", "developer").await;
-    let form = [
-        ("max_lifetime_days", "90"),
-        ("allow_never_expiring", "on"),
-        ("allow_service_keys", "on"),
-        ("rate_limit_per_minute", "120"),
-    ];
+    let form = SavePolicy {
+        allow_never_expiring: on(),
+        allow_service_keys: on(),
+        ..policy("90", "120")
+    };
     let refused = app
-        .call_fn_with(&dev, "save_policy", &form)
+        .send(&dev, form.clone())
         .await
         .text()
         .await
         .unwrap();
     assert!(refused.contains("Missing permission"), "{refused}");
     assert!(app
-        .call_fn_with(&owner, "save_policy", &form)
+        .send(&owner, form)
         .await
         .status()
         .is_success());
     let policy: Value = app
-        .call_json(&dev, "get_policy", json!({}))
+        .send(&dev, GetPolicy {})
         .await
         .json()
         .await
@@ -492,7 +468,7 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let body = app
         .create_key_as(
             &owner,
-            json!({"name": "a", "principal": "agent", "permissions": ["keys:read"]}),
+            CreateKeyForm { principal: "agent".into(), ..key("a", &["keys:read"]) },
         )
         .await
         .text()
@@ -502,7 +478,7 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "forever", "permissions": ["keys:read"], "expiration": "never"}),
+            CreateKeyForm { expiration: "never".into(), ..key("forever", &["keys:read"]) },
         )
         .await;
     let me: Value = app
@@ -526,7 +502,7 @@ async fn keys_limited_to_one_application_reach_only_it() {
     let admin = app
         .create_key_secret(
             &owner,
-            json!({"name": "admin", "permissions": ["applications:read", "applications:write", "keys:write"]}),
+            key("admin", &["applications:read", "applications:write", "keys:write"]),
         )
         .await;
     let a: Value = app
@@ -551,7 +527,7 @@ async fn keys_limited_to_one_application_reach_only_it() {
     let scoped = app
         .create_key_secret(
             &owner,
-            json!({"name": "only a", "application_id": a, "permissions": ["applications:read"]}),
+            CreateKeyForm { application_id: a.into(), ..key("only a", &["applications:read"]) },
         )
         .await;
     assert_eq!(
@@ -613,21 +589,17 @@ async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
     let owner = app.setup_owner().await;
     let web = app.create_application(&owner, "web").await;
     let renamed = app
-        .call_fn_with(
-            &owner,
-            "rename_application",
-            &[("id", &web), ("name", "website")],
-        )
+        .send(&owner, RenameApplication { id: web.to_string(), name: "website".into() })
         .await;
     assert!(renamed.status().is_success());
     let agent = app.create_agent(&owner, &web, "runner").await;
-    let key = app.create_key_secret(&owner, json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent, "permissions": ["applications:read"]})).await;
+    let key = app.create_key_secret(&owner, CreateKeyForm { principal: "agent".into(), application_id: web.clone(), agent_id: agent.clone(), ..key("agent", &["applications:read"]) }).await;
     assert_eq!(
         app.api_get("/api/v1/me", &key).await.status(),
         StatusCode::OK
     );
     assert!(app
-        .call_fn_with(&owner, "delete_agent", &[("id", &agent)])
+        .send(&owner, DeleteAgent { id: agent.to_string() })
         .await
         .status()
         .is_success());
@@ -661,7 +633,7 @@ async fn a_key_row_storage_cannot_read_is_refused_not_guessed() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "broken", "permissions": ["applications:read"]}),
+            key("broken", &["applications:read"]),
         )
         .await;
     assert!(app.works(&secret).await);
@@ -685,7 +657,7 @@ async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
     let owner = app.setup_owner().await;
     let (old, id) = app.read_only_key(&owner, "nightly job").await;
     let res = app
-        .rotate_key(&owner, &id, json!({"grace_seconds": -1}))
+        .send(&owner, RotateKey { grace_seconds: -1, ..rotation(&id) })
         .await;
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();
@@ -729,7 +701,7 @@ async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
     // An unknown grace is refused.
     let (_, other) = app.read_only_key(&owner, "other").await;
     let res = app
-        .rotate_key(&owner, &other, json!({"grace_seconds": -2}))
+        .send(&owner, RotateKey { grace_seconds: -2, ..rotation(&other) })
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }

@@ -2,6 +2,7 @@
 //! at once and audited as leaked, with an answer that never tells which were live; a key's
 //! owner marks it leaked from the console; the secret format is published for scanners.
 
+use app::pages::api_keys::{RevokeKey, RotateKey};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -31,11 +32,7 @@ async fn reported_working_secrets_are_revoked_and_the_answer_never_tells() {
     let owner = app.setup_owner().await;
     let (live, live_id) = app.read_only_key(&owner, "pasted in a gist").await;
     let (gone, gone_id) = app.read_only_key(&owner, "already revoked").await;
-    app.call_json(
-        &owner,
-        "revoke_key",
-        json!({"id": gone_id, "reason": "old"}),
-    )
+    app.send(&owner, RevokeKey { id: gone_id.to_string(), reason: "old".into() })
     .await;
     let (other, _) = app.read_only_key(&owner, "still private").await;
     let mut mistyped = live.clone();
@@ -89,7 +86,7 @@ async fn a_leaked_rotated_out_secret_ends_alone() {
     let owner = app.setup_owner().await;
     let (old, id) = app.read_only_key(&owner, "rotating").await;
     let res = app
-        .rotate_key(&owner, &id, json!({"grace_seconds": 3600}))
+        .send(&owner, RotateKey { grace_seconds: 3600, ..rotation(&id) })
         .await;
     let new: Value = res.json().await.unwrap();
     let new = new["secret"].as_str().unwrap().to_string();

@@ -2,7 +2,14 @@
 //! arrive and are revoked, filters that are `WHERE` clauses, visibility that holds on every
 //! page and cursor, and plans that read an index on a big workspace.
 
+use app::pages::api_keys::{RevokeKey, RotateKey};
+use app::pages::key_activity::KeyActivity;
+use app::pages::applications::ListApplications;
+use app::pages::members::MembersPage;
 use crate::helpers;
+use crate::helpers::rotation;
+use crate::helpers::key;
+use domain::model::CreateKeyForm;
 
 use domain::access::Principal;
 use domain::key_listing::KeyQuery;
@@ -12,14 +19,25 @@ use reqwest::Client;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-/// Asks for one view of the key list as `member`, by its URL parameters.
+/// Asks for one view of the key list as `member`, by its URL parameters; a parameter the
+/// list does not know fails the test.
 async fn ask(app: &TestApp, member: &Client, params: &[(&str, &str)]) -> reqwest::Response {
-    let fields: serde_json::Map<String, Value> = params
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    app.call_json(member, "keys_page", Value::Object(fields))
-        .await
+    let mut args = all_keys();
+    for (name, value) in params {
+        let field = match *name {
+            "status" => &mut args.status,
+            "owner" => &mut args.owner,
+            "application" => &mut args.application,
+            "q" => &mut args.q,
+            "expires_before" => &mut args.expires_before,
+            "used_before" => &mut args.used_before,
+            "after" => &mut args.after,
+            "before" => &mut args.before,
+            _ => panic!("the key list has no parameter {name}"),
+        };
+        *field = Some(value.to_string());
+    }
+    app.send(member, args).await
 }
 
 /// One view of the key list.
@@ -76,7 +94,7 @@ async fn create_named(app: &TestApp, member: &Client, name: &str) -> String {
     let secret = app
         .create_key_secret(
             member,
-            json!({ "name": name, "permissions": ["applications:read"] }),
+            key(&name, &["applications:read"]),
         )
         .await;
     app.key_row_id(&secret).await
@@ -84,7 +102,7 @@ async fn create_named(app: &TestApp, member: &Client, name: &str) -> String {
 
 async fn revoke(app: &TestApp, member: &Client, id: &str) {
     let res = app
-        .call_fn_as(member, "revoke_key", &[("id", id), ("reason", "test")])
+        .send(member, RevokeKey { id: id.to_string(), reason: "test".into() })
         .await;
     assert!(res.status().is_success(), "revoke: {}", res.status());
 }
@@ -139,7 +157,7 @@ async fn paging_skips_and_repeats_nothing_while_keys_arrive_and_are_revoked() {
     // and the page after it is unchanged.
     let cursor_key = first["keys"][49]["id"].as_str().unwrap().to_string();
     let res = app
-        .rotate_key(&owner, &cursor_key, json!({ "grace_seconds": "0" }))
+        .send(&owner, RotateKey { grace_seconds: 0, ..rotation(&cursor_key) })
         .await;
     assert!(res.status().is_success(), "rotate: {}", res.status());
     assert_eq!(
@@ -167,7 +185,7 @@ async fn filters_select_in_the_database_and_travel_in_the_links() {
     }
     app.create_key_secret(
         &owner,
-        json!({ "name": "billing_100%", "application_id": application, "permissions": ["applications:read"] }),
+        CreateKeyForm { application_id: application.clone(), ..key("billing_100%", &["applications:read"]) },
     )
     .await;
 
@@ -418,11 +436,8 @@ async fn members_page_in_the_order_they_joined() {
         let owner = owner.clone();
         let app = &app;
         async move {
-            let fields: serde_json::Map<String, Value> =
-                params.into_iter().map(|(k, v)| (k, json!(v))).collect();
-            let res = app
-                .call_json(&owner, "members_page", Value::Object(fields))
-                .await;
+            let (after, before) = cursor_params(params);
+            let res = app.send(&owner, MembersPage { after, before }).await;
             assert!(res.status().is_success(), "members_page: {}", res.status());
             res.json::<Value>().await.unwrap()
         }
@@ -448,12 +463,26 @@ async fn members_page_in_the_order_they_joined() {
     let back = members_view(link_members(&second["previous"])).await;
     assert_eq!(emails(&back), emails(&first));
     let res = app
-        .call_json(&owner, "members_page", json!({ "after": "not-a-member" }))
+        .send(&owner, MembersPage { after: Some("not-a-member".into()), before: None })
         .await;
     assert_eq!(res.status(), 400);
 }
 
 /// The URL parameters of a members page link.
+/// The `after` and `before` cursors of a page's URL parameters; any other parameter fails
+/// the test.
+fn cursor_params(params: Vec<(impl AsRef<str>, String)>) -> (Option<String>, Option<String>) {
+    let (mut after, mut before) = (None, None);
+    for (name, value) in params {
+        match name.as_ref() {
+            "after" => after = Some(value),
+            "before" => before = Some(value),
+            other => panic!("no cursor parameter {other}"),
+        }
+    }
+    (after, before)
+}
+
 fn link_members(href: &Value) -> Vec<(String, String)> {
     let href = href.as_str().expect("a link");
     let url = reqwest::Url::parse(&format!("http://x{href}")).unwrap();
@@ -468,7 +497,7 @@ async fn a_keys_activity_pages_through_its_log() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({ "name": "busy", "permissions": ["applications:read"] }),
+            key("busy", &["applications:read"]),
         )
         .await;
     let id = app.key_row_id(&secret).await;
@@ -478,14 +507,8 @@ async fn a_keys_activity_pages_through_its_log() {
     let activity = |params: Vec<(&'static str, String)>| {
         let (app, owner, id) = (&app, owner.clone(), id.clone());
         async move {
-            let mut fields = serde_json::Map::new();
-            fields.insert("id".into(), json!(id));
-            for (k, v) in params {
-                fields.insert(k.into(), json!(v));
-            }
-            let res = app
-                .call_json(&owner, "key_activity", Value::Object(fields))
-                .await;
+            let (after, before) = cursor_params(params);
+            let res = app.send(&owner, KeyActivity { id, after, before }).await;
             assert!(res.status().is_success(), "key_activity: {}", res.status());
             res.json::<Value>().await.unwrap()
         }
@@ -523,11 +546,7 @@ async fn a_keys_activity_pages_through_its_log() {
     let back = activity(vec![("before", cursor(&older["newer"]))]).await;
     assert_eq!(ids(&back), ids(&first));
     let res = app
-        .call_json(
-            &owner,
-            "key_activity",
-            json!({ "id": id, "after": "yesterday" }),
-        )
+        .send(&owner, KeyActivity { id: id.to_string(), after: Some("yesterday".into()), before: None })
         .await;
     assert_eq!(res.status(), 400);
 
@@ -582,18 +601,21 @@ async fn applications_page_by_name_in_the_console_and_the_api() {
     let expected: Vec<String> = (0..60).map(|i| format!("app {i:02}")).collect();
 
     // The console: 50, then 10; Previous comes back.
-    let console = |fields: Value| {
+    let console = |after: Option<String>, before: Option<String>| {
         let (app, owner) = (&app, owner.clone());
-        async move { app.fn_json(&owner, "list_applications", fields).await }
+        async move {
+            app.send_json(&owner, ListApplications { after, before })
+                .await
+        }
     };
-    let first = console(json!({})).await;
+    let first = console(None, None).await;
     assert!(first["previous"].is_null());
     let after = first["next"]
         .as_str()
         .unwrap()
         .trim_start_matches("after=")
         .to_string();
-    let second = console(json!({ "after": after })).await;
+    let second = console(Some(after), None).await;
     let mut seen = names(&first["applications"]);
     seen.extend(names(&second["applications"]));
     assert_eq!(seen, expected);
@@ -606,14 +628,14 @@ async fn applications_page_by_name_in_the_console_and_the_api() {
         .unwrap()
         .trim_start_matches("before=")
         .to_string();
-    let back = console(json!({ "before": before })).await;
+    let back = console(None, Some(before)).await;
     assert_eq!(names(&back["applications"]), names(&first["applications"]));
 
     // The machine API: limit and cursor, the same order.
     let key = app
         .create_key_secret(
             &owner,
-            json!({ "name": "reader", "permissions": ["applications:read"] }),
+            key("reader", &["applications:read"]),
         )
         .await;
     let mut seen = Vec::new();
@@ -655,7 +677,7 @@ async fn the_access_log_keeps_what_a_request_sent_exactly() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({ "name": "odd agent", "permissions": ["applications:read"] }),
+            key("odd agent", &["applications:read"]),
         )
         .await;
     let id = app.key_row_id(&secret).await;
@@ -689,17 +711,17 @@ async fn stale_and_expiring_keys_are_filtered_by_date() {
     let used = app
         .create_key_secret(
             &owner,
-            json!({ "name": "used today", "permissions": ["applications:read"] }),
+            key("used today", &["applications:read"]),
         )
         .await;
     app.create_key_secret(
         &owner,
-        json!({ "name": "never used", "permissions": ["applications:read"] }),
+        key("never used", &["applications:read"]),
     )
     .await;
     app.create_key_secret(
         &owner,
-        json!({ "name": "short lived", "permissions": ["applications:read"], "expiration": "7" }),
+        CreateKeyForm { expiration: "7".into(), ..key("short lived", &["applications:read"]) },
     )
     .await;
     assert!(app.works(&used).await);

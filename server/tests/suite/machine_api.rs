@@ -2,7 +2,11 @@
 //! rate limits, user tokens, the route table's refusals, hostile input, CORS, legacy credential
 //! transports and the headers every answer carries.
 
+use app::pages::login::Logout;
 use crate::helpers;
+use crate::helpers::key;
+use crate::helpers::SavePolicy;
+use domain::model::CreateKeyForm;
 use helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -14,7 +18,7 @@ async fn machine_api_errors_are_json_with_the_right_status() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+            key("k", &["applications:read", "applications:write"]),
         )
         .await;
     let c = &app.client;
@@ -150,13 +154,13 @@ async fn error_bodies_are_pinned() {
     let reader = app
         .create_key_secret(
             &owner,
-            json!({"name": "reader", "permissions": ["applications:read"]}),
+            key("reader", &["applications:read"]),
         )
         .await;
     let writer = app
         .create_key_secret(
             &owner,
-            json!({"name": "writer", "permissions": ["applications:read", "applications:write"]}),
+            key("writer", &["applications:read", "applications:write"]),
         )
         .await;
     let client = app.fresh_client();
@@ -219,7 +223,7 @@ async fn answers_warn_of_a_key_that_expires_within_a_week() {
         async move {
             app.create_key_secret(
                 owner,
-                json!({"name": format!("lives {expiration}"), "permissions": ["applications:read"], "expiration": expiration}),
+                CreateKeyForm { expiration: expiration.into(), ..key(&format!("lives {expiration}"), &["applications:read"]) },
             )
             .await
         }
@@ -247,13 +251,13 @@ async fn key_verification_answers_with_codes_not_401s() {
     let verifier = app
         .create_key_secret(
             &owner,
-            json!({"name": "verifier", "permissions": ["keys:read"]}),
+            key("verifier", &["keys:read"]),
         )
         .await;
     let subject = app
         .create_key_secret(
             &owner,
-            json!({"name": "subject", "permissions": ["applications:read"]}),
+            key("subject", &["applications:read"]),
         )
         .await;
     let check = |key: String, perms: Value| {
@@ -300,7 +304,7 @@ async fn per_key_rate_limits_answer_429_with_headers() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "limited", "permissions": ["applications:read"]}),
+            key("limited", &["applications:read"]),
         )
         .await;
     let mut statuses = vec![];
@@ -365,7 +369,7 @@ async fn user_tokens_work_until_sign_out() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    app.call_fn_with(&owner, "logout", &[]).await;
+    app.send(&owner, Logout {}).await;
     let after = app
         .fresh_client()
         .get(app.url("/api/v1/me"))
@@ -384,7 +388,7 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
     let narrow = app
         .create_key_secret(
             &owner,
-            json!({"name": "narrow", "permissions": ["builds:read"]}),
+            key("narrow", &["builds:read"]),
         )
         .await;
     for route in domain::routes::ROUTES {
@@ -442,7 +446,7 @@ async fn hostile_requests_get_clear_errors_and_change_nothing() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+            key("k", &["applications:read", "applications:write"]),
         )
         .await;
     let c = app.fresh_client();
@@ -550,7 +554,7 @@ async fn browsers_may_call_the_api_only_from_allowed_origins() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "browser", "permissions": ["applications:read"]}),
+            key("browser", &["applications:read"]),
         )
         .await;
     let preflight = |origin: &'static str| {
@@ -600,14 +604,13 @@ async fn browsers_may_call_the_api_only_from_allowed_origins() {
 
 /// Turns on the legacy credential transports for the owner's workspace.
 async fn allow_legacy_transports(app: &helpers::TestApp, owner: &reqwest::Client) {
-    let form = [
-        ("max_lifetime_days", "90"),
-        ("allow_service_keys", "on"),
-        ("allow_agent_keys", "on"),
-        ("legacy_transports", "on"),
-        ("rate_limit_per_minute", "600"),
-    ];
-    let res = app.call_fn_with(owner, "save_policy", &form).await;
+    let form = SavePolicy {
+        allow_service_keys: helpers::on(),
+        allow_agent_keys: helpers::on(),
+        legacy_transports: helpers::on(),
+        ..helpers::policy("90", "600")
+    };
+    let res = app.send(owner, form).await;
     assert!(res.status().is_success());
 }
 
@@ -618,7 +621,7 @@ async fn legacy_body_transports_work_only_where_policy_allows() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "legacy", "permissions": ["applications:read", "applications:write"]}),
+            key("legacy", &["applications:read", "applications:write"]),
         )
         .await;
     let c = app.fresh_client();
@@ -652,7 +655,7 @@ async fn legacy_body_transports_work_only_where_policy_allows() {
     let other = app
         .create_key_secret(
             &owner,
-            json!({"name": "other", "permissions": ["applications:write"]}),
+            helpers::key("other", &["applications:write"]),
         )
         .await;
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
@@ -709,7 +712,7 @@ async fn every_api_answer_carries_a_request_id_and_the_security_headers_and_no_s
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "headers", "permissions": ["applications:read"]}),
+            key("headers", &["applications:read"]),
         )
         .await;
     // The signed-in client sends its session cookie along: the API must not touch it.

@@ -34,7 +34,7 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "deployer", "permissions": ["applications:read", "applications:write", "members:read"]}),
+            key("deployer", &["applications:read", "applications:write", "members:read"]),
         )
         .await;
     let id = app.key_row_id(&secret).await;
@@ -131,7 +131,7 @@ async fn narrowing_only_removes_and_auditors_never_narrow() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read", "applications:write"]}),
+            key("k", &["applications:read", "applications:write"]),
         )
         .await;
     let id = app.key_row_id(&secret).await;

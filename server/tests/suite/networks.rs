@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 async fn limited_key(app: &TestApp, member: &reqwest::Client, networks: &str) -> String {
     app.create_key_secret(
         member,
-        json!({"name": "office only", "permissions": ["applications:read"], "allowed_networks": networks}),
+        CreateKeyForm { allowed_networks: networks.into(), ..key("office only", &["applications:read"]) },
     )
     .await
 }
@@ -47,7 +47,7 @@ async fn a_key_works_only_from_its_networks() {
     assert_eq!(listed.len(), 1, "{page}");
 
     // A rotation keeps the limit.
-    let res = app.rotate_key(&owner, &id, json!({})).await;
+    let res = app.send(&owner, rotation(&id)).await;
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();
     let successor = rotated["secret"].as_str().unwrap();
@@ -71,7 +71,7 @@ async fn meaningless_or_broken_ranges_are_refused_and_nothing_is_stored() {
         let res = app
             .create_key_as(
                 &owner,
-                json!({"name": "bad", "permissions": ["applications:read"], "allowed_networks": networks}),
+                CreateKeyForm { allowed_networks: networks.into(), ..key("bad", &["applications:read"]) },
             )
             .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{networks}");

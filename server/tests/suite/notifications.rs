@@ -1,12 +1,13 @@
 //! Notifications: a key's owner and the workspace's owners and admins are told, once, when it
 //! is about to expire, has expired or leaked; the shell counts what is unread.
 
+use app::pages::shell::CurrentViewer;
 use crate::helpers::*;
 use reqwest::Client;
 use serde_json::json;
 
 async fn unread(app: &TestApp, member: &Client) -> i64 {
-    app.fn_json(member, "current_viewer", json!({})).await["unread_notifications"]
+    app.send_json(member, CurrentViewer {}).await["unread_notifications"]
         .as_i64()
         .unwrap()
 }
@@ -26,7 +27,7 @@ async fn the_owner_and_admins_hear_of_an_expiring_or_leaked_key_once() {
     let bystander = app.add_member("other@example.com", "developer").await;
     app.create_key_secret(
         &developer,
-        json!({"name": "nightly export", "permissions": ["applications:read"], "expiration": "7"}),
+        CreateKeyForm { expiration: "7".into(), ..key("nightly export", &["applications:read"]) },
     )
     .await;
     let now = keyward_core::now();

@@ -2,6 +2,7 @@
 //! and workspace, is refused by the first exhausted pool with headers naming it, and the
 //! counts hold across instances on one database.
 
+use app::pages::security::SavePolicy;
 use crate::helpers::*;
 use keyward_core::services::rate_limits::SYNC_EVERY;
 use reqwest::{Client, StatusCode};
@@ -86,16 +87,7 @@ async fn limits_that_contradict_or_make_no_sense_are_refused_and_nothing_changes
     .await;
     assert_eq!(status, StatusCode::OK);
     let res = app
-        .call_fn_with(
-            &owner,
-            "save_policy",
-            &[
-                ("max_lifetime_days", ""),
-                ("allow_never_expiring", "on"),
-                ("allow_service_keys", "on"),
-                ("rate_limit_per_minute", "500"),
-            ],
-        )
+        .send(&owner, SavePolicy { max_lifetime_days: "".into(), allow_never_expiring: Some("on".into()), allow_service_keys: Some("on".into()), allow_agent_keys: None, legacy_transports: None, rate_limit_per_minute: "500".into(), allow_import: None })
         .await;
     assert!(!res.status().is_success());
     assert_eq!(
@@ -145,7 +137,7 @@ async fn the_first_exhausted_pool_refuses_and_the_headers_name_it() {
     let a = app
         .create_key_secret(
             &owner,
-            json!({"name": "a", "permissions": ["applications:read", "keys:read"]}),
+            key("a", &["applications:read", "keys:read"]),
         )
         .await;
     let (b, _) = app.read_only_key(&owner, "b").await;
@@ -233,7 +225,7 @@ async fn an_application_pool_counts_every_key_scoped_to_it() {
     let scoped = |name: &'static str| {
         app.create_key_secret(
             &owner,
-            json!({"name": name, "permissions": ["applications:read"], "application_id": application}),
+            CreateKeyForm { application_id: application.clone(), ..key(&name, &["applications:read"]) },
         )
     };
     let (one, two) = (scoped("one").await, scoped("two").await);

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::Client;
-use serde_json::json;
+
 
 const DAY: i64 = 86_400;
 
@@ -13,9 +13,9 @@ async fn review(app: &TestApp, client: &Client, finding: &str) -> Result<String,
         .await
 }
 
-async fn key(app: &TestApp, member: &Client, name: &str, permissions: &[&str]) -> String {
+async fn new_key(app: &TestApp, member: &Client, name: &str, permissions: &[&str]) -> String {
     let secret = app
-        .create_key_secret(member, json!({"name": name, "permissions": permissions}))
+        .create_key_secret(member, key(name, permissions))
         .await;
     app.key_row_id(&secret).await
 }
@@ -34,26 +34,26 @@ async fn each_finding_lists_the_keys_it_describes() {
     let owner = app.setup_owner().await;
     let now = keyward_core::now();
     let read = ["applications:read"];
-    let stale = key(&app, &owner, "stale", &read).await;
+    let stale = new_key(&app, &owner, "stale", &read).await;
     set(&app, &stale, &format!("last_used_at = {}", now - 100 * DAY)).await;
-    let quiet = key(&app, &owner, "quiet", &read).await;
+    let quiet = new_key(&app, &owner, "quiet", &read).await;
     set(&app, &quiet, &format!("last_used_at = {}", now - 40 * DAY)).await;
-    let forgotten = key(&app, &owner, "forgotten", &read).await;
+    let forgotten = new_key(&app, &owner, "forgotten", &read).await;
     set(
         &app,
         &forgotten,
         &format!("created_at = {}", now - 10 * DAY),
     )
     .await;
-    key(&app, &owner, "brand new", &read).await;
-    let ending = key(&app, &owner, "ending", &read).await;
+    new_key(&app, &owner, "brand new", &read).await;
+    let ending = new_key(&app, &owner, "ending", &read).await;
     set(&app, &ending, &format!("expires_at = {}", now + 3 * DAY)).await;
-    let forever = key(&app, &owner, "forever", &read).await;
+    let forever = new_key(&app, &owner, "forever", &read).await;
     set(&app, &forever, "expires_at = NULL").await;
-    let nameless = key(&app, &owner, "nameless purpose", &read).await;
+    let nameless = new_key(&app, &owner, "nameless purpose", &read).await;
     set(&app, &nameless, "purpose = ''").await;
     // Holds write but only ever read, over a whole window.
-    let broad = key(
+    let broad = new_key(
         &app,
         &owner,
         "broad",
@@ -69,10 +69,10 @@ async fn each_finding_lists_the_keys_it_describes() {
         .unwrap();
     // A developer's key outlives their demotion, another's their membership.
     let dev = app.add_member("dev@example.com", "developer").await;
-    key(&app, &dev, "dev writer", &["applications:write"]).await;
+    new_key(&app, &dev, "dev writer", &["applications:write"]).await;
     app.set_role("dev@example.com", "viewer").await;
     let leaver = app.add_member("leaver@example.com", "developer").await;
-    key(&app, &leaver, "leaver's key", &read).await;
+    new_key(&app, &leaver, "leaver's key", &read).await;
     app.remove_member("leaver@example.com").await;
 
     for (finding, expected) in [

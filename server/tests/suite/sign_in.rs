@@ -2,7 +2,12 @@
 //! shared by every instance, client addresses behind trusted proxies, and invariants that no
 //! race can break. The same suite runs on SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use app::pages::account::{AccountSessions, ChangePassword, SignOutOtherSessions, SignOutSession};
+use app::pages::login::{AcceptInvitation, Login};
+use app::pages::members::ChangeMemberRole;
+use app::pages::shell::CurrentViewer;
 use crate::helpers;
+use crate::helpers::key;
 
 use helpers::{
     attempt, spawn_app, spawn_app_on, spawn_app_with, FAILED, LOCKED, OWNER_EMAIL, OWNER_PASSWORD,
@@ -102,11 +107,7 @@ async fn a_locked_address_never_blocks_a_correct_password() {
     assert!(body.contains(LOCKED), "{body}");
     // The owner's account is not locked: the right password still works from here.
     let res = app
-        .call_fn_with(
-            &app.fresh_client(),
-            "login",
-            &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
-        )
+        .send(&app.fresh_client(), Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
         .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
@@ -123,11 +124,11 @@ async fn the_account_holder_sees_failed_attempts_at_the_next_sign_in() {
         attempt(&app, &app.fresh_client(), OWNER_EMAIL, WRONG).await;
     }
     let owner = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
-    let viewer: Value = app.fn_json(&owner, "current_viewer", json!({})).await;
+    let viewer: Value = app.send_json(&owner, CurrentViewer {}).await;
     assert_eq!(viewer["failed_sign_ins_before"], 2);
     // Counted from the last success: the next session starts clean.
     let again = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
-    let viewer: Value = app.fn_json(&again, "current_viewer", json!({})).await;
+    let viewer: Value = app.send_json(&again, CurrentViewer {}).await;
     assert_eq!(viewer["failed_sign_ins_before"], 0);
 }
 
@@ -178,7 +179,7 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     let secret = proxied
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read"]}),
+            key("k", &["applications:read"]),
         )
         .await;
     let res = proxied
@@ -210,11 +211,7 @@ async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
     let accept = |password: &'static str| {
         let (app, token, client) = (&app, token.clone(), app.fresh_client());
         async move {
-            app.call_fn_with(
-                &client,
-                "accept_invitation",
-                &[("token", &token), ("password", password)],
-            )
+            app.send(&client, AcceptInvitation { token: token.to_string(), password: password.to_string() })
             .await
             .status()
         }
@@ -228,11 +225,7 @@ async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
     assert_eq!(won, 1, "{answers:?}");
     // Used: the link sets no password any more.
     let again = app
-        .fn_text(
-            &app.fresh_client(),
-            "accept_invitation",
-            &[("token", &token), ("password", "third password 123")],
-        )
+        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "third password 123".into() })
         .await;
     assert!(again.contains("invalid, used or expired"), "{again}");
 }
@@ -256,11 +249,7 @@ async fn an_invitation_link_never_resets_a_password_in_use() {
     .await
     .unwrap();
     let body = app
-        .fn_text(
-            &app.fresh_client(),
-            "accept_invitation",
-            &[("token", &token), ("password", "taken over 12345")],
-        )
+        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "taken over 12345".into() })
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // The holder's password still works; the attacker's does not.
@@ -283,11 +272,7 @@ async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
         let demote = |client: &Client, user: &str| {
             let (app, client, user) = (&app, client.clone(), user.to_string());
             async move {
-                app.call_fn_with(
-                    &client,
-                    "change_member_role",
-                    &[("user_id", &user), ("role", "admin")],
-                )
+                app.send(&client, ChangeMemberRole { user_id: user.to_string(), role: "admin".into() })
                 .await
                 .status()
             }
@@ -347,7 +332,7 @@ async fn behind_a_proxy_cookies_are_secure_and_browsers_keep_to_https() {
 }
 
 async fn sessions_of(app: &helpers::TestApp, member: &Client) -> Vec<Value> {
-    let res = app.call_json(member, "account_sessions", json!({})).await;
+    let res = app.send(member, AccountSessions {}).await;
     assert!(res.status().is_success(), "{}", res.status());
     res.json::<Vec<Value>>().await.unwrap()
 }
@@ -366,7 +351,7 @@ async fn current_handle(app: &helpers::TestApp, member: &Client) -> String {
 
 async fn signed_in(app: &helpers::TestApp, member: &Client) -> bool {
     let body = app
-        .call_json(member, "current_viewer", json!({}))
+        .send(member, CurrentViewer {})
         .await
         .text()
         .await
@@ -399,7 +384,7 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     // Sign out the phone by its handle, as seen from the phone itself.
     let phone_handle = current_handle(&app, &phone).await;
     let res = app
-        .call_fn_with(&laptop, "sign_out_session", &[("handle", &phone_handle)])
+        .send(&laptop, SignOutSession { handle: phone_handle.to_string() })
         .await;
     assert!(res.status().is_success());
     assert!(!signed_in(&app, &phone).await);
@@ -407,13 +392,13 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     let dev = app.add_member("dev@example.com", "developer").await;
     let laptop_handle = current_handle(&app, &laptop).await;
     let body = app
-        .fn_text(&dev, "sign_out_session", &[("handle", &laptop_handle)])
+        .send_text(&dev, SignOutSession { handle: laptop_handle.to_string() })
         .await;
     assert!(body.contains("Not found"), "{body}");
     assert!(signed_in(&app, &laptop).await);
     // "Sign out other sessions" keeps only the asking one.
     let res = app
-        .call_json(&laptop, "sign_out_other_sessions", json!({}))
+        .send(&laptop, SignOutOtherSessions {})
         .await;
     assert!(res.status().is_success());
     assert!(!signed_in(&app, &tablet).await);
@@ -429,34 +414,16 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let elsewhere = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let new = "a brand new password";
     let body = app
-        .fn_text(
-            &here,
-            "change_password",
-            &[
-                ("current_password", "not my password"),
-                ("new_password", new),
-            ],
-        )
+        .send_text(&here, ChangePassword { current_password: "not my password".into(), new_password: new.to_string() })
         .await;
     assert!(body.contains("current password is not right"), "{body}");
     assert!(signed_in(&app, &elsewhere).await);
     let body = app
-        .fn_text(
-            &here,
-            "change_password",
-            &[
-                ("current_password", OWNER_PASSWORD),
-                ("new_password", "short"),
-            ],
-        )
+        .send_text(&here, ChangePassword { current_password: OWNER_PASSWORD.to_string(), new_password: "short".into() })
         .await;
     assert!(body.contains("at least 10 characters"), "{body}");
     let res = app
-        .call_fn_with(
-            &here,
-            "change_password",
-            &[("current_password", OWNER_PASSWORD), ("new_password", new)],
-        )
+        .send(&here, ChangePassword { current_password: OWNER_PASSWORD.to_string(), new_password: new.to_string() })
         .await;
     assert!(res.status().is_success());
     assert!(signed_in(&app, &here).await);

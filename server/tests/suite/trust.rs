@@ -3,14 +3,22 @@
 //! and deleting what keys depend on is no back door to revoking others' keys. The same suite
 //! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use app::pages::api_keys::{RevokeKey, RotateKey};
+use app::pages::applications::{DeleteAgent, DeleteApplication, PreviewDeletion};
+use app::pages::key_activity::SetBodyLogging;
+use app::pages::login::Login;
+use app::pages::tester::TestCredential;
 use crate::helpers;
-use app::pages::api_keys::RevokeKey;
+use crate::helpers::rotation;
+use crate::helpers::key;
+use crate::helpers::SavePolicy;
+use domain::model::CreateKeyForm;
 
 use helpers::spawn_app;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const WEEK: &str = "604800";
+const WEEK: i64 = 604_800;
 
 /// Rotates key `id` leaving the old secret working for a week: the new (secret, row id).
 async fn rotate_with_a_week_of_grace(
@@ -19,7 +27,7 @@ async fn rotate_with_a_week_of_grace(
     id: &str,
 ) -> (String, String) {
     let res = app
-        .rotate_key(member, id, json!({"grace_seconds": WEEK}))
+        .send(member, RotateKey { grace_seconds: WEEK, ..rotation(id) })
         .await;
     assert!(res.status().is_success(), "rotation: {}", res.status());
     let rotated: Value = res.json().await.unwrap();
@@ -36,11 +44,7 @@ async fn preview_deletion(
     application: &str,
 ) -> Value {
     let res = app
-        .call_fn_with(
-            member,
-            "preview_deletion",
-            &[("application_id", application), ("id", "")],
-        )
+        .send(member, PreviewDeletion { application_id: application.to_string(), id: "".into() })
         .await;
     assert!(res.status().is_success(), "preview: {}", res.status());
     res.json().await.unwrap()
@@ -67,7 +71,7 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 
     // Neither an admin nor the workspace owner may rotate it: the answer holds no secret.
     for other in [&admin, &owner] {
-        let res = app.rotate_key(other, &id, json!({})).await;
+        let res = app.send(other, rotation(&id)).await;
         let status = res.status();
         let body = res.text().await.unwrap();
         assert!(!status.is_success(), "{status} {body}");
@@ -89,11 +93,7 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 
     // Turning body logging on is the owner's decision; others with keys:write may turn it off.
     let on = app
-        .fn_text(
-            &admin,
-            "set_body_logging",
-            &[("id", &id), ("enabled", "true")],
-        )
+        .send_text(&admin, SetBodyLogging { id: id.to_string(), enabled: true })
         .await;
     assert!(
         on.contains("Only the key's owner may turn body logging on"),
@@ -105,13 +105,9 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
         .await
         .unwrap();
     assert_eq!(logging, 0);
-    for (who, enabled) in [(&dev, "true"), (&admin, "false")] {
+    for (who, enabled) in [(&dev, true), (&admin, false)] {
         let res = app
-            .call_fn_with(
-                who,
-                "set_body_logging",
-                &[("id", &id), ("enabled", enabled)],
-            )
+            .send(who, SetBodyLogging { id: id.to_string(), enabled })
             .await;
         assert!(res.status().is_success(), "{enabled}");
     }
@@ -164,7 +160,7 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
         let (app, owner) = (&app, &owner);
         async move {
             let report: Value = app
-                .call_fn_with(owner, "test_credential", &[("secret", &secret)])
+                .send(owner, TestCredential { secret: secret.to_string() })
                 .await
                 .json()
                 .await
@@ -188,11 +184,7 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
 
     // Revoking the newest ends the whole lineage at once, audited per key id.
     let res = app
-        .call_json(
-            &owner,
-            "revoke_key",
-            json!({"id": third_id, "reason": "leaked"}),
-        )
+        .send(&owner, RevokeKey { id: third_id.to_string(), reason: "leaked".into() })
         .await;
     assert!(res.status().is_success());
     for s in [&first, &second, &third] {
@@ -261,37 +253,35 @@ async fn revoke_now_ends_only_the_previous_secret() {
 async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let allow_never = [
-        ("max_lifetime_days", ""),
-        ("allow_never_expiring", "on"),
-        ("allow_service_keys", "on"),
-        ("rate_limit_per_minute", "120"),
-    ];
+    let allow_never = SavePolicy {
+        allow_never_expiring: helpers::on(),
+        allow_service_keys: helpers::on(),
+        ..helpers::policy("", "120")
+    };
     assert!(app
-        .call_fn_with(&owner, "save_policy", &allow_never)
+        .send(&owner, allow_never)
         .await
         .status()
         .is_success());
     let forever = app
         .create_key_secret(
             &owner,
-            json!({"name": "forever", "permissions": ["applications:read"], "expiration": "never"}),
+            CreateKeyForm { expiration: "never".into(), ..key("forever", &["applications:read"]) },
         )
         .await;
     let ninety = app
         .create_key_secret(
             &owner,
-            json!({"name": "ninety", "permissions": ["applications:read"], "expiration": "90"}),
+            CreateKeyForm { expiration: "90".into(), ..key("ninety", &["applications:read"]) },
         )
         .await;
     // Policy tightens: keys must expire within 30 days.
-    let strict = [
-        ("max_lifetime_days", "30"),
-        ("allow_service_keys", "on"),
-        ("rate_limit_per_minute", "120"),
-    ];
+    let strict = SavePolicy {
+        allow_service_keys: helpers::on(),
+        ..helpers::policy("30", "120")
+    };
     assert!(app
-        .call_fn_with(&owner, "save_policy", &strict)
+        .send(&owner, strict)
         .await
         .status()
         .is_success());
@@ -300,7 +290,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
 
     let forever_id = app.key_row_id(&forever).await;
     let body = app
-        .rotate_key(&owner, &forever_id, json!({}))
+        .send(&owner, rotation(&forever_id))
         .await
         .text()
         .await
@@ -312,7 +302,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
     );
     let ninety_id = app.key_row_id(&ninety).await;
     let body = app
-        .rotate_key(&owner, &ninety_id, json!({}))
+        .send(&owner, rotation(&ninety_id))
         .await
         .text()
         .await
@@ -324,7 +314,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
 
     // "Never" is no longer offered to a rotation either.
     let body = app
-        .rotate_key(&owner, &forever_id, json!({"expiration": "never"}))
+        .send(&owner, RotateKey { expiration: Some("never".into()), ..rotation(&forever_id) })
         .await
         .text()
         .await
@@ -333,7 +323,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
 
     // With an expiry that fits, the rotation goes through, capped by the policy.
     let rotated: Value = app
-        .rotate_key(&owner, &forever_id, json!({"expiration": "30"}))
+        .send(&owner, RotateKey { expiration: Some("30".into()), ..rotation(&forever_id) })
         .await
         .json()
         .await
@@ -375,13 +365,13 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     let owner_key = app
         .create_key_secret(
             &owner,
-            json!({"name": "owner web", "application_id": web, "permissions": ["applications:read"]}),
+            CreateKeyForm { application_id: web.clone(), ..key("owner web", &["applications:read"]) },
         )
         .await;
     let dev_key = app
         .create_key_secret(
             &dev,
-            json!({"name": "dev web", "application_id": web, "permissions": ["applications:read"]}),
+            CreateKeyForm { application_id: web.clone(), ..key("dev web", &["applications:read"]) },
         )
         .await;
 
@@ -398,14 +388,14 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
 
     // A developer (applications:write, no keys:write) is refused, naming the count.
     let body = app
-        .fn_text(&dev, "delete_application", &[("id", &web)])
+        .send_text(&dev, DeleteApplication { id: web.to_string() })
         .await;
     assert!(body.contains("2 live keys depend"), "{body}");
     // So is a service key with applications:write.
     let writer = app
         .create_key_secret(
             &dev,
-            json!({"name": "writer", "permissions": ["applications:read", "applications:write"]}),
+            key("writer", &["applications:read", "applications:write"]),
         )
         .await;
     let res = app
@@ -423,7 +413,7 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     // An application nobody depends on is the developer's to delete.
     let spare = app.create_application(&owner, "spare").await;
     let res = app
-        .call_fn_with(&dev, "delete_application", &[("id", &spare)])
+        .send(&dev, DeleteApplication { id: spare.to_string() })
         .await;
     assert!(res.status().is_success());
 
@@ -432,7 +422,7 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     assert_eq!(admin_preview["keys"].as_array().unwrap().len(), 2);
     assert!(admin_preview["refusal"].is_null());
     let res = app
-        .call_fn_with(&owner, "delete_application", &[("id", &web)])
+        .send(&owner, DeleteApplication { id: web.to_string() })
         .await;
     assert!(res.status().is_success());
     assert!(!app.works(&owner_key).await && !app.works(&dev_key).await);
@@ -448,16 +438,15 @@ async fn deleting_an_agent_with_live_keys_needs_keys_write() {
     let key = app
         .create_key_secret(
             &owner,
-            json!({"name": "agent", "principal": "agent", "application_id": web, "agent_id": agent,
-                   "permissions": ["applications:read"]}),
+            CreateKeyForm { principal: "agent".into(), application_id: web.clone(), agent_id: agent.clone(), ..key("agent", &["applications:read"]) },
         )
         .await;
-    let body = app.fn_text(&dev, "delete_agent", &[("id", &agent)]).await;
+    let body = app.send_text(&dev, DeleteAgent { id: agent.to_string() }).await;
     assert!(body.contains("1 live key depends on this agent"), "{body}");
     assert_eq!(app.count("agents").await, 1);
     assert!(app.works(&key).await);
     let res = app
-        .call_fn_with(&owner, "delete_agent", &[("id", &agent)])
+        .send(&owner, DeleteAgent { id: agent.to_string() })
         .await;
     assert!(res.status().is_success());
     assert!(!app.works(&key).await);
@@ -470,7 +459,7 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "k", "permissions": ["applications:read"]}),
+            key("k", &["applications:read"]),
         )
         .await;
     assert!(app.works(&secret).await);
@@ -486,17 +475,10 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
     }
     // A failed sign-in and a credential test are audited, and change no credential.
     let _ = app
-        .call_fn_with(
-            &app.fresh_client(),
-            "login",
-            &[
-                ("email", helpers::OWNER_EMAIL),
-                ("password", "wrong password"),
-            ],
-        )
+        .send(&app.fresh_client(), Login { email: helpers::OWNER_EMAIL.into(), password: "wrong password".into(), next: None })
         .await;
     let res = app
-        .call_fn_with(&owner, "test_credential", &[("secret", &secret)])
+        .send(&owner, TestCredential { secret: secret.to_string() })
         .await;
     assert!(res.status().is_success());
     assert_eq!(changes.epoch(), before);
@@ -588,7 +570,7 @@ async fn a_credential_test_is_audited_where_the_key_lives() {
     let owner = app.setup_owner().await;
     let foreign = app.second_workspace_key().await;
     let res = app
-        .call_fn_with(&owner, "test_credential", &[("secret", &foreign)])
+        .send(&owner, TestCredential { secret: foreign.to_string() })
         .await;
     assert!(res.status().is_success());
     let key_id = domain::secret::parse(&foreign).unwrap().key_id.to_string();
@@ -625,7 +607,7 @@ async fn logged_bodies_keep_no_credential_of_any_product_and_nothing_unparsed() 
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "loud", "permissions": ["applications:read", "applications:write"], "log_bodies": true}),
+            CreateKeyForm { log_bodies: true, ..key("loud", &["applications:read", "applications:write"]) },
         )
         .await;
     let id = app.key_row_id(&secret).await;
@@ -767,7 +749,7 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
     let reader = app
         .create_key_secret(
             &owner,
-            json!({"name": "reader", "permissions": ["applications:read"]}),
+            key("reader", &["applications:read"]),
         )
         .await;
     let mut before = Vec::new();
@@ -775,7 +757,7 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
         let secret = app
             .create_key_secret(
                 &owner,
-                json!({"name": format!("scoped {i}"), "application_id": web, "permissions": ["applications:read"]}),
+                CreateKeyForm { application_id: web.clone(), ..key(&format!("scoped {i}"), &["applications:read"]) },
             )
             .await;
         before.push(domain::secret::parse(&secret).unwrap().key_id.to_string());
@@ -800,7 +782,7 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
         if pages == 0 {
             app.create_key_secret(
                 &owner,
-                json!({"name": "late", "application_id": web, "permissions": ["applications:read"]}),
+                CreateKeyForm { application_id: web.clone(), ..key("late", &["applications:read"]) },
             )
             .await;
             let id: (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")

@@ -1,7 +1,11 @@
 //! A key's use: batched access log writes, their durability, retention and pruning, body
 //! logging while turned on, and the activity page's visibility.
 
+use app::pages::api_keys::KeysPage;
+use app::pages::key_activity::{KeyActivity, SetBodyLogging};
 use crate::helpers;
+use crate::helpers::key;
+use domain::model::CreateKeyForm;
 use helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -13,7 +17,7 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "used", "permissions": ["applications:read"]}),
+            key("used", &["applications:read"]),
         )
         .await;
     for _ in 0..3 {
@@ -41,7 +45,7 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
         .iter()
         .all(|r| r == &("GET".to_string(), "/api/v1/applications".to_string(), 200)));
     let listed: Value = app
-        .call_json(&owner, "keys_page", json!({}))
+        .send(&owner, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
         .await
         .json()
         .await
@@ -119,7 +123,7 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
     let secret = app
         .create_key_secret(
             &owner,
-            json!({"name": "old and new", "permissions": ["applications:read"]}),
+            key("old and new", &["applications:read"]),
         )
         .await;
     let key_row: String = sqlx::query_scalar("SELECT id FROM api_keys")
@@ -199,7 +203,7 @@ async fn an_instance_prunes_the_access_log_when_it_starts() {
     first
         .create_key_secret(
             &owner,
-            json!({"name": "old", "permissions": ["applications:read"]}),
+            key("old", &["applications:read"]),
         )
         .await;
     sqlx::query(
@@ -222,14 +226,14 @@ async fn an_instance_prunes_the_access_log_when_it_starts() {
 async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let perms = json!(["applications:read", "applications:write", "keys:read"]);
+    let perms = ["applications:read", "applications:write", "keys:read"];
     let quiet = app
-        .create_key_secret(&owner, json!({"name": "quiet", "permissions": perms}))
+        .create_key_secret(&owner, key("quiet", &perms))
         .await;
     let loud = app
         .create_key_secret(
             &owner,
-            json!({"name": "loud", "permissions": perms, "log_bodies": true}),
+            CreateKeyForm { log_bodies: true, ..key("loud", &perms) },
         )
         .await;
     for key in [&quiet, &loud] {
@@ -258,7 +262,7 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
             let id = app.key_row_id(&secret).await;
             for _ in 0..50 {
                 let v: Value = app
-                    .call_json(owner, "key_activity", json!({"id": id}))
+                    .send(owner, KeyActivity { id: id.to_string(), after: None, before: None })
                     .await
                     .json()
                     .await
@@ -299,11 +303,7 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
     // Turned off: later requests keep no bodies. Audited.
     let id = app.key_row_id(&loud).await;
     let res = app
-        .call_fn_with(
-            &owner,
-            "set_body_logging",
-            &[("id", &id), ("enabled", "false")],
-        )
+        .send(&owner, SetBodyLogging { id: id.to_string(), enabled: false })
         .await;
     assert!(res.status().is_success());
     assert!(app
@@ -334,25 +334,21 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     let owner_key = app
         .create_key_secret(
             &owner,
-            json!({"name": "owner's", "permissions": ["keys:read"]}),
+            key("owner's", &["keys:read"]),
         )
         .await;
     let id = app.key_row_id(&owner_key).await;
     // Others' keys are not found for members without keys:read; changing needs keys:write.
     for client in [&dev, &viewer] {
         let body = app
-            .call_json(client, "key_activity", json!({"id": id}))
+            .send(client, KeyActivity { id: id.to_string(), after: None, before: None })
             .await
             .text()
             .await
             .unwrap();
         assert!(body.contains("Not found"), "{body}");
         let body = app
-            .call_fn_with(
-                client,
-                "set_body_logging",
-                &[("id", &id), ("enabled", "true")],
-            )
+            .send(client, SetBodyLogging { id: id.to_string(), enabled: true })
             .await
             .text()
             .await
@@ -369,20 +365,16 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     let dev_key = app
         .create_key_secret(
             &dev,
-            json!({"name": "dev's", "permissions": ["applications:read"]}),
+            key("dev's", &["applications:read"]),
         )
         .await;
     let dev_id = app.key_row_id(&dev_key).await;
     let res = app
-        .call_fn_with(
-            &dev,
-            "set_body_logging",
-            &[("id", &dev_id), ("enabled", "true")],
-        )
+        .send(&dev, SetBodyLogging { id: dev_id.to_string(), enabled: true })
         .await;
     assert!(res.status().is_success());
     let v: Value = app
-        .call_json(&owner, "key_activity", json!({"id": dev_id}))
+        .send(&owner, KeyActivity { id: dev_id.to_string(), after: None, before: None })
         .await
         .json()
         .await
