@@ -5,12 +5,12 @@ mod helpers;
 
 use helpers::key;
 
+use app::pages::api_keys::RotateKey;
+use app::pages::security::SavePolicy;
+use app::pages::tester::TestCredential;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use app::pages::api_keys::{RotateKey};
-use app::pages::security::{SavePolicy};
-use app::pages::tester::{TestCredential};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -45,12 +45,9 @@ async fn no_secret_appears_in_any_log_line() {
     let app = helpers::spawn_app().await;
     let owner = app.setup_owner().await;
     let canary = app
-        .create_key_secret(
-            &owner,
-            key("canary", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("canary", &["applications:read"]))
         .await;
-    app.api_get("/api/v1/me", &canary).await;
+    app.me(&canary).await;
     app.fresh_client()
         .get(app.url("/api/v1/me"))
         .header("authorization", format!("Bearer {canary}"))
@@ -62,22 +59,46 @@ async fn no_secret_appears_in_any_log_line() {
         .send()
         .await
         .unwrap();
-    app.send(&owner, TestCredential { secret: canary.to_string() })
-        .await;
+    app.send(
+        &owner,
+        TestCredential {
+            secret: canary.to_string(),
+        },
+    )
+    .await;
     let id = app.key_row_id(&canary).await;
     let rotated: serde_json::Value = app
-        .send(&owner, RotateKey { id: id.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
+        .send(
+            &owner,
+            RotateKey {
+                id: id.to_string(),
+                grace_seconds: 0,
+                expiration: None,
+                expires_on: None,
+            },
+        )
         .await
         .json()
         .await
         .unwrap();
     let second = rotated["secret"].as_str().unwrap().to_string();
-    app.api_get("/api/v1/me", &canary).await;
-    app.api_get("/api/v1/me", &second).await;
+    app.me(&canary).await;
+    app.me(&second).await;
     // An imported secret: pasted into the plain form, refused as a duplicate through the user
     // API, used through the legacy query transport, and tested.
     let imported = "q3Vx8Z_bN2kLw9eRt5yUi1oPa7sDf4gHj6kLz0xCv-M";
-    app.send(&owner, SavePolicy { max_lifetime_days: "".into(), allow_never_expiring: None, allow_service_keys: Some("on".into()), allow_agent_keys: None, legacy_transports: Some("on".into()), rate_limit_per_minute: "600".into(), allow_import: Some("on".into()) })
+    app.send(
+        &owner,
+        SavePolicy {
+            max_lifetime_days: "".into(),
+            allow_never_expiring: None,
+            allow_service_keys: Some("on".into()),
+            allow_agent_keys: None,
+            legacy_transports: Some("on".into()),
+            rate_limit_per_minute: "600".into(),
+            allow_import: Some("on".into()),
+        },
+    )
     .await;
     let form = owner
         .post(app.url("/settings/api-keys/import"))
@@ -114,8 +135,13 @@ async fn no_secret_appears_in_any_log_line() {
         .send()
         .await
         .unwrap();
-    app.send(&owner, TestCredential { secret: imported.to_string() })
-        .await;
+    app.send(
+        &owner,
+        TestCredential {
+            secret: imported.to_string(),
+        },
+    )
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(

@@ -5,16 +5,20 @@
 use app::error::ConsoleError;
 use app::pages::api_keys::{CreateKey, KeysPage, RotateKey};
 use app::pages::login::Login;
+use app::pages::members::MembersPage;
 pub use app::pages::security::SavePolicy;
-pub use domain::model::CreateKeyForm;
-use leptos::server_fn::ServerFn;
 use app::request::auth::Actor;
 use app::request::state::AppState;
+pub use domain::model::CreateKeyForm;
 use domain::roles::Role;
-use domain::routes::RouteId;
+pub use domain::routes::RouteId;
+use leptos::server_fn::ServerFn;
+// The request bodies tests send most; not every test binary sends them.
 use domain::validate::{Email, Name, Password};
 use reqwest::{Client, Response};
 use serde_json::Value;
+#[allow(unused_imports)]
+pub use server::api::contract::{ApplicationName, VerifyRequest};
 use server::config::Config;
 use server::startup::Application;
 use uuid::Uuid;
@@ -78,6 +82,29 @@ pub fn policy(max_lifetime_days: &str, rate_limit_per_minute: &str) -> SavePolic
 /// A ticked checkbox, as a browser sends it.
 pub fn on() -> Option<String> {
     Some("on".into())
+}
+
+/// [`key`] for an agent key bound to `agent` of `application`.
+pub fn agent_key(
+    name: &str,
+    application: &str,
+    agent: &str,
+    permissions: &[&str],
+) -> CreateKeyForm {
+    CreateKeyForm {
+        principal: "agent".into(),
+        application_id: application.into(),
+        agent_id: agent.into(),
+        ..key(name, permissions)
+    }
+}
+
+/// The first page of the members list.
+pub fn all_members() -> MembersPage {
+    MembersPage {
+        after: None,
+        before: None,
+    }
 }
 
 /// The key list with no filter, first page.
@@ -613,23 +640,30 @@ impl TestApp {
             .header("x-keyward-api-token", secret)
     }
 
-    pub async fn api_get(&self, path: &str, secret: &str) -> Response {
-        self.fresh_client()
-            .get(self.url(path))
-            .header("x-keyward-api-token", secret)
+    /// Calls machine route `id` (no body) with its path `params`, as `secret`.
+    pub async fn api(&self, id: RouteId, params: &[&str], secret: &str) -> Response {
+        self.route(id, params, secret).send().await.unwrap()
+    }
+
+    /// Calls machine route `id` with its path `params`, as `secret`, with a JSON body (one of
+    /// the contract's request types, which refuse unknown fields).
+    pub async fn api_with<B: serde::Serialize>(
+        &self,
+        id: RouteId,
+        params: &[&str],
+        secret: &str,
+        body: &B,
+    ) -> Response {
+        self.route(id, params, secret)
+            .json(body)
             .send()
             .await
             .unwrap()
     }
 
-    pub async fn api_post(&self, path: &str, secret: &str, body: Value) -> Response {
-        self.fresh_client()
-            .post(self.url(path))
-            .header("x-keyward-api-token", secret)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
+    /// `GET /api/v1/me` as `secret`.
+    pub async fn me(&self, secret: &str) -> Response {
+        self.api(RouteId::Me, &[], secret).await
     }
 
     /// A key's activity page data, as `member` sees it.
@@ -690,7 +724,7 @@ impl TestApp {
 
     /// Whether a secret authenticates right now (`GET /api/v1/me`).
     pub async fn works(&self, secret: &str) -> bool {
-        let status = self.api_get("/api/v1/me", secret).await.status();
+        let status = self.me(secret).await.status();
         assert!(
             status == reqwest::StatusCode::OK || status == reqwest::StatusCode::UNAUTHORIZED,
             "unexpected {status}"

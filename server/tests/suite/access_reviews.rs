@@ -2,8 +2,8 @@
 //! confirms it (with a note) or revokes it; the unconfirmed keys go through the bulk
 //! revocation's preview; the review closes and exports its evidence.
 
-use app::pages::api_keys::RevokeKey;
 use crate::helpers::*;
+use app::pages::api_keys::RevokeKey;
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -80,7 +80,13 @@ async fn owners_confirm_or_revoke_their_own_keys_and_reviewers_any() {
     let (_, script_id) = app.read_only_key(&developer, "dev script").await;
     let (_, gone_id) = app.read_only_key(&owner, "already gone").await;
     let res = app
-        .send(&owner, RevokeKey { id: gone_id.to_string(), reason: "".into() })
+        .send(
+            &owner,
+            RevokeKey {
+                id: gone_id.to_string(),
+                reason: "".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
 
@@ -191,8 +197,14 @@ async fn unconfirmed_keys_are_revoked_from_a_preview_and_the_review_closes() {
     let review = review_id(&app).await;
     let (status, _) = decide(&app, &owner, &review, &kept_id, "keep", "in use").await;
     assert_eq!(status, 303);
-    app.send(&owner, RevokeKey { id: ended_id.to_string(), reason: "".into() })
-        .await;
+    app.send(
+        &owner,
+        RevokeKey {
+            id: ended_id.to_string(),
+            reason: "".into(),
+        },
+    )
+    .await;
     assert!(!app.works(&ended).await);
 
     // The preview lists the undecided keys that still work.

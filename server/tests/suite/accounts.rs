@@ -2,11 +2,14 @@
 //! existing account joins a workspace only by accepting, and an invitation link never sets
 //! the password of an account in use. SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use crate::helpers;
+use crate::helpers::all_members;
 use app::pages::instance::{InstancePage, SaveInstanceSettings};
 use app::pages::login::AcceptInvitation;
-use app::pages::members::{CancelInvitation, InviteMember, MembersPage};
-use app::pages::shell::{AcceptWorkspaceInvitation, CreateWorkspace, CurrentViewer, DeclineWorkspaceInvitation};
-use crate::helpers;
+use app::pages::members::{CancelInvitation, InviteMember};
+use app::pages::shell::{
+    AcceptWorkspaceInvitation, CreateWorkspace, CurrentViewer, DeclineWorkspaceInvitation,
+};
 
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
 use reqwest::Client;
@@ -17,14 +20,24 @@ async fn viewer(app: &helpers::TestApp, member: &Client) -> Value {
 }
 
 async fn create_workspace(app: &helpers::TestApp, member: &Client, name: &str) -> String {
-    app.send_text(member, CreateWorkspace { name: name.to_string() })
-        .await
+    app.send_text(
+        member,
+        CreateWorkspace {
+            name: name.to_string(),
+        },
+    )
+    .await
 }
 
 /// `member` creates a workspace, and it works.
 async fn workspace_created(app: &helpers::TestApp, member: &Client, name: &str) {
     let res = app
-        .send(member, CreateWorkspace { name: name.to_string() })
+        .send(
+            member,
+            CreateWorkspace {
+                name: name.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
 }
@@ -55,7 +68,12 @@ async fn creating_workspaces_is_an_instance_level_right() {
     }
     // The instance admin allows it; now members may.
     let res = app
-        .send(&owner, SaveInstanceSettings { members_create_workspaces: helpers::on() })
+        .send(
+            &owner,
+            SaveInstanceSettings {
+                members_create_workspaces: helpers::on(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let page: Value = app.send_json(&owner, InstancePage {}).await;
@@ -77,7 +95,13 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         let (app, owner) = (&app, &owner);
         async move {
             let v: Value = app
-                .send(owner, InviteMember { email: email.to_string(), role: "admin".into() })
+                .send(
+                    owner,
+                    InviteMember {
+                        email: email.to_string(),
+                        role: "admin".into(),
+                    },
+                )
                 .await
                 .json()
                 .await
@@ -94,7 +118,7 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         );
     }
     let memberships = app.count("memberships").await;
-    let page: Value = app.send_json(&owner, MembersPage { after: None, before: None }).await;
+    let page: Value = app.send_json(&owner, all_members()).await;
     let pending: Vec<&Value> = page["members"]
         .as_array()
         .unwrap()
@@ -106,7 +130,13 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     // The link sets no password for an account in use, and joins it to nothing.
     let token = existing.trim_start_matches("/invite/");
     let body = app
-        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "taken over 12345".into() })
+        .send_text(
+            &app.fresh_client(),
+            AcceptInvitation {
+                token: token.to_string(),
+                password: "taken over 12345".into(),
+            },
+        )
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     assert_eq!(app.count("memberships").await, memberships);
@@ -117,7 +147,12 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
     assert_eq!(invitations[0]["workspace_name"], "Other");
     let id = invitations[0]["id"].as_str().unwrap().to_string();
     let res = app
-        .send(&dev, DeclineWorkspaceInvitation { invitation_id: id.to_string() })
+        .send(
+            &dev,
+            DeclineWorkspaceInvitation {
+                invitation_id: id.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     assert_eq!(app.count("memberships").await, memberships);
@@ -130,12 +165,22 @@ async fn an_existing_account_joins_another_workspace_only_by_accepting() {
         .to_string();
     let other = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let body = app
-        .send_text(&other, AcceptWorkspaceInvitation { invitation_id: id.to_string() })
+        .send_text(
+            &other,
+            AcceptWorkspaceInvitation {
+                invitation_id: id.to_string(),
+            },
+        )
         .await;
     assert!(body.contains("Not found"), "{body}");
     // Accepted by its holder: a member with the offered role, switched to it.
     let res = app
-        .send(&dev, AcceptWorkspaceInvitation { invitation_id: id.to_string() })
+        .send(
+            &dev,
+            AcceptWorkspaceInvitation {
+                invitation_id: id.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success() || res.status().is_redirection());
     assert_eq!(app.count("memberships").await, memberships + 1);
@@ -161,7 +206,13 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
     let mut links = Vec::new();
     for email in ["dev@example.com", "fresh@example.com"] {
         let v: Value = app
-            .send(&owner, InviteMember { email: email.to_string(), role: "viewer".into() })
+            .send(
+                &owner,
+                InviteMember {
+                    email: email.to_string(),
+                    role: "viewer".into(),
+                },
+            )
             .await
             .json()
             .await
@@ -171,22 +222,38 @@ async fn a_pending_invitation_can_be_cancelled_for_new_and_existing_addresses() 
     for email in ["dev@example.com", "fresh@example.com"] {
         let id = app.user_id(email).await.to_string();
         let res = app
-            .send(&owner, CancelInvitation { user_id: id.to_string() })
+            .send(
+                &owner,
+                CancelInvitation {
+                    user_id: id.to_string(),
+                },
+            )
             .await;
         assert!(res.status().is_success(), "{email}");
     }
-    let page: Value = app.send_json(&owner, MembersPage { after: None, before: None }).await;
+    let page: Value = app.send_json(&owner, all_members()).await;
     assert_eq!(page["members"].as_array().unwrap().len(), 1, "{page}");
     assert_eq!(viewer(&app, &dev).await["invitations"], json!([]));
     let token = links[1].trim_start_matches("/invite/");
     let body = app
-        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "too late password".into() })
+        .send_text(
+            &app.fresh_client(),
+            AcceptInvitation {
+                token: token.to_string(),
+                password: "too late password".into(),
+            },
+        )
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // Cancelling what is not pending changes nothing.
     let owner_id = app.user_id(OWNER_EMAIL).await.to_string();
     let body = app
-        .send_text(&owner, CancelInvitation { user_id: owner_id.to_string() })
+        .send_text(
+            &owner,
+            CancelInvitation {
+                user_id: owner_id.to_string(),
+            },
+        )
         .await;
     assert!(body.contains("Not found"), "{body}");
 }

@@ -1,14 +1,14 @@
 //! The reviewer's audit log: filtered keyset pages in the console and the API, streamed
 //! exports, and the hash chain that finds an event edited, removed or slipped in.
 
-use app::pages::audit::AuditPageData;
 use crate::helpers::*;
+use app::pages::audit::AuditPageData;
 use domain::access::Principal;
 use domain::audit::{AuditAction, ChainCheck};
 use domain::roles::Role;
 use domain::routes::RouteId;
 use keyward_core::services::audit;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The audit page's content as the owner sees it under `filters` (URL parameters).
 async fn view(app: &TestApp, filters: &[(&str, &str)]) -> Result<AuditPageData, String> {
@@ -96,7 +96,9 @@ async fn reviewers_filter_the_log_by_actor_action_target_and_day() {
     // The key acts: its events name it as well as its owner.
     let res = app
         .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&json!({"name": "billing"}))
+        .json(&ApplicationName {
+            name: "billing".into(),
+        })
         .send()
         .await
         .unwrap();
@@ -241,16 +243,10 @@ async fn the_api_reads_the_log_with_audit_read_and_pages_with_its_cursor() {
     let owner = app.setup_owner().await;
     seed_events(&app, 70).await;
     let reader = app
-        .create_key_secret(
-            &owner,
-            key("siem", &["audit:read"]),
-        )
+        .create_key_secret(&owner, key("siem", &["audit:read"]))
         .await;
     let other = app
-        .create_key_secret(
-            &owner,
-            key("other", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("other", &["applications:read"]))
         .await;
     let get = |secret: &str, query: &'static str| {
         let secret = secret.to_string();

@@ -1,10 +1,9 @@
 //! "Revoke matching keys": a preview lists exactly which keys a filter matches now, and the
 //! revocation ends exactly that set, all or nothing, audited key by key and as one operation.
 
-use app::pages::api_keys::RevokeKey;
 use crate::helpers::*;
+use app::pages::api_keys::RevokeKey;
 use reqwest::Client;
-
 
 const PATH: &str = "/settings/api-keys/bulk-revoke";
 
@@ -48,11 +47,8 @@ async fn post(
 }
 
 async fn new_key(app: &TestApp, member: &Client, name: &str) -> String {
-    app.create_key_secret(
-        member,
-        key(name, &["applications:read"]),
-    )
-    .await
+    app.create_key_secret(member, key(name, &["applications:read"]))
+        .await
 }
 
 #[tokio::test]
@@ -133,7 +129,13 @@ async fn a_preview_that_changed_revokes_nothing() {
     // One of the set is revoked meanwhile: the rest stays as it was.
     let first = app.key_row_id(&a).await;
     let res = app
-        .send(&owner, RevokeKey { id: first.to_string(), reason: "by hand".into() })
+        .send(
+            &owner,
+            RevokeKey {
+                id: first.to_string(),
+                reason: "by hand".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let (status, page) = post(&app, &owner, &ids, 2, "q=old+script").await;

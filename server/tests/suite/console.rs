@@ -2,13 +2,14 @@
 //! passes (cross-site, anonymous and under-privileged callers refused), with bad input that
 //! changes nothing.
 
-use app::pages::applications::CreateApplication;
-use app::pages::login::{Login, Logout};
-use app::pages::setup::Setup;
-use app::pages::members::{ChangeMemberRole, InviteMember, RemoveMember};
 use crate::helpers;
 use crate::helpers::key;
+use app::pages::applications::CreateApplication;
+use app::pages::login::{Login, Logout};
+use app::pages::members::{ChangeMemberRole, InviteMember, RemoveMember};
+use app::pages::setup::Setup;
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
+use helpers::{ApplicationName, RouteId};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -84,10 +85,24 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
         .starts_with("/login"));
 
     let unknown = app
-        .send(&anonymous, Login { email: "nobody@example.com".into(), password: OWNER_PASSWORD.to_string(), next: None })
+        .send(
+            &anonymous,
+            Login {
+                email: "nobody@example.com".into(),
+                password: OWNER_PASSWORD.to_string(),
+                next: None,
+            },
+        )
         .await;
     let wrong = app
-        .send(&anonymous, Login { email: OWNER_EMAIL.to_string(), password: "wrong password!".into(), next: None })
+        .send(
+            &anonymous,
+            Login {
+                email: OWNER_EMAIL.to_string(),
+                password: "wrong password!".into(),
+                next: None,
+            },
+        )
         .await;
     let (unknown, wrong) = (unknown.text().await.unwrap(), wrong.text().await.unwrap());
     assert!(unknown.contains("Invalid email or password."), "{unknown}");
@@ -97,7 +112,14 @@ async fn sign_in_is_generic_on_failure_and_sessions_guard_pages() {
     );
 
     let ok = app
-        .send(&anonymous, Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
+        .send(
+            &anonymous,
+            Login {
+                email: OWNER_EMAIL.to_string(),
+                password: OWNER_PASSWORD.to_string(),
+                next: None,
+            },
+        )
         .await;
     assert!(
         ok.status().is_success() || ok.status().is_redirection(),
@@ -136,11 +158,25 @@ async fn failed_sign_ins_are_throttled() {
     app.setup_owner().await;
     let c = app.fresh_client();
     for _ in 0..5 {
-        app.send(&c, Login { email: OWNER_EMAIL.to_string(), password: "wrong password!".into(), next: None })
+        app.send(
+            &c,
+            Login {
+                email: OWNER_EMAIL.to_string(),
+                password: "wrong password!".into(),
+                next: None,
+            },
+        )
         .await;
     }
     let res = app
-        .send(&c, Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
+        .send(
+            &c,
+            Login {
+                email: OWNER_EMAIL.to_string(),
+                password: OWNER_PASSWORD.to_string(),
+                next: None,
+            },
+        )
         .await;
     assert!(res.text().await.unwrap().contains("Too many attempts"));
 }
@@ -274,21 +310,29 @@ async fn workspaces_are_isolated() {
         )
         .await;
     let created: Value = app
-        .api_post("/api/v1/applications", &key, json!({"name": "mine"}))
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &key,
+            &ApplicationName {
+                name: "mine".into(),
+            },
+        )
         .await
         .json()
         .await
         .unwrap();
     let other = app.second_workspace_key().await;
     let res = app
-        .api_get(
-            &format!("/api/v1/applications/{}", created["id"].as_str().unwrap()),
+        .api(
+            RouteId::ApplicationRead,
+            &[created["id"].as_str().unwrap()],
             &other,
         )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let listed: Value = app
-        .api_get("/api/v1/applications", &other)
+        .api(RouteId::ApplicationsList, &[], &other)
         .await
         .json()
         .await
@@ -385,15 +429,18 @@ async fn members_bad_input_changes_nothing() {
             "unknown role",
         ),
         (
-            app.send_text(&admin, invite("x@example.com", "owner")).await,
+            app.send_text(&admin, invite("x@example.com", "owner"))
+                .await,
             "cannot give the owner role",
         ),
         (
-            app.send_text(&owner, invite("admin@example.com", "viewer")).await,
+            app.send_text(&owner, invite("admin@example.com", "viewer"))
+                .await,
             "already a member",
         ),
         (
-            app.send_text(&owner, invite("not an email", "viewer")).await,
+            app.send_text(&owner, invite("not an email", "viewer"))
+                .await,
             "Email must look like",
         ),
         (
@@ -402,8 +449,13 @@ async fn members_bad_input_changes_nothing() {
             "Name is required.",
         ),
         (
-            app.send_text(&owner, CreateApplication { name: "n".repeat(101) })
-                .await,
+            app.send_text(
+                &owner,
+                CreateApplication {
+                    name: "n".repeat(101),
+                },
+            )
+            .await,
             "at most 100 characters",
         ),
     ];
@@ -419,14 +471,25 @@ async fn members_bad_input_changes_nothing() {
         .await
         .unwrap();
     let demote = app
-        .send(&owner, ChangeMemberRole { user_id: owner_id.0.to_string(), role: "admin".into() })
+        .send(
+            &owner,
+            ChangeMemberRole {
+                user_id: owner_id.0.to_string(),
+                role: "admin".into(),
+            },
+        )
         .await
         .text()
         .await
         .unwrap();
     assert!(demote.contains("last owner"), "{demote}");
     let remove = app
-        .send(&owner, RemoveMember { user_id: owner_id.0.to_string() })
+        .send(
+            &owner,
+            RemoveMember {
+                user_id: owner_id.0.to_string(),
+            },
+        )
         .await
         .text()
         .await

@@ -319,7 +319,7 @@ async fn a_database_outage_is_answered_503_at_once_and_recovered_from() {
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
         let asked = Instant::now();
-        let res = app.api_get("/api/v1/me", &secret).await;
+        let res = app.me(&secret).await;
         slowest = slowest.max(asked.elapsed());
         assert_eq!(
             res.status(),
@@ -345,7 +345,7 @@ async fn a_database_outage_is_answered_503_at_once_and_recovered_from() {
     cable.restore();
     let restored = Instant::now();
     eventually_within("the service recovers", Duration::from_secs(5), || async {
-        app.api_get("/api/v1/me", &secret).await.status() == StatusCode::OK
+        app.me(&secret).await.status() == StatusCode::OK
     })
     .await;
     let recovered = restored.elapsed();

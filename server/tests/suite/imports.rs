@@ -3,9 +3,9 @@
 //! every transport, while any unusable value — weak, short, ours, odd, or already a secret —
 //! gets one and the same refusal and stores nothing.
 
+use crate::helpers::*;
 use app::pages::api_keys::{RevokeKey, RotateKey};
 use app::pages::tester::TestCredential;
-use crate::helpers::*;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -102,7 +102,12 @@ async fn an_imported_secret_works_through_every_transport_once_policy_allows() {
     assert_eq!(key["imported"], true, "{listed}");
     assert_eq!(key["prefix"], key["key_id"]);
     let report = app
-        .send_text(&owner, TestCredential { secret: EXISTING.to_string() })
+        .send_text(
+            &owner,
+            TestCredential {
+                secret: EXISTING.to_string(),
+            },
+        )
         .await;
     assert!(report.contains("An imported secret"), "{report}");
     let review = app
@@ -122,10 +127,16 @@ async fn an_imported_secret_works_through_every_transport_once_policy_allows() {
     // Revoked, it gets the specific reason (the digest matched), logged against the key.
     let id = key["id"].as_str().unwrap();
     let res = app
-        .send(&owner, RevokeKey { id: id.to_string(), reason: "moved".into() })
+        .send(
+            &owner,
+            RevokeKey {
+                id: id.to_string(),
+                reason: "moved".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
-    let refused = app.api_get("/api/v1/me", EXISTING).await;
+    let refused = app.me(EXISTING).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let body: Value = refused.json().await.unwrap();
     assert!(
@@ -168,10 +179,7 @@ async fn unusable_values_get_one_answer_and_nothing_is_stored() {
     let stored = app.count("api_keys").await;
 
     let keyward = app
-        .create_key_secret(
-            &owner,
-            key("ours", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("ours", &["applications:read"]))
         .await;
     let stored = stored + 1;
     let mut answers = vec![];
@@ -238,7 +246,13 @@ async fn rotating_an_imported_key_moves_it_to_a_generated_secret() {
     let listed = app.keys_page(&owner).await;
     let id = listed["keys"][0]["id"].as_str().unwrap().to_string();
     let res = app
-        .send(&owner, RotateKey { grace_seconds: 3600, ..rotation(&id) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: 3600,
+                ..rotation(&id)
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();

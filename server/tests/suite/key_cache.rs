@@ -1,13 +1,12 @@
 //! Remembered keys: a revocation on one instance is honoured by another within a second, and
 //! losing the change feed drops what is remembered.
 
-use app::pages::api_keys::{RevokeKey, RotateKey};
 use crate::helpers;
-use crate::helpers::rotation;
 use crate::helpers::key;
+use crate::helpers::rotation;
+use app::pages::api_keys::{RevokeKey, RotateKey};
 use helpers::{spawn_app, spawn_app_on};
 use reqwest::StatusCode;
-
 
 #[tokio::test]
 async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
@@ -15,17 +14,11 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
     let owner = a.setup_owner().await;
     let b = spawn_app_on(a.database_url.clone()).await;
     let secret = a
-        .create_key_secret(
-            &owner,
-            key("shared", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("shared", &["applications:read"]))
         .await;
     // Both instances have verified (and remember) the key.
     for instance in [&a, &b] {
-        assert_eq!(
-            instance.api_get("/api/v1/me", &secret).await.status(),
-            StatusCode::OK
-        );
+        assert_eq!(instance.me(&secret).await.status(), StatusCode::OK);
     }
     let id = a.key_row_id(&secret).await;
     a.run(
@@ -39,10 +32,7 @@ async fn a_revocation_on_one_instance_is_honoured_by_another_within_a_second() {
     .unwrap();
     let revoked = std::time::Instant::now();
     // The instance that revoked refuses at once.
-    assert_eq!(
-        a.api_get("/api/v1/me", &secret).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(a.me(&secret).await.status(), StatusCode::UNAUTHORIZED);
     // The other learns of it through the change feed, well within a second.
     refused_within_a_second(&b, &secret, revoked).await;
 }
@@ -54,7 +44,7 @@ async fn refused_within_a_second(
     since: std::time::Instant,
 ) {
     loop {
-        let status = instance.api_get("/api/v1/me", secret).await.status();
+        let status = instance.me(secret).await.status();
         if status == StatusCode::UNAUTHORIZED {
             break;
         }
@@ -111,14 +101,20 @@ async fn the_first_use_of_a_new_secret_on_one_instance_ends_the_old_on_another_w
     let b = spawn_app_on(a.database_url.clone()).await;
     let (old, id) = a.read_only_key(&owner, "switching").await;
     let res = a
-        .send(&owner, RotateKey { grace_seconds: -1, ..rotation(&id) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: -1,
+                ..rotation(&id)
+            },
+        )
         .await;
     let new: serde_json::Value = res.json().await.unwrap();
     let new = new["secret"].as_str().unwrap().to_string();
     // Instance b remembers the old secret as still working.
-    assert_eq!(b.api_get("/api/v1/me", &old).await.status(), StatusCode::OK);
+    assert_eq!(b.me(&old).await.status(), StatusCode::OK);
     // The new secret's first use is on instance a.
-    assert_eq!(a.api_get("/api/v1/me", &new).await.status(), StatusCode::OK);
+    assert_eq!(a.me(&new).await.status(), StatusCode::OK);
     refused_within_a_second(&b, &old, std::time::Instant::now()).await;
 }
 

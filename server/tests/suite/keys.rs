@@ -2,18 +2,19 @@
 //! period, bound to an agent or limited to one application, seen and revoked only by those
 //! the trust rules allow, issued within the workspace policy.
 
-use app::pages::api_keys::{KeysPage, RevokeKey, RotateKey};
+use crate::helpers;
+use crate::helpers::agent_key;
+use crate::helpers::key;
+use crate::helpers::{on, policy, rotation};
+use app::pages::api_keys::{RevokeKey, RotateKey};
 use app::pages::applications::{CreateAgent, CreateApplication, DeleteAgent, RenameApplication};
 use app::pages::security::{GetPolicy, SavePolicy};
-use crate::helpers;
-use crate::helpers::{on, policy, rotation};
-use crate::helpers::key;
 use domain::model::CreateKeyForm;
 use domain::routes::RouteId;
 use helpers::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::api::contract::ApplicationName;
+use server::api::contract::{ApplicationContent, ApplicationName, NewAgent};
 
 #[tokio::test]
 async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demoted() {
@@ -22,10 +23,7 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
     let dev = app.add_member("dev@example.com", "developer").await;
     // A developer cannot give a key keys:read.
     let res = app
-        .create_key_as(
-            &dev,
-            key("too much", &["keys:read"]),
-        )
+        .create_key_as(&dev, key("too much", &["keys:read"]))
         .await;
     assert!(!res.status().is_success());
     assert!(res
@@ -50,12 +48,7 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
     assert_eq!(create.status(), StatusCode::CREATED);
 
     app.set_role("dev@example.com", "viewer").await;
-    let me: Value = app
-        .api_get("/api/v1/me", &secret)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.me(&secret).await.json().await.unwrap();
     assert_eq!(me["permissions"], json!(["applications:read"]));
     let refused = app
         .route(RouteId::ApplicationsCreate, &[], &secret)
@@ -78,7 +71,7 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
         .contains("applications:write"));
 
     app.remove_member("dev@example.com").await;
-    let gone = app.api_get("/api/v1/me", &secret).await;
+    let gone = app.me(&secret).await;
     assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
     assert!(app
         .audit_actions()
@@ -91,12 +84,9 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let a = app
-        .create_key_secret(
-            &owner,
-            key("a", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("a", &["applications:read"]))
         .await;
-    assert_eq!(app.api_get("/api/v1/me", &a).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&a).await.status(), StatusCode::OK);
 
     let id = app.key_row_id(&a).await;
     let res = app
@@ -109,7 +99,7 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
         )
         .await;
     assert!(res.is_ok(), "{res:?}");
-    let revoked = app.api_get("/api/v1/me", &a).await;
+    let revoked = app.me(&a).await;
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
     assert!(revoked.headers()["www-authenticate"]
         .to_str()
@@ -121,39 +111,49 @@ async fn revocation_is_immediate_and_rotation_honours_the_grace_period() {
 
     // Rotation with a grace period: both secrets work; with none, the old one stops.
     let b = app
-        .create_key_secret(
-            &owner,
-            key("b", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("b", &["applications:read"]))
         .await;
     let b_id = app.key_row_id(&b).await;
     let rotated: Value = app
-        .send(&owner, RotateKey { id: b_id.to_string(), grace_seconds: 3600, expiration: None, expires_on: None })
+        .send(
+            &owner,
+            RotateKey {
+                id: b_id.to_string(),
+                grace_seconds: 3600,
+                expiration: None,
+                expires_on: None,
+            },
+        )
         .await
         .json()
         .await
         .unwrap();
     let b2 = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(b, b2);
-    assert_eq!(app.api_get("/api/v1/me", &b).await.status(), StatusCode::OK);
-    assert_eq!(
-        app.api_get("/api/v1/me", &b2).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me(&b).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&b2).await.status(), StatusCode::OK);
     let b2_id = app.key_row_id(&b2).await;
     let rotated_now: Value = app
-        .send(&owner, RotateKey { id: b2_id.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
+        .send(
+            &owner,
+            RotateKey {
+                id: b2_id.to_string(),
+                grace_seconds: 0,
+                expiration: None,
+                expires_on: None,
+            },
+        )
         .await
         .json()
         .await
         .unwrap();
-    let out: Value = app.api_get("/api/v1/me", &b2).await.json().await.unwrap();
+    let out: Value = app.me(&b2).await.json().await.unwrap();
     assert_eq!(
         out["message"],
         "The key was rotated and its grace period has ended."
     );
     let b3 = rotated_now["secret"].as_str().unwrap();
-    assert_eq!(app.api_get("/api/v1/me", b3).await.status(), StatusCode::OK);
+    assert_eq!(app.me(b3).await.status(), StatusCode::OK);
     let actions = app.audit_actions().await;
     for a in ["key.created", "key.revoked", "key.rotated"] {
         assert!(
@@ -182,7 +182,14 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
                 .fetch_all(app.state.db.pool())
                 .await
                 .unwrap();
-        app.send(&owner, CreateAgent { application_id: apps[0].0.clone(), name: "runner".into(), description: "".into() })
+        app.send(
+            &owner,
+            CreateAgent {
+                application_id: apps[0].0.clone(),
+                name: "runner".into(),
+                description: "".into(),
+            },
+        )
         .await;
         let (agent,): (String,) = sqlx::query_as("SELECT id FROM agents")
             .fetch_one(app.state.db.pool())
@@ -191,44 +198,49 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
         (apps[1].0.clone(), agent)
     };
     let cases = vec![
+        (key("", &["keys:read"]), "Name is required."),
+        (key(&"x".repeat(101), &["keys:read"]), "at most 100"),
+        (key("k", &["keys:delete"]), "unknown permission"),
+        (key("k", &[]), "at least one permission"),
         (
-            key("", &["keys:read"]),
-            "Name is required.",
-        ),
-        (
-            key(&"x".repeat(101), &["keys:read"]),
-            "at most 100",
-        ),
-        (
-            key("k", &["keys:delete"]),
-            "unknown permission",
-        ),
-        (
-            key("k", &[]),
-            "at least one permission",
-        ),
-        (
-            CreateKeyForm { expiration: "custom".into(), expires_on: "2001-01-01".into(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                expiration: "custom".into(),
+                expires_on: "2001-01-01".into(),
+                ..key("k", &["keys:read"])
+            },
             "in the future",
         ),
         (
-            CreateKeyForm { expiration: "custom".into(), expires_on: "soon".into(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                expiration: "custom".into(),
+                expires_on: "soon".into(),
+                ..key("k", &["keys:read"])
+            },
             "must be a date",
         ),
         (
-            CreateKeyForm { expiration: "never".into(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                expiration: "never".into(),
+                ..key("k", &["keys:read"])
+            },
             "requires keys to expire",
         ),
         (
-            CreateKeyForm { principal: "agent".into(), application_id: other_agent.0.clone(), agent_id: other_agent.1.clone(), ..key("k", &["keys:read"]) },
+            agent_key("k", &other_agent.0, &other_agent.1, &["keys:read"]),
             "another application",
         ),
         (
-            CreateKeyForm { principal: "agent".into(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                principal: "agent".into(),
+                ..key("k", &["keys:read"])
+            },
             "bound to an agent",
         ),
         (
-            CreateKeyForm { application_id: uuid::Uuid::new_v4().to_string(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                application_id: uuid::Uuid::new_v4().to_string(),
+                ..key("k", &["keys:read"])
+            },
             "Unknown application",
         ),
     ];
@@ -246,7 +258,10 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
     let body = app
         .create_key_as(
             &owner,
-            CreateKeyForm { expiration: "30".into(), ..key("k", &["keys:read"]) },
+            CreateKeyForm {
+                expiration: "30".into(),
+                ..key("k", &["keys:read"])
+            },
         )
         .await
         .text()
@@ -260,7 +275,15 @@ async fn key_creation_refuses_bad_input_and_changes_nothing() {
 async fn agent_keys_are_bound_to_their_application() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    let key = app.create_key_secret(&owner, key("admin", &["applications:read", "applications:write", "agents:write"])).await;
+    let key = app
+        .create_key_secret(
+            &owner,
+            key(
+                "admin",
+                &["applications:read", "applications:write", "agents:write"],
+            ),
+        )
+        .await;
     let a: Value = app
         .route(RouteId::ApplicationsCreate, &[], &key)
         .json(&ApplicationName { name: "a".into() })
@@ -284,10 +307,14 @@ async fn agent_keys_are_bound_to_their_application() {
         b["id"].as_str().unwrap().to_string(),
     );
     let agent: Value = app
-        .api_post(
-            &format!("/api/v1/applications/{a}/agents"),
+        .api_with(
+            RouteId::AgentsCreate,
+            &[&a],
             &key,
-            json!({"name": "runner"}),
+            &NewAgent {
+                name: "runner".into(),
+                description: String::new(),
+            },
         )
         .await
         .json()
@@ -295,17 +322,25 @@ async fn agent_keys_are_bound_to_their_application() {
         .unwrap();
     assert!(agent["id"].is_string(), "{agent}");
     let agent_key = app
-        .create_key_secret(&owner, CreateKeyForm { principal: "agent".into(), application_id: a.clone(), agent_id: agent["id"].as_str().unwrap().into(), ..helpers::key("agent", &["applications:read", "applications:write"]) })
+        .create_key_secret(
+            &owner,
+            agent_key(
+                "agent",
+                &a,
+                agent["id"].as_str().unwrap(),
+                &["applications:read", "applications:write"],
+            ),
+        )
         .await;
     assert!(agent_key.starts_with("kw_agt_"));
     let put = |app_id: String| {
         let app = &app;
         let agent_key = agent_key.clone();
         async move {
-            app.fresh_client()
-                .put(app.url(&format!("/api/v1/applications/{app_id}/content")))
-                .header("x-keyward-api-token", agent_key)
-                .json(&json!({"content": "hello"}))
+            app.route(RouteId::ApplicationContentPut, &[&app_id], &agent_key)
+                .json(&ApplicationContent {
+                    content: "hello".into(),
+                })
                 .send()
                 .await
                 .unwrap()
@@ -319,15 +354,18 @@ async fn agent_keys_are_bound_to_their_application() {
         "The agent key is bound to another application."
     );
     let agents: Value = app
-        .api_get(&format!("/api/v1/application/{a}/agents"), &agent_key)
+        .api(RouteId::ApplicationAgentsByUuid, &[&a], &agent_key)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(agents["agents"][0]["name"], "runner");
     let tokens: Value = app
-        .api_get("/api/v1/application/tokens?limit=1", &agent_key)
+        .route(RouteId::ApplicationTokens, &[], &agent_key)
+        .query(&[("limit", "1")])
+        .send()
         .await
+        .unwrap()
         .json()
         .await
         .unwrap();
@@ -343,16 +381,10 @@ async fn who_sees_and_revokes_whose_keys() {
     let dev = app.add_member("dev@example.com", "developer").await;
     let auditor = app.add_member("auditor@example.com", "auditor").await;
     let dev_secret = app
-        .create_key_secret(
-            &dev,
-            key("dev key", &["applications:read"]),
-        )
+        .create_key_secret(&dev, key("dev key", &["applications:read"]))
         .await;
     let owner_secret = app
-        .create_key_secret(
-            &owner,
-            key("owner key", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("owner key", &["applications:read"]))
         .await;
     let names = |v: Value| {
         v["keys"]
@@ -362,21 +394,9 @@ async fn who_sees_and_revokes_whose_keys() {
             .map(|k| k["name"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    let dev_view = names(
-        app.send(&dev, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
+    let dev_view = names(app.keys_page(&dev).await);
     assert_eq!(dev_view, vec!["dev key"]);
-    let mut auditor_view = names(
-        app.send(&auditor, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
+    let mut auditor_view = names(app.keys_page(&auditor).await);
     auditor_view.sort();
     assert_eq!(auditor_view, vec!["dev key", "owner key"]);
     // A developer cannot revoke or rotate someone else's key: for them it does not exist.
@@ -394,33 +414,49 @@ async fn who_sees_and_revokes_whose_keys() {
         .message;
     assert!(res.contains("Not found"), "{res}");
     let res = app
-        .send(&dev, RotateKey { id: owner_key.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
+        .send(
+            &dev,
+            RotateKey {
+                id: owner_key.to_string(),
+                grace_seconds: 0,
+                expiration: None,
+                expires_on: None,
+            },
+        )
         .await
         .text()
         .await
         .unwrap();
     assert!(res.contains("Not found"), "{res}");
-    assert_eq!(
-        app.api_get("/api/v1/me", &owner_secret).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me(&owner_secret).await.status(), StatusCode::OK);
     // An auditor may revoke any key (incident response), but not rotate it.
     let dev_key = app.key_row_id(&dev_secret).await;
     let rot = app
-        .send(&auditor, RotateKey { id: dev_key.to_string(), grace_seconds: 0, expiration: None, expires_on: None })
+        .send(
+            &auditor,
+            RotateKey {
+                id: dev_key.to_string(),
+                grace_seconds: 0,
+                expiration: None,
+                expires_on: None,
+            },
+        )
         .await
         .text()
         .await
         .unwrap();
     assert!(rot.contains("only change your own"), "{rot}");
     let res = app
-        .send(&auditor, RevokeKey { id: dev_key.to_string(), reason: "incident".into() })
+        .send(
+            &auditor,
+            RevokeKey {
+                id: dev_key.to_string(),
+                reason: "incident".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
-    assert_eq!(
-        app.api_get("/api/v1/me", &dev_secret).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me(&dev_secret).await.status(), StatusCode::UNAUTHORIZED);
     // Keys are not sessions: a key cannot call the console's server functions.
     let res = app
         .fresh_client()
@@ -442,24 +478,10 @@ async fn owners_set_the_key_policy_and_others_cannot() {
         allow_service_keys: on(),
         ..policy("90", "120")
     };
-    let refused = app
-        .send(&dev, form.clone())
-        .await
-        .text()
-        .await
-        .unwrap();
+    let refused = app.send(&dev, form.clone()).await.text().await.unwrap();
     assert!(refused.contains("Missing permission"), "{refused}");
-    assert!(app
-        .send(&owner, form)
-        .await
-        .status()
-        .is_success());
-    let policy: Value = app
-        .send(&dev, GetPolicy {})
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert!(app.send(&owner, form).await.status().is_success());
+    let policy: Value = app.send(&dev, GetPolicy {}).await.json().await.unwrap();
     assert_eq!(policy["max_lifetime_days"], 90);
     assert_eq!(policy["allow_never_expiring"], true);
     assert_eq!(policy["allow_agent_keys"], false);
@@ -468,7 +490,10 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let body = app
         .create_key_as(
             &owner,
-            CreateKeyForm { principal: "agent".into(), ..key("a", &["keys:read"]) },
+            CreateKeyForm {
+                principal: "agent".into(),
+                ..key("a", &["keys:read"])
+            },
         )
         .await
         .text()
@@ -478,15 +503,13 @@ async fn owners_set_the_key_policy_and_others_cannot() {
     let secret = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { expiration: "never".into(), ..key("forever", &["keys:read"]) },
+            CreateKeyForm {
+                expiration: "never".into(),
+                ..key("forever", &["keys:read"])
+            },
         )
         .await;
-    let me: Value = app
-        .api_get("/api/v1/me", &secret)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.me(&secret).await.json().await.unwrap();
     assert!(me["expires_at"].is_null());
     assert!(app
         .audit_actions()
@@ -502,7 +525,10 @@ async fn keys_limited_to_one_application_reach_only_it() {
     let admin = app
         .create_key_secret(
             &owner,
-            key("admin", &["applications:read", "applications:write", "keys:write"]),
+            key(
+                "admin",
+                &["applications:read", "applications:write", "keys:write"],
+            ),
         )
         .await;
     let a: Value = app
@@ -527,25 +553,26 @@ async fn keys_limited_to_one_application_reach_only_it() {
     let scoped = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { application_id: a.into(), ..key("only a", &["applications:read"]) },
+            CreateKeyForm {
+                application_id: a.into(),
+                ..key("only a", &["applications:read"])
+            },
         )
         .await;
     assert_eq!(
-        app.api_get(&format!("/api/v1/applications/{a}"), &scoped)
+        app.api(RouteId::ApplicationRead, &[a], &scoped)
             .await
             .status(),
         StatusCode::OK
     );
-    let other = app
-        .api_get(&format!("/api/v1/applications/{b}"), &scoped)
-        .await;
+    let other = app.api(RouteId::ApplicationRead, &[b], &scoped).await;
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         other.json::<Value>().await.unwrap()["message"],
         "The key is limited to another application."
     );
     let listed: Value = app
-        .api_get("/api/v1/applications", &scoped)
+        .api(RouteId::ApplicationsList, &[], &scoped)
         .await
         .json()
         .await
@@ -554,16 +581,14 @@ async fn keys_limited_to_one_application_reach_only_it() {
     assert_eq!(listed["applications"][0]["id"], a);
     // The whole-workspace key reads both, and renames and deletes through the same table.
     assert_eq!(
-        app.api_get(&format!("/api/v1/applications/{b}"), &admin)
+        app.api(RouteId::ApplicationRead, &[b], &admin)
             .await
             .status(),
         StatusCode::OK
     );
     let renamed = app
-        .fresh_client()
-        .patch(app.url(&format!("/api/v1/applications/{b}")))
-        .header("x-keyward-api-token", &admin)
-        .json(&json!({"name": "b2"}))
+        .route(RouteId::ApplicationUpdate, &[b], &admin)
+        .json(&ApplicationName { name: "b2".into() })
         .send()
         .await
         .unwrap();
@@ -577,10 +602,7 @@ async fn keys_limited_to_one_application_reach_only_it() {
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     // Deleting the application revoked the key limited to it.
-    assert_eq!(
-        app.api_get("/api/v1/me", &scoped).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me(&scoped).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -589,25 +611,35 @@ async fn deleting_an_agent_revokes_its_keys_and_is_audited() {
     let owner = app.setup_owner().await;
     let web = app.create_application(&owner, "web").await;
     let renamed = app
-        .send(&owner, RenameApplication { id: web.to_string(), name: "website".into() })
+        .send(
+            &owner,
+            RenameApplication {
+                id: web.to_string(),
+                name: "website".into(),
+            },
+        )
         .await;
     assert!(renamed.status().is_success());
     let agent = app.create_agent(&owner, &web, "runner").await;
-    let key = app.create_key_secret(&owner, CreateKeyForm { principal: "agent".into(), application_id: web.clone(), agent_id: agent.clone(), ..key("agent", &["applications:read"]) }).await;
-    assert_eq!(
-        app.api_get("/api/v1/me", &key).await.status(),
-        StatusCode::OK
-    );
+    let key = app
+        .create_key_secret(
+            &owner,
+            agent_key("agent", &web, &agent, &["applications:read"]),
+        )
+        .await;
+    assert_eq!(app.me(&key).await.status(), StatusCode::OK);
     assert!(app
-        .send(&owner, DeleteAgent { id: agent.to_string() })
+        .send(
+            &owner,
+            DeleteAgent {
+                id: agent.to_string()
+            }
+        )
         .await
         .status()
         .is_success());
     assert_eq!(app.count("agents").await, 0);
-    assert_eq!(
-        app.api_get("/api/v1/me", &key).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me(&key).await.status(), StatusCode::UNAUTHORIZED);
     let actions = app.audit_actions().await;
     for a in [
         "application.created",
@@ -631,10 +663,7 @@ async fn a_key_row_storage_cannot_read_is_refused_not_guessed() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("broken", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("broken", &["applications:read"]))
         .await;
     assert!(app.works(&secret).await);
     let key_id = domain::secret::parse(&secret).unwrap().key_id.to_string();
@@ -644,10 +673,10 @@ async fn a_key_row_storage_cannot_read_is_refused_not_guessed() {
         .await
         .unwrap();
     helpers::eventually("the broken row to be read again", || async {
-        app.api_get("/api/v1/me", &secret).await.status() != StatusCode::OK
+        app.me(&secret).await.status() != StatusCode::OK
     })
     .await;
-    let res = app.api_get("/api/v1/me", &secret).await;
+    let res = app.me(&secret).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
 
@@ -657,7 +686,13 @@ async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
     let owner = app.setup_owner().await;
     let (old, id) = app.read_only_key(&owner, "nightly job").await;
     let res = app
-        .send(&owner, RotateKey { grace_seconds: -1, ..rotation(&id) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: -1,
+                ..rotation(&id)
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();
@@ -681,7 +716,7 @@ async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
 
     // The first use of the new secret ends the old one at once.
     assert!(app.works(&new).await);
-    let res = app.api_get("/api/v1/me", &old).await;
+    let res = app.me(&old).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: Value = res.json().await.unwrap();
     assert!(
@@ -701,7 +736,13 @@ async fn a_rotation_waits_for_the_new_secret_then_ends_the_old_at_once() {
     // An unknown grace is refused.
     let (_, other) = app.read_only_key(&owner, "other").await;
     let res = app
-        .send(&owner, RotateKey { grace_seconds: -2, ..rotation(&other) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: -2,
+                ..rotation(&other)
+            },
+        )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }

@@ -2,8 +2,8 @@
 //! at once and audited as leaked, with an answer that never tells which were live; a key's
 //! owner marks it leaked from the console; the secret format is published for scanners.
 
-use app::pages::api_keys::{RevokeKey, RotateKey};
 use crate::helpers::*;
+use app::pages::api_keys::{RevokeKey, RotateKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,7 +32,13 @@ async fn reported_working_secrets_are_revoked_and_the_answer_never_tells() {
     let owner = app.setup_owner().await;
     let (live, live_id) = app.read_only_key(&owner, "pasted in a gist").await;
     let (gone, gone_id) = app.read_only_key(&owner, "already revoked").await;
-    app.send(&owner, RevokeKey { id: gone_id.to_string(), reason: "old".into() })
+    app.send(
+        &owner,
+        RevokeKey {
+            id: gone_id.to_string(),
+            reason: "old".into(),
+        },
+    )
     .await;
     let (other, _) = app.read_only_key(&owner, "still private").await;
     let mut mistyped = live.clone();
@@ -86,7 +92,13 @@ async fn a_leaked_rotated_out_secret_ends_alone() {
     let owner = app.setup_owner().await;
     let (old, id) = app.read_only_key(&owner, "rotating").await;
     let res = app
-        .send(&owner, RotateKey { grace_seconds: 3600, ..rotation(&id) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: 3600,
+                ..rotation(&id)
+            },
+        )
         .await;
     let new: Value = res.json().await.unwrap();
     let new = new["secret"].as_str().unwrap().to_string();

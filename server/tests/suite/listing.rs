@@ -2,13 +2,13 @@
 //! arrive and are revoked, filters that are `WHERE` clauses, visibility that holds on every
 //! page and cursor, and plans that read an index on a big workspace.
 
-use app::pages::api_keys::{RevokeKey, RotateKey};
-use app::pages::key_activity::KeyActivity;
-use app::pages::applications::ListApplications;
-use app::pages::members::MembersPage;
 use crate::helpers;
-use crate::helpers::rotation;
 use crate::helpers::key;
+use crate::helpers::rotation;
+use app::pages::api_keys::{RevokeKey, RotateKey};
+use app::pages::applications::ListApplications;
+use app::pages::key_activity::KeyActivity;
+use app::pages::members::MembersPage;
 use domain::model::CreateKeyForm;
 
 use domain::access::Principal;
@@ -92,17 +92,20 @@ async fn follow(app: &TestApp, member: &Client, href: &Value) -> Value {
 
 async fn create_named(app: &TestApp, member: &Client, name: &str) -> String {
     let secret = app
-        .create_key_secret(
-            member,
-            key(&name, &["applications:read"]),
-        )
+        .create_key_secret(member, key(name, &["applications:read"]))
         .await;
     app.key_row_id(&secret).await
 }
 
 async fn revoke(app: &TestApp, member: &Client, id: &str) {
     let res = app
-        .send(member, RevokeKey { id: id.to_string(), reason: "test".into() })
+        .send(
+            member,
+            RevokeKey {
+                id: id.to_string(),
+                reason: "test".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success(), "revoke: {}", res.status());
 }
@@ -157,7 +160,13 @@ async fn paging_skips_and_repeats_nothing_while_keys_arrive_and_are_revoked() {
     // and the page after it is unchanged.
     let cursor_key = first["keys"][49]["id"].as_str().unwrap().to_string();
     let res = app
-        .send(&owner, RotateKey { grace_seconds: 0, ..rotation(&cursor_key) })
+        .send(
+            &owner,
+            RotateKey {
+                grace_seconds: 0,
+                ..rotation(&cursor_key)
+            },
+        )
         .await;
     assert!(res.status().is_success(), "rotate: {}", res.status());
     assert_eq!(
@@ -185,7 +194,10 @@ async fn filters_select_in_the_database_and_travel_in_the_links() {
     }
     app.create_key_secret(
         &owner,
-        CreateKeyForm { application_id: application.clone(), ..key("billing_100%", &["applications:read"]) },
+        CreateKeyForm {
+            application_id: application.clone(),
+            ..key("billing_100%", &["applications:read"])
+        },
     )
     .await;
 
@@ -463,7 +475,13 @@ async fn members_page_in_the_order_they_joined() {
     let back = members_view(link_members(&second["previous"])).await;
     assert_eq!(emails(&back), emails(&first));
     let res = app
-        .send(&owner, MembersPage { after: Some("not-a-member".into()), before: None })
+        .send(
+            &owner,
+            MembersPage {
+                after: Some("not-a-member".into()),
+                before: None,
+            },
+        )
         .await;
     assert_eq!(res.status(), 400);
 }
@@ -495,10 +513,7 @@ async fn a_keys_activity_pages_through_its_log() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("busy", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("busy", &["applications:read"]))
         .await;
     let id = app.key_row_id(&secret).await;
     for _ in 0..60 {
@@ -546,7 +561,14 @@ async fn a_keys_activity_pages_through_its_log() {
     let back = activity(vec![("before", cursor(&older["newer"]))]).await;
     assert_eq!(ids(&back), ids(&first));
     let res = app
-        .send(&owner, KeyActivity { id: id.to_string(), after: Some("yesterday".into()), before: None })
+        .send(
+            &owner,
+            KeyActivity {
+                id: id.to_string(),
+                after: Some("yesterday".into()),
+                before: None,
+            },
+        )
         .await;
     assert_eq!(res.status(), 400);
 
@@ -633,20 +655,17 @@ async fn applications_page_by_name_in_the_console_and_the_api() {
 
     // The machine API: limit and cursor, the same order.
     let key = app
-        .create_key_secret(
-            &owner,
-            key("reader", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("reader", &["applications:read"]))
         .await;
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
         let res = app
-            .api_get(
-                &format!("/api/v1/applications?limit=25&cursor={cursor}"),
-                &key,
-            )
-            .await;
+            .route(RouteId::ApplicationsList, &[], &key)
+            .query(&[("limit", "25"), ("cursor", &cursor)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.unwrap();
         seen.extend(names(&body["applications"]));
@@ -656,18 +675,22 @@ async fn applications_page_by_name_in_the_console_and_the_api() {
         }
     }
     assert_eq!(seen, expected);
-    let res = app
-        .api_get("/api/v1/applications?cursor=not-an-id", &key)
-        .await;
+    let list = |query: &'static [(&'static str, &'static str)]| {
+        let (app, key) = (&app, &key);
+        async move {
+            app.route(RouteId::ApplicationsList, &[], key)
+                .query(query)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
     // As every listing answers a cursor it did not make.
-    assert_eq!(res.status(), 422);
-    let res = app.api_get("/api/v1/applications?limit=0", &key).await;
-    assert_eq!(res.status(), 422);
+    assert_eq!(list(&[("cursor", "not-an-id")]).await, 422);
+    assert_eq!(list(&[("limit", "0")]).await, 422);
     // Empty parameters are absent ones.
-    let res = app
-        .api_get("/api/v1/applications?limit=&cursor=", &key)
-        .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(list(&[("limit", ""), ("cursor", "")]).await, 200);
 }
 
 #[tokio::test]
@@ -675,10 +698,7 @@ async fn the_access_log_keeps_what_a_request_sent_exactly() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("odd agent", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("odd agent", &["applications:read"]))
         .await;
     let id = app.key_row_id(&secret).await;
     // Tabs and backslashes are what the log's bulk format must escape.
@@ -709,19 +729,16 @@ async fn stale_and_expiring_keys_are_filtered_by_date() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let used = app
-        .create_key_secret(
-            &owner,
-            key("used today", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("used today", &["applications:read"]))
+        .await;
+    app.create_key_secret(&owner, key("never used", &["applications:read"]))
         .await;
     app.create_key_secret(
         &owner,
-        key("never used", &["applications:read"]),
-    )
-    .await;
-    app.create_key_secret(
-        &owner,
-        CreateKeyForm { expiration: "7".into(), ..key("short lived", &["applications:read"]) },
+        CreateKeyForm {
+            expiration: "7".into(),
+            ..key("short lived", &["applications:read"])
+        },
     )
     .await;
     assert!(app.works(&used).await);

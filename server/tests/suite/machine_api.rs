@@ -2,12 +2,13 @@
 //! rate limits, user tokens, the route table's refusals, hostile input, CORS, legacy credential
 //! transports and the headers every answer carries.
 
-use app::pages::login::Logout;
 use crate::helpers;
 use crate::helpers::key;
 use crate::helpers::SavePolicy;
+use app::pages::login::Logout;
 use domain::model::CreateKeyForm;
 use helpers::spawn_app;
+use helpers::{RouteId, VerifyRequest};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -152,10 +153,7 @@ async fn error_bodies_are_pinned() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let reader = app
-        .create_key_secret(
-            &owner,
-            key("reader", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("reader", &["applications:read"]))
         .await;
     let writer = app
         .create_key_secret(
@@ -223,13 +221,16 @@ async fn answers_warn_of_a_key_that_expires_within_a_week() {
         async move {
             app.create_key_secret(
                 owner,
-                CreateKeyForm { expiration: expiration.into(), ..key(&format!("lives {expiration}"), &["applications:read"]) },
+                CreateKeyForm {
+                    expiration: expiration.into(),
+                    ..key(&format!("lives {expiration}"), &["applications:read"])
+                },
             )
             .await
         }
     };
     let (week, month) = (key("7").await, key("30").await);
-    let res = app.api_get("/api/v1/me", &week).await;
+    let res = app.me(&week).await;
     assert_eq!(res.status(), StatusCode::OK);
     let header = res.headers()["keyward-key-expires"]
         .to_str()
@@ -239,7 +240,7 @@ async fn answers_warn_of_a_key_that_expires_within_a_week() {
     let expected = domain::dates::format_rfc3339(body["expires_at"].as_i64().unwrap());
     assert_eq!(header, expected);
     assert!(header.ends_with('Z') && header.contains('T'), "{header}");
-    let res = app.api_get("/api/v1/me", &month).await;
+    let res = app.me(&month).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("keyward-key-expires").is_none());
 }
@@ -249,46 +250,40 @@ async fn key_verification_answers_with_codes_not_401s() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let verifier = app
-        .create_key_secret(
-            &owner,
-            key("verifier", &["keys:read"]),
-        )
+        .create_key_secret(&owner, key("verifier", &["keys:read"]))
         .await;
     let subject = app
-        .create_key_secret(
-            &owner,
-            key("subject", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("subject", &["applications:read"]))
         .await;
-    let check = |key: String, perms: Value| {
+    let check = |key: String, permissions: &[&str]| {
         let app = &app;
         let verifier = verifier.clone();
+        let body = VerifyRequest {
+            key,
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        };
         async move {
-            app.api_post(
-                "/api/v1/keys/verify",
-                &verifier,
-                json!({"key": key, "permissions": perms}),
-            )
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()
+            app.api_with(RouteId::KeysVerify, &[], &verifier, &body)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
         }
     };
     assert_eq!(
-        check(subject.clone(), json!(["applications:read"])).await["code"],
+        check(subject.clone(), &["applications:read"]).await["code"],
         "VALID"
     );
     assert_eq!(
-        check(subject.clone(), json!(["applications:write"])).await["code"],
+        check(subject.clone(), &["applications:write"]).await["code"],
         "INSUFFICIENT_PERMISSIONS"
     );
     assert_eq!(
-        check("kw_svc_garbage".into(), json!([])).await["code"],
+        check("kw_svc_garbage".into(), &[]).await["code"],
         "MALFORMED"
     );
     assert_eq!(
-        check(app.second_workspace_key().await, json!([])).await["code"],
+        check(app.second_workspace_key().await, &[]).await["code"],
         "NOT_FOUND"
     );
 }
@@ -302,15 +297,12 @@ async fn per_key_rate_limits_answer_429_with_headers() {
         .await
         .unwrap();
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("limited", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("limited", &["applications:read"]))
         .await;
     let mut statuses = vec![];
     let mut last = None;
     for _ in 0..4 {
-        let res = app.api_get("/api/v1/me", &secret).await;
+        let res = app.me(&secret).await;
         statuses.push(res.status().as_u16());
         last = Some(res);
     }
@@ -386,10 +378,7 @@ async fn every_declared_route_refuses_what_the_table_refuses() {
     let owner = app.setup_owner().await;
     // A key holding one permission no route requires.
     let narrow = app
-        .create_key_secret(
-            &owner,
-            key("narrow", &["builds:read"]),
-        )
+        .create_key_secret(&owner, key("narrow", &["builds:read"]))
         .await;
     for route in domain::routes::ROUTES {
         let path = route
@@ -552,10 +541,7 @@ async fn browsers_may_call_the_api_only_from_allowed_origins() {
     let app = helpers::spawn_app_with(config).await;
     let owner = app.setup_owner().await;
     let key = app
-        .create_key_secret(
-            &owner,
-            key("browser", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("browser", &["applications:read"]))
         .await;
     let preflight = |origin: &'static str| {
         app.fresh_client()
@@ -653,10 +639,7 @@ async fn legacy_body_transports_work_only_where_policy_allows() {
     assert_eq!(read.status(), StatusCode::OK);
     // Two different credentials, one in the body: 400, nothing changed.
     let other = app
-        .create_key_secret(
-            &owner,
-            helpers::key("other", &["applications:write"]),
-        )
+        .create_key_secret(&owner, helpers::key("other", &["applications:write"]))
         .await;
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
         (
@@ -710,10 +693,7 @@ async fn every_api_answer_carries_a_request_id_and_the_security_headers_and_no_s
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let key = app
-        .create_key_secret(
-            &owner,
-            key("headers", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("headers", &["applications:read"]))
         .await;
     // The signed-in client sends its session cookie along: the API must not touch it.
     let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![

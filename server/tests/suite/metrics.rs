@@ -19,17 +19,11 @@ async fn metrics_count_answers_and_outcomes_for_the_token_bearer_only() {
     let owner = app.setup_owner().await;
     let (secret, _) = app.read_only_key(&owner, "scraped").await;
     for _ in 0..2 {
-        assert_eq!(
-            app.api_get("/api/v1/me", &secret).await.status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.me(&secret).await.status(), StatusCode::OK);
     }
     let mangled = format!("{}x", &secret[..secret.len() - 1]);
     for presented in ["kw_svc_short", &seed::live_secret(5), &mangled] {
-        assert_eq!(
-            app.api_get("/api/v1/me", presented).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.me(presented).await.status(), StatusCode::UNAUTHORIZED);
     }
     let res = app.get("/api/v1/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);

@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use domain::routes::RouteId;
-use serde_json::json;
 
 const PATH: &str = "/settings/api-keys/narrow";
 
@@ -34,7 +33,10 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
     let secret = app
         .create_key_secret(
             &owner,
-            key("deployer", &["applications:read", "applications:write", "members:read"]),
+            key(
+                "deployer",
+                &["applications:read", "applications:write", "members:read"],
+            ),
         )
         .await;
     let id = app.key_row_id(&secret).await;
@@ -111,7 +113,7 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
     assert_eq!(read.status(), 200);
     let write = app
         .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&json!({"name": "new"}))
+        .json(&ApplicationName { name: "new".into() })
         .send()
         .await
         .unwrap();

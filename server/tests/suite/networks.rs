@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 async fn limited_key(app: &TestApp, member: &reqwest::Client, networks: &str) -> String {
     app.create_key_secret(
         member,
-        CreateKeyForm { allowed_networks: networks.into(), ..key("office only", &["applications:read"]) },
+        CreateKeyForm {
+            allowed_networks: networks.into(),
+            ..key("office only", &["applications:read"])
+        },
     )
     .await
 }
@@ -18,7 +21,7 @@ async fn a_key_works_only_from_its_networks() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let elsewhere = limited_key(&app, &owner, "10.0.0.0/8\n2001:db8::/32").await;
-    let res = app.api_get("/api/v1/me", &elsewhere).await;
+    let res = app.me(&elsewhere).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.unwrap();
     let message = body["message"].as_str().unwrap();
@@ -32,10 +35,7 @@ async fn a_key_works_only_from_its_networks() {
     let id = app.key_row_id(&elsewhere).await;
 
     let here = limited_key(&app, &owner, "127.0.0.0/8, ::1/128").await;
-    assert_eq!(
-        app.api_get("/api/v1/me", &here).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me(&here).await.status(), StatusCode::OK);
 
     // The list and the tester show the ranges to those who may see the key.
     let page = app.keys_page(&owner).await;
@@ -51,10 +51,7 @@ async fn a_key_works_only_from_its_networks() {
     assert!(res.status().is_success());
     let rotated: Value = res.json().await.unwrap();
     let successor = rotated["secret"].as_str().unwrap();
-    assert_eq!(
-        app.api_get("/api/v1/me", successor).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.me(successor).await.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -71,7 +68,10 @@ async fn meaningless_or_broken_ranges_are_refused_and_nothing_is_stored() {
         let res = app
             .create_key_as(
                 &owner,
-                CreateKeyForm { allowed_networks: networks.into(), ..key("bad", &["applications:read"]) },
+                CreateKeyForm {
+                    allowed_networks: networks.into(),
+                    ..key("bad", &["applications:read"])
+                },
             )
             .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{networks}");
@@ -150,10 +150,7 @@ async fn a_keys_networks_are_changed_later_by_its_owner_or_keys_write_only() {
         .await
         .unwrap()
         .contains("may be used only from 10.0.0.0/8"));
-    assert_eq!(
-        app.api_get("/api/v1/me", &secret).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.me(&secret).await.status(), StatusCode::FORBIDDEN);
     // An auditor may not change what a key reaches; an admin with keys:write may.
     let res = save(&auditor, "").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
@@ -171,10 +168,7 @@ async fn a_keys_networks_are_changed_later_by_its_owner_or_keys_write_only() {
         .await
         .unwrap()
         .contains("may be used from anywhere"));
-    assert_eq!(
-        app.api_get("/api/v1/me", &secret).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me(&secret).await.status(), StatusCode::OK);
     let changed: Vec<_> = app
         .audit_events()
         .await

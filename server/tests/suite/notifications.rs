@@ -1,8 +1,8 @@
 //! Notifications: a key's owner and the workspace's owners and admins are told, once, when it
 //! is about to expire, has expired or leaked; the shell counts what is unread.
 
-use app::pages::shell::CurrentViewer;
 use crate::helpers::*;
+use app::pages::shell::CurrentViewer;
 use reqwest::Client;
 use serde_json::json;
 
@@ -27,7 +27,10 @@ async fn the_owner_and_admins_hear_of_an_expiring_or_leaked_key_once() {
     let bystander = app.add_member("other@example.com", "developer").await;
     app.create_key_secret(
         &developer,
-        CreateKeyForm { expiration: "7".into(), ..key("nightly export", &["applications:read"]) },
+        CreateKeyForm {
+            expiration: "7".into(),
+            ..key("nightly export", &["applications:read"])
+        },
     )
     .await;
     let now = keyward_core::now();

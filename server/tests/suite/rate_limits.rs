@@ -2,11 +2,11 @@
 //! and workspace, is refused by the first exhausted pool with headers naming it, and the
 //! counts hold across instances on one database.
 
-use app::pages::security::SavePolicy;
 use crate::helpers::*;
+use app::pages::security::SavePolicy;
 use keyward_core::services::rate_limits::SYNC_EVERY;
 use reqwest::{Client, StatusCode};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Sets the workspace's limits through the console's form; `cells` are `pool.class=N`.
 async fn set_limits(
@@ -87,7 +87,18 @@ async fn limits_that_contradict_or_make_no_sense_are_refused_and_nothing_changes
     .await;
     assert_eq!(status, StatusCode::OK);
     let res = app
-        .send(&owner, SavePolicy { max_lifetime_days: "".into(), allow_never_expiring: Some("on".into()), allow_service_keys: Some("on".into()), allow_agent_keys: None, legacy_transports: None, rate_limit_per_minute: "500".into(), allow_import: None })
+        .send(
+            &owner,
+            SavePolicy {
+                max_lifetime_days: "".into(),
+                allow_never_expiring: Some("on".into()),
+                allow_service_keys: Some("on".into()),
+                allow_agent_keys: None,
+                legacy_transports: None,
+                rate_limit_per_minute: "500".into(),
+                allow_import: None,
+            },
+        )
         .await;
     assert!(!res.status().is_success());
     assert_eq!(
@@ -135,14 +146,11 @@ async fn the_first_exhausted_pool_refuses_and_the_headers_name_it() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let a = app
-        .create_key_secret(
-            &owner,
-            key("a", &["applications:read", "keys:read"]),
-        )
+        .create_key_secret(&owner, key("a", &["applications:read", "keys:read"]))
         .await;
     let (b, _) = app.read_only_key(&owner, "b").await;
     fresh_window().await;
-    let first = app.api_get("/api/v1/me", &a).await;
+    let first = app.me(&a).await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(
         first.headers()["ratelimit-policy"],
@@ -157,7 +165,7 @@ async fn the_first_exhausted_pool_refuses_and_the_headers_name_it() {
     assert_eq!(first.headers()["ratelimit-remaining"], "2");
     assert_eq!(me(&app, &a).await, StatusCode::OK);
     // Another key of the workspace shares the workspace's pool.
-    let third = app.api_get("/api/v1/me", &b).await;
+    let third = app.me(&b).await;
     assert_eq!(third.status(), StatusCode::OK);
     let ratelimit = third.headers()["ratelimit"].to_str().unwrap().to_string();
     assert!(
@@ -165,7 +173,7 @@ async fn the_first_exhausted_pool_refuses_and_the_headers_name_it() {
         "{ratelimit}"
     );
     assert_eq!(me(&app, &b).await, StatusCode::OK);
-    let refused = app.api_get("/api/v1/me", &b).await;
+    let refused = app.me(&b).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.headers().contains_key("retry-after"));
     let ratelimit = refused.headers()["ratelimit"].to_str().unwrap().to_string();
@@ -184,11 +192,12 @@ async fn the_first_exhausted_pool_refuses_and_the_headers_name_it() {
 
     // Verification is its own class: one a minute per key, whatever reads remain.
     let verify = || {
-        app.api_post(
-            "/api/v1/keys/verify",
-            &a,
-            json!({"key": "kw_svc_nothing", "permissions": []}),
-        )
+        let (app, a) = (&app, &a);
+        let body = VerifyRequest {
+            key: "kw_svc_nothing".into(),
+            permissions: vec![],
+        };
+        async move { app.api_with(RouteId::KeysVerify, &[], a, &body).await }
     };
     let once = verify().await;
     assert_eq!(once.status(), StatusCode::OK);
@@ -225,7 +234,10 @@ async fn an_application_pool_counts_every_key_scoped_to_it() {
     let scoped = |name: &'static str| {
         app.create_key_secret(
             &owner,
-            CreateKeyForm { application_id: application.clone(), ..key(&name, &["applications:read"]) },
+            CreateKeyForm {
+                application_id: application.clone(),
+                ..key(name, &["applications:read"])
+            },
         )
     };
     let (one, two) = (scoped("one").await, scoped("two").await);
@@ -234,14 +246,14 @@ async fn an_application_pool_counts_every_key_scoped_to_it() {
     for _ in 0..2 {
         assert_eq!(me(&app, &one).await, StatusCode::OK);
     }
-    let by_key = app.api_get("/api/v1/me", &one).await;
+    let by_key = app.me(&one).await;
     assert_eq!(by_key.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(by_key.headers()["ratelimit"]
         .to_str()
         .unwrap()
         .starts_with("\"key-default\";r=0"));
     assert_eq!(me(&app, &two).await, StatusCode::OK);
-    let by_application = app.api_get("/api/v1/me", &two).await;
+    let by_application = app.me(&two).await;
     assert_eq!(by_application.status(), StatusCode::TOO_MANY_REQUESTS);
     let body: Value = by_application.json().await.unwrap();
     assert!(
@@ -254,7 +266,7 @@ async fn an_application_pool_counts_every_key_scoped_to_it() {
     // A workspace-wide key counts against an application only when a route names it.
     assert_eq!(me(&app, &elsewhere).await, StatusCode::OK);
     let named = app
-        .api_get(&format!("/api/v1/applications/{application}"), &elsewhere)
+        .api(RouteId::ApplicationRead, &[&application], &elsewhere)
         .await;
     assert_eq!(named.status(), StatusCode::TOO_MANY_REQUESTS);
 }
@@ -281,7 +293,7 @@ async fn two_instances(limit: impl ToString) -> (TestApp, TestApp, String, Strin
 
 /// The status of `GET /api/v1/me` with `secret` on `app`.
 async fn me(app: &TestApp, secret: &str) -> StatusCode {
-    app.api_get("/api/v1/me", secret).await.status()
+    app.me(secret).await.status()
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@
 use crate::helpers::*;
 use reqwest::Client;
 
-
 const DAY: i64 = 86_400;
 
 /// The review's HTML for `finding` as `client` sees it.
@@ -14,9 +13,7 @@ async fn review(app: &TestApp, client: &Client, finding: &str) -> Result<String,
 }
 
 async fn new_key(app: &TestApp, member: &Client, name: &str, permissions: &[&str]) -> String {
-    let secret = app
-        .create_key_secret(member, key(name, permissions))
-        .await;
+    let secret = app.create_key_secret(member, key(name, permissions)).await;
     app.key_row_id(&secret).await
 }
 

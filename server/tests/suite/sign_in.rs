@@ -2,12 +2,12 @@
 //! shared by every instance, client addresses behind trusted proxies, and invariants that no
 //! race can break. The same suite runs on SQLite and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use crate::helpers;
+use crate::helpers::key;
 use app::pages::account::{AccountSessions, ChangePassword, SignOutOtherSessions, SignOutSession};
 use app::pages::login::{AcceptInvitation, Login};
 use app::pages::members::ChangeMemberRole;
 use app::pages::shell::CurrentViewer;
-use crate::helpers;
-use crate::helpers::key;
 
 use helpers::{
     attempt, spawn_app, spawn_app_on, spawn_app_with, FAILED, LOCKED, OWNER_EMAIL, OWNER_PASSWORD,
@@ -107,7 +107,14 @@ async fn a_locked_address_never_blocks_a_correct_password() {
     assert!(body.contains(LOCKED), "{body}");
     // The owner's account is not locked: the right password still works from here.
     let res = app
-        .send(&app.fresh_client(), Login { email: OWNER_EMAIL.to_string(), password: OWNER_PASSWORD.to_string(), next: None })
+        .send(
+            &app.fresh_client(),
+            Login {
+                email: OWNER_EMAIL.to_string(),
+                password: OWNER_PASSWORD.to_string(),
+                next: None,
+            },
+        )
         .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
@@ -177,10 +184,7 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     // The machine API's access log uses the same rule.
     let owner = proxied.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let secret = proxied
-        .create_key_secret(
-            &owner,
-            key("k", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("k", &["applications:read"]))
         .await;
     let res = proxied
         .fresh_client()
@@ -211,7 +215,13 @@ async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
     let accept = |password: &'static str| {
         let (app, token, client) = (&app, token.clone(), app.fresh_client());
         async move {
-            app.send(&client, AcceptInvitation { token: token.to_string(), password: password.to_string() })
+            app.send(
+                &client,
+                AcceptInvitation {
+                    token: token.to_string(),
+                    password: password.to_string(),
+                },
+            )
             .await
             .status()
         }
@@ -225,7 +235,13 @@ async fn an_invitation_is_accepted_once_even_at_the_same_moment() {
     assert_eq!(won, 1, "{answers:?}");
     // Used: the link sets no password any more.
     let again = app
-        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "third password 123".into() })
+        .send_text(
+            &app.fresh_client(),
+            AcceptInvitation {
+                token: token.to_string(),
+                password: "third password 123".into(),
+            },
+        )
         .await;
     assert!(again.contains("invalid, used or expired"), "{again}");
 }
@@ -249,7 +265,13 @@ async fn an_invitation_link_never_resets_a_password_in_use() {
     .await
     .unwrap();
     let body = app
-        .send_text(&app.fresh_client(), AcceptInvitation { token: token.to_string(), password: "taken over 12345".into() })
+        .send_text(
+            &app.fresh_client(),
+            AcceptInvitation {
+                token: token.to_string(),
+                password: "taken over 12345".into(),
+            },
+        )
         .await;
     assert!(body.contains("invalid, used or expired"), "{body}");
     // The holder's password still works; the attacker's does not.
@@ -272,7 +294,13 @@ async fn two_owners_demoting_each_other_at_once_leave_an_owner() {
         let demote = |client: &Client, user: &str| {
             let (app, client, user) = (&app, client.clone(), user.to_string());
             async move {
-                app.send(&client, ChangeMemberRole { user_id: user.to_string(), role: "admin".into() })
+                app.send(
+                    &client,
+                    ChangeMemberRole {
+                        user_id: user.to_string(),
+                        role: "admin".into(),
+                    },
+                )
                 .await
                 .status()
             }
@@ -384,7 +412,12 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     // Sign out the phone by its handle, as seen from the phone itself.
     let phone_handle = current_handle(&app, &phone).await;
     let res = app
-        .send(&laptop, SignOutSession { handle: phone_handle.to_string() })
+        .send(
+            &laptop,
+            SignOutSession {
+                handle: phone_handle.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert!(!signed_in(&app, &phone).await);
@@ -392,14 +425,17 @@ async fn a_member_sees_their_sessions_and_signs_them_out() {
     let dev = app.add_member("dev@example.com", "developer").await;
     let laptop_handle = current_handle(&app, &laptop).await;
     let body = app
-        .send_text(&dev, SignOutSession { handle: laptop_handle.to_string() })
+        .send_text(
+            &dev,
+            SignOutSession {
+                handle: laptop_handle.to_string(),
+            },
+        )
         .await;
     assert!(body.contains("Not found"), "{body}");
     assert!(signed_in(&app, &laptop).await);
     // "Sign out other sessions" keeps only the asking one.
-    let res = app
-        .send(&laptop, SignOutOtherSessions {})
-        .await;
+    let res = app.send(&laptop, SignOutOtherSessions {}).await;
     assert!(res.status().is_success());
     assert!(!signed_in(&app, &tablet).await);
     assert!(signed_in(&app, &laptop).await);
@@ -414,16 +450,34 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let elsewhere = app.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     let new = "a brand new password";
     let body = app
-        .send_text(&here, ChangePassword { current_password: "not my password".into(), new_password: new.to_string() })
+        .send_text(
+            &here,
+            ChangePassword {
+                current_password: "not my password".into(),
+                new_password: new.to_string(),
+            },
+        )
         .await;
     assert!(body.contains("current password is not right"), "{body}");
     assert!(signed_in(&app, &elsewhere).await);
     let body = app
-        .send_text(&here, ChangePassword { current_password: OWNER_PASSWORD.to_string(), new_password: "short".into() })
+        .send_text(
+            &here,
+            ChangePassword {
+                current_password: OWNER_PASSWORD.to_string(),
+                new_password: "short".into(),
+            },
+        )
         .await;
     assert!(body.contains("at least 10 characters"), "{body}");
     let res = app
-        .send(&here, ChangePassword { current_password: OWNER_PASSWORD.to_string(), new_password: new.to_string() })
+        .send(
+            &here,
+            ChangePassword {
+                current_password: OWNER_PASSWORD.to_string(),
+                new_password: new.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert!(signed_in(&app, &here).await);

@@ -1,11 +1,11 @@
 //! The credential tester: what a secret is and can do, for service, agent, demoted and
 //! revoked keys.
 
-use app::pages::api_keys::{KeysPage, RevokeKey};
-use app::pages::tester::{InspectKey, TestCredential};
 use crate::helpers;
+use crate::helpers::agent_key;
 use crate::helpers::key;
-use domain::model::CreateKeyForm;
+use app::pages::api_keys::RevokeKey;
+use app::pages::tester::{InspectKey, TestCredential};
 use helpers::spawn_app;
 use serde_json::{json, Value};
 
@@ -14,13 +14,15 @@ async fn the_credential_tester_reports_what_a_secret_can_do() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let key = app
-        .create_key_secret(
-            &owner,
-            key("reader", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("reader", &["applications:read"]))
         .await;
     let report: Value = app
-        .send(&owner, TestCredential { secret: key.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: key.to_string(),
+            },
+        )
         .await
         .json()
         .await
@@ -51,12 +53,7 @@ async fn the_credential_tester_reports_what_a_secret_can_do() {
         "the report echoed the secret"
     );
     // Smoke tests do not count as use.
-    let listed: Value = app
-        .send(&owner, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.keys_page(&owner).await;
     assert!(listed["keys"][0]["last_used_at"].is_null());
 
     for garbage in [
@@ -66,7 +63,12 @@ async fn the_credential_tester_reports_what_a_secret_can_do() {
         &"k".repeat(1_000_000),
     ] {
         let res = app
-            .send(&owner, TestCredential { secret: garbage.to_string() })
+            .send(
+                &owner,
+                TestCredential {
+                    secret: garbage.to_string(),
+                },
+            )
             .await;
         assert!(res.status().is_success(), "{}", res.status());
         let r: Value = res.json().await.unwrap();
@@ -75,7 +77,12 @@ async fn the_credential_tester_reports_what_a_secret_can_do() {
     }
     // Another product's secret may be an imported key: looked up by its digest, unknown here.
     let foreign = app
-        .send(&owner, TestCredential { secret: "ghp_16C7e42F292c6912E7710c838347Ae178B4a".into() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: "ghp_16C7e42F292c6912E7710c838347Ae178B4a".into(),
+            },
+        )
         .await;
     let r: Value = foreign.json().await.unwrap();
     assert_eq!(
@@ -94,9 +101,24 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     let owner = app.setup_owner().await;
     let web = app.create_application(&owner, "web").await;
     let agent = app.create_agent(&owner, &web, "runner").await;
-    let agent_key = app.create_key_secret(&owner, CreateKeyForm { principal: "agent".into(), application_id: web.clone(), agent_id: agent.clone(), ..key("agent", &["applications:read", "applications:write"]) }).await;
+    let agent_key = app
+        .create_key_secret(
+            &owner,
+            agent_key(
+                "agent",
+                &web,
+                &agent,
+                &["applications:read", "applications:write"],
+            ),
+        )
+        .await;
     let report: Value = app
-        .send(&owner, TestCredential { secret: agent_key.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: agent_key.to_string(),
+            },
+        )
         .await
         .json()
         .await
@@ -123,7 +145,12 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
         .await;
     app.set_role("dev@example.com", "viewer").await;
     let report: Value = app
-        .send(&owner, TestCredential { secret: dev_key.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: dev_key.to_string(),
+            },
+        )
         .await
         .json()
         .await
@@ -151,7 +178,12 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     .await
     .unwrap();
     let report: Value = app
-        .send(&owner, TestCredential { secret: dev_key.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: dev_key.to_string(),
+            },
+        )
         .await
         .json()
         .await
@@ -160,7 +192,10 @@ async fn the_tester_reports_agent_demoted_and_revoked_keys() {
     assert_eq!(report["code"], "REVOKED");
     // Inspecting from the list needs no secret and runs no smoke tests.
     let inspected: Value = app
-        .send(&owner, InspectKey { id: /*FIX*/app.key_row_id(&agent_key).await })
+        .send(
+            &owner,
+            InspectKey { id: /*FIX*/app.key_row_id(&agent_key).await },
+        )
         .await
         .json()
         .await
@@ -180,7 +215,12 @@ async fn the_tester_is_rate_limited_per_member() {
     let mut refused = None;
     for call in 1..=61 {
         let res = app
-            .send(&owner, TestCredential { secret: "not a secret".into() })
+            .send(
+                &owner,
+                TestCredential {
+                    secret: "not a secret".into(),
+                },
+            )
             .await;
         if !res.status().is_success() {
             refused = Some((call, res.json::<Value>().await.unwrap()));
@@ -200,7 +240,12 @@ async fn the_tester_is_rate_limited_per_member() {
     // Another member has a budget of their own.
     let other = app.add_member("dev@example.com", "developer").await;
     let res = app
-        .send(&other, TestCredential { secret: "not a secret".into() })
+        .send(
+            &other,
+            TestCredential {
+                secret: "not a secret".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
 }
@@ -210,10 +255,7 @@ async fn the_tester_answers_a_plain_form_post_with_the_report_and_never_the_secr
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let key = app
-        .create_key_secret(
-            &owner,
-            key("posted reader", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("posted reader", &["applications:read"]))
         .await;
     let post = |secret: String| {
         owner

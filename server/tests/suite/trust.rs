@@ -3,16 +3,18 @@
 //! and deleting what keys depend on is no back door to revoking others' keys. The same suite
 //! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
+use crate::helpers;
+use crate::helpers::agent_key;
+use crate::helpers::key;
+use crate::helpers::rotation;
+use crate::helpers::SavePolicy;
 use app::pages::api_keys::{RevokeKey, RotateKey};
 use app::pages::applications::{DeleteAgent, DeleteApplication, PreviewDeletion};
 use app::pages::key_activity::SetBodyLogging;
 use app::pages::login::Login;
 use app::pages::tester::TestCredential;
-use crate::helpers;
-use crate::helpers::rotation;
-use crate::helpers::key;
-use crate::helpers::SavePolicy;
 use domain::model::CreateKeyForm;
+use helpers::{ApplicationName, RouteId};
 
 use helpers::spawn_app;
 use reqwest::{Method, StatusCode};
@@ -27,7 +29,13 @@ async fn rotate_with_a_week_of_grace(
     id: &str,
 ) -> (String, String) {
     let res = app
-        .send(member, RotateKey { grace_seconds: WEEK, ..rotation(id) })
+        .send(
+            member,
+            RotateKey {
+                grace_seconds: WEEK,
+                ..rotation(id)
+            },
+        )
         .await;
     assert!(res.status().is_success(), "rotation: {}", res.status());
     let rotated: Value = res.json().await.unwrap();
@@ -44,7 +52,13 @@ async fn preview_deletion(
     application: &str,
 ) -> Value {
     let res = app
-        .send(member, PreviewDeletion { application_id: application.to_string(), id: "".into() })
+        .send(
+            member,
+            PreviewDeletion {
+                application_id: application.to_string(),
+                id: "".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success(), "preview: {}", res.status());
     res.json().await.unwrap()
@@ -93,7 +107,13 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
 
     // Turning body logging on is the owner's decision; others with keys:write may turn it off.
     let on = app
-        .send_text(&admin, SetBodyLogging { id: id.to_string(), enabled: true })
+        .send_text(
+            &admin,
+            SetBodyLogging {
+                id: id.to_string(),
+                enabled: true,
+            },
+        )
         .await;
     assert!(
         on.contains("Only the key's owner may turn body logging on"),
@@ -107,7 +127,13 @@ async fn only_the_owner_ever_sees_a_secret_of_their_key() {
     assert_eq!(logging, 0);
     for (who, enabled) in [(&dev, true), (&admin, false)] {
         let res = app
-            .send(who, SetBodyLogging { id: id.to_string(), enabled })
+            .send(
+                who,
+                SetBodyLogging {
+                    id: id.to_string(),
+                    enabled,
+                },
+            )
             .await;
         assert!(res.status().is_success(), "{enabled}");
     }
@@ -160,7 +186,12 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
         let (app, owner) = (&app, &owner);
         async move {
             let report: Value = app
-                .send(owner, TestCredential { secret: secret.to_string() })
+                .send(
+                    owner,
+                    TestCredential {
+                        secret: secret.to_string(),
+                    },
+                )
                 .await
                 .json()
                 .await
@@ -184,7 +215,13 @@ async fn revoking_a_key_ends_every_secret_of_its_lineage() {
 
     // Revoking the newest ends the whole lineage at once, audited per key id.
     let res = app
-        .send(&owner, RevokeKey { id: third_id.to_string(), reason: "leaked".into() })
+        .send(
+            &owner,
+            RevokeKey {
+                id: third_id.to_string(),
+                reason: "leaked".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     for s in [&first, &second, &third] {
@@ -258,21 +295,23 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
         allow_service_keys: helpers::on(),
         ..helpers::policy("", "120")
     };
-    assert!(app
-        .send(&owner, allow_never)
-        .await
-        .status()
-        .is_success());
+    assert!(app.send(&owner, allow_never).await.status().is_success());
     let forever = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { expiration: "never".into(), ..key("forever", &["applications:read"]) },
+            CreateKeyForm {
+                expiration: "never".into(),
+                ..key("forever", &["applications:read"])
+            },
         )
         .await;
     let ninety = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { expiration: "90".into(), ..key("ninety", &["applications:read"]) },
+            CreateKeyForm {
+                expiration: "90".into(),
+                ..key("ninety", &["applications:read"])
+            },
         )
         .await;
     // Policy tightens: keys must expire within 30 days.
@@ -280,11 +319,7 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
         allow_service_keys: helpers::on(),
         ..helpers::policy("30", "120")
     };
-    assert!(app
-        .send(&owner, strict)
-        .await
-        .status()
-        .is_success());
+    assert!(app.send(&owner, strict).await.status().is_success());
     let keys_before = app.count("api_keys").await;
     let latest = domain::dates::format_date(keyward_core::now() + 30 * 86_400);
 
@@ -314,7 +349,13 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
 
     // "Never" is no longer offered to a rotation either.
     let body = app
-        .send(&owner, RotateKey { expiration: Some("never".into()), ..rotation(&forever_id) })
+        .send(
+            &owner,
+            RotateKey {
+                expiration: Some("never".into()),
+                ..rotation(&forever_id)
+            },
+        )
         .await
         .text()
         .await
@@ -323,7 +364,13 @@ async fn rotation_obeys_the_workspace_policy_as_it_is_now() {
 
     // With an expiry that fits, the rotation goes through, capped by the policy.
     let rotated: Value = app
-        .send(&owner, RotateKey { expiration: Some("30".into()), ..rotation(&forever_id) })
+        .send(
+            &owner,
+            RotateKey {
+                expiration: Some("30".into()),
+                ..rotation(&forever_id)
+            },
+        )
         .await
         .json()
         .await
@@ -365,13 +412,19 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     let owner_key = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { application_id: web.clone(), ..key("owner web", &["applications:read"]) },
+            CreateKeyForm {
+                application_id: web.clone(),
+                ..key("owner web", &["applications:read"])
+            },
         )
         .await;
     let dev_key = app
         .create_key_secret(
             &dev,
-            CreateKeyForm { application_id: web.clone(), ..key("dev web", &["applications:read"]) },
+            CreateKeyForm {
+                application_id: web.clone(),
+                ..key("dev web", &["applications:read"])
+            },
         )
         .await;
 
@@ -388,7 +441,12 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
 
     // A developer (applications:write, no keys:write) is refused, naming the count.
     let body = app
-        .send_text(&dev, DeleteApplication { id: web.to_string() })
+        .send_text(
+            &dev,
+            DeleteApplication {
+                id: web.to_string(),
+            },
+        )
         .await;
     assert!(body.contains("2 live keys depend"), "{body}");
     // So is a service key with applications:write.
@@ -413,7 +471,12 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     // An application nobody depends on is the developer's to delete.
     let spare = app.create_application(&owner, "spare").await;
     let res = app
-        .send(&dev, DeleteApplication { id: spare.to_string() })
+        .send(
+            &dev,
+            DeleteApplication {
+                id: spare.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
 
@@ -422,7 +485,12 @@ async fn deleting_an_application_with_live_keys_needs_keys_write() {
     assert_eq!(admin_preview["keys"].as_array().unwrap().len(), 2);
     assert!(admin_preview["refusal"].is_null());
     let res = app
-        .send(&owner, DeleteApplication { id: web.to_string() })
+        .send(
+            &owner,
+            DeleteApplication {
+                id: web.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert!(!app.works(&owner_key).await && !app.works(&dev_key).await);
@@ -438,15 +506,27 @@ async fn deleting_an_agent_with_live_keys_needs_keys_write() {
     let key = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { principal: "agent".into(), application_id: web.clone(), agent_id: agent.clone(), ..key("agent", &["applications:read"]) },
+            agent_key("agent", &web, &agent, &["applications:read"]),
         )
         .await;
-    let body = app.send_text(&dev, DeleteAgent { id: agent.to_string() }).await;
+    let body = app
+        .send_text(
+            &dev,
+            DeleteAgent {
+                id: agent.to_string(),
+            },
+        )
+        .await;
     assert!(body.contains("1 live key depends on this agent"), "{body}");
     assert_eq!(app.count("agents").await, 1);
     assert!(app.works(&key).await);
     let res = app
-        .send(&owner, DeleteAgent { id: agent.to_string() })
+        .send(
+            &owner,
+            DeleteAgent {
+                id: agent.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert!(!app.works(&key).await);
@@ -457,10 +537,7 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("k", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("k", &["applications:read"]))
         .await;
     assert!(app.works(&secret).await);
     let changes = app.state.db.changes().clone();
@@ -475,10 +552,22 @@ async fn audit_events_alone_do_not_flush_verified_keys() {
     }
     // A failed sign-in and a credential test are audited, and change no credential.
     let _ = app
-        .send(&app.fresh_client(), Login { email: helpers::OWNER_EMAIL.into(), password: "wrong password".into(), next: None })
+        .send(
+            &app.fresh_client(),
+            Login {
+                email: helpers::OWNER_EMAIL.into(),
+                password: "wrong password".into(),
+                next: None,
+            },
+        )
         .await;
     let res = app
-        .send(&owner, TestCredential { secret: secret.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: secret.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert_eq!(changes.epoch(), before);
@@ -513,7 +602,12 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
     }
     // Valid, but lacking a permission.
     let res = app
-        .api_post("/api/v1/applications", &secret, json!({"name": "x"}))
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &secret,
+            &ApplicationName { name: "x".into() },
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Revoked, then used.
@@ -570,7 +664,12 @@ async fn a_credential_test_is_audited_where_the_key_lives() {
     let owner = app.setup_owner().await;
     let foreign = app.second_workspace_key().await;
     let res = app
-        .send(&owner, TestCredential { secret: foreign.to_string() })
+        .send(
+            &owner,
+            TestCredential {
+                secret: foreign.to_string(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let key_id = domain::secret::parse(&foreign).unwrap().key_id.to_string();
@@ -607,19 +706,22 @@ async fn logged_bodies_keep_no_credential_of_any_product_and_nothing_unparsed() 
     let secret = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { log_bodies: true, ..key("loud", &["applications:read", "applications:write"]) },
+            CreateKeyForm {
+                log_bodies: true,
+                ..key("loud", &["applications:read", "applications:write"])
+            },
         )
         .await;
     let id = app.key_row_id(&secret).await;
     let github = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
     let aws = "AKIAIOSFODNN7EXAMPLE";
+    // A body the contract refuses (an unknown field), still logged redacted.
     let res = app
-        .api_post(
-            "/api/v1/applications",
-            &secret,
-            json!({"name": format!("web {github}"), "Client-Secret": "hunter2hunter2"}),
-        )
-        .await;
+        .route(RouteId::ApplicationsCreate, &[], &secret)
+        .json(&json!({"name": format!("web {github}"), "Client-Secret": "hunter2hunter2"}))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_client_error());
     let raw = format!(r#"{{"name": "broken {aws}""#);
     let res = app
@@ -747,17 +849,17 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
     let owner = app.setup_owner().await;
     let web = app.create_application(&owner, "web").await;
     let reader = app
-        .create_key_secret(
-            &owner,
-            key("reader", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("reader", &["applications:read"]))
         .await;
     let mut before = Vec::new();
     for i in 0..7 {
         let secret = app
             .create_key_secret(
                 &owner,
-                CreateKeyForm { application_id: web.clone(), ..key(&format!("scoped {i}"), &["applications:read"]) },
+                CreateKeyForm {
+                    application_id: web.clone(),
+                    ..key(&format!("scoped {i}"), &["applications:read"])
+                },
             )
             .await;
         before.push(domain::secret::parse(&secret).unwrap().key_id.to_string());
@@ -766,11 +868,17 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/application/tokens?limit=2&cursor={c}"),
-            None => "/api/v1/application/tokens?limit=2".to_string(),
-        };
-        let page: Value = app.api_get(&path, &reader).await.json().await.unwrap();
+        let mut query = vec![("limit", "2")];
+        query.extend(cursor.as_deref().map(|c| ("cursor", c)));
+        let page: Value = app
+            .route(RouteId::ApplicationTokens, &[], &reader)
+            .query(&query)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let ids: Vec<String> = page["tokens"]
             .as_array()
             .unwrap()
@@ -782,7 +890,10 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
         if pages == 0 {
             app.create_key_secret(
                 &owner,
-                CreateKeyForm { application_id: web.clone(), ..key("late", &["applications:read"]) },
+                CreateKeyForm {
+                    application_id: web.clone(),
+                    ..key("late", &["applications:read"])
+                },
             )
             .await;
             let id: (String,) = sqlx::query_as("SELECT id FROM api_keys WHERE key_id = $1")
@@ -821,7 +932,10 @@ async fn the_token_list_pages_in_the_database_without_skipping_or_repeating_rows
     assert_eq!(unique.len(), seen.len(), "a row was repeated: {seen:?}");
     // A cursor that is not a key of this listing is refused, not guessed at.
     let res = app
-        .api_get("/api/v1/application/tokens?cursor=ZZZZZZZZ", &reader)
-        .await;
+        .route(RouteId::ApplicationTokens, &[], &reader)
+        .query(&[("cursor", "ZZZZZZZZ")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -1,33 +1,32 @@
 //! A key's use: batched access log writes, their durability, retention and pruning, body
 //! logging while turned on, and the activity page's visibility.
 
-use app::pages::api_keys::KeysPage;
-use app::pages::key_activity::{KeyActivity, SetBodyLogging};
 use crate::helpers;
 use crate::helpers::key;
+use app::pages::key_activity::{KeyActivity, SetBodyLogging};
 use domain::model::CreateKeyForm;
 use helpers::spawn_app;
+use helpers::{ApplicationName, RouteId, VerifyRequest};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[tokio::test]
 async fn key_use_is_recorded_in_batches_with_an_access_log() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("used", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("used", &["applications:read"]))
         .await;
     for _ in 0..3 {
         assert_eq!(
-            app.api_get("/api/v1/applications", &secret).await.status(),
+            app.api(RouteId::ApplicationsList, &[], &secret)
+                .await
+                .status(),
             StatusCode::OK
         );
     }
     assert_eq!(
-        app.api_get("/api/v1/user/keys", &secret).await.status(),
+        app.api(RouteId::UserKeysList, &[], &secret).await.status(),
         StatusCode::FORBIDDEN
     );
     let logged = || async {
@@ -44,12 +43,7 @@ async fn key_use_is_recorded_in_batches_with_an_access_log() {
     assert!(rows
         .iter()
         .all(|r| r == &("GET".to_string(), "/api/v1/applications".to_string(), 200)));
-    let listed: Value = app
-        .send(&owner, KeysPage { status: None, owner: None, application: None, q: None, expires_before: None, used_before: None, after: None, before: None })
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.keys_page(&owner).await;
     assert!(listed["keys"][0]["last_used_at"].is_i64());
     assert_eq!(listed["keys"][0]["last_used_ip"], "127.0.0.1");
 }
@@ -121,10 +115,7 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
         helpers::spawn_app_with(keeping_log_days(helpers::test_database_url().await, 0)).await;
     let owner = app.setup_owner().await;
     let secret = app
-        .create_key_secret(
-            &owner,
-            key("old and new", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("old and new", &["applications:read"]))
         .await;
     let key_row: String = sqlx::query_scalar("SELECT id FROM api_keys")
         .fetch_one(app.state.db.pool())
@@ -153,10 +144,7 @@ async fn access_log_rows_older_than_the_retention_are_pruned_in_chunks() {
     .await
     .unwrap();
     for _ in 0..2 {
-        assert_eq!(
-            app.api_get("/api/v1/me", &secret).await.status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.me(&secret).await.status(), StatusCode::OK);
     }
     assert_eq!(access_log_rows(&app, 12_003).await.len(), 12_003);
 
@@ -201,10 +189,7 @@ async fn an_instance_prunes_the_access_log_when_it_starts() {
         helpers::spawn_app_with(keeping_log_days(helpers::test_database_url().await, 0)).await;
     let owner = first.setup_owner().await;
     first
-        .create_key_secret(
-            &owner,
-            key("old", &["applications:read"]),
-        )
+        .create_key_secret(&owner, key("old", &["applications:read"]))
         .await;
     sqlx::query(
         "INSERT INTO key_access_log (key_row_id, at, method, route, status, latency_ms, address, user_agent)
@@ -227,30 +212,38 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let perms = ["applications:read", "applications:write", "keys:read"];
-    let quiet = app
-        .create_key_secret(&owner, key("quiet", &perms))
-        .await;
+    let quiet = app.create_key_secret(&owner, key("quiet", &perms)).await;
     let loud = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { log_bodies: true, ..key("loud", &perms) },
+            CreateKeyForm {
+                log_bodies: true,
+                ..key("loud", &perms)
+            },
         )
         .await;
     for key in [&quiet, &loud] {
         let res = app
-            .api_post(
-                "/api/v1/applications",
+            .api_with(
+                RouteId::ApplicationsCreate,
+                &[],
                 key,
-                json!({"name": format!("app {}", &key[7..15])}),
+                &ApplicationName {
+                    name: format!("app {}", &key[7..15]),
+                },
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         // A body holding a secret: the verify call names the key it checks.
         let res = app
-            .api_post(
-                "/api/v1/keys/verify",
+            .api_with(
+                RouteId::KeysVerify,
+                &[],
                 key,
-                json!({"key": quiet, "permissions": []}),
+                &VerifyRequest {
+                    key: quiet.clone(),
+                    permissions: vec![],
+                },
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK);
@@ -262,7 +255,14 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
             let id = app.key_row_id(&secret).await;
             for _ in 0..50 {
                 let v: Value = app
-                    .send(owner, KeyActivity { id: id.to_string(), after: None, before: None })
+                    .send(
+                        owner,
+                        KeyActivity {
+                            id: id.to_string(),
+                            after: None,
+                            before: None,
+                        },
+                    )
                     .await
                     .json()
                     .await
@@ -303,14 +303,20 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
     // Turned off: later requests keep no bodies. Audited.
     let id = app.key_row_id(&loud).await;
     let res = app
-        .send(&owner, SetBodyLogging { id: id.to_string(), enabled: false })
+        .send(
+            &owner,
+            SetBodyLogging {
+                id: id.to_string(),
+                enabled: false,
+            },
+        )
         .await;
     assert!(res.status().is_success());
     assert!(app
         .audit_actions()
         .await
         .contains(&"key.body_logging".to_string()));
-    app.api_get("/api/v1/me", &loud).await;
+    app.me(&loud).await;
     let mut latest = entries(loud.clone()).await;
     for _ in 0..50 {
         if latest.1.len() >= 3 {
@@ -332,23 +338,33 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     let dev = app.add_member("dev@example.com", "developer").await;
     let viewer = app.add_member("viewer@example.com", "viewer").await;
     let owner_key = app
-        .create_key_secret(
-            &owner,
-            key("owner's", &["keys:read"]),
-        )
+        .create_key_secret(&owner, key("owner's", &["keys:read"]))
         .await;
     let id = app.key_row_id(&owner_key).await;
     // Others' keys are not found for members without keys:read; changing needs keys:write.
     for client in [&dev, &viewer] {
         let body = app
-            .send(client, KeyActivity { id: id.to_string(), after: None, before: None })
+            .send(
+                client,
+                KeyActivity {
+                    id: id.to_string(),
+                    after: None,
+                    before: None,
+                },
+            )
             .await
             .text()
             .await
             .unwrap();
         assert!(body.contains("Not found"), "{body}");
         let body = app
-            .send(client, SetBodyLogging { id: id.to_string(), enabled: true })
+            .send(
+                client,
+                SetBodyLogging {
+                    id: id.to_string(),
+                    enabled: true,
+                },
+            )
             .await
             .text()
             .await
@@ -363,18 +379,28 @@ async fn key_activity_and_body_logging_follow_who_may_see_and_change_keys() {
     assert_eq!(on, 0);
     // A developer switches their own key.
     let dev_key = app
-        .create_key_secret(
-            &dev,
-            key("dev's", &["applications:read"]),
-        )
+        .create_key_secret(&dev, key("dev's", &["applications:read"]))
         .await;
     let dev_id = app.key_row_id(&dev_key).await;
     let res = app
-        .send(&dev, SetBodyLogging { id: dev_id.to_string(), enabled: true })
+        .send(
+            &dev,
+            SetBodyLogging {
+                id: dev_id.to_string(),
+                enabled: true,
+            },
+        )
         .await;
     assert!(res.status().is_success());
     let v: Value = app
-        .send(&owner, KeyActivity { id: dev_id.to_string(), after: None, before: None })
+        .send(
+            &owner,
+            KeyActivity {
+                id: dev_id.to_string(),
+                after: None,
+                before: None,
+            },
+        )
         .await
         .json()
         .await

@@ -2,8 +2,8 @@
 //! delivered signed to a real local receiver, retried after a failure, and refused for
 //! internal targets unless the operator allows them.
 
-use app::pages::api_keys::RevokeKey;
 use crate::helpers::*;
+use app::pages::api_keys::RevokeKey;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -80,7 +80,13 @@ async fn key_events_reach_a_webhook_signed_and_a_failing_receiver_is_retried() {
 
     let (_, id) = app.read_only_key(&owner, "to revoke").await;
     let res = app
-        .send(&owner, RevokeKey { id: id.to_string(), reason: "rotated by hand".into() })
+        .send(
+            &owner,
+            RevokeKey {
+                id: id.to_string(),
+                reason: "rotated by hand".into(),
+            },
+        )
         .await;
     assert!(res.status().is_success());
     eventually_within(
@@ -209,7 +215,10 @@ async fn expiry_warnings_go_out_once_per_key_and_threshold() {
     let soon = app
         .create_key_secret(
             &owner,
-            CreateKeyForm { expiration: "7".into(), ..key("expiring soon", &["applications:read"]) },
+            CreateKeyForm {
+                expiration: "7".into(),
+                ..key("expiring soon", &["applications:read"])
+            },
         )
         .await;
     app.read_only_key(&owner, "a month left").await;
