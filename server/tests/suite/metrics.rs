@@ -23,7 +23,11 @@ async fn metrics_count_answers_and_outcomes_for_the_token_bearer_only() {
     }
     let mangled = format!("{}x", &secret[..secret.len() - 1]);
     for presented in ["kw_svc_short", &seed::live_secret(5), &mangled] {
-        assert_eq!(app.me(presented).await.status(), StatusCode::UNAUTHORIZED);
+        let res = app.me(presented).await;
+        let status = res.status();
+        // The answer names the refusal (never the secret), so a failure here says why.
+        let body = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
     let res = app.get("/api/v1/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
