@@ -3,6 +3,8 @@
 //! with its audit row, and no revoked key authenticates.
 
 use crate::helpers::*;
+use app::pages::login::Login;
+use leptos::server_fn::ServerFn;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
@@ -45,8 +47,8 @@ fn keyward() -> Command {
 async fn owner_token(base: &str) -> String {
     let browser = Client::builder().cookie_store(true).build().unwrap();
     let res = browser
-        .post(format!("{base}{}", fn_path("login")))
-        .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+        .post(format!("{base}{}", Login::PATH))
+        .form(&login(OWNER_EMAIL, OWNER_PASSWORD))
         .send()
         .await
         .unwrap();

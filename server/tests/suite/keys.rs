@@ -6,12 +6,13 @@ use crate::helpers;
 use crate::helpers::agent_key;
 use crate::helpers::key;
 use crate::helpers::{on, policy, rotation};
-use app::pages::api_keys::{RevokeKey, RotateKey};
+use app::pages::api_keys::{KeysPage, RevokeKey, RotateKey};
 use app::pages::applications::{CreateAgent, CreateApplication, DeleteAgent, RenameApplication};
 use app::pages::security::{GetPolicy, SavePolicy};
 use domain::model::CreateKeyForm;
 use domain::routes::RouteId;
 use helpers::spawn_app;
+use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::api::contract::{ApplicationContent, ApplicationName, NewAgent};
@@ -460,8 +461,9 @@ async fn who_sees_and_revokes_whose_keys() {
     // Keys are not sessions: a key cannot call the console's server functions.
     let res = app
         .fresh_client()
-        .post(app.url(&helpers::fn_path("keys_page")))
+        .post(app.url(KeysPage::PATH))
         .header("x-keyward-api-token", &owner_secret)
+        .form(&helpers::all_keys())
         .send()
         .await
         .unwrap();

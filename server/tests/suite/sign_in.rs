@@ -8,6 +8,7 @@ use app::pages::account::{AccountSessions, ChangePassword, SignOutOtherSessions,
 use app::pages::login::{AcceptInvitation, Login};
 use app::pages::members::ChangeMemberRole;
 use app::pages::shell::CurrentViewer;
+use leptos::server_fn::ServerFn;
 
 use helpers::{
     attempt, spawn_app, spawn_app_on, spawn_app_with, FAILED, LOCKED, OWNER_EMAIL, OWNER_PASSWORD,
@@ -157,9 +158,9 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     untrusting.setup_owner().await;
     let forged = untrusting
         .fresh_client()
-        .post(untrusting.url(&helpers::fn_path("login")))
+        .post(untrusting.url(Login::PATH))
         .header("x-forwarded-for", "198.51.100.7")
-        .form(&[("email", OWNER_EMAIL), ("password", WRONG)])
+        .form(&helpers::login(OWNER_EMAIL, WRONG))
         .send()
         .await
         .unwrap();
@@ -172,9 +173,9 @@ async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
     proxied.setup_owner().await;
     let res = proxied
         .fresh_client()
-        .post(proxied.url(&helpers::fn_path("login")))
+        .post(proxied.url(Login::PATH))
         .header("x-forwarded-for", "1.1.1.1, 198.51.100.7")
-        .form(&[("email", OWNER_EMAIL), ("password", WRONG)])
+        .form(&helpers::login(OWNER_EMAIL, WRONG))
         .send()
         .await
         .unwrap();
@@ -331,8 +332,8 @@ async fn behind_a_proxy_cookies_are_secure_and_browsers_keep_to_https() {
     proxied.setup_owner().await;
     let res = proxied
         .fresh_client()
-        .post(proxied.url(&helpers::fn_path("login")))
-        .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)])
+        .post(proxied.url(Login::PATH))
+        .form(&helpers::login(OWNER_EMAIL, OWNER_PASSWORD))
         .send()
         .await
         .unwrap();
@@ -587,8 +588,8 @@ async fn plain_form_posts_pass_the_cross_site_check_and_forged_ones_get_a_page()
         async move {
             let mut req = app
                 .fresh_client()
-                .post(app.url(&helpers::fn_path("login")))
-                .form(&[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)]);
+                .post(app.url(Login::PATH))
+                .form(&helpers::login(OWNER_EMAIL, OWNER_PASSWORD));
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
