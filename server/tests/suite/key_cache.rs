@@ -2,8 +2,7 @@
 //! losing the change feed drops what is remembered.
 
 use crate::helpers;
-use crate::helpers::key;
-use crate::helpers::rotation;
+use crate::helpers::{key, rotation};
 use app::pages::api_keys::{RevokeKey, RotateKey};
 use helpers::{spawn_app, spawn_app_on};
 use reqwest::StatusCode;

@@ -3,9 +3,7 @@
 //! the trust rules allow, issued within the workspace policy.
 
 use crate::helpers;
-use crate::helpers::agent_key;
-use crate::helpers::key;
-use crate::helpers::{on, policy, rotation};
+use crate::helpers::{agent_key, key, on, policy, rotation};
 use app::pages::api_keys::{KeysPage, RevokeKey, RotateKey};
 use app::pages::applications::{CreateAgent, CreateApplication, DeleteAgent, RenameApplication};
 use app::pages::security::{GetPolicy, SavePolicy};

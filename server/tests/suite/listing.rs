@@ -3,8 +3,7 @@
 //! page and cursor, and plans that read an index on a big workspace.
 
 use crate::helpers;
-use crate::helpers::key;
-use crate::helpers::rotation;
+use crate::helpers::{key, rotation};
 use app::pages::api_keys::{RevokeKey, RotateKey};
 use app::pages::applications::ListApplications;
 use app::pages::key_activity::KeyActivity;

@@ -3,8 +3,7 @@
 //! transports and the headers every answer carries.
 
 use crate::helpers;
-use crate::helpers::key;
-use crate::helpers::SavePolicy;
+use crate::helpers::{key, SavePolicy};
 use app::pages::login::Logout;
 use domain::model::CreateKeyForm;
 use helpers::spawn_app;

@@ -2,8 +2,7 @@
 //! revoked keys.
 
 use crate::helpers;
-use crate::helpers::agent_key;
-use crate::helpers::key;
+use crate::helpers::{agent_key, key};
 use app::pages::api_keys::RevokeKey;
 use app::pages::tester::{InspectKey, TestCredential};
 use helpers::spawn_app;

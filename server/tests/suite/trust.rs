@@ -4,10 +4,7 @@
 //! runs on SQLite (default) and PostgreSQL (`KEYWARD_TEST_DB=postgres`).
 
 use crate::helpers;
-use crate::helpers::agent_key;
-use crate::helpers::key;
-use crate::helpers::rotation;
-use crate::helpers::SavePolicy;
+use crate::helpers::{agent_key, key, rotation, SavePolicy};
 use app::pages::api_keys::{RevokeKey, RotateKey};
 use app::pages::applications::{DeleteAgent, DeleteApplication, PreviewDeletion};
 use app::pages::key_activity::SetBodyLogging;
