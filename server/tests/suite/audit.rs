@@ -95,13 +95,15 @@ async fn reviewers_filter_the_log_by_actor_action_target_and_day() {
     let key_id = domain::secret::parse(&secret).unwrap().key_id.to_string();
     // The key acts: its events name it as well as its owner.
     let res = app
-        .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&ApplicationName {
-            name: "billing".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &secret,
+            &ApplicationName {
+                name: "billing".into(),
+            },
+        )
+        .await;
     assert_eq!(res.status(), 201);
     app.add_member("dev@example.com", "developer").await;
 

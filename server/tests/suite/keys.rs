@@ -39,24 +39,28 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
         )
         .await;
     let create = app
-        .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&ApplicationName { name: "web".into() })
-        .send()
-        .await
-        .unwrap();
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &secret,
+            &ApplicationName { name: "web".into() },
+        )
+        .await;
     assert_eq!(create.status(), StatusCode::CREATED);
 
     app.set_role("dev@example.com", "viewer").await;
     let me: Value = app.me(&secret).await.json().await.unwrap();
     assert_eq!(me["permissions"], json!(["applications:read"]));
     let refused = app
-        .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&ApplicationName {
-            name: "web2".into(),
-        })
-        .send()
-        .await
-        .unwrap();
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &secret,
+            &ApplicationName {
+                name: "web2".into(),
+            },
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         refused.headers()["x-keyward-missing-permissions"],
@@ -284,20 +288,24 @@ async fn agent_keys_are_bound_to_their_application() {
         )
         .await;
     let a: Value = app
-        .route(RouteId::ApplicationsCreate, &[], &key)
-        .json(&ApplicationName { name: "a".into() })
-        .send()
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &key,
+            &ApplicationName { name: "a".into() },
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .route(RouteId::ApplicationsCreate, &[], &key)
-        .json(&ApplicationName { name: "b".into() })
-        .send()
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &key,
+            &ApplicationName { name: "b".into() },
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -336,13 +344,15 @@ async fn agent_keys_are_bound_to_their_application() {
         let app = &app;
         let agent_key = agent_key.clone();
         async move {
-            app.route(RouteId::ApplicationContentPut, &[&app_id], &agent_key)
-                .json(&ApplicationContent {
+            app.api_with(
+                RouteId::ApplicationContentPut,
+                &[&app_id],
+                &agent_key,
+                &ApplicationContent {
                     content: "hello".into(),
-                })
-                .send()
-                .await
-                .unwrap()
+                },
+            )
+            .await
         }
     };
     assert_eq!(put(a.clone()).await.status(), StatusCode::NO_CONTENT);
@@ -532,20 +542,24 @@ async fn keys_limited_to_one_application_reach_only_it() {
         )
         .await;
     let a: Value = app
-        .route(RouteId::ApplicationsCreate, &[], &admin)
-        .json(&ApplicationName { name: "a".into() })
-        .send()
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &admin,
+            &ApplicationName { name: "a".into() },
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .route(RouteId::ApplicationsCreate, &[], &admin)
-        .json(&ApplicationName { name: "b".into() })
-        .send()
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &admin,
+            &ApplicationName { name: "b".into() },
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -587,11 +601,13 @@ async fn keys_limited_to_one_application_reach_only_it() {
         StatusCode::OK
     );
     let renamed = app
-        .route(RouteId::ApplicationUpdate, &[b], &admin)
-        .json(&ApplicationName { name: "b2".into() })
-        .send()
-        .await
-        .unwrap();
+        .api_with(
+            RouteId::ApplicationUpdate,
+            &[b],
+            &admin,
+            &ApplicationName { name: "b2".into() },
+        )
+        .await;
     assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "b2");
     let deleted = app
         .fresh_client()

@@ -112,11 +112,13 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
         .unwrap();
     assert_eq!(read.status(), 200);
     let write = app
-        .route(RouteId::ApplicationsCreate, &[], &secret)
-        .json(&ApplicationName { name: "new".into() })
-        .send()
-        .await
-        .unwrap();
+        .api_with(
+            RouteId::ApplicationsCreate,
+            &[],
+            &secret,
+            &ApplicationName { name: "new".into() },
+        )
+        .await;
     assert_eq!(write.status(), 403);
     let events = app.audit_events().await;
     let narrowed = events.iter().find(|e| e.0 == "key.narrowed").unwrap();
