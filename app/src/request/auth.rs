@@ -91,18 +91,7 @@ pub async fn resolve_actor(
     let Some(user) = session_user(session).await? else {
         return Ok(None);
     };
-    let wanted: Option<WorkspaceId> = session
-        .get::<String>(SESSION_WORKSPACE)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|w| WorkspaceId::parse(&w).ok());
-    let workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
-    let current = workspaces
-        .iter()
-        .find(|w| Some(w.id) == wanted)
-        .or_else(|| workspaces.first());
-    let Some(current) = current else {
+    let Some(current) = session_workspace(state, session, user).await? else {
         return Ok(None);
     };
     let email = keyward_core::services::accounts::email_of(&state.db, user).await?;
@@ -113,6 +102,28 @@ pub async fn resolve_actor(
         role: current.role,
         address,
     }))
+}
+
+/// The workspace a session of `user` works in: the one it chose, or, when that one is gone
+/// (the user was removed from it), the first of theirs; `None` when they have none. The
+/// console and the token exchange both ask this, so they always agree.
+pub async fn session_workspace(
+    state: &super::state::AppState,
+    session: &Session,
+    user: UserId,
+) -> AppResult<Option<domain::model::WorkspaceSummary>> {
+    let wanted: Option<WorkspaceId> = session
+        .get::<String>(SESSION_WORKSPACE)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|w| WorkspaceId::parse(&w).ok());
+    let mut workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
+    let chosen = workspaces.iter().position(|w| Some(w.id) == wanted);
+    Ok(match chosen {
+        Some(i) => Some(workspaces.swap_remove(i)),
+        None => workspaces.into_iter().next(),
+    })
 }
 
 /// The actor of the current server function request, if signed in.

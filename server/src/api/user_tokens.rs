@@ -34,18 +34,7 @@ pub async fn caller_from_session(
     let Some(user) = app::request::auth::session_user(session).await? else {
         return Ok(None);
     };
-    let wanted: Option<WorkspaceId> = session
-        .get::<String>(app::request::auth::SESSION_WORKSPACE)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|w| WorkspaceId::parse(&w).ok());
-    let workspaces = keyward_core::services::workspaces::workspaces_of(&state.db, user).await?;
-    let Some(ws) = workspaces
-        .iter()
-        .find(|w| Some(w.id) == wanted)
-        .or(workspaces.first())
-    else {
+    let Some(ws) = app::request::auth::session_workspace(state, session, user).await? else {
         return Ok(None);
     };
     Ok(Some(Caller {
