@@ -40,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
                 <link rel="stylesheet" id="leptos" href=crate::assets::stylesheet_href() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <leptos_meta::MetaTags />
             </head>
             <body>
@@ -59,18 +59,14 @@ pub fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-/// The application: routes of the console. Signed-in pages render their data into the HTML
-/// before sending it (`SsrMode::Async`), so they work without JavaScript: out-of-order
-/// streaming would leave "Loading…" in place for a browser that runs no script.
+/// The application: routes of the console, rendered on the server only. What is interactive
+/// is an `#[island]` of its page and hydrates alone; the rest ships no code. Signed-in pages
+/// render their data into the HTML before sending it (`SsrMode::Async`), so they work without
+/// JavaScript: out-of-order streaming would leave "Loading…" in place for a browser that runs
+/// no script.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Tells browser tests (and curious people) that the page is interactive now.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Link rel="icon" href="/favicon.ico" />
         <Title formatter=|t: String| if t.is_empty() { "Keyward".to_string() } else { format!("{t} · Keyward") } />

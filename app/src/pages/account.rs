@@ -75,8 +75,17 @@ pub async fn sign_out_other_sessions() -> Result<u64, ConsoleError> {
     Ok(sessions::end_others(&app_state().db, actor.user_id, &keep).await?)
 }
 
+/// The page: its title, and the island that holds its forms and sessions.
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    view! {
+        <Title text="Account" />
+        <Account />
+    }
+}
+
+#[island]
+fn Account() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let end_one = ServerAction::<SignOutSession>::new();
     let end_others = ServerAction::<SignOutOtherSessions>::new();
@@ -94,7 +103,6 @@ pub fn AccountPage() -> impl IntoView {
     let (new_invalid, new_why) = field_fault(change, "New password", PASSWORD_ERROR);
     announce_success(end_one, |_| "Session signed out.".into());
     view! {
-        <Title text="Account" />
         <h1>"Account"</h1>
         <section class="card stack" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>

@@ -186,24 +186,35 @@ mod clipboard {
     }
 }
 
+/// The page: its title, and the island that holds the list, the forms and the dialogs. The
+/// view (filters and cursor) lives in the URL: bookmarkable, and paged by plain links.
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
+    let query = crate::pages::url_query();
+    view! {
+        <Title text="API Keys" />
+        <ApiKeys query />
+    }
+}
+
+/// Everything on the page that acts: the list reloads after each action, and a new secret
+/// stays in this island's memory only, until "Done".
+#[island]
+fn ApiKeys(query: Vec<(String, String)>) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let rotate = ServerAction::<RotateKey>::new();
-    // The view (filters and cursor) lives in the URL: bookmarkable, and paged by plain links.
-    let query = leptos_router::hooks::use_query_map();
+    let query_get = crate::pages::query_reader(query);
     let page = Resource::new(
         move || {
             (
                 create.version().get(),
                 revoke.version().get(),
                 rotate.version().get(),
-                query.get(),
             )
         },
-        |(_, _, _, params)| {
-            let get = |name: &str| params.get(name);
+        move |_| {
+            let get = query_get;
             keys_page(
                 get(param::STATUS),
                 get(param::OWNER),
@@ -217,7 +228,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         },
     );
     // `?new=1` opens the form: how "Create API key" works before (or without) hydration.
-    let (form_open, set_form_open) = signal(query.get_untracked().get("new").is_some());
+    let (form_open, set_form_open) = signal(query_get("new").is_some());
     // The secret lives only here, in memory, until "Done".
     let revealed: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     Effect::new(move |_| {
@@ -240,7 +251,6 @@ pub fn ApiKeysPage() -> impl IntoView {
     let policy: RwSignal<Option<Policy>> = RwSignal::new(None);
 
     view! {
-        <Title text="API Keys" />
         <div class="page-head">
             <h1>"API Keys"</h1>
             <a class="button" role="button" id="create-key" href="/settings/api-keys?new=1"
@@ -265,10 +275,10 @@ pub fn ApiKeysPage() -> impl IntoView {
                             <KeyTable page=p revoking rotating />
                             {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
                             // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
-                            {let back = back.clone(); move || revoke_target(&p.get_value(), &query.read().get("revoke").unwrap_or_default())
+                            {let back = back.clone(); move || revoke_target(&p.get_value(), &query_get("revoke").unwrap_or_default())
                                 .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
                             // `?rotate=ID`, likewise, for one's own usable key.
-                            {move || query.read().get("rotate").and_then(|id| {
+                            {move || query_get("rotate").and_then(|id| {
                                 let page = p.get_value();
                                 let allow_never = page.policy.allow_never_expiring;
                                 page.keys.into_iter().find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
@@ -785,9 +795,8 @@ fn cancel_on_escape(
     back: Option<String>,
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> Callback<()> {
-    let navigate = leptos_router::hooks::use_navigate();
     Callback::new(move |()| match &back {
-        Some(href) => navigate(href, Default::default()),
+        Some(href) => crate::pages::go_to(href),
         None => on_close(),
     })
 }

@@ -139,14 +139,24 @@ pub async fn delete_agent(id: String) -> Result<(), ConsoleError> {
     Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)
 }
 
+/// The page: its title, and the island that holds the list, its forms and confirmations.
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
+    let query = crate::pages::url_query();
+    view! {
+        <Title text="Applications" />
+        <Applications query />
+    }
+}
+
+#[island]
+fn Applications(query: Vec<(String, String)>) -> impl IntoView {
+    let query_get = crate::pages::query_reader(query);
     let create = ServerAction::<CreateApplication>::new();
     let delete = ServerAction::<DeleteApplication>::new();
     let new_agent = ServerAction::<CreateAgent>::new();
     let rename = ServerAction::<RenameApplication>::new();
     let delete_agent = ServerAction::<DeleteAgent>::new();
-    let query = leptos_router::hooks::use_query_map();
     let apps = Resource::new(
         move || {
             (
@@ -155,19 +165,18 @@ pub fn ApplicationsPage() -> impl IntoView {
                 new_agent.version().get(),
                 rename.version().get(),
                 delete_agent.version().get(),
-                query.get(),
             )
         },
-        |(_, _, _, _, _, q)| list_applications(q.get("after"), q.get("before")),
+        move |_| list_applications(query_get("after"), query_get("before")),
     );
     // Forms and confirmations open by URL too (`?new=1`, `?agent=APP`, `?delete=APP`,
     // `?delete_agent=AGENT`): how they work before (or without) hydration. Their links keep
     // the page's cursor, so what they name is on the page they open.
-    let param = move |name: &str| query.get_untracked().get(name).unwrap_or_default();
+    let param = move |name: &str| query_get(name).unwrap_or_default();
     let here = move |name: &str, value: &str| {
         let cursor = ["after", "before"]
             .into_iter()
-            .find_map(|c| query.get_untracked().get(c).map(|v| format!("{c}={v}&")))
+            .find_map(|c| query_get(c).map(|v| format!("{c}={v}&")))
             .unwrap_or_default();
         format!("/settings/applications?{cursor}{name}={value}")
     };
@@ -179,7 +188,6 @@ pub fn ApplicationsPage() -> impl IntoView {
     focus_when_shown(new_name);
     announce_success(create, |_| "Application created.".into());
     view! {
-        <Title text="Applications" />
         <div class="page-head">
             <h1>"Applications"</h1>
             <a class="button" role="button" href="/settings/applications?new=1"
@@ -337,9 +345,8 @@ fn ConfirmDeletion(
         }
     };
     // Escape cancels, like "Cancel".
-    let navigate = leptos_router::hooks::use_navigate();
     let cancel = move || match from_url {
-        true => navigate("/settings/applications", Default::default()),
+        true => crate::pages::go_to("/settings/applications"),
         false => on_close(),
     };
     view! {

@@ -114,15 +114,25 @@ pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
     Ok(workspaces::remove_member(&app_state().db, &actor.principal(), user).await?)
 }
 
+/// The page: its title, and the island that holds the members, the invitation form and the
+/// dialogs. The page's cursor lives in the URL: "Previous" and "Next" are plain links.
 #[component]
 pub fn MembersPage() -> impl IntoView {
+    let query = crate::pages::url_query();
+    view! {
+        <Title text="Members" />
+        <Members query />
+    }
+}
+
+#[island]
+fn Members(query: Vec<(String, String)>) -> impl IntoView {
+    let query_get = crate::pages::query_reader(query);
     let invite = ServerAction::<InviteMember>::new();
     let (email_invalid, email_why) = field_fault(invite, "Email", INVITE_ERROR);
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
-    // The page's cursor lives in the URL: "Previous" and "Next" are plain links.
-    let query = leptos_router::hooks::use_query_map();
     let data = Resource::new(
         move || {
             (
@@ -130,13 +140,12 @@ pub fn MembersPage() -> impl IntoView {
                 change.version().get(),
                 remove.version().get(),
                 cancel.version().get(),
-                query.get(),
             )
         },
-        |(_, _, _, _, q)| members_page(q.get("after"), q.get("before")),
+        move |_| members_page(query_get("after"), query_get("before")),
     );
     // `?invite=1` opens the form: how "Invite member" works before (or without) hydration.
-    let (inviting, set_inviting) = signal(query.get_untracked().get("invite").is_some());
+    let (inviting, set_inviting) = signal(query_get("invite").is_some());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Developer.id().to_string());
     let removing: RwSignal<Option<MemberRow>> = RwSignal::new(None);
@@ -152,7 +161,6 @@ pub fn MembersPage() -> impl IntoView {
     announce_success(remove, |_| "Member removed.".into());
     announce_success(cancel, |_| "Invitation cancelled.".into());
     view! {
-        <Title text="Members" />
         <div class="page-head">
             <h1>"Members"</h1>
             <Suspense fallback=|| ()>

@@ -45,14 +45,22 @@ pub async fn setup(
     Ok(())
 }
 
+/// The page: its title, and the island with the form, which answers a refused field in place.
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    view! {
+        <Title text="Set up" />
+        <SetupForm />
+    }
+}
+
+#[island]
+fn SetupForm() -> impl IntoView {
     let action = ServerAction::<Setup>::new();
     let (workspace_invalid, workspace_why) = field_fault(action, "Workspace name", SETUP_ERROR);
     let (email_invalid, email_why) = field_fault(action, "Email", SETUP_ERROR);
     let (password_invalid, password_why) = field_fault(action, "Password", SETUP_ERROR);
     view! {
-        <Title text="Set up" />
         <main class="narrow">
             <h1>"Set up Keyward"</h1>
             <p>"Create the first workspace and its owner account."</p>

@@ -123,66 +123,35 @@ pub async fn create_workspace(name: String) -> Result<(), ConsoleError> {
     Ok(())
 }
 
-/// The viewer, shared with the pages inside the shell.
-pub type ViewerResource = Resource<Result<Viewer, ConsoleError>>;
-
+/// The frame of every signed-in page, rendered on the server: the header, the navigation and
+/// the live region. Its forms are plain posts whose answer redirects back; only the workspace
+/// switcher hydrates.
 #[component]
 pub fn Shell() -> impl IntoView {
     let logout = ServerAction::<super::login::Logout>::new();
-    let switch = ServerAction::<SwitchWorkspace>::new();
     let create = ServerAction::<CreateWorkspace>::new();
     let accept = ServerAction::<AcceptWorkspaceInvitation>::new();
     let decline = ServerAction::<DeclineWorkspaceInvitation>::new();
-    // Whatever changes the workspaces or invitations shown here reloads the viewer.
-    let viewer = Resource::new(
-        move || {
-            (
-                switch.version().get(),
-                create.version().get(),
-                accept.version().get(),
-                decline.version().get(),
-            )
-        },
-        |_| current_viewer(),
-    );
-    provide_context(viewer);
-    // `?new_workspace=1` opens the form: how "New workspace" works without JavaScript.
-    let query = leptos_router::hooks::use_query_map();
-    let (new_open, set_new_open) = signal(query.get_untracked().get("new_workspace").is_some());
-    // Opening the form moves focus to its field.
-    let workspace_name = NodeRef::<leptos::html::Input>::new();
-    crate::components::focus_when_shown(workspace_name);
+    let viewer = Resource::new(|| (), |_| current_viewer());
+    // `?new_workspace=1` opens the form.
+    let new_open = crate::pages::query_value(&crate::pages::url_query(), "new_workspace").is_some();
     view! {
         <div class="layout">
             // First in the tab order: past the header and the navigation in one key press.
-            // With scripts the router would take the link, so focus moves by hand.
-            <a class="skip-link" href="#content" on:click=|ev| {
-                ev.prevent_default();
-                crate::components::focus_by_id("content");
-            }>"Skip to content"</a>
+            <a class="skip-link" href="#content">"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/settings/api-keys">"Keyward"</a>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match viewer.await {
                             Ok(v) => {
-                                let current = v.workspace_id;
+                                let current = v.workspace_id.to_string();
+                                let workspaces = v.workspaces.iter().map(|w| (w.id.to_string(), w.name.clone())).collect();
                                 view! {
-                                    <ActionForm action=switch attr:class="inline">
-                                        <div class="field"><label for="field-workspace">"Workspace"</label>
-                                            <select id="field-workspace" name="workspace_id" on:change=move |ev| {
-                                                switch.dispatch(SwitchWorkspace { workspace_id: event_target_value(&ev) });
-                                            }>
-                                                {v.workspaces.iter().map(|w| view! {
-                                                    <option value=w.id.to_string() selected=w.id == current>{w.name.clone()}</option>
-                                                }).collect_view()}
-                                            </select>
-                                        </div>
-                                        <noscript><button type="submit">"Switch"</button></noscript>
-                                    </ActionForm>
+                                    <WorkspaceSwitch workspaces current />
+                                    // A link: the page it opens has the form, its field focused.
                                     {v.may_create_workspaces.then(|| view! {
-                                        <a class="button secondary" role="button" href="?new_workspace=1"
-                                            on:click=move |ev| { ev.prevent_default(); set_new_open.update(|o| *o = !*o); }>"New workspace"</a>
+                                        <a class="button secondary" role="button" href="?new_workspace=1">"New workspace"</a>
                                     })}
                                     <span class="who">{v.email.clone()} " · " {v.role.label()}</span>
                                     {v.invitations.clone().into_iter().map(|i| { let id = i.id.to_string(); view! {
@@ -214,15 +183,15 @@ pub fn Shell() -> impl IntoView {
                     <button type="submit" class="secondary">"Sign out"</button>
                 </ActionForm>
             </header>
-            <Show when=move || new_open.get()>
+            {new_open.then(|| view! {
                 <section class="card">
                     <ActionForm action=create attr:class="inline">
-                        <label>"Name" <input type="text" name="name" maxlength="100" required node_ref=workspace_name /></label>
+                        <label>"Name" <input type="text" name="name" maxlength="100" required autofocus /></label>
                         <button type="submit">"Create workspace"</button>
                         <ActionError action=create />
                     </ActionForm>
                 </section>
-            </Show>
+            })}
             <div class="body">
                 <nav aria-label="Settings">
                     <h2>"Settings"</h2>
@@ -260,6 +229,28 @@ pub fn Shell() -> impl IntoView {
                 <div id="announcer" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
             </div>
         </div>
+    }
+}
+
+/// The workspace switcher: a choice switches at once; without JavaScript, "Switch" submits.
+/// `workspaces` are (id, name) pairs; the server's answer reloads the console.
+#[island]
+fn WorkspaceSwitch(workspaces: Vec<(String, String)>, current: String) -> impl IntoView {
+    let switch = ServerAction::<SwitchWorkspace>::new();
+    view! {
+        <ActionForm action=switch attr:class="inline">
+            <div class="field"><label for="field-workspace">"Workspace"</label>
+                <select id="field-workspace" name="workspace_id" on:change=move |ev| {
+                    switch.dispatch(SwitchWorkspace { workspace_id: event_target_value(&ev) });
+                }>
+                    {workspaces.into_iter().map(|(id, name)| {
+                        let selected = id == current;
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <noscript><button type="submit">"Switch"</button></noscript>
+        </ActionForm>
     }
 }
 

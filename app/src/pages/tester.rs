@@ -98,16 +98,27 @@ pub async fn test_credential_page(secret: String) -> Result<(String, String), Co
     Ok((said, rendered::report(report)))
 }
 
+/// The page: the tester's form (an island), and a key from the list described by the server.
 #[component]
 pub fn TesterPage() -> impl IntoView {
+    view! {
+        <Title text="Credential tester" />
+        <h1>"Credential tester"</h1>
+        <p class="hint">"Paste a secret to see whose it is, what it may do, which API routes it reaches and why, and to try it against the live API. The secret is sent only in this request's body and is never stored."</p>
+        <TesterForm />
+        // `?key=ID`: a key from the list, described without its secret.
+        {server_fragment("key_report", ("/settings/api-keys/test", "Back to the tester"))}
+    }
+}
+
+/// The form and the report of the secret it tested: the secret stays in this island.
+#[island]
+fn TesterForm() -> impl IntoView {
     let test = ServerAction::<TestCredentialPage>::new();
     let secret = RwSignal::new(String::new());
     // The verdict is said without moving focus, so another secret can be pasted at once.
     crate::components::announce_success(test, |(said, _): &(String, String)| said.clone());
     view! {
-        <Title text="Credential tester" />
-        <h1>"Credential tester"</h1>
-        <p class="hint">"Paste a secret to see whose it is, what it may do, which API routes it reaches and why, and to try it against the live API. The secret is sent only in this request's body and is never stored."</p>
         // Without JavaScript the form posts to a plain handler that answers with the report's
         // page; hydrated, it goes to the server function.
         <form class="card stack" aria-label="Test a credential" method="post" action=REPORT_PATH
@@ -121,8 +132,6 @@ pub fn TesterPage() -> impl IntoView {
             Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any()),
             None => None,
         }}
-        // `?key=ID`: a key from the list, described without its secret.
-        {server_fragment("key_report", ("/settings/api-keys/test", "Back to the tester"))}
     }
 }
 
