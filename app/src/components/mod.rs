@@ -150,3 +150,72 @@ pub fn server_fragment(page: &'static str, reset: (&'static str, &'static str)) 
         </Transition>
     }
 }
+
+/// What an island shows, read again after each completed run of its actions: `data` starts as
+/// the server rendered it (a prop), and `fetch` reads it again. Islands hold no `Resource`, so
+/// the browser ships none of the code that streams and hydrates async data. The returned signal
+/// holds the message of a failed re-read (the last data stays shown).
+pub fn reload_after<T, F>(
+    runs: Vec<RwSignal<usize>>,
+    data: RwSignal<T>,
+    fetch: impl Fn() -> F + 'static,
+) -> ReadSignal<Option<String>>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<T, ConsoleError>> + 'static,
+{
+    let (failed, set_failed) = signal(None::<String>);
+    Effect::new(move |seen: Option<usize>| {
+        let now = runs.iter().map(|v| v.get()).sum();
+        if seen.is_some_and(|s| s != now) {
+            let next = fetch();
+            leptos::task::spawn_local(async move {
+                match next.await {
+                    Ok(d) => {
+                        set_failed.set(None);
+                        data.set(d);
+                    }
+                    Err(e) => set_failed.set(Some(e.message)),
+                }
+            });
+        }
+        now
+    });
+    failed
+}
+
+/// The message of a failed re-read from [`reload_after`], as an alert.
+pub fn reload_error(failed: ReadSignal<Option<String>>) -> impl IntoView {
+    move || {
+        failed
+            .get()
+            .map(|m| view! { <p class="error" role="alert">{m}</p> })
+    }
+}
+
+/// Renders `show` with data the server reads while rendering the page (a non-island part: it
+/// runs on the server only and ships no code), or the error with `reset` (a link and its text)
+/// back to the page's first view.
+pub fn server_loaded<T, V>(
+    data: impl std::future::Future<Output = Result<T, ConsoleError>> + Send + 'static,
+    show: impl FnOnce(T) -> V + Send + 'static,
+    reset: Option<(&'static str, &'static str)>,
+) -> impl IntoView
+where
+    T: Send + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {Suspend::new(async move {
+                match data.await {
+                    Ok(d) => show(d).into_any(),
+                    Err(e) => view! {
+                        <p class="error" role="alert">{e.message.clone()}</p>
+                        {reset.map(|(href, text)| view! { <p><a href=href>{text}</a></p> })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,6 +1,8 @@
 //! Settings → Account: the member's own password and sessions.
 
-use crate::components::{announce_success, field_fault, when, ActionError};
+use crate::components::{
+    announce_success, field_fault, reload_after, reload_error, when, ActionError,
+};
 use crate::error::ConsoleError;
 use domain::model::SessionRow;
 use leptos::form::ActionForm;
@@ -80,24 +82,20 @@ pub async fn sign_out_other_sessions() -> Result<u64, ConsoleError> {
 pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Account" />
-        <Account />
+        {crate::components::server_loaded(account_sessions(), |sessions| view! { <Account sessions /> }, None)}
     }
 }
 
 #[island]
-fn Account() -> impl IntoView {
+fn Account(sessions: Vec<SessionRow>) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let end_one = ServerAction::<SignOutSession>::new();
     let end_others = ServerAction::<SignOutOtherSessions>::new();
-    let sessions = Resource::new(
-        move || {
-            (
-                change.version().get(),
-                end_one.version().get(),
-                end_others.version().get(),
-            )
-        },
-        |_| account_sessions(),
+    let sessions = RwSignal::new(sessions);
+    let failed = reload_after(
+        vec![change.version(), end_one.version(), end_others.version()],
+        sessions,
+        account_sessions,
     );
     let (current_invalid, current_why) = field_fault(change, "Current password", PASSWORD_ERROR);
     let (new_invalid, new_why) = field_fault(change, "New password", PASSWORD_ERROR);
@@ -119,14 +117,8 @@ fn Account() -> impl IntoView {
         <section class="stack" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Sessions"</h2>
             <ActionError action=end_one />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                        Ok(rows) => view! { <SessionTable rows end_one /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {reload_error(failed)}
+            {move || view! { <SessionTable rows=sessions.get() end_one /> }}
             <ActionForm action=end_others attr:class="row">
                 <button type="submit" class="secondary">"Sign out other sessions"</button>
             </ActionForm>

@@ -5,7 +5,8 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::components::{
-    field_fault, focus_when_shown, return_focus_to, when, ActionError, Modal, Pager,
+    field_fault, focus_when_shown, reload_after, reload_error, return_focus_to, when, ActionError,
+    Modal, Pager,
 };
 use crate::error::ConsoleError;
 use domain::dates::{format_date, relative};
@@ -186,46 +187,50 @@ mod clipboard {
     }
 }
 
-/// The page: its title, and the island that holds the list, the forms and the dialogs. The
-/// view (filters and cursor) lives in the URL: bookmarkable, and paged by plain links.
+/// One page of the list, for the view the URL query `get` describes.
+fn load(
+    get: impl Fn(&str) -> Option<String>,
+) -> impl std::future::Future<Output = Result<KeysPageData, ConsoleError>> {
+    keys_page(
+        get(param::STATUS),
+        get(param::OWNER),
+        get(param::APPLICATION),
+        get(param::NAME),
+        get(param::EXPIRES_BEFORE),
+        get(param::USED_BEFORE),
+        get(param::AFTER),
+        get(param::BEFORE),
+    )
+}
+
+/// The page: its title, and the island that holds the list, the forms and the dialogs, given
+/// the list as the server read it. The view (filters and cursor) lives in the URL:
+/// bookmarkable, and paged by plain links.
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let query = crate::pages::url_query();
+    let read = query.clone();
+    let data = load(move |name| crate::pages::query_value(&read, name));
     view! {
         <Title text="API Keys" />
-        <ApiKeys query />
+        {crate::components::server_loaded(data, move |page| view! { <ApiKeys query page /> },
+            Some(("/settings/api-keys", "Show all keys")))}
     }
 }
 
-/// Everything on the page that acts: the list reloads after each action, and a new secret
-/// stays in this island's memory only, until "Done".
+/// Everything on the page that acts: the list is read again after each action, and a new
+/// secret stays in this island's memory only, until "Done".
 #[island]
-fn ApiKeys(query: Vec<(String, String)>) -> impl IntoView {
+fn ApiKeys(query: Vec<(String, String)>, page: KeysPageData) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let rotate = ServerAction::<RotateKey>::new();
     let query_get = crate::pages::query_reader(query);
-    let page = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                revoke.version().get(),
-                rotate.version().get(),
-            )
-        },
-        move |_| {
-            let get = query_get;
-            keys_page(
-                get(param::STATUS),
-                get(param::OWNER),
-                get(param::APPLICATION),
-                get(param::NAME),
-                get(param::EXPIRES_BEFORE),
-                get(param::USED_BEFORE),
-                get(param::AFTER),
-                get(param::BEFORE),
-            )
-        },
+    let page = RwSignal::new(page);
+    let failed = reload_after(
+        vec![create.version(), revoke.version(), rotate.version()],
+        page,
+        move || load(query_get),
     );
     // `?new=1` opens the form: how "Create API key" works before (or without) hydration.
     let (form_open, set_form_open) = signal(query_get("new").is_some());
@@ -247,8 +252,8 @@ fn ApiKeys(query: Vec<(String, String)>) -> impl IntoView {
     // The key to revoke, and whether it is the rotated-out previous secret of the row.
     let revoking: RwSignal<Option<(KeyRow, bool)>> = RwSignal::new(None);
     let rotating: RwSignal<Option<KeyRow>> = RwSignal::new(None);
-    // The workspace policy, for the rotate dialog's expiration choices.
-    let policy: RwSignal<Option<Policy>> = RwSignal::new(None);
+    // The workspace policy allows keys that never expire: the rotate dialog's choices.
+    let allow_never = move || page.with_untracked(|p| p.policy.allow_never_expiring);
 
     view! {
         <div class="page-head">
@@ -257,44 +262,37 @@ fn ApiKeys(query: Vec<(String, String)>) -> impl IntoView {
                 on:click=move |ev| { ev.prevent_default(); set_form_open.update(|o| *o = !*o); }>"Create API key"</a>
         </div>
         <p class="hint">"Keys let machines call the Keyward API. A key can never do more than the member who made it."</p>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p>
-                        <p><a href="/settings/api-keys">"Show all keys"</a></p> }.into_any(),
-                    Ok(p) => {
-                        policy.set(Some(p.policy.clone()));
-                        let back = p.query.href(&[]);
-                        let p = StoredValue::new(p);
-                        view! {
-                            <Show when=move || form_open.get()>
-                                <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
-                            </Show>
-                            {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
-                            <KeyFilters page=p.get_value() />
-                            <KeyTable page=p revoking rotating />
-                            {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
-                            // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
-                            {let back = back.clone(); move || revoke_target(&p.get_value(), &query_get("revoke").unwrap_or_default())
-                                .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
-                            // `?rotate=ID`, likewise, for one's own usable key.
-                            {move || query_get("rotate").and_then(|id| {
-                                let page = p.get_value();
-                                let allow_never = page.policy.allow_never_expiring;
-                                page.keys.into_iter().find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
-                                    .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.clone() /> })
-                            })}
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        {reload_error(failed)}
+        {move || {
+            let p = page.get();
+            let back = p.query.href(&[]);
+            let p = StoredValue::new(p);
+            view! {
+                <Show when=move || form_open.get()>
+                    <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
+                </Show>
+                {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
+                <KeyFilters page=p.get_value() />
+                <KeyTable page=p revoking rotating />
+                {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
+                // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
+                {let back = back.clone(); revoke_target(&p.get_value(), &query_get("revoke").unwrap_or_default())
+                    .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
+                // `?rotate=ID`, likewise, for one's own usable key.
+                {query_get("rotate").and_then(|id| {
+                    let page = p.get_value();
+                    let allow_never = page.policy.allow_never_expiring;
+                    page.keys.into_iter().find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
+                        .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.clone() /> })
+                })}
+            }
+        }}
         {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || {
             return_focus_to("create-key");
             revealed.set(None);
         } /> })}
         {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
-        {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=policy.get_untracked().is_some_and(|p| p.allow_never_expiring) action=rotate on_close=move || rotating.set(None) /> })}
+        {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=allow_never() action=rotate on_close=move || rotating.set(None) /> })}
     }
 }
 

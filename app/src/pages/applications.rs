@@ -1,7 +1,8 @@
 //! Settings → Applications and their agents.
 
 use crate::components::{
-    announce_success, focus_when_shown, return_focus_to, when, ActionError, Modal, Pager,
+    announce_success, focus_when_shown, reload_after, reload_error, return_focus_to, when,
+    ActionError, Modal, Pager,
 };
 use crate::error::ConsoleError;
 use domain::model::{ApplicationRow, DeletionPreview};
@@ -139,36 +140,85 @@ pub async fn delete_agent(id: String) -> Result<(), ConsoleError> {
     Ok(workspaces::delete_agent(&app_state().db, &actor.principal(), id).await?)
 }
 
-/// The page: its title, and the island that holds the list, its forms and confirmations.
+/// A deletion to confirm: (application id, agent id, name); no agent: the application.
+type Deletion = (String, Option<String>, String);
+
+/// What a confirmation opened by its URL shows: the deletion, and its preview as the server
+/// read it (or why it could not).
+type UrlConfirmation = (Deletion, Result<DeletionPreview, String>);
+
+/// The deletion a `?delete=APP` / `?delete_agent=AGENT` query names, if it is on this page.
+fn named_deletion(list: &[ApplicationRow], app_id: &str, agent_id: &str) -> Option<Deletion> {
+    list.iter().find_map(|a| {
+        if !app_id.is_empty() && a.id.to_string() == app_id {
+            return Some((a.id.to_string(), None, a.name.clone()));
+        }
+        a.agents
+            .iter()
+            .find(|g| !agent_id.is_empty() && g.id.to_string() == agent_id)
+            .map(|g| (a.id.to_string(), Some(g.id.to_string()), g.name.clone()))
+    })
+}
+
+/// The page: its title, and the island that holds the list, its forms and confirmations, given
+/// the list (and a confirmation its URL opens) as the server read them.
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
     let query = crate::pages::url_query();
+    let get = {
+        let query = query.clone();
+        move |name: &str| crate::pages::query_value(&query, name)
+    };
+    let data = async move {
+        let page = list_applications(get("after"), get("before")).await?;
+        let named = named_deletion(
+            &page.applications,
+            &get("delete").unwrap_or_default(),
+            &get("delete_agent").unwrap_or_default(),
+        );
+        let confirm = match named {
+            Some((application, agent, name)) => {
+                let preview =
+                    preview_deletion(application.clone(), agent.clone().unwrap_or_default())
+                        .await
+                        .map_err(|e| e.message);
+                Some(((application, agent, name), preview))
+            }
+            None => None,
+        };
+        Ok((page, confirm))
+    };
     view! {
         <Title text="Applications" />
-        <Applications query />
+        {crate::components::server_loaded(data, move |(page, confirm)| view! { <Applications query page confirm /> }, None)}
     }
 }
 
 #[island]
-fn Applications(query: Vec<(String, String)>) -> impl IntoView {
+fn Applications(
+    query: Vec<(String, String)>,
+    page: ApplicationsPageData,
+    confirm: Option<UrlConfirmation>,
+) -> impl IntoView {
     let query_get = crate::pages::query_reader(query);
     let create = ServerAction::<CreateApplication>::new();
     let delete = ServerAction::<DeleteApplication>::new();
     let new_agent = ServerAction::<CreateAgent>::new();
     let rename = ServerAction::<RenameApplication>::new();
     let delete_agent = ServerAction::<DeleteAgent>::new();
-    let apps = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                delete.version().get(),
-                new_agent.version().get(),
-                rename.version().get(),
-                delete_agent.version().get(),
-            )
-        },
-        move |_| list_applications(query_get("after"), query_get("before")),
+    let apps = RwSignal::new(page);
+    let failed = reload_after(
+        vec![
+            create.version(),
+            delete.version(),
+            new_agent.version(),
+            rename.version(),
+            delete_agent.version(),
+        ],
+        apps,
+        move || list_applications(query_get("after"), query_get("before")),
     );
+    let url_confirm = StoredValue::new(confirm);
     // Forms and confirmations open by URL too (`?new=1`, `?agent=APP`, `?delete=APP`,
     // `?delete_agent=AGENT`): how they work before (or without) hydration. Their links keep
     // the page's cursor, so what they name is on the page they open.
@@ -182,7 +232,7 @@ fn Applications(query: Vec<(String, String)>) -> impl IntoView {
     };
     let (creating, set_creating) = signal(!param("new").is_empty());
     // The deletion being confirmed: (application id, agent id, name); no agent: the application.
-    let confirming: RwSignal<Option<(String, Option<String>, String)>> = RwSignal::new(None);
+    let confirming: RwSignal<Option<Deletion>> = RwSignal::new(None);
     // Opening the form moves focus to its field.
     let new_name = NodeRef::<leptos::html::Input>::new();
     focus_when_shown(new_name);
@@ -202,29 +252,22 @@ fn Applications(query: Vec<(String, String)>) -> impl IntoView {
         <ActionError action=create />
         <ActionError action=new_agent />
         <ActionError action=rename />
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match apps.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                    Ok(data) if data.applications.is_empty() => view! { <p class="empty">"No applications yet."</p> }.into_any(),
-                    Ok(data) => {
+        {reload_error(failed)}
+        {move || {
+                    let data = apps.get();
+                    if data.applications.is_empty() {
+                        return view! { <p class="empty">"No applications yet."</p> }.into_any();
+                    }
                     let ApplicationsPageData { applications: list, next, previous, audit_log } = data;
                     let link = |q: Option<String>| q.map(|q| format!("/settings/applications?{q}"));
                     let (next, previous) = (link(next), link(previous));
-                    // A confirmation named by the URL, for an application or agent that exists.
-                    let from_url = {
-                        let (app_id, agent_id) = (param("delete"), param("delete_agent"));
-                        list.iter().find_map(|a| {
-                            if !app_id.is_empty() && a.id.to_string() == app_id {
-                                return Some((a.id.to_string(), None, a.name.clone()));
-                            }
-                            a.agents.iter().find(|g| !agent_id.is_empty() && g.id.to_string() == agent_id)
-                                .map(|g| (a.id.to_string(), Some(g.id.to_string()), g.name.clone()))
-                        })
-                    };
+                    // A confirmation named by the URL, while what it names exists.
+                    let from_url = url_confirm.get_value().filter(|((app, agent, _), _)| {
+                        named_deletion(&list, if agent.is_none() { app } else { "" }, agent.as_deref().unwrap_or_default()).is_some()
+                    });
                     view! {
-                    {from_url.map(|(application, agent, name)| view! {
-                        <ConfirmDeletion application agent name delete delete_agent on_close=move || {} from_url=true />
+                    {from_url.map(|((application, agent, name), preview)| view! {
+                        <ConfirmDeletion application agent name delete delete_agent on_close=move || {} from_url=true preview />
                     })}
                     {list.into_iter().map(|a| {
                         let id_del = a.id.to_string();
@@ -274,10 +317,7 @@ fn Applications(query: Vec<(String, String)>) -> impl IntoView {
                     }).collect_view()}
                     <Pager label="Pages of applications" previous next />
                     }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        }}
         {move || confirming.get().map(|(application, agent, name)| view! {
             <ConfirmDeletion application agent name delete delete_agent on_close=move || confirming.set(None) />
         })}
@@ -296,19 +336,24 @@ fn ConfirmDeletion(
     /// Opened by a `?delete=` / `?delete_agent=` link: "Cancel" follows its link back.
     #[prop(optional)]
     from_url: bool,
+    /// The preview as the server read it; without it, it is read when the dialog opens.
+    #[prop(optional)]
+    preview: Option<Result<DeletionPreview, String>>,
 ) -> impl IntoView {
     let what = if agent.is_some() {
         "agent"
     } else {
         "application"
     };
-    let preview = {
+    let read = preview.is_none();
+    let preview = RwSignal::new(preview);
+    if read {
         let (application, agent) = (application.clone(), agent.clone());
-        Resource::new(
-            || (),
-            move |_| preview_deletion(application.clone(), agent.clone().unwrap_or_default()),
-        )
-    };
+        leptos::task::spawn_local(async move {
+            let read = preview_deletion(application, agent.unwrap_or_default()).await;
+            preview.set(Some(read.map_err(|e| e.message)));
+        });
+    }
     let versions = (
         delete.version().get_untracked(),
         delete_agent.version().get_untracked(),
@@ -352,11 +397,11 @@ fn ConfirmDeletion(
     view! {
         <Modal labelledby="delete-title" class="stack" on_cancel=cancel>
                 <h2 id="delete-title">{format!("Delete {what} \"{name}\"?")}</h2>
-                <Transition fallback=|| view! { <p>"Checking which keys depend on it…"</p> }>
-                    {move || Suspend::new(async move {
-                        match preview.await {
-                            Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                            Ok(p) => {
+                    {move || {
+                        match preview.get() {
+                            None => view! { <p>"Checking which keys depend on it…"</p> }.into_any(),
+                            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                            Some(Ok(p)) => {
                                 let allowed = p.refusal.is_none();
                                 view! {
                                     {if p.live_keys() == 0 {
@@ -384,8 +429,7 @@ fn ConfirmDeletion(
                                 }.into_any()
                             }
                         }
-                    })}
-                </Transition>
+                    }}
                 <ActionError action=delete />
                 <ActionError action=delete_agent />
         </Modal>

@@ -1,8 +1,8 @@
 //! Settings → Members: invite, change roles, remove.
 
 use crate::components::{
-    announce_success, field_fault, focus_by_id, focus_when_shown, return_focus_to, when,
-    ActionError, Modal, Pager,
+    announce_success, field_fault, focus_by_id, focus_when_shown, reload_after, reload_error,
+    return_focus_to, when, ActionError, Modal, Pager,
 };
 use crate::error::ConsoleError;
 use domain::model::MemberRow;
@@ -119,30 +119,34 @@ pub async fn remove_member(user_id: String) -> Result<(), ConsoleError> {
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let query = crate::pages::url_query();
+    let data = members_page(
+        crate::pages::query_value(&query, "after"),
+        crate::pages::query_value(&query, "before"),
+    );
     view! {
         <Title text="Members" />
-        <Members query />
+        {crate::components::server_loaded(data, move |page| view! { <Members query page /> }, None)}
     }
 }
 
 #[island]
-fn Members(query: Vec<(String, String)>) -> impl IntoView {
+fn Members(query: Vec<(String, String)>, page: MembersPageData) -> impl IntoView {
     let query_get = crate::pages::query_reader(query);
     let invite = ServerAction::<InviteMember>::new();
     let (email_invalid, email_why) = field_fault(invite, "Email", INVITE_ERROR);
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
-    let data = Resource::new(
-        move || {
-            (
-                invite.version().get(),
-                change.version().get(),
-                remove.version().get(),
-                cancel.version().get(),
-            )
-        },
-        move |_| members_page(query_get("after"), query_get("before")),
+    let data = RwSignal::new(page);
+    let failed = reload_after(
+        vec![
+            invite.version(),
+            change.version(),
+            remove.version(),
+            cancel.version(),
+        ],
+        data,
+        move || members_page(query_get("after"), query_get("before")),
     );
     // `?invite=1` opens the form: how "Invite member" works before (or without) hydration.
     let (inviting, set_inviting) = signal(query_get("invite").is_some());
@@ -163,15 +167,11 @@ fn Members(query: Vec<(String, String)>) -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Members"</h1>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    // Only roles with members:write see the control; the server refuses the rest anyway.
-                    data.await.map(|d| d.can_manage).unwrap_or(false).then(|| view! {
-                        <a class="button" role="button" href="/settings/members?invite=1"
-                            on:click=move |ev| { ev.prevent_default(); set_inviting.update(|o| *o = !*o); }>"Invite member"</a>
-                    })
-                })}
-            </Suspense>
+            // Only roles with members:write see the control; the server refuses the rest anyway.
+            {data.with_untracked(|d| d.can_manage).then(|| view! {
+                <a class="button" role="button" href="/settings/members?invite=1"
+                    on:click=move |ev| { ev.prevent_default(); set_inviting.update(|o| *o = !*o); }>"Invite member"</a>
+            })}
         </div>
         <Show when=move || inviting.get()>
             // Without JavaScript the form posts to a plain handler that answers with the link
@@ -198,11 +198,10 @@ fn Members(query: Vec<(String, String)>) -> impl IntoView {
         <ActionError action=change />
         <ActionError action=remove />
         <ActionError action=cancel />
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
-                    Ok(d) => view! {
+        {reload_error(failed)}
+        {move || {
+                let d = data.get();
+                view! {
                         {refocus_after_render(refocus)}
                         <div class="table-wrap">
                         <table>
@@ -257,10 +256,8 @@ fn Members(query: Vec<(String, String)>) -> impl IntoView {
                         </table>
                         </div>
                         <Pager label="Pages of members" previous=d.previous next=d.next />
-                    }.into_any(),
                 }
-            })}
-        </Transition>
+        }}
         {move || removing.get().map(|m| {
             let user = m.user_id.to_string();
             view! {
