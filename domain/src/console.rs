@@ -91,6 +91,8 @@ pub static FRAGMENTS: &[ConsoleFunction] = &[
     function("key_activity_page", Member),
     // Every member; the service describes only a key the member may see.
     function("key_report", Member),
+    // Every member; the list shows each the keys they may see (as `keys_page`).
+    function("keys_list", Member),
     function("instance_settings_page", InstanceAdmin),
 ];
 

@@ -187,9 +187,9 @@ mod clipboard {
     }
 }
 
-/// One page of the list, for the view the URL query `get` describes.
-fn load(
-    get: impl Fn(&str) -> Option<String>,
+/// Reads the view of the list that the URL query parameters `get` describes.
+fn keys_view(
+    get: &dyn Fn(&str) -> Option<String>,
 ) -> impl std::future::Future<Output = Result<KeysPageData, ConsoleError>> {
     keys_page(
         get(param::STATUS),
@@ -203,37 +203,97 @@ fn load(
     )
 }
 
-/// The page: its title, and the island that holds the list, the forms and the dialogs, given
-/// the list as the server read it. The view (filters and cursor) lives in the URL:
-/// bookmarkable, and paged by plain links.
+/// The key a confirmation acts on: what its dialog needs of a row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyTarget {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the create form offers: the creator's role caps the permissions, the policy the rest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateFormData {
+    pub role: Role,
+    pub applications: Vec<ApplicationRow>,
+    pub policy: Policy,
+}
+
+/// The page: its title, and the island that holds the create form and the dialogs, around the
+/// list the server renders (its filters, table and pager: plain HTML, read again as HTML after
+/// an action). The view (filters and cursor) lives in the URL: bookmarkable, and paged by plain
+/// links.
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let query = crate::pages::url_query();
-    let read = query.clone();
-    let data = load(move |name| crate::pages::query_value(&read, name));
+    let get = move |name: &str| crate::pages::query_value(&query, name);
+    let search = leptos_router::hooks::use_location().search.get_untracked();
+    let data = keys_view(&get);
+    let open_form = get("new").is_some();
+    let (revoke, rotate) = (get("revoke"), get("rotate"));
+    let show = move |page: KeysPageData| {
+        // `?revoke=ID` / `?rotate=ID` open a confirmation: how they work without JavaScript.
+        let revoke_url = revoke.and_then(|id| revoke_target(&page, &id));
+        let rotate_url = rotate.and_then(|id| {
+            page.keys
+                .iter()
+                .find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
+                .map(|k| KeyTarget {
+                    id: k.id.to_string(),
+                    name: k.name.clone(),
+                })
+        });
+        let back = page.query.href(&[]);
+        let form = CreateFormData {
+            role: page.role,
+            applications: page.applications.clone(),
+            policy: page.policy.clone(),
+        };
+        view! {
+            <ApiKeys search open_form form revoke_url rotate_url back>
+                <KeysList page />
+            </ApiKeys>
+        }
+    };
     view! {
         <Title text="API Keys" />
-        {crate::components::server_loaded(data, move |page| view! { <ApiKeys query page /> },
-            Some(("/settings/api-keys", "Show all keys")))}
+        {crate::components::server_loaded(data, show, Some(("/settings/api-keys", "Show all keys")))}
     }
 }
 
-/// Everything on the page that acts: the list is read again after each action, and a new
-/// secret stays in this island's memory only, until "Done".
+/// Everything on the page that acts: the create form, the dialogs and the list's "Revoke" and
+/// "Rotate" (one listener on the list, which the server renders). After each action the list is
+/// read again; a new secret stays in this island's memory only, until "Done".
 #[island]
-fn ApiKeys(query: Vec<(String, String)>, page: KeysPageData) -> impl IntoView {
+fn ApiKeys(
+    /// The page URL's query string, to read the same view of the list again.
+    search: String,
+    open_form: bool,
+    form: CreateFormData,
+    /// A confirmation the URL opens (`?revoke=ID`, with whether it is a previous secret).
+    revoke_url: Option<(KeyTarget, bool)>,
+    rotate_url: Option<KeyTarget>,
+    /// The list's URL, where a confirmation opened by its URL goes back to.
+    back: String,
+    children: Children,
+) -> impl IntoView {
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
     let rotate = ServerAction::<RotateKey>::new();
-    let query_get = crate::pages::query_reader(query);
-    let page = RwSignal::new(page);
+    let list = NodeRef::<leptos::html::Div>::new();
+    let html = RwSignal::new(String::new());
     let failed = reload_after(
         vec![create.version(), revoke.version(), rotate.version()],
-        page,
-        move || load(query_get),
+        html,
+        move || crate::pages::fragments::page_fragment("keys_list".into(), search.clone()),
     );
+    Effect::new(move |_| {
+        let html = html.get();
+        if let (false, Some(list)) = (html.is_empty(), list.get_untracked()) {
+            list.set_inner_html(&html);
+        }
+    });
     // `?new=1` opens the form: how "Create API key" works before (or without) hydration.
-    let (form_open, set_form_open) = signal(query_get("new").is_some());
+    let (form_open, set_form_open) = signal(open_form);
     // The secret lives only here, in memory, until "Done".
     let revealed: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     Effect::new(move |_| {
@@ -250,10 +310,33 @@ fn ApiKeys(query: Vec<(String, String)>, page: KeysPageData) -> impl IntoView {
         }
     });
     // The key to revoke, and whether it is the rotated-out previous secret of the row.
-    let revoking: RwSignal<Option<(KeyRow, bool)>> = RwSignal::new(None);
-    let rotating: RwSignal<Option<KeyRow>> = RwSignal::new(None);
-    // The workspace policy allows keys that never expire: the rotate dialog's choices.
-    let allow_never = move || page.with_untracked(|p| p.policy.allow_never_expiring);
+    let revoking: RwSignal<Option<(KeyTarget, bool)>> = RwSignal::new(None);
+    let rotating: RwSignal<Option<KeyTarget>> = RwSignal::new(None);
+    let allow_never = form.policy.allow_never_expiring;
+    let form = StoredValue::new(form);
+    let back = StoredValue::new(back);
+    // The list's "Revoke", "Revoke now" and "Rotate" links open their dialog here.
+    let open_dialog = move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(link) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+            .and_then(|e| e.closest("[data-revoke], [data-rotate]").ok().flatten())
+        else {
+            return;
+        };
+        let name = link.get_attribute("data-name").unwrap_or_default();
+        if let Some(id) = link.get_attribute("data-revoke") {
+            ev.prevent_default();
+            revoking.set(Some((
+                KeyTarget { id, name },
+                link.has_attribute("data-previous"),
+            )));
+        } else if let Some(id) = link.get_attribute("data-rotate") {
+            ev.prevent_default();
+            rotating.set(Some(KeyTarget { id, name }));
+        }
+    };
 
     view! {
         <div class="page-head">
@@ -262,50 +345,58 @@ fn ApiKeys(query: Vec<(String, String)>, page: KeysPageData) -> impl IntoView {
                 on:click=move |ev| { ev.prevent_default(); set_form_open.update(|o| *o = !*o); }>"Create API key"</a>
         </div>
         <p class="hint">"Keys let machines call the Keyward API. A key can never do more than the member who made it."</p>
+        <Show when=move || form_open.get()>
+            <CreateKeyFormView page=form.get_value() action=create on_cancel=move || set_form_open.set(false) />
+        </Show>
         {reload_error(failed)}
-        {move || {
-            let p = page.get();
-            let back = p.query.href(&[]);
-            let p = StoredValue::new(p);
-            view! {
-                <Show when=move || form_open.get()>
-                    <CreateKeyFormView page=p.get_value() action=create on_cancel=move || set_form_open.set(false) />
-                </Show>
-                {p.get_value().policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
-                <KeyFilters page=p.get_value() />
-                <KeyTable page=p revoking rotating />
-                {let d = p.get_value(); view! { <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next /> }}
-                // `?revoke=ID` opens the confirmation: how "Revoke" works without JavaScript.
-                {let back = back.clone(); revoke_target(&p.get_value(), &query_get("revoke").unwrap_or_default())
-                    .map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.clone() /> })}
-                // `?rotate=ID`, likewise, for one's own usable key.
-                {query_get("rotate").and_then(|id| {
-                    let page = p.get_value();
-                    let allow_never = page.policy.allow_never_expiring;
-                    page.keys.into_iter().find(|k| k.id.to_string() == id && k.status.usable() && k.abilities.rotate)
-                        .map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.clone() /> })
-                })}
-            }
-        }}
+        <div node_ref=list on:click=open_dialog>{children()}</div>
+        {revoke_url.map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || {} back=back.get_value() /> })}
+        {rotate_url.map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || {} back=back.get_value() /> })}
         {move || revealed.get().map(|(prefix, secret)| view! { <RevealDialog prefix secret on_done=move || {
             return_focus_to("create-key");
             revealed.set(None);
         } /> })}
         {move || revoking.get().map(|(key, previous)| view! { <RevokeDialog key previous action=revoke on_close=move || revoking.set(None) /> })}
-        {move || rotating.get().map(|key| view! { <RotateDialog key allow_never=allow_never() action=rotate on_close=move || rotating.set(None) /> })}
+        {move || rotating.get().map(|key| view! { <RotateDialog key allow_never action=rotate on_close=move || rotating.set(None) /> })}
     }
+}
+
+/// The list as the server renders it, on the page and when read again: "Import existing key",
+/// the filters, the table and the pager.
+#[component]
+fn KeysList(page: KeysPageData) -> impl IntoView {
+    let d = page.clone();
+    view! {
+        {page.policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
+        <KeyFilters page=page.clone() />
+        <KeyTable page />
+        <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next />
+    }
+}
+
+/// The list, read again as HTML for the island (the fragment `keys_list`).
+#[cfg(feature = "ssr")]
+pub async fn list_html(search: &str) -> Result<String, ConsoleError> {
+    let params = domain::paging::QueryParams::parse(search);
+    let get = |name: &str| params.get(name);
+    let page = keys_view(&get).await?;
+    Ok(view! { <KeysList page /> }.to_html())
 }
 
 /// The key a `?revoke=ID` link names, if the viewer may revoke it now: a row, or the
 /// rotated-out previous secret of one (`true`).
-fn revoke_target(page: &KeysPageData, id: &str) -> Option<(KeyRow, bool)> {
+fn revoke_target(page: &KeysPageData, id: &str) -> Option<(KeyTarget, bool)> {
     let id = domain::ids::ApiKeyId::parse(id).ok()?;
+    let target = |k: &KeyRow| KeyTarget {
+        id: id.to_string(),
+        name: k.name.clone(),
+    };
     page.keys.iter().find_map(|k| {
         let may = k.status.usable() && k.abilities.revoke;
         if k.id == id && may {
-            Some((k.clone(), false))
+            Some((target(k), false))
         } else if k.previous_id == Some(id) && k.abilities.revoke {
-            Some((KeyRow { id, ..k.clone() }, true))
+            Some((target(k), true))
         } else {
             None
         }
@@ -374,12 +465,8 @@ fn KeyFilters(page: KeysPageData) -> impl IntoView {
 }
 
 #[component]
-fn KeyTable(
-    page: StoredValue<KeysPageData>,
-    revoking: RwSignal<Option<(KeyRow, bool)>>,
-    rotating: RwSignal<Option<KeyRow>>,
-) -> impl IntoView {
-    let data = page.get_value();
+fn KeyTable(page: KeysPageData) -> impl IntoView {
+    let data = page;
     let (now, view_query, filtered) = (data.now, data.query.clone(), data.query.filtered());
     let rows = data.keys;
     let link = move |name: &str, id: &str| view_query.href(&[(name, id)]);
@@ -432,7 +519,7 @@ fn KeyTable(
                                                 {k.previous_last_used_at.map(|t| relative(t, now)).unwrap_or_else(|| "never".into())}
                                                 {previous.map(|p| view! {
                                                     " " <a role="button" class="link danger" href=link("revoke", &p.id.to_string())
-                                                        on:click={let p = p.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((p.clone(), true))) }}>"Revoke now"</a>
+                                                        data-revoke=p.id.to_string() data-name=p.name.clone() data-previous="true">"Revoke now"</a>
                                                 })}</span>
                                         }
                                     })}
@@ -452,12 +539,12 @@ fn KeyTable(
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
                                         <a class="button secondary" role="button" href=rotate_href aria-describedby=named.clone()
-                                            on:click={let k = k_rotate.clone(); move |ev| { ev.prevent_default(); rotating.set(Some(k.clone())) }}>"Rotate"</a>
+                                            data-rotate=k_rotate.id.to_string() data-name=k_rotate.name.clone()>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
                                         <a href=format!("/settings/api-keys/leaked?key={}", k.id) rel="external" aria-describedby=named.clone()>"Mark as leaked"</a>
                                         <a class="button danger" role="button" href=revoke_href aria-describedby=named.clone()
-                                            on:click={let k = k_revoke.clone(); move |ev| { ev.prevent_default(); revoking.set(Some((k.clone(), false))) }}>"Revoke"</a>
+                                            data-revoke=k_revoke.id.to_string() data-name=k_revoke.name.clone()>"Revoke"</a>
                                     })}
                                 </td>
                             </tr>
@@ -472,7 +559,7 @@ fn KeyTable(
 
 #[component]
 fn CreateKeyFormView(
-    page: KeysPageData,
+    page: CreateFormData,
     action: ServerAction<CreateKey>,
     on_cancel: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
@@ -665,7 +752,7 @@ fn RevealDialog(
 
 #[component]
 fn RevokeDialog(
-    key: KeyRow,
+    key: KeyTarget,
     /// Revoking the rotated-out previous secret only (its grace ends now).
     previous: bool,
     action: ServerAction<RevokeKey>,
@@ -675,7 +762,7 @@ fn RevokeDialog(
     back: Option<String>,
 ) -> impl IntoView {
     let reason = RwSignal::new(String::new());
-    let id = key.id;
+    let id = StoredValue::new(key.id.clone());
     let from_url = back.is_some();
     let escape = cancel_on_escape(back.clone(), on_close);
     let version = action.version().get_untracked();
@@ -695,8 +782,8 @@ fn RevokeDialog(
         // A plain form post to the server function without JavaScript; dispatched with it.
         <Modal labelledby="revoke-title" on_cancel=escape>
             <form class="stack" method="post" action=RevokeKey::url()
-                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.to_string(), reason: reason.get_untracked() }); }>
-                <input type="hidden" name="id" value=key.id.to_string() />
+                on:submit=move |ev| { ev.prevent_default(); action.dispatch(RevokeKey { id: id.get_value(), reason: reason.get_untracked() }); }>
+                <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="revoke-title">{if previous { format!("Revoke the previous secret of \"{}\"?", key.name) } else { format!("Revoke \"{}\"?", key.name) }}</h2>
                 <p>{if previous {
                     "The secret this key replaced stops working at once; the current secret keeps working. This cannot be undone."
@@ -717,7 +804,7 @@ fn RevokeDialog(
 
 #[component]
 fn RotateDialog(
-    key: KeyRow,
+    key: KeyTarget,
     /// The workspace policy allows keys that never expire.
     allow_never: bool,
     action: ServerAction<RotateKey>,
@@ -730,7 +817,7 @@ fn RotateDialog(
     let grace = RwSignal::new(3600i64);
     let expiration = RwSignal::new(String::new());
     let expires_on = RwSignal::new(String::new());
-    let id = key.id;
+    let id = StoredValue::new(key.id.clone());
     let from_url = back.is_some();
     let version = action.version().get_untracked();
     Effect::new(move |_| {
@@ -744,12 +831,12 @@ fn RotateDialog(
         <Modal labelledby="rotate-title" on_cancel=escape>
             <form class="stack" method="post" action="/settings/api-keys/rotate"
                 on:submit=move |ev| { ev.prevent_default(); action.dispatch(RotateKey {
-                    id: id.to_string(),
+                    id: id.get_value(),
                     grace_seconds: grace.get_untracked(),
                     expiration: Some(expiration.get_untracked()),
                     expires_on: Some(expires_on.get_untracked()),
                 }); }>
-                <input type="hidden" name="id" value=key.id.to_string() />
+                <input type="hidden" name="id" value=key.id.clone() />
                 <h2 id="rotate-title">{format!("Rotate \"{}\"", key.name)}</h2>
                 <p>"A new secret with the same settings is issued. The old secret keeps working for the grace period, so you can deploy the new one first."</p>
                 <div class="field"><label for="field-grace-period">"Grace period"</label>

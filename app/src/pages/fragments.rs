@@ -1,6 +1,6 @@
 //! The one server function behind every read-only page rendered on the server (the audit log,
 //! the key review, access reviews, webhooks, notifications, the security policy, a key's
-//! activity, a key's report in the tester, the instance settings): the page is named, checked
+//! activity, a key's report in the tester, the instance settings, the key list read again): the page is named, checked
 //! against [`domain::console::FRAGMENTS`], and answered as HTML. One caller in the browser's
 //! bundle serves them all.
 
@@ -11,8 +11,8 @@ use leptos::prelude::*;
 #[server]
 pub async fn page_fragment(page: String, search: String) -> Result<String, ConsoleError> {
     use super::{
-        access_reviews, audit, instance, key_activity, notifications, review, security, tester,
-        webhooks,
+        access_reviews, api_keys, audit, instance, key_activity, notifications, review, security,
+        tester, webhooks,
     };
     use crate::request::auth;
     use crate::request::state::app_state;
@@ -37,6 +37,7 @@ pub async fn page_fragment(page: String, search: String) -> Result<String, Conso
         }
         "key_activity_page" => key_activity::rendered::html(&viewer, &search).await?,
         "key_report" => tester::rendered::inspected(&viewer, &search).await?,
+        "keys_list" => api_keys::list_html(&search).await?,
         "instance_settings_page" => instance::rendered::html(db, member.user_id).await?,
         _ => return Err(AppError::NotFound.into()),
     };
