@@ -4,7 +4,7 @@ mod live;
 mod modal;
 
 pub use live::{announce, announce_success};
-pub use modal::{return_focus_to, Modal};
+pub use modal::{return_focus_to, Modal, UrlDialog};
 
 use crate::error::ConsoleError;
 use leptos::prelude::*;

@@ -114,3 +114,31 @@ mod opener {
 pub fn return_focus_to(id: &str) {
     opener::instead(id);
 }
+
+/// A confirmation rendered by the server because its URL asked for it (`?delete=ID`): the
+/// one part of such a page that runs in the browser. It reopens the dialog inside as modal (the
+/// page behind turns inert, Tab stays inside) and makes Escape follow `back`, as the dialog's
+/// "Cancel" link does.
+#[island]
+pub fn UrlDialog(back: String, children: Children) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        use leptos::wasm_bindgen::JsCast;
+        let dialog = node
+            .get()
+            .and_then(|n| n.query_selector("dialog").ok().flatten())
+            .map(|d| d.unchecked_into::<leptos::web_sys::HtmlDialogElement>());
+        if let Some(dialog) = dialog {
+            dialog.close();
+            let _ = dialog.show_modal();
+        }
+    });
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            crate::pages::go_to(&back);
+        }
+    });
+    on_cleanup(move || escape.remove());
+    view! { <div node_ref=node>{children()}</div> }
+}

@@ -1,9 +1,6 @@
 //! Settings → Applications and their agents.
 
-use crate::components::{
-    announce_success, focus_when_shown, reload_after, reload_error, return_focus_to, when,
-    ActionError, Modal, Pager,
-};
+use crate::components::{when, ActionError, Modal, Pager, UrlDialog};
 use crate::error::ConsoleError;
 use domain::model::{ApplicationRow, DeletionPreview};
 use leptos::prelude::*;
@@ -143,10 +140,6 @@ pub async fn delete_agent(id: String) -> Result<(), ConsoleError> {
 /// A deletion to confirm: (application id, agent id, name); no agent: the application.
 type Deletion = (String, Option<String>, String);
 
-/// What a confirmation opened by its URL shows: the deletion, and its preview as the server
-/// read it (or why it could not).
-type UrlConfirmation = (Deletion, Result<DeletionPreview, String>);
-
 /// The deletion a `?delete=APP` / `?delete_agent=AGENT` query names, if it is on this page.
 fn named_deletion(list: &[ApplicationRow], app_id: &str, agent_id: &str) -> Option<Deletion> {
     list.iter().find_map(|a| {
@@ -160,8 +153,10 @@ fn named_deletion(list: &[ApplicationRow], app_id: &str, agent_id: &str) -> Opti
     })
 }
 
-/// The page: its title, and the island that holds the list, its forms and confirmations, given
-/// the list (and a confirmation its URL opens) as the server read them.
+/// The page, rendered on the server: its forms post as plain HTML and the answer comes back to
+/// it. Forms and confirmations open by URL (`?new=1`, `?agent=APP`, `?delete=APP`,
+/// `?delete_agent=AGENT`), keeping the page's cursor, so what they name is on the page they
+/// open; a confirmation's Escape is the one part that runs in the browser ([`UrlDialog`]).
 #[component]
 pub fn ApplicationsPage() -> impl IntoView {
     let query = crate::pages::url_query();
@@ -179,9 +174,7 @@ pub fn ApplicationsPage() -> impl IntoView {
         let confirm = match named {
             Some((application, agent, name)) => {
                 let preview =
-                    preview_deletion(application.clone(), agent.clone().unwrap_or_default())
-                        .await
-                        .map_err(|e| e.message);
+                    preview_deletion(application.clone(), agent.clone().unwrap_or_default()).await;
                 Some(((application, agent, name), preview))
             }
             None => None,
@@ -194,132 +187,94 @@ pub fn ApplicationsPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn Applications(
     query: Vec<(String, String)>,
     page: ApplicationsPageData,
-    confirm: Option<UrlConfirmation>,
+    confirm: Option<(Deletion, Result<DeletionPreview, ConsoleError>)>,
 ) -> impl IntoView {
-    let query_get = crate::pages::query_reader(query);
+    let param = |name: &str| crate::pages::query_value(&query, name).unwrap_or_default();
+    let cursor = ["after", "before"]
+        .into_iter()
+        .find_map(|c| crate::pages::query_value(&query, c).map(|v| format!("{c}={v}")));
+    let here = {
+        let cursor = cursor.clone();
+        move |name: &str, value: &str| match &cursor {
+            Some(c) => format!("/settings/applications?{c}&{name}={value}"),
+            None => format!("/settings/applications?{name}={value}"),
+        }
+    };
+    let back = match &cursor {
+        Some(c) => format!("/settings/applications?{c}"),
+        None => "/settings/applications".to_string(),
+    };
     let create = ServerAction::<CreateApplication>::new();
-    let delete = ServerAction::<DeleteApplication>::new();
     let new_agent = ServerAction::<CreateAgent>::new();
     let rename = ServerAction::<RenameApplication>::new();
-    let delete_agent = ServerAction::<DeleteAgent>::new();
-    let apps = RwSignal::new(page);
-    let failed = reload_after(
-        vec![
-            create.version(),
-            delete.version(),
-            new_agent.version(),
-            rename.version(),
-            delete_agent.version(),
-        ],
-        apps,
-        move || list_applications(query_get("after"), query_get("before")),
-    );
-    let url_confirm = StoredValue::new(confirm);
-    // Forms and confirmations open by URL too (`?new=1`, `?agent=APP`, `?delete=APP`,
-    // `?delete_agent=AGENT`): how they work before (or without) hydration. Their links keep
-    // the page's cursor, so what they name is on the page they open.
-    let param = move |name: &str| query_get(name).unwrap_or_default();
-    let here = move |name: &str, value: &str| {
-        let cursor = ["after", "before"]
-            .into_iter()
-            .find_map(|c| query_get(c).map(|v| format!("{c}={v}&")))
-            .unwrap_or_default();
-        format!("/settings/applications?{cursor}{name}={value}")
-    };
-    let (creating, set_creating) = signal(!param("new").is_empty());
-    // The deletion being confirmed: (application id, agent id, name); no agent: the application.
-    let confirming: RwSignal<Option<Deletion>> = RwSignal::new(None);
-    // Opening the form moves focus to its field.
-    let new_name = NodeRef::<leptos::html::Input>::new();
-    focus_when_shown(new_name);
-    announce_success(create, |_| "Application created.".into());
+    let agent_form_for = param("agent");
+    let ApplicationsPageData {
+        applications: list,
+        next,
+        previous,
+        audit_log,
+    } = page;
+    let link = |q: Option<String>| q.map(|q| format!("/settings/applications?{q}"));
+    let (next, previous) = (link(next), link(previous));
     view! {
         <div class="page-head">
             <h1>"Applications"</h1>
-            <a class="button" role="button" href="/settings/applications?new=1"
-                on:click=move |ev| { ev.prevent_default(); set_creating.update(|o| *o = !*o); }>"New application"</a>
+            <a class="button" role="button" href=here("new", "1")>"New application"</a>
         </div>
-        <Show when=move || creating.get()>
+        {(!param("new").is_empty()).then(|| view! {
             <ActionForm action=create attr:class="card inline" attr:aria-label="New application">
-                <label>"Name" <input type="text" name="name" maxlength="100" required node_ref=new_name /></label>
+                <label>"Name" <input type="text" name="name" maxlength="100" required autofocus /></label>
                 <button type="submit">"Create application"</button>
             </ActionForm>
-        </Show>
+        })}
         <ActionError action=create />
         <ActionError action=new_agent />
         <ActionError action=rename />
-        {reload_error(failed)}
-        {move || {
-                    let data = apps.get();
-                    if data.applications.is_empty() {
-                        return view! { <p class="empty">"No applications yet."</p> }.into_any();
-                    }
-                    let ApplicationsPageData { applications: list, next, previous, audit_log } = data;
-                    let link = |q: Option<String>| q.map(|q| format!("/settings/applications?{q}"));
-                    let (next, previous) = (link(next), link(previous));
-                    // A confirmation named by the URL, while what it names exists.
-                    let from_url = url_confirm.get_value().filter(|((app, agent, _), _)| {
-                        named_deletion(&list, if agent.is_none() { app } else { "" }, agent.as_deref().unwrap_or_default()).is_some()
-                    });
-                    view! {
-                    {from_url.map(|((application, agent, name), preview)| view! {
-                        <ConfirmDeletion application agent name delete delete_agent on_close=move || {} from_url=true preview />
+        {list.is_empty().then(|| view! { <p class="empty">"No applications yet."</p> })}
+        {list.into_iter().map(|a| {
+            let id = a.id.to_string();
+            let id_rename = id.clone();
+            view! {
+                <section class="card" aria-label=a.name.clone()>
+                    <div class="page-head">
+                        <h2>{a.name.clone()}</h2>
+                        <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{id.clone()}</code></span>
+                        {audit_log.then(|| view! { <a href=domain::audit::events_of(&format!("application:{}", a.id)) aria-label=format!("Events of {}", a.name)>"Events"</a> })}
+                        <a class="button danger" role="button" href=here("delete", &id)>"Delete"</a>
+                    </div>
+                    <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
+                        <input type="hidden" name="id" value=id_rename />
+                        <label>"Rename to" <input type="text" name="name" maxlength="100" required /></label>
+                        <button type="submit" class="secondary">"Rename"</button>
+                    </ActionForm>
+                    <h3>"Agents"</h3>
+                    <ul>{a.agents.iter().map(|g| view! {
+                        <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
+                            <a class="button danger" role="button" aria-label=format!("Delete agent {}", g.name)
+                                href=here("delete_agent", &g.id.to_string())>"Delete agent"</a>
+                        </li>
+                    }).collect_view()}</ul>
+                    <a class="button secondary" role="button" href=here("agent", &id)>"New agent"</a>
+                    {(agent_form_for == id).then(|| view! {
+                        <ActionForm action=new_agent attr:class="inline">
+                            <input type="hidden" name="application_id" value=id.clone() />
+                            <label>"Name" <input type="text" name="name" maxlength="100" required autofocus /></label>
+                            <label>"Description" <input type="text" name="description" maxlength="500" /></label>
+                            <button type="submit">"Create agent"</button>
+                        </ActionForm>
                     })}
-                    {list.into_iter().map(|a| {
-                        let id_del = a.id.to_string();
-                        let id_rename = a.id.to_string();
-                        let id_agent = StoredValue::new(a.id.to_string());
-                        let agent_form_open = param("agent") == id_del;
-                        let (open, set_open) = signal(agent_form_open);
-                        view! {
-                            <section class="card" aria-label=a.name.clone()>
-                                <div class="page-head">
-                                    <h2>{a.name.clone()}</h2>
-                                    <span class="sub">"Created " {when(Some(a.created_at))} " · id " <code>{a.id.to_string()}</code></span>
-                                    {audit_log.then(|| view! { <a href=domain::audit::events_of(&format!("application:{}", a.id)) aria-label=format!("Events of {}", a.name)>"Events"</a> })}
-                                    <a class="button danger" role="button" href=here("delete", &a.id.to_string())
-                                        on:click={let name = a.name.clone(); move |ev| { ev.prevent_default(); confirming.set(Some((id_del.clone(), None, name.clone()))) }}>"Delete"</a>
-                                </div>
-                                <ActionForm action=rename attr:class="inline" attr:aria-label=format!("Rename {}", a.name)>
-                                    <input type="hidden" name="id" value=id_rename />
-                                    <label>"Rename to" <input type="text" name="name" maxlength="100" required /></label>
-                                    <button type="submit" class="secondary">"Rename"</button>
-                                </ActionForm>
-                                <h3>"Agents"</h3>
-                                <ul>{a.agents.iter().map(|g| {
-                                    let agent_id = g.id.to_string();
-                                    let app_id = g.application_id.to_string();
-                                    let agent_name = g.name.clone();
-                                    view! {
-                                        <li>{g.name.clone()} " " <span class="sub">{g.description.clone()}</span>
-                                            <a class="button danger" role="button" aria-label=format!("Delete agent {}", g.name)
-                                                href=here("delete_agent", &g.id.to_string())
-                                                on:click=move |ev| { ev.prevent_default(); confirming.set(Some((app_id.clone(), Some(agent_id.clone()), agent_name.clone()))) }>"Delete agent"</a>
-                                        </li>
-                                    }
-                                }).collect_view()}</ul>
-                                <a class="button secondary" role="button" href=here("agent", &id_agent.get_value())
-                                    on:click=move |ev| { ev.prevent_default(); set_open.update(|o| *o = !*o); }>"New agent"</a>
-                                <Show when=move || open.get()>
-                                    <ActionForm action=new_agent attr:class="inline">
-                                        <input type="hidden" name="application_id" value=id_agent.get_value() />
-                                        <label>"Name" <input type="text" name="name" maxlength="100" required /></label>
-                                        <label>"Description" <input type="text" name="description" maxlength="500" /></label>
-                                        <button type="submit">"Create agent"</button>
-                                    </ActionForm>
-                                </Show>
-                            </section>
-                        }
-                    }).collect_view()}
-                    <Pager label="Pages of applications" previous next />
-                    }.into_any()
-        }}
-        {move || confirming.get().map(|(application, agent, name)| view! {
-            <ConfirmDeletion application agent name delete delete_agent on_close=move || confirming.set(None) />
+                </section>
+            }
+        }).collect_view()}
+        <Pager label="Pages of applications" previous next />
+        {confirm.map(|(deletion, preview)| view! {
+            <UrlDialog back=back.clone()>
+                <ConfirmDeletion deletion preview back=back.clone() />
+            </UrlDialog>
         })}
     }
 }
@@ -327,111 +282,48 @@ fn Applications(
 /// Confirms deleting an application or agent, naming the live keys it would revoke first.
 #[component]
 fn ConfirmDeletion(
-    application: String,
-    agent: Option<String>,
-    name: String,
-    delete: ServerAction<DeleteApplication>,
-    delete_agent: ServerAction<DeleteAgent>,
-    on_close: impl Fn() + Send + Sync + Copy + 'static,
-    /// Opened by a `?delete=` / `?delete_agent=` link: "Cancel" follows its link back.
-    #[prop(optional)]
-    from_url: bool,
-    /// The preview as the server read it; without it, it is read when the dialog opens.
-    #[prop(optional)]
-    preview: Option<Result<DeletionPreview, String>>,
+    deletion: Deletion,
+    preview: Result<DeletionPreview, ConsoleError>,
+    /// Where "Cancel" goes: the list the confirmation was opened from.
+    back: String,
 ) -> impl IntoView {
-    let what = if agent.is_some() {
-        "agent"
-    } else {
-        "application"
-    };
-    let read = preview.is_none();
-    let preview = RwSignal::new(preview);
-    if read {
-        let (application, agent) = (application.clone(), agent.clone());
-        leptos::task::spawn_local(async move {
-            let read = preview_deletion(application, agent.unwrap_or_default()).await;
-            preview.set(Some(read.map_err(|e| e.message)));
-        });
-    }
-    let versions = (
-        delete.version().get_untracked(),
-        delete_agent.version().get_untracked(),
-    );
-    Effect::new(move |_| {
-        let done = |v, value: Option<Result<(), ConsoleError>>| v && matches!(value, Some(Ok(())));
-        if done(delete.version().get() > versions.0, delete.value().get())
-            || done(
-                delete_agent.version().get() > versions.1,
-                delete_agent.value().get(),
-            )
-        {
-            // The row and its "Delete" go with it.
-            return_focus_to("content");
-            on_close();
-        }
-    });
-    // A plain form post to the server function without JavaScript; dispatched with it.
-    let (action_url, target_id) = match &agent {
-        Some(agent) => (DeleteAgent::url(), agent.clone()),
-        None => (DeleteApplication::url(), application.clone()),
-    };
-    let target_id = StoredValue::new(target_id);
-    let target = StoredValue::new((application, agent));
-    let confirm = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match target.get_value() {
-            (_, Some(agent)) => {
-                delete_agent.dispatch(DeleteAgent { id: agent });
-            }
-            (application, None) => {
-                delete.dispatch(DeleteApplication { id: application });
-            }
-        }
-    };
-    // Escape cancels, like "Cancel".
-    let cancel = move || match from_url {
-        true => crate::pages::go_to("/settings/applications"),
-        false => on_close(),
+    let (application, agent, name) = deletion;
+    let (what, action_url, target_id) = match agent {
+        Some(agent) => ("agent", DeleteAgent::url(), agent),
+        None => ("application", DeleteApplication::url(), application),
     };
     view! {
-        <Modal labelledby="delete-title" class="stack" on_cancel=cancel>
-                <h2 id="delete-title">{format!("Delete {what} \"{name}\"?")}</h2>
-                    {move || {
-                        match preview.get() {
-                            None => view! { <p>"Checking which keys depend on it…"</p> }.into_any(),
-                            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                            Some(Ok(p)) => {
-                                let allowed = p.refusal.is_none();
-                                view! {
-                                    {if p.live_keys() == 0 {
-                                        view! { <p>"No live key depends on it."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <p>{format!("These live keys will be revoked with it ({}):", p.live_keys())}</p>
-                                            <ul class="dependents">
-                                                {p.keys.iter().map(|k| view! {
-                                                    <li>{k.name.clone()} " " <code>{k.key_id.clone()}</code> " " <span class="sub">{k.owner_email.clone()}</span></li>
-                                                }).collect_view()}
-                                                {(p.others > 0).then(|| view! { <li>{format!("and {} key(s) of other members", p.others)}</li> })}
-                                            </ul>
-                                        }.into_any()
-                                    }}
-                                    {p.refusal.clone().map(|why| view! { <p class="error" role="alert">{why}</p> })}
-                                    <form class="row" method="post" action=action_url on:submit=confirm>
-                                        <input type="hidden" name="id" value=target_id.get_value() />
-                                        {allowed.then(|| view! {
-                                            <button type="submit" class="danger">{format!("Delete {what}")}</button>
-                                        })}
-                                        <a class="button secondary" role="button" href="/settings/applications"
-                                            on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
-                                    </form>
-                                }.into_any()
-                            }
-                        }
-                    }}
-                <ActionError action=delete />
-                <ActionError action=delete_agent />
+        <Modal labelledby="delete-title" class="stack">
+            <h2 id="delete-title">{format!("Delete {what} \"{name}\"?")}</h2>
+            {match preview {
+                Err(e) => view! { <p class="error" role="alert">{e.message.clone()}</p> }.into_any(),
+                Ok(p) => {
+                    let allowed = p.refusal.is_none();
+                    view! {
+                        {if p.live_keys() == 0 {
+                            view! { <p>"No live key depends on it."</p> }.into_any()
+                        } else {
+                            view! {
+                                <p>{format!("These live keys will be revoked with it ({}):", p.live_keys())}</p>
+                                <ul class="dependents">
+                                    {p.keys.iter().map(|k| view! {
+                                        <li>{k.name.clone()} " " <code>{k.key_id.clone()}</code> " " <span class="sub">{k.owner_email.clone()}</span></li>
+                                    }).collect_view()}
+                                    {(p.others > 0).then(|| view! { <li>{format!("and {} key(s) of other members", p.others)}</li> })}
+                                </ul>
+                            }.into_any()
+                        }}
+                        {p.refusal.clone().map(|why| view! { <p class="error" role="alert">{why}</p> })}
+                        <form class="row" method="post" action=action_url>
+                            <input type="hidden" name="id" value=target_id />
+                            {allowed.then(|| view! {
+                                <button type="submit" class="danger" autofocus>{format!("Delete {what}")}</button>
+                            })}
+                            <a class="button secondary" role="button" href=back>"Cancel"</a>
+                        </form>
+                    }.into_any()
+                }
+            }}
         </Modal>
     }
 }
