@@ -1,7 +1,8 @@
 //! Keyward's console: Leptos components, pages and their server functions. Pages render on
-//! the server and hydrate in the browser; server functions are thin: they authenticate the
-//! request (`request`), then call a service of `keyward_core`. What the browser and the
-//! server share lives in `domain`. Server-only code lives behind the `ssr` feature.
+//! the server; only their interactive parts (`#[island]`s) hydrate in the browser. Server
+//! functions are thin: they authenticate the request (`request`), then call a service of
+//! `keyward_core`. What the browser and the server share lives in `domain`. Server-only code
+//! lives behind the `ssr` feature.
 // Leptos views are deeply nested types; release builds without type erasure need more room.
 #![recursion_limit = "512"]
 

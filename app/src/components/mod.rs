@@ -79,8 +79,7 @@ pub fn when(t: Option<i64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// "Previous" and "Next" links of a paged list, with an optional count. Plain links: they page
-/// without JavaScript, and the router follows them without a reload with it.
+/// "Previous" and "Next" links of a paged list, with an optional count: plain links.
 #[component]
 pub fn Pager(
     /// Names the navigation for assistive technology, for example "Pages of keys".

@@ -25,8 +25,6 @@ pub fn AccessReviewsPage() -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub mod rendered {
     use crate::components::{when, Pager};
-    // Links to pages outside the app's routes (the preview, the exports) say so, so the
-    // router leaves them to the browser.
     use domain::access::Principal;
     use domain::access_review::{
         Decision, ReviewQuery, Show, ACCESS_REVIEWS_PAGE, CLOSE_PATH, DECIDE_PATH, EVIDENCE_CSV,
@@ -122,8 +120,8 @@ pub mod rendered {
                         <td>{r.started_by.clone()}</td>
                         <td>{state}</td>
                         <td class="actions">
-                            <a href=link(EVIDENCE_CSV, &[("review", r.id.to_string())], &[]) download="" rel="external">"CSV"</a>
-                            <a href=link(EVIDENCE_JSON, &[("review", r.id.to_string())], &[]) download="" rel="external">"JSON"</a>
+                            <a href=link(EVIDENCE_CSV, &[("review", r.id.to_string())], &[]) download="">"CSV"</a>
+                            <a href=link(EVIDENCE_JSON, &[("review", r.id.to_string())], &[]) download="">"JSON"</a>
                         </td>
                     </tr>
                 }
@@ -199,7 +197,7 @@ pub mod rendered {
             view! {
                 <div class="row">
                     {offer_unconfirmed.then(|| view! {
-                        <a class="button danger" role="button" href=unconfirmed rel="external">"Revoke unconfirmed keys"</a>
+                        <a class="button danger" role="button" href=unconfirmed>"Revoke unconfirmed keys"</a>
                     })}
                     <form method="post" action=CLOSE_PATH class="inline">
                         <input type="hidden" name="review" value=review.id.to_string() />
@@ -211,8 +209,8 @@ pub mod rendered {
         let evidence = reviewer.then(|| view! {
             <p class="row">
                 "Export evidence: "
-                <a href=link(EVIDENCE_CSV, &[("review", review.id.to_string())], &[]) download="" rel="external">"CSV"</a>
-                <a href=link(EVIDENCE_JSON, &[("review", review.id.to_string())], &[]) download="" rel="external">"JSON"</a>
+                <a href=link(EVIDENCE_CSV, &[("review", review.id.to_string())], &[]) download="">"CSV"</a>
+                <a href=link(EVIDENCE_JSON, &[("review", review.id.to_string())], &[]) download="">"JSON"</a>
             </p>
         });
         let empty = page.rows.is_empty();

@@ -367,7 +367,7 @@ fn ApiKeys(
 fn KeysList(page: KeysPageData) -> impl IntoView {
     let d = page.clone();
     view! {
-        {page.policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import" rel="external">"Import existing key"</a></p> })}
+        {page.policy.allow_import.then(|| view! { <p><a href="/settings/api-keys/import">"Import existing key"</a></p> })}
         <KeyFilters page=page.clone() />
         <KeyTable page />
         <Pager label="Pages of keys" count=d.count.label() previous=d.previous next=d.next />
@@ -531,10 +531,9 @@ fn KeyTable(page: KeysPageData) -> impl IntoView {
                                 <td class="actions">
                                     <a href=test_href aria-describedby=named.clone()>"Test"</a>
                                     <a href=activity_href aria-describedby=named.clone()>"Activity"</a>
-                                    // A server-rendered step: the router leaves the link to the browser.
                                     {(usable && k.abilities.narrow).then(|| view! {
-                                        <a href=format!("/settings/api-keys/narrow?key={}", k.id) rel="external" aria-describedby=named.clone()>"Narrow"</a>
-                                        <a href=format!("/settings/api-keys/networks?key={}", k.id) rel="external" aria-describedby=named.clone()>"Networks"</a>
+                                        <a href=format!("/settings/api-keys/narrow?key={}", k.id) aria-describedby=named.clone()>"Narrow"</a>
+                                        <a href=format!("/settings/api-keys/networks?key={}", k.id) aria-describedby=named.clone()>"Networks"</a>
                                     })}
                                     // Offered where the server's decision allows it: "Rotate" on one's own keys only.
                                     {(usable && k.abilities.rotate).then(|| view! {
@@ -542,7 +541,7 @@ fn KeyTable(page: KeysPageData) -> impl IntoView {
                                             data-rotate=k_rotate.id.to_string() data-name=k_rotate.name.clone()>"Rotate"</a>
                                     })}
                                     {(usable && k.abilities.revoke).then(|| view! {
-                                        <a href=format!("/settings/api-keys/leaked?key={}", k.id) rel="external" aria-describedby=named.clone()>"Mark as leaked"</a>
+                                        <a href=format!("/settings/api-keys/leaked?key={}", k.id) aria-describedby=named.clone()>"Mark as leaked"</a>
                                         <a class="button danger" role="button" href=revoke_href aria-describedby=named.clone()
                                             data-revoke=k_revoke.id.to_string() data-name=k_revoke.name.clone()>"Revoke"</a>
                                     })}

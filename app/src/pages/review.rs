@@ -91,7 +91,7 @@ pub mod rendered {
                         <td><code>{unused}</code></td>
                         <td class="actions">
                             <a href=format!("/settings/api-keys/activity?key={}", k.id)>"Open"</a>
-                            {narrow.map(|href| view! { <a href=href rel="external">"Narrow"</a> })}
+                            {narrow.map(|href| view! { <a href=href>"Narrow"</a> })}
                             {revoke.map(|href| view! { <a class="button danger" role="button" href=href>"Revoke"</a> })}
                         </td>
                     </tr>

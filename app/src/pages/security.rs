@@ -133,7 +133,7 @@ pub mod rendered {
                     "Accept legacy transports (X-ApiKey header, key query or form field, API_Key JSON property)"</label>
                 <label class="choice"><input type="checkbox" name="allow_import" checked=p.allow_import />"Allow importing existing keys"</label>
                 <label>"Requests per minute per key" <input type="number" name="rate_limit_per_minute" min="1" max="100000" value=p.rate_limit_per_minute.to_string() /></label>
-                <a href="/settings/rate-limits" rel="external">"Rate limits by pool and route class"</a>
+                <a href="/settings/rate-limits">"Rate limits by pool and route class"</a>
                 {editable.then(|| view! { <button type="submit">"Save policy"</button> })}
             </form>
         }
