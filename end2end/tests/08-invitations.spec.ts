@@ -20,6 +20,10 @@ test("an existing account accepts an invitation from its own console", async ({ 
   // The same answer as for a new address: a one-time link.
   await expect(page.getByLabel("Invitation link")).toHaveValue(/^\/invite\/[0-9a-f]{48}$/);
   await expect(page.getByRole("row", { name: /admin@example.com/ })).toContainText("invitation pending");
+  // Choosing a workspace switches at once: the switcher is the shell's one interactive part.
+  await page.getByLabel("Workspace").selectOption({ label: "Acme" });
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByLabel("Workspace").locator("option:checked")).toHaveText("Acme");
 
   const other = await (await browser.newContext()).newPage();
   await signIn(other, "admin@example.com", "admin password 123");
