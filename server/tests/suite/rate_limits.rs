@@ -296,22 +296,46 @@ async fn me(app: &TestApp, secret: &str) -> StatusCode {
     app.me(secret).await.status()
 }
 
+/// Waits until the database holds `hits` admitted requests for the busiest counter (the
+/// workspace's), then one more sync interval, so the instance that sent them has applied the
+/// total it read back. A fixed sleep raced a slow reconciliation under load.
+async fn reconciled(app: &TestApp, hits: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (most,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(hits), 0) FROM rate_limit_counts")
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        if most >= hits {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{most} of {hits} hits reconciled"
+        );
+        tokio::time::sleep(SYNC_EVERY / 5).await;
+    }
+    tokio::time::sleep(SYNC_EVERY).await;
+}
+
 #[tokio::test]
 async fn two_instances_share_their_counts_within_a_sync_interval() {
     let (first, second, a, b) = two_instances(6).await;
     for _ in 0..4 {
         assert_eq!(me(&first, &a).await, StatusCode::OK);
     }
+    reconciled(&first, 4).await;
     // The second instance learns the others' count with its first sync: until then it
     // admits on its own (the bound: one sync interval of its traffic).
     assert_eq!(me(&second, &b).await, StatusCode::OK);
-    tokio::time::sleep(SYNC_EVERY * 3).await;
+    reconciled(&second, 5).await;
     assert_eq!(me(&second, &b).await, StatusCode::OK);
     assert_eq!(me(&second, &b).await, StatusCode::TOO_MANY_REQUESTS);
     // The first instance, idle meanwhile, admits what it is sent until its next sync (one
     // request here), then refuses too.
     assert_eq!(me(&first, &a).await, StatusCode::OK);
-    tokio::time::sleep(SYNC_EVERY * 3).await;
+    reconciled(&first, 7).await;
     assert_eq!(me(&first, &a).await, StatusCode::TOO_MANY_REQUESTS);
 }
 
