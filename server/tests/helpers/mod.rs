@@ -666,6 +666,13 @@ impl TestApp {
         self.api(RouteId::Me, &[], secret).await
     }
 
+    /// `POST /api/v1/applications` with `secret`: creates an application named `name`.
+    pub async fn api_create_application(&self, secret: &str, name: impl Into<String>) -> Response {
+        let body = ApplicationName { name: name.into() };
+        self.api_with(RouteId::ApplicationsCreate, &[], secret, &body)
+            .await
+    }
+
     /// A key's activity page data, as `member` sees it.
     pub async fn key_activity(&self, member: &Client, id: &str) -> Value {
         self.send_json(

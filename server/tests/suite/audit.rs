@@ -94,16 +94,7 @@ async fn reviewers_filter_the_log_by_actor_action_target_and_day() {
         .await;
     let key_id = domain::secret::parse(&secret).unwrap().key_id.to_string();
     // The key acts: its events name it as well as its owner.
-    let res = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &secret,
-            &ApplicationName {
-                name: "billing".into(),
-            },
-        )
-        .await;
+    let res = app.api_create_application(&secret, "billing").await;
     assert_eq!(res.status(), 201);
     app.add_member("dev@example.com", "developer").await;
 

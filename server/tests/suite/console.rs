@@ -8,8 +8,8 @@ use app::pages::applications::CreateApplication;
 use app::pages::login::{Login, Logout};
 use app::pages::members::{ChangeMemberRole, InviteMember, RemoveMember};
 use app::pages::setup::Setup;
+use helpers::RouteId;
 use helpers::{spawn_app, OWNER_EMAIL, OWNER_PASSWORD};
-use helpers::{ApplicationName, RouteId};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -310,14 +310,7 @@ async fn workspaces_are_isolated() {
         )
         .await;
     let created: Value = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &key,
-            &ApplicationName {
-                name: "mine".into(),
-            },
-        )
+        .api_create_application(&key, "mine")
         .await
         .json()
         .await

@@ -38,29 +38,13 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
             key("ci", &["applications:read", "applications:write"]),
         )
         .await;
-    let create = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &secret,
-            &ApplicationName { name: "web".into() },
-        )
-        .await;
+    let create = app.api_create_application(&secret, "web").await;
     assert_eq!(create.status(), StatusCode::CREATED);
 
     app.set_role("dev@example.com", "viewer").await;
     let me: Value = app.me(&secret).await.json().await.unwrap();
     assert_eq!(me["permissions"], json!(["applications:read"]));
-    let refused = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &secret,
-            &ApplicationName {
-                name: "web2".into(),
-            },
-        )
-        .await;
+    let refused = app.api_create_application(&secret, "web2").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         refused.headers()["x-keyward-missing-permissions"],
@@ -288,23 +272,13 @@ async fn agent_keys_are_bound_to_their_application() {
         )
         .await;
     let a: Value = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &key,
-            &ApplicationName { name: "a".into() },
-        )
+        .api_create_application(&key, "a")
         .await
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &key,
-            &ApplicationName { name: "b".into() },
-        )
+        .api_create_application(&key, "b")
         .await
         .json()
         .await
@@ -542,23 +516,13 @@ async fn keys_limited_to_one_application_reach_only_it() {
         )
         .await;
     let a: Value = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &admin,
-            &ApplicationName { name: "a".into() },
-        )
+        .api_create_application(&admin, "a")
         .await
         .json()
         .await
         .unwrap();
     let b: Value = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &admin,
-            &ApplicationName { name: "b".into() },
-        )
+        .api_create_application(&admin, "b")
         .await
         .json()
         .await

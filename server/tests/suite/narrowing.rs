@@ -111,14 +111,7 @@ async fn a_key_is_narrowed_to_what_its_requests_needed() {
         .await
         .unwrap();
     assert_eq!(read.status(), 200);
-    let write = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &secret,
-            &ApplicationName { name: "new".into() },
-        )
-        .await;
+    let write = app.api_create_application(&secret, "new").await;
     assert_eq!(write.status(), 403);
     let events = app.audit_events().await;
     let narrowed = events.iter().find(|e| e.0 == "key.narrowed").unwrap();

@@ -11,7 +11,7 @@ use app::pages::key_activity::SetBodyLogging;
 use app::pages::login::Login;
 use app::pages::tester::TestCredential;
 use domain::model::CreateKeyForm;
-use helpers::{ApplicationName, RouteId};
+use helpers::RouteId;
 
 use helpers::spawn_app;
 use reqwest::{Method, StatusCode};
@@ -598,14 +598,7 @@ async fn refused_requests_land_in_the_keys_log_coalesced_and_without_the_secret(
         assert!(!app.works(&forged).await);
     }
     // Valid, but lacking a permission.
-    let res = app
-        .api_with(
-            RouteId::ApplicationsCreate,
-            &[],
-            &secret,
-            &ApplicationName { name: "x".into() },
-        )
-        .await;
+    let res = app.api_create_application(&secret, "x").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Revoked, then used.
     app.run(

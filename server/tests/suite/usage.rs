@@ -6,7 +6,7 @@ use crate::helpers::key;
 use app::pages::key_activity::{KeyActivity, SetBodyLogging};
 use domain::model::CreateKeyForm;
 use helpers::spawn_app;
-use helpers::{ApplicationName, RouteId, VerifyRequest};
+use helpers::{RouteId, VerifyRequest};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -224,14 +224,7 @@ async fn body_logging_keeps_redacted_bodies_only_while_turned_on() {
         .await;
     for key in [&quiet, &loud] {
         let res = app
-            .api_with(
-                RouteId::ApplicationsCreate,
-                &[],
-                key,
-                &ApplicationName {
-                    name: format!("app {}", &key[7..15]),
-                },
-            )
+            .api_create_application(key, format!("app {}", &key[7..15]))
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         // A body holding a secret: the verify call names the key it checks.
