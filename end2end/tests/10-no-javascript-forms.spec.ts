@@ -50,6 +50,18 @@ test("an invitation link sets the new account's password without JavaScript", as
   await expect(page.getByText("noscript@example.com")).toBeVisible();
 });
 
+test("a member is removed without JavaScript, after confirming", async ({ page }) => {
+  await signInWithoutJs(page);
+  await page.goto("/settings/members");
+  const row = page.getByRole("row", { name: /^noscript@example\.com/ });
+  await row.getByRole("button", { name: "Remove" }).click();
+  const confirm = page.getByRole("dialog", { name: "Remove noscript@example.com?" });
+  await confirm.getByRole("button", { name: "Remove member" }).click();
+  await expect(page.getByRole("row", { name: /^noscript@example\.com/ })).toHaveCount(0);
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(page.getByRole("row", { name: /^dev@example\.com/ })).toBeVisible();
+});
+
 test("a member is invited without JavaScript and the link is shown once", async ({ page }) => {
   await signInWithoutJs(page);
   await page.goto("/settings/members");

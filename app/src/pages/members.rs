@@ -11,6 +11,7 @@ use domain::permissions::Permission;
 use domain::roles::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -246,7 +247,9 @@ fn Members(query: Vec<(String, String)>, page: MembersPageData) -> impl IntoView
                                                     </ActionForm>
                                                 }.into_any()),
                                                 (true, false) => Some(view! {
-                                                    <button type="button" class="danger" aria-describedby=format!("member-{}", m2.user_id) on:click=move |_| removing.set(Some(m2.clone()))>"Remove"</button>
+                                                    // A link to the confirmation without JavaScript; opened in place with it.
+                                                    <a class="button danger" role="button" href=format!("/settings/members?remove={}", m2.user_id) aria-describedby=format!("member-{}", m2.user_id)
+                                                        on:click=move |ev| { ev.prevent_default(); removing.set(Some(m2.clone())) }>"Remove"</a>
                                                 }.into_any()),
                                             }}</td>
                                         </tr>
@@ -258,24 +261,51 @@ fn Members(query: Vec<(String, String)>, page: MembersPageData) -> impl IntoView
                         <Pager label="Pages of members" previous=d.previous next=d.next />
                 }
         }}
-        {move || removing.get().map(|m| {
-            let user = m.user_id.to_string();
-            view! {
-                <Modal labelledby="remove-title" class="stack" on_cancel=move || removing.set(None)>
-                        <h2 id="remove-title">{format!("Remove {}?", m.email)}</h2>
-                        <p>"They lose access to this workspace and every API key they own here is revoked."</p>
-                        <div class="row">
-                            <button type="button" class="danger" on:click=move |_| {
-                                remove.dispatch(RemoveMember { user_id: user.clone() });
-                                // The row and its "Remove" go with the member.
-                                return_focus_to("content");
-                                removing.set(None);
-                            }>"Remove member"</button>
-                            <button type="button" class="secondary" on:click=move |_| removing.set(None)>"Cancel"</button>
-                        </div>
-                </Modal>
-            }
-        })}
+        // `?remove=ID` opens the confirmation: how "Remove" works without JavaScript.
+        {move || data.with(|d| {
+            let id = query_get("remove")?;
+            d.members.iter().find(|m| d.can_manage && !m.invitation_pending && m.user_id.to_string() == id).cloned()
+        }).map(|member| view! { <RemoveDialog member remove on_close=|| {} from_url=true /> })}
+        {move || removing.get().map(|member| view! { <RemoveDialog member remove on_close=move || removing.set(None) /> })}
+    }
+}
+
+/// Confirms removing a member: a plain form post to the server function without JavaScript,
+/// dispatched in place with it.
+#[component]
+fn RemoveDialog(
+    member: MemberRow,
+    remove: ServerAction<RemoveMember>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+    /// Opened by a `?remove=ID` link: "Cancel" and Escape go back to the list.
+    #[prop(optional)]
+    from_url: bool,
+) -> impl IntoView {
+    let user = StoredValue::new(member.user_id.to_string());
+    let cancel = move || match from_url {
+        true => crate::pages::go_to("/settings/members"),
+        false => on_close(),
+    };
+    view! {
+        <Modal labelledby="remove-title" on_cancel=cancel>
+            <form class="stack" method="post" action=RemoveMember::url()
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    remove.dispatch(RemoveMember { user_id: user.get_value() });
+                    // The row and its "Remove" go with the member.
+                    return_focus_to("content");
+                    on_close();
+                }>
+                <input type="hidden" name="user_id" value=user.get_value() />
+                <h2 id="remove-title">{format!("Remove {}?", member.email)}</h2>
+                <p>"They lose access to this workspace and every API key they own here is revoked."</p>
+                <div class="row">
+                    <button type="submit" class="danger">"Remove member"</button>
+                    <a class="button secondary" role="button" href="/settings/members"
+                        on:click=move |ev| if !from_url { ev.prevent_default(); on_close(); }>"Cancel"</a>
+                </div>
+            </form>
+        </Modal>
     }
 }
 
