@@ -22,12 +22,22 @@ pub async fn learn(
     batch: &[Access],
     known: &mut std::collections::HashSet<(ApiKeyId, String)>,
 ) -> AppResult<usize> {
-    let mut seen: HashMap<(ApiKeyId, String), &Access> = HashMap::new();
+    // A batch is mostly a few keys calling from a few addresses: each pair's network is
+    // worked out once, not per request.
+    let mut addresses: HashMap<(ApiKeyId, std::net::IpAddr), &Access> = HashMap::new();
     for a in batch {
         if let Some(ip) = a.address {
-            let pair = (a.key.id, domain::network::site_of(ip));
-            if !known.contains(&pair) {
-                seen.entry(pair).or_insert(a);
+            addresses.entry((a.key.id, ip)).or_insert(a);
+        }
+    }
+    let mut seen: HashMap<(ApiKeyId, String), &Access> = HashMap::new();
+    for ((key, ip), a) in addresses {
+        let pair = (key, domain::network::site_of(ip));
+        if !known.contains(&pair) {
+            let first = seen.entry(pair).or_insert(a);
+            // The earliest request from the network, whichever address it came from.
+            if a.at < first.at {
+                *first = a;
             }
         }
     }

@@ -74,10 +74,15 @@ impl UsageRecorder {
             let mut batch = Vec::with_capacity(BATCH);
             let mut known = std::collections::HashSet::new();
             // Woken by the first entry after a quiet spell; then the window lets the queue
-            // fill without waking this task for every request.
+            // fill without waking this task for every request. Under steady load the writer
+            // still waits a window between commits unless a whole batch is already queued:
+            // writing whatever arrived during the last commit would mean many small
+            // transactions, each a round of thread hand-offs, locks and a statement to parse.
             while rx.recv_many(&mut batch, BATCH).await > 0 {
-                tokio::time::sleep(WINDOW).await;
                 loop {
+                    if rx.len() + batch.len() < BATCH {
+                        tokio::time::sleep(WINDOW).await;
+                    }
                     let room = BATCH - batch.len();
                     if room > 0 && !rx.is_empty() {
                         rx.recv_many(&mut batch, room).await;
@@ -226,7 +231,7 @@ fn insert_sql(rows: usize) -> String {
 async fn insert_values(
     tx: &mut crate::store::db::Tx,
     batch: &[Access],
-    addresses: &[String],
+    addresses: &[&str],
 ) -> Result<(), crate::error::AppError> {
     for (chunk, addresses) in batch
         .chunks(ROWS_PER_STATEMENT)
@@ -244,7 +249,7 @@ async fn insert_values(
                 .bind(a.route)
                 .bind(i64::from(a.status))
                 .bind(a.latency_ms as i64)
-                .bind(address.as_str())
+                .bind(*address)
                 .bind(a.user_agent.as_str())
                 .bind(a.request_body.as_deref())
                 .bind(a.response_body.as_deref());
@@ -256,13 +261,20 @@ async fn insert_values(
 
 /// Writes a batch: its access-log rows and each key's latest use, in one transaction.
 async fn write(db: &Db, batch: &[Access]) -> Result<(), crate::error::AppError> {
-    let addresses: Vec<String> = batch.iter().map(|a| address_text(a.address)).collect();
+    // Each distinct address is written out once per batch, not once per row.
+    let mut texts = std::collections::HashMap::new();
+    for a in batch {
+        texts
+            .entry(a.address)
+            .or_insert_with(|| address_text(a.address));
+    }
+    let addresses: Vec<&str> = batch.iter().map(|a| texts[&a.address].as_str()).collect();
     // The latest use of each key.
     let mut latest = std::collections::HashMap::new();
     for (a, address) in batch.iter().zip(&addresses) {
-        let seen = latest.entry(a.key.id).or_insert((a.at, address.as_str()));
+        let seen = latest.entry(a.key.id).or_insert((a.at, *address));
         if a.at >= seen.0 {
-            *seen = (a.at, address.as_str());
+            *seen = (a.at, *address);
         }
     }
     let latest: Vec<(ApiKeyId, i64, &str)> = latest
@@ -323,7 +335,7 @@ fn routes_used(batch: &[Access]) -> Vec<(ApiKeyId, &'static str, &'static str, i
 async fn write_postgres(
     pg: &sqlx::PgPool,
     batch: &[Access],
-    addresses: &[String],
+    addresses: &[&str],
     latest: &[(ApiKeyId, i64, &str)],
     routes: &[(ApiKeyId, &'static str, &'static str, i64)],
 ) -> Result<(), crate::error::AppError> {
@@ -340,7 +352,7 @@ async fn write_postgres(
             Some(a.route),
             Some(status.as_str()),
             Some(latency.as_str()),
-            Some(address.as_str()),
+            Some(*address),
             Some(a.user_agent.as_str()),
             a.request_body.as_deref(),
             a.response_body.as_deref(),

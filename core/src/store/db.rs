@@ -113,9 +113,15 @@ pub const FAILED_CHECKS_UNTIL_DOWN: u32 = 2;
 /// wait for the lock instead of failing at once. `synchronous` decides what a power cut
 /// may take: `FULL` loses no commit (a revocation, an audit row); `NORMAL`, in WAL mode,
 /// may lose the last commits but never corrupts.
+///
+/// A connection to a local file cannot go stale the way a network one can, so it is not
+/// pinged before each use: that would add a round trip to the connection's thread to every
+/// query (and the access-log writer acquires one for each batch). The readiness watch
+/// ([`Db::watch_readiness`]) still notices a database that stopped answering.
 fn sqlite_pool(synchronous: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(

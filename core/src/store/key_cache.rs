@@ -9,7 +9,7 @@
 use crate::store::changes::Changes;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 /// The longest an entry is trusted, whatever the change feed says.
@@ -28,7 +28,9 @@ struct Entry<T> {
 /// nothing of the services that read it (they name theirs: `services::keys::KeyCache`).
 pub struct KeyCache<T> {
     changes: Arc<Changes>,
-    entries: Mutex<HashMap<String, Entry<T>>>,
+    /// Read by every machine request, written only on a miss: a read lock lets concurrent
+    /// requests look up the same key without waiting on each other.
+    entries: RwLock<HashMap<String, Entry<T>>>,
     /// Lookups answered from memory, and those that read the database: for `/metrics`.
     hits: std::sync::atomic::AtomicU64,
     misses: std::sync::atomic::AtomicU64,
@@ -44,7 +46,7 @@ impl<T> KeyCache<T> {
     pub fn new(changes: Arc<Changes>) -> KeyCache<T> {
         KeyCache {
             changes,
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
             hits: Default::default(),
             misses: Default::default(),
         }
@@ -63,7 +65,7 @@ impl<T> KeyCache<T> {
         Fut: Future<Output = Result<Option<T>, E>>,
     {
         let epoch = self.changes.epoch();
-        if let Some(e) = self.lock().get(key_id) {
+        if let Some(e) = self.read().get(key_id) {
             if e.epoch == epoch && e.fetched.elapsed() < LIFETIME {
                 self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return Ok(Some(e.key.clone()));
@@ -78,7 +80,7 @@ impl<T> KeyCache<T> {
         // A change that committed while we read may not be in what we read: keep it only
         // when nothing changed meanwhile.
         if self.changes.epoch() == epoch {
-            let mut entries = self.lock();
+            let mut entries = self.write();
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
@@ -94,9 +96,13 @@ impl<T> KeyCache<T> {
         Ok(Some(key))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<T>>> {
-        // A panic while holding the lock leaves nothing half-written worth refusing service for.
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    // A panic while holding the lock leaves nothing half-written worth refusing service for.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<String, Entry<T>>> {
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<String, Entry<T>>> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -163,7 +169,7 @@ mod tests {
         let cache = KeyCache::new(Arc::new(Changes::default()));
         let fetches = AtomicUsize::new(0);
         get(&cache, &fetches, "old").await;
-        cache.lock().get_mut("k1").unwrap().fetched -= LIFETIME;
+        cache.write().get_mut("k1").unwrap().fetched -= LIFETIME;
         assert_eq!(get(&cache, &fetches, "new").await, "new");
     }
 
@@ -175,6 +181,6 @@ mod tests {
             .await
             .unwrap();
         assert!(none.is_none());
-        assert!(cache.lock().is_empty());
+        assert!(cache.read().is_empty());
     }
 }
