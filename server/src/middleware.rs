@@ -74,6 +74,9 @@ pub enum Surface {
     Api,
 }
 
+/// How long a request may wait (on the database, mostly) before it is answered 503.
+pub const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The security headers of every response, console or machine API: the one place they are
 /// decided.
 pub fn set_security_headers(h: &mut HeaderMap, surface: Surface, https: Https) {

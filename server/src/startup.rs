@@ -318,11 +318,12 @@ pub fn router(
             middleware::security_headers,
         ));
 
-    // A handler that waits on the database gives up after 30 s. Probes and files wait on
-    // nothing (readiness is read from memory), so they are spared the timer.
+    // A console handler that waits on the database gives up after [`middleware::GIVE_UP`].
+    // Probes and files wait on nothing (readiness is read from memory), so they are spared
+    // the timer; the machine API's gate keeps its own, to spare its hot path a layer.
     let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        Duration::from_secs(30),
+        middleware::GIVE_UP,
     );
     // The machine API is routed first and stands outside the console's layers: it reads no
     // session (but for the token exchange, which has the session layer of its own) and its
@@ -330,7 +331,6 @@ pub fn router(
     let log = axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_requests);
     let (api, metrics) = api::router(state, config, sessions, https);
     let main = api
-        .layer(timeout)
         .merge(files)
         .fallback_service(console.layer(timeout).layer(log));
     (main, metrics)

@@ -29,7 +29,9 @@ use domain::routes::{MachineRoute, Method as RouteMethod, RouteId, ROUTES};
 use error::ApiError;
 use keyward_core::services::keys::{self, AuthFailure, Lookup};
 use keyward_core::services::usage::{Access, Refusal as RefusedUse, UsageRecorder};
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use crate::request_log::{Pending, Who};
 /// Marks the credential tester's own requests, which skip the bookkeeping.
@@ -267,11 +269,28 @@ async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Response {
         .cloned();
     let mut res = if req.method() == Method::OPTIONS {
         preflight(origin.is_some())
-    } else if let Some(route) = gate.route.filter(|r| serves(r, req.method())) {
-        guard(&gate.api, route, peer, pending.logged(), req, next).await
     } else {
-        // No route here takes this method: the router answers 405 (with `Allow`).
-        next.run(req).await
+        let (api, declared, logged) = (&gate.api, gate.route, pending.logged());
+        let answer = async move {
+            match declared.filter(|r| serves(r, req.method())) {
+                Some(route) => guard(api, route, peer, logged, started, req, next).await,
+                // Outside the table (or no route here takes this method: the router answers
+                // 405, with `Allow`).
+                None => next.run(req).await,
+            }
+        };
+        // The timer is set only when the answer has to wait: one answered from memory (most
+        // are) neither reads the clock for it nor touches the timer wheel.
+        let mut answer = std::pin::pin!(answer);
+        match std::future::poll_fn(|cx| Poll::Ready(answer.as_mut().poll(cx))).await {
+            Poll::Ready(res) => res,
+            Poll::Pending => match tokio::time::timeout(crate::middleware::GIVE_UP, answer).await {
+                Ok(res) => res,
+                Err(_) => {
+                    ApiError::from(keyward_core::error::AppError::Unavailable).into_response()
+                }
+            },
+        }
     };
     if res.status().is_client_error() || res.status().is_server_error() {
         res = render_error(res, pending.id().as_str()).await;
@@ -366,6 +385,8 @@ async fn guard(
     peer: Option<std::net::IpAddr>,
     // The request log writes this request's line: it needs to know who called.
     logged: bool,
+    // When the gate took the request: the access log's latency counts from there.
+    started: std::time::Instant,
     req: Request,
     next: Next,
 ) -> Response {
@@ -382,9 +403,14 @@ async fn guard(
         .into_response();
     }
     // `logged_body`: what the handler reads and the body log may keep, never the credential.
-    let (mut req, body_secret, logged_body) = match bodies::take_credential(req).await {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
+    // Only JSON and form bodies are read (most machine requests have neither).
+    let (mut req, body_secret, logged_body) = if bodies::encoding(req.headers()).is_none() {
+        (req, None, None)
+    } else {
+        match bodies::take_credential(req).await {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        }
     };
     let target = match application_target(route, req.uri().path()) {
         Ok(t) => t,
@@ -532,7 +558,6 @@ async fn guard(
     }
     api.metrics.outcome(Outcome::Valid);
     req.extensions_mut().insert(caller);
-    let started = std::time::Instant::now();
     let mut res = answer(next.run(req).await, who);
     if let Some(v) = limit_headers {
         rate_limit::write_pool_headers(&v, res.headers_mut());
