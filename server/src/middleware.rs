@@ -269,14 +269,27 @@ fn encode_query(s: &str) -> String {
         .collect()
 }
 
-/// 200 when the database answered its last readiness check (at most about a second ago),
-/// 503 otherwise.
-pub async fn readyz(State(state): State<AppState>) -> Response {
+/// `GET /healthz`: the process answers.
+pub fn healthz(https: Https) -> Response {
+    probe(StatusCode::OK, "ok", https)
+}
+
+/// `GET /readyz`: 200 when the database answered its last readiness check (at most about a
+/// second ago), 503 otherwise.
+pub fn readyz(state: &AppState, https: Https) -> Response {
     if state.db.ready() {
-        (StatusCode::OK, "ready").into_response()
+        probe(StatusCode::OK, "ready", https)
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        probe(StatusCode::SERVICE_UNAVAILABLE, "database unreachable", https)
     }
+}
+
+/// A probe's answer, with the security headers set here rather than by a layer: probes are
+/// asked often, and a layer would cost more than the answer.
+fn probe(status: StatusCode, text: &'static str, https: Https) -> Response {
+    let mut res = (status, text).into_response();
+    set_security_headers(res.headers_mut(), Surface::Api, https);
+    res
 }
 
 #[cfg(test)]

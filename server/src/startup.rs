@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::middleware;
 use app::assets;
 use app::request::state::AppState;
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use keyward_core::security::crypto::ServerSecret;
@@ -301,10 +302,17 @@ pub fn router(
 
     // Probes and the compiled site are the same for everyone: they stand outside the console's
     // session, cross-site and sign-in layers, so answering them reads no cookie and touches no
-    // database (but for readyz's own ping).
+    // database (readiness is read from memory). Probes set their own security headers.
+    let probes = Router::new()
+        .route("/healthz", get(move || async move { middleware::healthz(https) }))
+        .route(
+            "/readyz",
+            get(move |State(state): State<AppState>| async move {
+                middleware::readyz(&state, https)
+            }),
+        )
+        .with_state(state.clone());
     let files = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(middleware::readyz))
         // Release builds put brotli and gzip copies beside each file (`--precompress`).
         .nest_service(
             "/pkg",
@@ -312,7 +320,6 @@ pub fn router(
                 .precompressed_br()
                 .precompressed_gzip(),
         )
-        .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
             https,
             middleware::security_headers,
@@ -331,6 +338,7 @@ pub fn router(
     let log = axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_requests);
     let (api, metrics) = api::router(state, config, sessions, https);
     let main = api
+        .merge(probes)
         .merge(files)
         .fallback_service(console.layer(timeout).layer(log));
     (main, metrics)
