@@ -280,7 +280,11 @@ pub fn readyz(state: &AppState, https: Https) -> Response {
     if state.db.ready() {
         probe(StatusCode::OK, "ready", https)
     } else {
-        probe(StatusCode::SERVICE_UNAVAILABLE, "database unreachable", https)
+        probe(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+            https,
+        )
     }
 }
 

@@ -303,15 +303,19 @@ pub fn router(
     // Probes and the compiled site are the same for everyone: they stand outside the console's
     // session, cross-site and sign-in layers, so answering them reads no cookie and touches no
     // database (readiness is read from memory). Probes set their own security headers.
-    let probes = Router::new()
-        .route("/healthz", get(move || async move { middleware::healthz(https) }))
-        .route(
-            "/readyz",
-            get(move |State(state): State<AppState>| async move {
-                middleware::readyz(&state, https)
-            }),
-        )
-        .with_state(state.clone());
+    let probes =
+        Router::new()
+            .route(
+                "/healthz",
+                get(move || async move { middleware::healthz(https) }),
+            )
+            .route(
+                "/readyz",
+                get(move |State(state): State<AppState>| async move {
+                    middleware::readyz(&state, https)
+                }),
+            )
+            .with_state(state.clone());
     let files = Router::new()
         // Release builds put brotli and gzip copies beside each file (`--precompress`).
         .nest_service(
