@@ -58,85 +58,40 @@ pub fn refusal_message(by: &PoolState) -> String {
     )
 }
 
-/// A header value being written on the stack: the request path formats its rate-limit
-/// headers without a `String` and the copy `HeaderValue` would make of it.
-struct Text {
-    buf: [u8; 256],
-    len: usize,
-}
-
-impl Text {
-    fn new() -> Text {
-        Text {
-            buf: [0; 256],
-            len: 0,
-        }
-    }
-
-    /// Appends `s`; what would not fit is left out (three pools take about 110 bytes).
-    fn push(&mut self, s: &str) {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-    }
-
-    fn number(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.push(std::str::from_utf8(&digits[i..]).expect("digits are ASCII"));
-    }
-
-    /// The name a pool's policy goes by in the headers, e.g. `"key-default"`.
-    fn policy_name(&mut self, p: &PoolState) {
-        self.push("\"");
-        self.push(p.pool.id());
-        self.push("-");
-        self.push(p.class.id());
-        self.push("\"");
-    }
-
-    fn value(&self) -> Option<HeaderValue> {
-        HeaderValue::from_bytes(&self.buf[..self.len]).ok()
-    }
+/// Writes the name a pool's policy goes by in the headers, e.g. `"key-default"`.
+fn policy_name(out: &mut String, p: &PoolState) {
+    out.push('"');
+    out.push_str(p.pool.id());
+    out.push('-');
+    out.push_str(p.class.id());
+    out.push('"');
 }
 
 /// Writes `RateLimit-Policy` (every pool that counted the request), `RateLimit` (the pool
 /// with the fewest requests left, or the one that refused) and the earlier draft's three
 /// fields for that same pool.
 pub fn write_pool_headers(v: &Verdict, h: &mut HeaderMap) {
+    use std::fmt::Write;
     const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
     const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
     let Some(tightest) = v.tightest() else {
         return;
     };
-    let mut policies = Text::new();
-    for (i, p) in v.pools().iter().chain(v.refused_by.iter()).enumerate() {
-        if i > 0 {
-            policies.push(", ");
+    let mut policies = String::with_capacity(128);
+    for p in v.pools().iter().chain(v.refused_by.iter()) {
+        if !policies.is_empty() {
+            policies.push_str(", ");
         }
-        policies.policy_name(p);
-        policies.push(";q=");
-        policies.number(p.limit.into());
-        policies.push(";w=60");
+        policy_name(&mut policies, p);
+        let _ = write!(policies, ";q={};w=60", p.limit);
     }
-    if let Some(value) = policies.value() {
+    if let Ok(value) = HeaderValue::try_from(policies) {
         h.insert(POLICY, value);
     }
-    let mut now = Text::new();
-    now.policy_name(&tightest);
-    now.push(";r=");
-    now.number(tightest.remaining.into());
-    now.push(";t=");
-    now.number(tightest.reset);
-    if let Some(value) = now.value() {
+    let mut now = String::with_capacity(48);
+    policy_name(&mut now, &tightest);
+    let _ = write!(now, ";r={};t={}", tightest.remaining, tightest.reset);
+    if let Ok(value) = HeaderValue::try_from(now) {
         h.insert(RATELIMIT, value);
     }
     write_headers(
@@ -158,28 +113,4 @@ pub fn write_headers(d: &Decision, h: &mut HeaderMap) {
     h.insert(LIMIT, HeaderValue::from(d.limit));
     h.insert(REMAINING, HeaderValue::from(d.remaining));
     h.insert(RESET, HeaderValue::from(d.reset));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Text;
-
-    #[test]
-    fn numbers_are_written_in_decimal() {
-        for n in [0, 7, 60, 100_000_000, u64::MAX] {
-            let mut t = Text::new();
-            t.number(n);
-            assert_eq!(&t.buf[..t.len], n.to_string().as_bytes());
-        }
-    }
-
-    #[test]
-    fn text_that_would_not_fit_is_left_out() {
-        let mut t = Text::new();
-        for _ in 0..100 {
-            t.push("abc");
-        }
-        assert_eq!(t.len, 256);
-        assert!(t.value().is_some());
-    }
 }
