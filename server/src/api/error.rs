@@ -6,6 +6,10 @@ use axum::response::{IntoResponse, Response};
 use keyward_core::error::AppError;
 
 /// Names the permissions a 403 lacked.
+/// The challenge of a refused credential.
+const INVALID_TOKEN: HeaderValue =
+    HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\"");
+
 pub const MISSING_PERMISSIONS: HeaderName =
     HeaderName::from_static("x-keyward-missing-permissions");
 
@@ -102,12 +106,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
         let h = res.headers_mut();
-        if let Some(code) = self.auth_error {
-            let value = format!("Bearer realm=\"keyward\", error=\"{code}\"");
-            h.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_str(&value).expect("ASCII"),
-            );
+        match self.auth_error {
+            // Every refused credential gets this one: no formatting on the refusal path.
+            Some("invalid_token") => {
+                h.insert(header::WWW_AUTHENTICATE, INVALID_TOKEN);
+            }
+            Some(code) => {
+                let value = format!("Bearer realm=\"keyward\", error=\"{code}\"");
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_str(&value).expect("ASCII"),
+                );
+            }
+            None => {}
         }
         if !self.missing.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&self.missing.join(", ")) {
