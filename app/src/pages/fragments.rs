@@ -1,8 +1,8 @@
 //! The one server function behind every read-only page rendered on the server (the audit log,
 //! the key review, access reviews, webhooks, notifications, the security policy, a key's
-//! activity, a key's report in the tester, the instance settings, the key list read again): the page is named, checked
-//! against [`domain::console::FRAGMENTS`], and answered as HTML. One caller in the browser's
-//! bundle serves them all.
+//! activity, a key's report in the tester, the instance settings, the key list read again): the
+//! page is named, checked against [`domain::console::FRAGMENTS`], and answered as HTML. One
+//! caller in the browser's bundle serves them all.
 
 use crate::error::ConsoleError;
 use leptos::prelude::*;
