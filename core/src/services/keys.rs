@@ -138,6 +138,11 @@ pub struct KeyRecord {
     /// The limits parsed, once per record, for the same reason.
     #[sqlx(skip)]
     pub(crate) parsed_limits: std::sync::OnceLock<domain::limits::Limits>,
+    /// The machine API's "who am I" answer for this key, rendered once per record by the
+    /// server: it depends on the record alone (the owner's role included), and a changed key
+    /// is a new record.
+    #[sqlx(skip)]
+    pub whoami: std::sync::OnceLock<bytes::Bytes>,
 }
 
 /// A key's columns and what decorates them (owner, application, agent, predecessor), over a

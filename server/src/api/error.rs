@@ -5,11 +5,11 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::error::AppError;
 
-/// Names the permissions a 403 lacked.
 /// The challenge of a refused credential.
 const INVALID_TOKEN: HeaderValue =
     HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\"");
 
+/// Names the permissions a 403 lacked.
 pub const MISSING_PERMISSIONS: HeaderName =
     HeaderName::from_static("x-keyward-missing-permissions");
 

@@ -60,14 +60,25 @@ fn created<T: Serialize>(v: T) -> ApiResult {
     Ok(res)
 }
 
-/// A 200 JSON response, serialised into one buffer sized for our small documents, its header
-/// map sized for what the gate adds, so neither grows on the way out.
-fn json_response<T: Serialize>(value: &T) -> Response {
+/// `value` as a JSON document, in one buffer sized for our small documents.
+fn render<T: Serialize>(value: &T) -> Result<axum::body::Bytes, ApiError> {
     let mut body = Vec::with_capacity(512);
-    if let Err(e) = serde_json::to_writer(&mut body, value) {
-        return ApiError::from(keyward_core::error::AppError::Internal(e.to_string()))
-            .into_response();
+    serde_json::to_writer(&mut body, value)
+        .map_err(|e| ApiError::from(keyward_core::error::AppError::Internal(e.to_string())))?;
+    Ok(body.into())
+}
+
+/// A 200 JSON response.
+fn json_response<T: Serialize>(value: &T) -> Response {
+    match render(value) {
+        Ok(body) => json_answer(body),
+        Err(e) => e.into_response(),
     }
+}
+
+/// A 200 answer of a rendered JSON document, its header map sized for what the gate adds, so
+/// it does not grow on the way out.
+fn json_answer(body: axum::body::Bytes) -> Response {
     let mut res = Response::new(axum::body::Body::from(body));
     res.headers_mut().reserve(16);
     res.headers_mut().insert(
@@ -93,8 +104,20 @@ fn who_am_i(c: &Caller) -> WhoAmI<'_> {
     }
 }
 
+/// A key's answer is rendered once per stored record ([`keys::KeyRecord::whoami`]):
+/// everything in it comes from the record, the grant included.
 async fn me(Extension(c): Extension<Caller>) -> Response {
-    json_response(&who_am_i(&c))
+    let Some(key) = &c.key else {
+        return json_response(&who_am_i(&c));
+    };
+    let body = match key.whoami.get() {
+        Some(body) => body.clone(),
+        None => match render(&who_am_i(&c)) {
+            Ok(body) => key.whoami.get_or_init(|| body).clone(),
+            Err(e) => return e.into_response(),
+        },
+    };
+    json_answer(body)
 }
 
 async fn me_coverage(Extension(c): Extension<Caller>) -> Response {

@@ -40,6 +40,12 @@ async fn keys_are_capped_at_the_creators_role_and_shrink_when_the_owner_is_demot
         .await;
     let create = app.api_create_application(&secret, "web").await;
     assert_eq!(create.status(), StatusCode::CREATED);
+    // Answered (and remembered) before the demotion, so the answer after it must be new.
+    let me: Value = app.me(&secret).await.json().await.unwrap();
+    assert_eq!(
+        me["permissions"],
+        json!(["applications:read", "applications:write"])
+    );
 
     app.set_role("dev@example.com", "viewer").await;
     let me: Value = app.me(&secret).await.json().await.unwrap();
