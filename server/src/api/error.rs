@@ -106,6 +106,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
         let h = res.headers_mut();
+        // Sized for what the gate adds (body, security and request id headers): a refusal's
+        // header map does not grow on the way out.
+        h.reserve(16);
         match self.auth_error {
             // Every refused credential gets this one: no formatting on the refusal path.
             Some("invalid_token") => {
