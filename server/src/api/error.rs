@@ -5,7 +5,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::error::AppError;
 
-/// The challenge of a refused credential.
+/// The challenge of every refused credential: one constant, nothing formatted per refusal.
 const INVALID_TOKEN: HeaderValue =
     HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\"");
 
@@ -18,8 +18,8 @@ pub const MISSING_PERMISSIONS: HeaderName =
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
-    /// A `WWW-Authenticate` error code for 401s.
-    pub auth_error: Option<&'static str>,
+    /// A refused credential: the answer carries the `WWW-Authenticate` challenge.
+    pub challenge: bool,
     /// Permissions a 403 lacked (also sent in `X-Keyward-Missing-Permissions`).
     pub missing: Vec<String>,
     pub retry_after: Option<u64>,
@@ -32,7 +32,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
-            auth_error: None,
+            challenge: false,
             missing: vec![],
             retry_after: None,
             field: None,
@@ -41,7 +41,7 @@ impl ApiError {
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError {
-            auth_error: Some("invalid_token"),
+            challenge: true,
             ..ApiError::new(StatusCode::UNAUTHORIZED, message)
         }
     }
@@ -109,19 +109,8 @@ impl IntoResponse for ApiError {
         // Sized for what the gate adds (body, security and request id headers): a refusal's
         // header map does not grow on the way out.
         h.reserve(16);
-        match self.auth_error {
-            // Every refused credential gets this one: no formatting on the refusal path.
-            Some("invalid_token") => {
-                h.insert(header::WWW_AUTHENTICATE, INVALID_TOKEN);
-            }
-            Some(code) => {
-                let value = format!("Bearer realm=\"keyward\", error=\"{code}\"");
-                h.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_str(&value).expect("ASCII"),
-                );
-            }
-            None => {}
+        if self.challenge {
+            h.insert(header::WWW_AUTHENTICATE, INVALID_TOKEN);
         }
         if !self.missing.is_empty() {
             if let Ok(v) = HeaderValue::from_str(&self.missing.join(", ")) {
