@@ -6,19 +6,23 @@
 //! Cells: the bare route, `GET /healthz`, `GET /readyz`, `GET /api/v1/me` with a valid key
 //! (counted against its key's rate limit only), the same with a secret whose checksum is wrong
 //! (refused before any lookup), and with a key counted in three rate limit pools (key,
-//! application, workspace; limits too high to refuse), reported against the one-pool cell. Rounds
-//! alternate the cells so a noisy neighbour touches all alike; the report gives medians of
-//! requests per second, p99 latency and server CPU per answer (from `/proc/self/stat`: the
-//! load generator is another process, so everything this process spends is the server's),
-//! each against the bare route and against `/healthz`. Finally it checks the access log holds
-//! one row per authenticated request.
+//! application, workspace; limits too high to refuse), reported against the one-pool cell.
+//! Beside them, the bare router gives again, byte for byte but for `Date`, the answers of
+//! `/healthz`, `/me` and the refusal (captured once at start): each of those cells is also
+//! reported against its "same answer" twin, which separates what an answer must carry (its
+//! headers and body) from what producing it costs. Rounds alternate the cells so a noisy
+//! neighbour touches all alike; the report gives medians of requests per second, p99 latency
+//! and server CPU per answer (from `/proc/self/stat`: the load generator is another process,
+//! so everything this process spends is the server's), each against the bare route and
+//! against `/healthz`. Finally it checks the access log holds one row per authenticated
+//! request.
 //!
 //! Run: `.ci/bench wire` (installs wrk), or `cargo bench -p server --bench wire` with wrk on
 //! PATH. Optional: `KEYWARD_BENCH_SECONDS=3`, `KEYWARD_BENCH_ROUNDS=5`,
 //! `KEYWARD_BENCH_CONCURRENCY=32`, `KEYWARD_BENCH_THREADS=2` (wrk's), `DATABASE_URL=postgres://…`.
 //! `KEYWARD_BENCH_LOG=1` logs as a deployment does (info, the request log included), to a sink,
 //! to show what the log lines cost.
-//! To profile one cell: `KEYWARD_BENCH_CELL=3` (its row number, from 0) runs only that cell,
+//! To profile one cell: `KEYWARD_BENCH_CELL=5` (its row number, from 0) runs only that cell,
 //! from outside, which `perf record` can then watch alone.
 
 mod common;
@@ -117,6 +121,67 @@ struct Cell {
     url: String,
     token: Option<String>,
     refused: bool,
+    /// The row of the bare route that gives this cell's answer again, if one does.
+    twin: Option<usize>,
+}
+
+/// An answer of one of Keyward's routes, kept to be given again by the bare router. Its
+/// parts are static, as Keyward's own constant headers are: a shared buffer or an `Arc` would
+/// add a reference count, touched by every worker, that no real answer pays.
+struct Captured {
+    status: axum::http::StatusCode,
+    headers: Vec<(axum::http::HeaderName, axum::http::HeaderValue)>,
+    body: &'static [u8],
+}
+
+/// Asks `url` once, with `token`, and keeps the answer; but `Date` and the framing headers,
+/// which the server writes for every answer anyway.
+async fn capture(url: &str, token: Option<&str>) -> Captured {
+    use axum::http::{HeaderName, HeaderValue};
+    let leak = |bytes: &[u8]| -> &'static [u8] { Box::leak(bytes.to_vec().into_boxed_slice()) };
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        req = req.header("x-keyward-api-token", token);
+    }
+    let res = req.send().await.expect("an answer to capture");
+    let status = res.status();
+    let headers = res
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            !["date", "content-length", "transfer-encoding", "connection"].contains(&name.as_str())
+        })
+        .map(|(name, value)| {
+            let name = std::str::from_utf8(leak(name.as_str().as_bytes())).unwrap();
+            let value = std::str::from_utf8(leak(value.as_bytes())).unwrap();
+            (
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        })
+        .collect();
+    let body = leak(&res.bytes().await.expect("a body to capture"));
+    Captured {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A bare route that gives `answer` again: no layers, the header map built per request as
+/// any route's is.
+fn twin(answer: Captured) -> axum::routing::MethodRouter {
+    let answer: &'static Captured = Box::leak(Box::new(answer));
+    axum::routing::get(move || async move {
+        let mut res = axum::response::Response::new(axum::body::Body::from(answer.body));
+        *res.status_mut() = answer.status;
+        let h = res.headers_mut();
+        h.reserve(answer.headers.len());
+        for (name, value) in answer.headers.iter() {
+            h.append(name.clone(), value.clone());
+        }
+        res
+    })
 }
 
 /// Runs wrk against a cell and reads requests per second, p99 and the answer count.
@@ -216,26 +281,48 @@ fn medians(samples: &[Vec<Sample>]) -> Vec<Sample> {
 }
 
 fn report(title: &str, cells: &[Cell], m: &[Sample]) {
-    let (bare, healthz) = (m[0], m[1]);
+    let (bare, healthz) = (m[0], m[HEALTHZ]);
     println!("{title}");
     println!(
-        "  {:<32} {:>9} {:>7} {:>8} {:>9} {:>9} {:>8} {:>8}",
-        "cell", "req/s", "/bare", "/healthz", "p99 ms", "p99/bare", "CPU µs", "CPU/bare"
+        "  {:<36} {:>9} {:>6} {:>8} {:>7} {:>8} {:>8} {:>7} {:>8} {:>8}",
+        "cell",
+        "req/s",
+        "/bare",
+        "/healthz",
+        "/answer",
+        "p99 ms",
+        "p99/bare",
+        "CPU µs",
+        "CPU/bare",
+        "CPU/ans."
     );
+    let against_twin = |cell: &Cell, of: fn(&Sample) -> f64, s: &Sample| match cell.twin {
+        Some(t) => format!("{:.2}", of(s) / of(&m[t])),
+        None => "-".into(),
+    };
     for (cell, s) in cells.iter().zip(m) {
         println!(
-            "  {:<32} {:>9.0} {:>7.2} {:>8.2} {:>9.3} {:>9.2} {:>8.1} {:>8.2}",
+            "  {:<36} {:>9.0} {:>6.2} {:>8.2} {:>7} {:>8.3} {:>8.2} {:>7.1} {:>8.2} {:>8}",
             cell.name,
             s.per_second,
             s.per_second / bare.per_second,
             s.per_second / healthz.per_second,
+            against_twin(cell, |s| s.per_second, s),
             s.p99_ms,
             s.p99_ms / bare.p99_ms,
             s.cpu_us_per_answer,
             s.cpu_us_per_answer / bare.cpu_us_per_answer,
+            against_twin(cell, |s| s.cpu_us_per_answer, s),
         );
     }
 }
+
+/// The rows of the report that others are read against.
+const HEALTHZ: usize = 2;
+const ME: usize = 5;
+const THREE_POOLS: usize = 8;
+/// The cells whose answers are recorded in the access log.
+const AUTHENTICATED: [usize; 2] = [ME, THREE_POOLS];
 
 fn main() {
     let seconds: u64 = common::env_or("KEYWARD_BENCH_SECONDS", 3);
@@ -250,56 +337,95 @@ fn main() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let bench = runtime.block_on(common::Bench::start());
-    // The baseline: the same runtime and allocator, no layers at all.
-    let bare_addr = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let bare = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
-        tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
-        addr
-    });
     let pooled = runtime.block_on(three_pool_key(&bench));
     let base = bench.base.clone();
     // The same secret with its last checksum character changed: well formed, refused unread.
     let mut bad = bench.secret.clone();
     let last = bad.pop().unwrap();
     bad.push(if last == 'A' { 'B' } else { 'A' });
-    let cell = |name, url: String, token: Option<&str>, refused| Cell {
+    let me = format!("{base}/api/v1/me");
+    // The baseline: the same runtime and allocator, no layers at all; beside it, bare routes
+    // giving Keyward's answers again.
+    let bare_addr = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bare = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/healthz",
+                twin(capture(&format!("{base}/healthz"), None).await),
+            )
+            .route("/me", twin(capture(&me, Some(&bench.secret)).await))
+            .route("/refused", twin(capture(&me, Some(&bad)).await));
+        tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
+        addr
+    });
+    let cell = |name, url: String, token: Option<&str>, refused, twin| Cell {
         name,
         url,
         token: token.map(str::to_string),
         refused,
+        twin,
     };
+    let bare = |path: &str| format!("http://{bare_addr}{path}");
     let cells = [
+        cell("bare axum route", bare("/"), None, false, None),
         cell(
-            "bare axum route",
-            format!("http://{bare_addr}/"),
+            "bare route, /healthz's answer",
+            bare("/healthz"),
             None,
             false,
+            None,
         ),
-        cell("GET /healthz", format!("{base}/healthz"), None, false),
-        cell("GET /readyz", format!("{base}/readyz"), None, false),
+        cell(
+            "GET /healthz",
+            format!("{base}/healthz"),
+            None,
+            false,
+            Some(1),
+        ),
+        // Its answer is /healthz's but for a three bytes longer body.
+        cell(
+            "GET /readyz",
+            format!("{base}/readyz"),
+            None,
+            false,
+            Some(1),
+        ),
+        cell("bare route, /me's answer", bare("/me"), None, false, None),
         cell(
             "GET /api/v1/me (valid key)",
-            format!("{base}/api/v1/me"),
+            me.clone(),
             Some(&bench.secret),
             false,
+            Some(4),
+        ),
+        cell(
+            "bare route, the refusal's answer",
+            bare("/refused"),
+            None,
+            true,
+            None,
         ),
         cell(
             "GET /api/v1/me (wrong checksum)",
-            format!("{base}/api/v1/me"),
+            me.clone(),
             Some(&bad),
             true,
+            Some(6),
         ),
         cell(
             "GET /api/v1/me (three pools)",
-            format!("{base}/api/v1/me"),
+            me.clone(),
             Some(&pooled),
             false,
+            None,
         ),
     ];
-    /// The cells whose answers are recorded in the access log.
-    const AUTHENTICATED: [usize; 2] = [3, 5];
+    assert_eq!(cells[HEALTHZ].name, "GET /healthz");
+    assert!(AUTHENTICATED
+        .iter()
+        .all(|&i| cells[i].name.contains("/me (")));
     let ticks = ticks_per_second();
     let db = bench.state.db.clone();
 
@@ -355,8 +481,8 @@ fn main() {
     let m = medians(&external);
     println!(
         "  three pools against one (from outside): {:.3}x req/s, {:.3}x CPU per answer",
-        m[5].per_second / m[3].per_second,
-        m[5].cpu_us_per_answer / m[3].cpu_us_per_answer
+        m[THREE_POOLS].per_second / m[ME].per_second,
+        m[THREE_POOLS].cpu_us_per_answer / m[ME].cpu_us_per_answer
     );
     report(
         "In process (reqwest clients on the server's runtime; CPU not separable)",
