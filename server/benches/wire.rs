@@ -135,8 +135,8 @@ struct Captured {
 }
 
 /// Asks `url` once, with `token`, and keeps the answer; but `Date` and the framing headers,
-/// which the server writes for every answer anyway.
-async fn capture(url: &str, token: Option<&str>) -> Captured {
+/// which the server writes for every answer anyway. Says what it kept, as `what`.
+async fn capture(what: &str, url: &str, token: Option<&str>) -> Captured {
     use axum::http::{HeaderName, HeaderValue};
     let leak = |bytes: &[u8]| -> &'static [u8] { Box::leak(bytes.to_vec().into_boxed_slice()) };
     let mut req = reqwest::Client::new().get(url);
@@ -145,7 +145,7 @@ async fn capture(url: &str, token: Option<&str>) -> Captured {
     }
     let res = req.send().await.expect("an answer to capture");
     let status = res.status();
-    let headers = res
+    let headers: Vec<(HeaderName, HeaderValue)> = res
         .headers()
         .iter()
         .filter(|(name, _)| {
@@ -161,6 +161,15 @@ async fn capture(url: &str, token: Option<&str>) -> Captured {
         })
         .collect();
     let body = leak(&res.bytes().await.expect("a body to capture"));
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    println!(
+        "{what}, given again by a bare route: {status}, {} headers ({header_bytes} B) besides Date and Content-Length, a {} B body",
+        headers.len(),
+        body.len()
+    );
     Captured {
         status,
         headers,
@@ -353,10 +362,16 @@ fn main() {
             .route("/", axum::routing::get(|| async { "ok" }))
             .route(
                 "/healthz",
-                twin(capture(&format!("{base}/healthz"), None).await),
+                twin(capture("GET /healthz", &format!("{base}/healthz"), None).await),
             )
-            .route("/me", twin(capture(&me, Some(&bench.secret)).await))
-            .route("/refused", twin(capture(&me, Some(&bad)).await));
+            .route(
+                "/me",
+                twin(capture("GET /api/v1/me", &me, Some(&bench.secret)).await),
+            )
+            .route(
+                "/refused",
+                twin(capture("The refusal of a wrong checksum", &me, Some(&bad)).await),
+            );
         tokio::spawn(async move { axum::serve(listener, bare).await.unwrap() });
         addr
     });
@@ -423,9 +438,8 @@ fn main() {
         ),
     ];
     assert_eq!(cells[HEALTHZ].name, "GET /healthz");
-    assert!(AUTHENTICATED
-        .iter()
-        .all(|&i| cells[i].name.contains("/me (")));
+    assert_eq!(cells[ME].name, "GET /api/v1/me (valid key)");
+    assert_eq!(cells[THREE_POOLS].name, "GET /api/v1/me (three pools)");
     let ticks = ticks_per_second();
     let db = bench.state.db.clone();
 
