@@ -106,9 +106,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
         let h = res.headers_mut();
-        // Sized for what the gate adds (body, security and request id headers): a refusal's
-        // header map does not grow on the way out.
-        h.reserve(16);
+        // Sized for what the gate adds, as a 200's is.
+        h.reserve(super::ANSWER_HEADERS);
         if self.challenge {
             h.insert(header::WWW_AUTHENTICATE, INVALID_TOKEN);
         }

@@ -76,11 +76,10 @@ fn json_response<T: Serialize>(value: &T) -> Response {
     }
 }
 
-/// A 200 answer of a rendered JSON document, its header map sized for what the gate adds, so
-/// it does not grow on the way out.
+/// A 200 answer of a rendered JSON document, its header map sized for what the gate adds.
 fn json_answer(body: axum::body::Bytes) -> Response {
     let mut res = Response::new(axum::body::Body::from(body));
-    res.headers_mut().reserve(16);
+    res.headers_mut().reserve(super::ANSWER_HEADERS);
     res.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/json"),

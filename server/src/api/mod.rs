@@ -43,6 +43,10 @@ const SMOKE_TEST: HeaderName =
 const KEY_EXPIRES: HeaderName = HeaderName::from_static("keyward-key-expires");
 const EXPIRY_WARNING_SECS: i64 = 7 * domain::dates::DAY;
 
+/// Room for the headers an answer leaves the gate with (content type, security headers, rate
+/// limits, request id, CORS): a header map sized for them up front does not grow on the way out.
+pub(crate) const ANSWER_HEADERS: usize = 16;
+
 /// Largest request body the machine API reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
